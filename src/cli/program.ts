@@ -1,0 +1,26 @@
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+
+/** The package version, read from package.json (two levels up from both src/cli and dist/cli). */
+export function packageVersion(): string {
+  const raw = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  const parsed = JSON.parse(raw) as { version?: unknown };
+  if (typeof parsed.version !== 'string') throw new Error('package.json has no version string');
+  return parsed.version;
+}
+
+/**
+ * Builds the `fedveil` command. Each subcommand lives in its own module under src/cli and is
+ * registered here, so `fedveil --help` lists everything the tool can do.
+ */
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('fedveil')
+    .description('Privacy-audited federated learning: secure aggregation, distributed DP, a verifiable privacy ledger.')
+    .version(packageVersion(), '-V, --version', 'print the fedveil version')
+    .showHelpAfterError()
+    .configureOutput({ outputError: (str, write) => write(str) })
+    .exitOverride();
+  return program;
+}
