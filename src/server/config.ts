@@ -1,0 +1,208 @@
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { phasesOf, type Phase } from '../protocol/phases.js';
+import { FedveilError } from '../secagg/util/errors.js';
+
+/** One protocol phase name (the protocol's own), as used in URLs, deadlines and the ledger. */
+export type PhaseName = Phase;
+
+const hexKey = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/, 'must be a 32-byte Ed25519 public key as 64 lower-case hex characters');
+
+const positiveMs = z.number().int().min(1).max(24 * 3_600_000);
+
+const DeadlinesSchema = z
+  .object({
+    'advertise-keys': positiveMs.default(30_000),
+    'share-keys': positiveMs.default(30_000),
+    'masked-input': positiveMs.default(120_000),
+    'consistency-check': positiveMs.default(30_000),
+    unmask: positiveMs.default(30_000),
+  })
+  .strict();
+
+const CohortSchema = z.union([
+  z.object({ size: z.number().int().min(2) }).strict(),
+  z.object({ samplingRate: z.number().gt(0).max(1) }).strict(),
+]);
+
+const NeighboursSchema = z.discriminatedUnion('mode', [
+  z.object({ mode: z.literal('complete') }).strict(),
+  z
+    .object({
+      mode: z.literal('secagg+'),
+      dropoutFraction: z.number().min(0).lt(1),
+      corruptionFraction: z.number().min(0).lt(1),
+    })
+    .strict(),
+]);
+
+const DpSectionSchema = z
+  .object({
+    mechanism: z.enum(['skellam', 'ddg', 'central', 'none']),
+    clipNorm: z.number().gt(0).finite(),
+    bits: z.number().int().min(1).max(32),
+    scale: z.number().gt(0).finite(),
+    rotation: z.boolean().default(true),
+    beta: z.number().min(0).finite().optional(),
+    /** Central noise multiplier z. Give this or `targetEpsilon`, not both ('none' needs neither). */
+    noiseMultiplier: z.number().min(0).finite().optional(),
+    /** Calibrate z so the whole run (all rounds) spends at most this ε at `delta`. */
+    targetEpsilon: z.number().gt(0).finite().optional(),
+    delta: z.number().gt(0).lt(1).default(1e-5),
+  })
+  .strict()
+  .superRefine((dp, ctx) => {
+    if (dp.mechanism === 'none') {
+      if (dp.targetEpsilon !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['targetEpsilon'], message: "mechanism 'none' gives no ε guarantee; remove targetEpsilon" });
+      }
+      return;
+    }
+    const given = Number(dp.noiseMultiplier !== undefined) + Number(dp.targetEpsilon !== undefined);
+    if (given !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['noiseMultiplier'],
+        message: `mechanism '${dp.mechanism}' needs exactly one of noiseMultiplier or targetEpsilon`,
+      });
+    }
+  });
+
+const ModelSchema = z
+  .object({
+    /** Model architecture name understood by the trainer (e.g. 'mlp', 'cnn'). */
+    name: z.string().min(1).max(64),
+    /** Architecture options passed to the trainer unchanged. */
+    options: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
+/** Zod schema of a federation config file. Every field, range and cross-field rule is checked. */
+export const FederationConfigSchema = z
+  .object({
+    federationId: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[A-Za-z0-9._:-]+$/, 'may contain only letters, digits and . _ : -'),
+    participants: z.array(hexKey).min(2, 'needs at least 2 allowed participants'),
+    rounds: z.number().int().min(1).max(1_000_000),
+    cohort: CohortSchema,
+    threshold: z.number().int().min(2),
+    neighbours: NeighboursSchema.default({ mode: 'complete' }),
+    mode: z.enum(['semi-honest', 'malicious']).default('semi-honest'),
+    dp: DpSectionSchema,
+    model: ModelSchema,
+    dim: z.number().int().min(1).max(1 << 28),
+    deadlines: DeadlinesSchema.default({
+      'advertise-keys': 30_000,
+      'share-keys': 30_000,
+      'masked-input': 120_000,
+      'consistency-check': 30_000,
+      unmask: 30_000,
+    }),
+    storage: z.object({ path: z.string().min(1) }).strict(),
+    /** Coordinator Ed25519 identity file; created (mode 0600) beside the storage when absent. */
+    identity: z.string().min(1).optional(),
+    listen: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65_535).default(0),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 0 }),
+    /** Seed of the cohort draw. Public seeds make the draw predictable; omit it in production. */
+    seed: z.union([z.string().min(1).max(256), z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)]).optional(),
+    /** Largest request body accepted, in bytes (masked vectors included). */
+    maxBodyBytes: z.number().int().min(1024).max(1 << 30).optional(),
+    /** Longest a long-poll request is held before it answers with the unchanged state. */
+    longPollMs: z.number().int().min(1).max(600_000).default(25_000),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<string>();
+    cfg.participants.forEach((k, i) => {
+      if (seen.has(k)) ctx.addIssue({ code: 'custom', path: ['participants', i], message: `duplicate participant key ${k.slice(0, 16)}…` });
+      seen.add(k);
+    });
+    if (cfg.threshold > cfg.participants.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['threshold'],
+        message: `threshold ${cfg.threshold} exceeds the ${cfg.participants.length} allowed participants`,
+      });
+    }
+    if ('size' in cfg.cohort) {
+      if (cfg.cohort.size > cfg.participants.length) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['cohort', 'size'],
+          message: `cohort size ${cfg.cohort.size} exceeds the ${cfg.participants.length} allowed participants`,
+        });
+      }
+      if (cfg.cohort.size < cfg.threshold) {
+        ctx.addIssue({ code: 'custom', path: ['cohort', 'size'], message: `cohort size ${cfg.cohort.size} is below threshold ${cfg.threshold}` });
+      }
+    }
+  });
+
+/** A validated federation config with defaults filled in. */
+export type FederationConfig = z.infer<typeof FederationConfigSchema>;
+/** The config as written in a file, before defaults. */
+export type FederationConfigInput = z.input<typeof FederationConfigSchema>;
+
+/** `a.b[2].c` style path of a zod issue. */
+export function formatIssuePath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out === '' ? String(p) : `.${String(p)}`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+/** One line per zod issue: `field.path: message (rule)`. */
+export function formatZodError(err: z.ZodError): string {
+  return err.issues.map((i) => `${formatIssuePath(i.path)}: ${i.message} (${i.code})`).join('; ');
+}
+
+/**
+ * Validates a parsed config object. Throws FedveilError('config/invalid') whose message lists
+ * every problem with its field path and the rule broken.
+ */
+export function parseFederationConfig(value: unknown): FederationConfig {
+  const res = FederationConfigSchema.safeParse(value);
+  if (!res.success) throw new FedveilError('config/invalid', `invalid federation config: ${formatZodError(res.error)}`);
+  return res.data;
+}
+
+/**
+ * Reads a federation config from a `.yaml`/`.yml` or `.json` file. Throws
+ * FedveilError('config/unreadable') when the file cannot be read or parsed, 'config/invalid'
+ * when it breaks a rule.
+ */
+export function loadFederationConfig(path: string): FederationConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new FedveilError('config/unreadable', `cannot read config ${path}: ${(err as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    const ext = extname(path).toLowerCase();
+    value = ext === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new FedveilError('config/unreadable', `cannot parse config ${path}: ${(err as Error).message}`);
+  }
+  return parseFederationConfig(value);
+}
+
+/** Phases the coordinator runs in this mode (semi-honest skips the consistency check). */
+export function phasesFor(mode: FederationConfig['mode']): readonly PhaseName[] {
+  return phasesOf(mode);
+}

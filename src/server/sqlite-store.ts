@@ -1,0 +1,209 @@
+import Database from 'better-sqlite3';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { toHex } from '../secagg/util/bytes.js';
+import { FedveilError } from '../secagg/util/errors.js';
+import type { PhaseName } from './config.js';
+import { GENESIS_HASH, LedgerEntrySchema, type LedgerEntry } from './ledger-entry.js';
+import type { CoordinatorStore, RoundRecord, StoredModel } from './store.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS models (
+  version INTEGER PRIMARY KEY,
+  hash TEXT NOT NULL,
+  weights BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rounds (
+  round INTEGER PRIMARY KEY,
+  status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'aborted')),
+  started_at TEXT NOT NULL,
+  ended_at TEXT,
+  cohort TEXT NOT NULL,
+  draw TEXT NOT NULL,
+  phase TEXT,
+  abort_reason TEXT
+);
+CREATE TABLE IF NOT EXISTS ledger (
+  seq INTEGER PRIMARY KEY,
+  round INTEGER NOT NULL UNIQUE REFERENCES rounds(round),
+  hash TEXT NOT NULL UNIQUE,
+  entry TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS nonces (
+  sender TEXT NOT NULL,
+  nonce TEXT NOT NULL,
+  round INTEGER NOT NULL,
+  PRIMARY KEY (sender, nonce)
+) WITHOUT ROWID;
+`;
+
+interface RoundRow {
+  round: number;
+  status: RoundRecord['status'];
+  started_at: string;
+  ended_at: string | null;
+  cohort: string;
+  draw: string;
+  phase: string | null;
+  abort_reason: string | null;
+}
+
+/** SHA-256 (hex) of model weight bytes, the `hash` of a {@link StoredModel}. */
+export function modelHash(weights: Uint8Array): string {
+  return toHex(sha256(weights));
+}
+
+/**
+ * The embedded default {@link CoordinatorStore}: one SQLite file (better-sqlite3, WAL journal).
+ * Ledger commits run with `synchronous=FULL` so that a committed entry survives power loss, not
+ * only a process crash; the frequent nonce writes run with `synchronous=NORMAL` (they protect only
+ * the running round, whose id is never reused after a restart).
+ */
+export class SqliteCoordinatorStore implements CoordinatorStore {
+  private readonly db: Database.Database;
+
+  /** Opens (creating when needed) the database at `path`; ':memory:' for a throwaway store. */
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+  }
+
+  async getMeta(key: string): Promise<string | undefined> {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  async initMeta(key: string, value: string): Promise<string> {
+    this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(key, value);
+    return (await this.getMeta(key)) as string;
+  }
+
+  async latestModel(): Promise<StoredModel | null> {
+    const row = this.db.prepare('SELECT version, hash, weights FROM models ORDER BY version DESC LIMIT 1').get() as
+      | { version: number; hash: string; weights: Buffer }
+      | undefined;
+    return row === undefined ? null : { version: row.version, hash: row.hash, weights: new Uint8Array(row.weights) };
+  }
+
+  async getModel(version: number): Promise<StoredModel | null> {
+    const row = this.db.prepare('SELECT version, hash, weights FROM models WHERE version = ?').get(version) as
+      | { version: number; hash: string; weights: Buffer }
+      | undefined;
+    return row === undefined ? null : { version: row.version, hash: row.hash, weights: new Uint8Array(row.weights) };
+  }
+
+  async initModel(weights: Uint8Array): Promise<StoredModel> {
+    this.withFullSync(() => {
+      this.db.prepare('INSERT OR IGNORE INTO models (version, hash, weights) SELECT 0, ?, ? WHERE NOT EXISTS (SELECT 1 FROM models)').run(
+        modelHash(weights),
+        Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength),
+      );
+    });
+    return (await this.latestModel()) as StoredModel;
+  }
+
+  async nextRoundId(): Promise<number> {
+    const row = this.db.prepare('SELECT MAX(round) AS m FROM rounds').get() as { m: number | null };
+    return row.m === null ? 0 : row.m + 1;
+  }
+
+  async beginRound(r: Pick<RoundRecord, 'round' | 'startedAt' | 'cohort' | 'draw'>): Promise<void> {
+    const next = await this.nextRoundId();
+    if (r.round !== next) throw new FedveilError('store/round-id', `round ${r.round} cannot begin: the next round id is ${next}`);
+    this.withFullSync(() => {
+      this.db
+        .prepare("INSERT INTO rounds (round, status, started_at, cohort, draw) VALUES (?, 'running', ?, ?, ?)")
+        .run(r.round, r.startedAt, JSON.stringify(r.cohort), JSON.stringify(r.draw));
+    });
+  }
+
+  async setRoundPhase(round: number, phase: PhaseName): Promise<void> {
+    this.db.prepare("UPDATE rounds SET phase = ? WHERE round = ? AND status = 'running'").run(phase, round);
+  }
+
+  async abortRound(round: number, reason: string, endedAt: string): Promise<void> {
+    this.withFullSync(() => {
+      this.db
+        .prepare("UPDATE rounds SET status = 'aborted', abort_reason = ?, ended_at = ? WHERE round = ? AND status = 'running'")
+        .run(reason, endedAt, round);
+    });
+  }
+
+  async abortRunningRounds(reason: string, endedAt: string): Promise<number[]> {
+    const ids = (this.db.prepare("SELECT round FROM rounds WHERE status = 'running' ORDER BY round").all() as { round: number }[]).map(
+      (r) => r.round,
+    );
+    for (const id of ids) await this.abortRound(id, reason, endedAt);
+    return ids;
+  }
+
+  async completeRound(round: number, entry: LedgerEntry, model: StoredModel, endedAt: string): Promise<void> {
+    const tx = this.db.transaction(() => {
+      const r = this.db.prepare('SELECT status FROM rounds WHERE round = ?').get(round) as { status: string } | undefined;
+      if (r === undefined) throw new FedveilError('store/unknown-round', `round ${round} was never begun`);
+      if (r.status !== 'running') throw new FedveilError('store/round-not-running', `round ${round} is ${r.status}; it cannot be released again`);
+      if (entry.round !== round) throw new FedveilError('store/ledger-round', `ledger entry is for round ${entry.round}, not ${round}`);
+      const last = this.db.prepare('SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+      const expectedSeq = last === undefined ? 0 : last.seq + 1;
+      const expectedPrev = last === undefined ? GENESIS_HASH : last.hash;
+      if (entry.seq !== expectedSeq || entry.prevHash !== expectedPrev) {
+        throw new FedveilError('store/ledger-chain', `ledger entry seq ${entry.seq} does not extend the chain (expected seq ${expectedSeq})`);
+      }
+      const latest = this.db.prepare('SELECT MAX(version) AS v FROM models').get() as { v: number | null };
+      const expectedVersion = latest.v === null ? 0 : latest.v + 1;
+      if (model.version !== expectedVersion) {
+        throw new FedveilError('store/model-version', `model version ${model.version} is not the next version ${expectedVersion}`);
+      }
+      this.db.prepare('INSERT INTO ledger (seq, round, hash, entry) VALUES (?, ?, ?, ?)').run(entry.seq, round, entry.hash, JSON.stringify(entry));
+      this.db.prepare("UPDATE rounds SET status = 'completed', ended_at = ? WHERE round = ?").run(endedAt, round);
+      this.db
+        .prepare('INSERT INTO models (version, hash, weights) VALUES (?, ?, ?)')
+        .run(model.version, model.hash, Buffer.from(model.weights.buffer, model.weights.byteOffset, model.weights.byteLength));
+    });
+    this.withFullSync(() => tx.immediate());
+  }
+
+  async ledger(): Promise<LedgerEntry[]> {
+    const rows = this.db.prepare('SELECT entry FROM ledger ORDER BY seq').all() as { entry: string }[];
+    return rows.map((r) => LedgerEntrySchema.parse(JSON.parse(r.entry)));
+  }
+
+  async rounds(): Promise<RoundRecord[]> {
+    const rows = this.db.prepare('SELECT * FROM rounds ORDER BY round').all() as RoundRow[];
+    return rows.map((r) => ({
+      round: r.round,
+      status: r.status,
+      startedAt: r.started_at,
+      endedAt: r.ended_at,
+      cohort: JSON.parse(r.cohort) as string[],
+      draw: JSON.parse(r.draw) as Record<string, unknown>,
+      phase: r.phase as PhaseName | null,
+      abortReason: r.abort_reason,
+    }));
+  }
+
+  async useNonce(sender: string, nonce: string, round: number): Promise<boolean> {
+    return this.db.prepare('INSERT OR IGNORE INTO nonces (sender, nonce, round) VALUES (?, ?, ?)').run(sender, nonce, round).changes === 1;
+  }
+
+  async pruneNonces(beforeRound: number): Promise<void> {
+    this.db.prepare('DELETE FROM nonces WHERE round < ?').run(beforeRound);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  private withFullSync(fn: () => void): void {
+    this.db.pragma('synchronous = FULL');
+    try {
+      fn();
+    } finally {
+      this.db.pragma('synchronous = NORMAL');
+    }
+  }
+}
