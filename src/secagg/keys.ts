@@ -1,0 +1,57 @@
+import type { RandomSource } from './util/random.js';
+import { check } from './util/errors.js';
+
+/** A raw 32-byte secret key and its raw 32-byte public key (X25519 or Ed25519). */
+export interface KeyPair {
+  secretKey: Uint8Array;
+  publicKey: Uint8Array;
+}
+
+/**
+ * The asymmetric primitives secure aggregation needs, behind one interface so that the portable
+ * implementation ({@link nobleProvider}) and the fast one on node:crypto ({@link nodeProvider}) are
+ * interchangeable. Both produce byte-identical outputs for identical inputs (tests prove it).
+ * All keys are raw 32-byte strings as in RFC 7748 / RFC 8032.
+ */
+export interface CryptoProvider {
+  /** Which implementation this is. */
+  readonly name: 'noble' | 'node';
+  /** A fresh X25519 key pair whose 32-byte secret is drawn from `rng`. */
+  x25519Keygen(rng: RandomSource): KeyPair;
+  /** The X25519 public key (u-coordinate, 32 bytes) of a 32-byte secret (clamped per RFC 7748). */
+  x25519PublicKey(secretKey: Uint8Array): Uint8Array;
+  /** Raw X25519 shared secret; throws FedveilError `x25519/low-order` on an all-zero result. */
+  x25519(secretKey: Uint8Array, peerPublicKey: Uint8Array): Uint8Array;
+  /** A fresh Ed25519 key pair; `secretKey` is the 32-byte RFC 8032 seed drawn from `rng`. */
+  ed25519Keygen(rng: RandomSource): KeyPair;
+  /** The Ed25519 public key of a 32-byte seed. */
+  ed25519PublicKey(secretKey: Uint8Array): Uint8Array;
+  /** A deterministic RFC 8032 Ed25519 signature (64 bytes). */
+  ed25519Sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array;
+  /**
+   * RFC 8032 verification with canonical encodings required (no ZIP-215 leniency). Returns false,
+   * never throws, for a malformed signature or key.
+   */
+  ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+}
+
+/** Throws `<prefix>/bad-key` unless `key` is a 32-byte Uint8Array. */
+export function checkKey32(key: unknown, code: string, what: string): asserts key is Uint8Array {
+  check(
+    key instanceof Uint8Array && key.length === 32,
+    code,
+    () => `${what} must be a 32-byte Uint8Array, got ${key instanceof Uint8Array ? `${key.length} bytes` : typeof key}`,
+  );
+}
+
+/** Throws `<code>` unless `m` is a Uint8Array. */
+export function checkBytes(m: unknown, code: string, what: string): asserts m is Uint8Array {
+  check(m instanceof Uint8Array, code, () => `${what} must be a Uint8Array, got ${typeof m}`);
+}
+
+/** True when all 32 bytes are zero, in time independent of the content. */
+export function isAllZero(b: Uint8Array): boolean {
+  let acc = 0;
+  for (let i = 0; i < b.length; i++) acc |= b[i] as number;
+  return acc === 0;
+}
