@@ -1,0 +1,79 @@
+import { createCipheriv } from 'node:crypto';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { check } from '../../secagg/util/errors.js';
+import { utf8 } from '../../secagg/util/bytes.js';
+
+/** HKDF info string that separates the rotation-sign stream from every other use of the round seed. */
+export const ROTATION_SIGNS_INFO = 'fedveil/dp/rotation-signs/v1';
+
+/** Smallest power of two >= n (n >= 1). */
+export function nextPowerOfTwo(n: number): number {
+  check(Number.isSafeInteger(n) && n >= 1, 'dp/bad-dimension', `dimension must be a positive integer, got ${n}`);
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/**
+ * In-place fast Walsh–Hadamard transform, normalised by 1/√n so it is orthogonal and its own
+ * inverse. `x.length` must be a power of two.
+ */
+export function fwhtInPlace(x: Float64Array): void {
+  const n = x.length;
+  check((n & (n - 1)) === 0 && n > 0, 'dp/bad-dimension', `Hadamard length must be a power of two, got ${n}`);
+  for (let h = 1; h < n; h *= 2) {
+    for (let i = 0; i < n; i += 2 * h) {
+      for (let j = i; j < i + h; j++) {
+        const a = x[j] as number;
+        const b = x[j + h] as number;
+        x[j] = a + b;
+        x[j + h] = a - b;
+      }
+    }
+  }
+  const norm = 1 / Math.sqrt(n);
+  for (let i = 0; i < n; i++) x[i] = (x[i] as number) * norm;
+}
+
+/**
+ * The public ±1 diagonal of the randomized Hadamard rotation, `n` signs derived from the round
+ * seed: key = HKDF-SHA256(ikm = seed, salt = empty, info = {@link ROTATION_SIGNS_INFO}, 32 bytes),
+ * stream = AES-256-CTR(key, IV = 0) over zero bytes; sign i is -1 when bit (i mod 8) of stream
+ * byte ⌊i/8⌋ (least significant bit first) is 1, else +1.
+ */
+export function rotationSigns(roundSeed: Uint8Array, n: number): Int8Array {
+  check(roundSeed.length >= 16, 'dp/bad-round-seed', `round seed must be at least 16 bytes, got ${roundSeed.length}`);
+  const key = hkdf(sha256, roundSeed, new Uint8Array(0), utf8(ROTATION_SIGNS_INFO), 32);
+  const cipher = createCipheriv('aes-256-ctr', key, new Uint8Array(16));
+  const bytes = cipher.update(new Uint8Array(Math.ceil(n / 8)));
+  const signs = new Int8Array(n);
+  for (let i = 0; i < n; i++) signs[i] = ((bytes[i >>> 3] as number) >>> (i & 7)) & 1 ? -1 : 1;
+  return signs;
+}
+
+/** The randomized Hadamard rotation x ↦ H·D·x (D = diag(signs)) and its inverse y ↦ D·H·y. */
+export class RandomizedHadamard {
+  /** Rotated length: the input dimension padded to a power of two. */
+  readonly paddedDim: number;
+  private readonly signs: Int8Array;
+
+  constructor(roundSeed: Uint8Array, dim: number) {
+    this.paddedDim = nextPowerOfTwo(dim);
+    this.signs = rotationSigns(roundSeed, this.paddedDim);
+  }
+
+  /** Encode: rotates `x` (length paddedDim, zero-padded by the caller) in place. */
+  forwardInPlace(x: Float64Array): void {
+    check(x.length === this.paddedDim, 'dp/bad-dimension', `rotation expects length ${this.paddedDim}, got ${x.length}`);
+    for (let i = 0; i < x.length; i++) x[i] = (x[i] as number) * (this.signs[i] as number);
+    fwhtInPlace(x);
+  }
+
+  /** Decode: undoes {@link forwardInPlace} in place. */
+  inverseInPlace(y: Float64Array): void {
+    check(y.length === this.paddedDim, 'dp/bad-dimension', `rotation expects length ${this.paddedDim}, got ${y.length}`);
+    fwhtInPlace(y);
+    for (let i = 0; i < y.length; i++) y[i] = (y[i] as number) * (this.signs[i] as number);
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * fedveil/dp: clipping, the integer encoding pipeline and its decoder, noise samplers, privacy
+ * events, the RDP accountant, calibration, and the privacy report with its verifier. Pure: no
+ * I/O, no clocks; every random draw comes from an injected RandomSource.
+ */
+export * from './config.js';
+export * from './pipeline.js';
+export * from './events.js';
+export { clipL2InPlace, l2Norm } from './encoding/clip.js';
+export { RandomizedHadamard, fwhtInPlace, nextPowerOfTwo, rotationSigns, ROTATION_SIGNS_INFO } from './encoding/hadamard.js';
+export { DEFAULT_BETA, MAX_ROUNDING_ATTEMPTS, conditionalRoundInPlace, roundedL1NormBound, roundedL2NormBound } from './encoding/rounding.js';
+export { centreModulo, wrapModulo } from './encoding/modular.js';
+export { UniformStream } from './noise/uniform-stream.js';
+export { poissonSampler, samplePoisson } from './noise/poisson.js';
+export { addSkellamNoise, sampleSkellam, skellamSamples } from './noise/skellam.js';
+export { addDiscreteGaussianNoise, discreteGaussianSamples, sampleDiscreteGaussian } from './noise/discrete-gaussian.js';
+export { addGaussianNoise, gaussianSamples } from './noise/gaussian.js';

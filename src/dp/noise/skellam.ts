@@ -1,0 +1,28 @@
+import type { RandomSource } from '../../secagg/util/random.js';
+import { checkMean, poissonSampler, samplePoisson } from './poisson.js';
+import { UniformStream } from './uniform-stream.js';
+
+/**
+ * One draw of the symmetric Skellam distribution Sk(mu, mu) = Poisson(mu) - Poisson(mu):
+ * mean 0, variance 2·mu. Sums of independent Skellams are Skellam (the means add), which is why
+ * each of t contributors adding Sk(mu/t) yields exactly Sk(mu) in the sum.
+ */
+export function sampleSkellam(mu: number, u: UniformStream): number {
+  return samplePoisson(mu, u) - samplePoisson(mu, u);
+}
+
+/** Adds independent Sk(mu, mu) noise to every coordinate of `x` in place. */
+export function addSkellamNoise(x: Float64Array, mu: number, rng: RandomSource): void {
+  checkMean(mu, 'Skellam mean');
+  if (mu === 0) return;
+  const u = new UniformStream(rng);
+  const draw = poissonSampler(mu);
+  for (let i = 0; i < x.length; i++) x[i] = (x[i] as number) + draw(u) - draw(u);
+}
+
+/** `n` independent Sk(mu, mu) draws. */
+export function skellamSamples(mu: number, n: number, rng: RandomSource): Float64Array {
+  const out = new Float64Array(n);
+  addSkellamNoise(out, mu, rng);
+  return out;
+}

@@ -1,0 +1,50 @@
+import { createCipheriv } from 'node:crypto';
+import type { RandomSource } from '../../secagg/util/random.js';
+
+/** Bytes of keystream produced per refill: large enough to amortise the cipher call. */
+const BLOCK_BYTES = 64 * 1024;
+
+/**
+ * A fast stream of uniform draws for the noise samplers and randomized rounding.
+ *
+ * Sampling a million Skellam or discrete-Gaussian values needs tens of megabytes of randomness;
+ * calling the injected {@link RandomSource} for every word would dominate the cost. Instead the
+ * stream draws a fresh 256-bit key and 128-bit counter block from the source once and expands them
+ * with AES-256-CTR (a cryptographic PRG). With `systemRandom` the draws are therefore
+ * cryptographically random; with `seededRandom` they are reproducible.
+ */
+export class UniformStream {
+  private readonly cipher: ReturnType<typeof createCipheriv>;
+  private readonly zeros = new Uint8Array(BLOCK_BYTES);
+  private words = new Uint32Array(0);
+  private pos = 0;
+
+  constructor(rng: RandomSource) {
+    const material = rng.fill(new Uint8Array(48));
+    this.cipher = createCipheriv('aes-256-ctr', material.subarray(0, 32), material.subarray(32, 48));
+  }
+
+  private refill(): void {
+    const out = this.cipher.update(this.zeros);
+    this.words = new Uint32Array(out.buffer, out.byteOffset, out.byteLength >>> 2);
+    this.pos = 0;
+  }
+
+  /** A uniform 32-bit unsigned integer. */
+  uint32(): number {
+    if (this.pos === this.words.length) this.refill();
+    return this.words[this.pos++] as number;
+  }
+
+  /** A uniform double in [0, 1) carrying 53 random bits (exactly representable). */
+  unit(): number {
+    const hi = this.uint32() >>> 5; // 27 bits
+    const lo = this.uint32() >>> 6; // 26 bits
+    return (hi * 67108864 + lo) / 9007199254740992;
+  }
+
+  /** A uniform double in (0, 1]: never 0, so its logarithm is finite. */
+  unitPositive(): number {
+    return 1 - this.unit();
+  }
+}
