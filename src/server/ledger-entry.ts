@@ -1,7 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { z } from 'zod';
-import type { CryptoProvider } from '../secagg/keys.js';
-import { concatBytes, fromHex, toHex, utf8 } from '../secagg/util/bytes.js';
+import { DpConfigSchema, DpEventSchema } from '../dp/index.js';
+import { concatBytes, fromHex, toHex, utf8, type CryptoProvider } from '../secagg/index.js';
 import { canonicalJson } from './canonical-json.js';
 
 /** The ledger format version this code writes and verifies. */
@@ -55,17 +55,23 @@ export const LedgerEntryBodySchema = z
     seq: z.number().int().min(0),
     prevHash: hex32,
     round: z.number().int().min(0),
+    /** Version of the protocol messages the round ran (binds the consistency signatures). */
+    protocolVersion: z.number().int().min(1),
     timestamp: z.string().datetime(),
     mode: z.enum(['semi-honest', 'malicious']),
     threshold: z.number().int().min(1),
     dim: z.number().int().min(1),
+    /** `members` is the round's participant list in index order (participant i = members[i]). */
     cohort: z.object({ draw: CohortDrawSchema, members: z.array(hex32) }).strict(),
+    /** U3 in index order. */
     contributors: z.array(ContributorSchema),
     dropouts: DropoutsSchema,
     /** The DP encoding configuration the round ran with (src/dp DpConfig). */
-    mechanism: z.record(z.string(), z.unknown()),
+    mechanism: DpConfigSchema,
+    /** Sampling rate the accountant assumed (each participant's inclusion probability). */
+    samplingRate: z.number().gt(0).max(1),
     /** The round's privacy event (src/dp DpEvent), the input to every accountant. */
-    dpEvent: z.record(z.string(), z.unknown()),
+    dpEvent: DpEventSchema,
     modelVersionBefore: z.number().int().min(0),
     modelVersionAfter: z.number().int().min(1),
     modelHashBefore: hex32,

@@ -1,6 +1,5 @@
-import type { CryptoProvider } from '../secagg/keys.js';
-import { defaultProvider } from '../secagg/providers/index.js';
-import { fromHex } from '../secagg/util/bytes.js';
+import { consistencySignedBytes } from '../protocol/canonical.js';
+import { defaultProvider, fromHex, type CryptoProvider } from '../secagg/index.js';
 import { formatZodError } from './config.js';
 import {
   GENESIS_HASH,
@@ -21,19 +20,39 @@ export interface LedgerDiscrepancy {
   message: string;
 }
 
+/** The bytes contributor `signer` (public key hex) signed in the consistency check of `entry`'s round. */
+export type ConsistencyMessageFn = (entry: LedgerEntry, signer: string) => Uint8Array;
+
 /**
- * The bytes a contributor signed in the consistency check of `entry`'s round. Supplied by the
- * protocol layer (its consistency-check message encoding); see spec/ledger.md.
+ * The protocol's consistency-check signed bytes for `signer` in `entry`'s round: the signer's
+ * index and U3 are positions in `entry.cohort.members` (the round's participant list).
  */
-export type ConsistencyMessageFn = (entry: LedgerEntry) => Uint8Array;
+export function protocolConsistencyMessage(entry: LedgerEntry, signer: string): Uint8Array {
+  const index = new Map(entry.cohort.members.map((k, i) => [k, i]));
+  const u3 = entry.contributors.map((c) => index.get(c.publicKey) ?? -1).sort((a, b) => a - b);
+  return consistencySignedBytes(
+    { version: entry.protocolVersion, federationId: entry.federationId, round: entry.round },
+    index.get(signer) ?? -1,
+    u3,
+  );
+}
 
 /** Options of {@link verifyLedger}. */
 export interface VerifyLedgerOptions {
   provider?: CryptoProvider;
-  /** Needed to check consistency signatures of malicious-mode rounds; without it they are reported unchecked. */
+  /** How to rebuild what contributors signed; defaults to {@link protocolConsistencyMessage}. */
   consistencyMessage?: ConsistencyMessageFn;
   /** When set, every entry must name this federation. */
   federationId?: string;
+}
+
+/** Verifies without throwing: a message that cannot be built (e.g. an index out of range) fails. */
+function safeVerify(provider: CryptoProvider, publicKey: string, message: () => Uint8Array, signature: string): boolean {
+  try {
+    return provider.ed25519Verify(fromHex(publicKey), message(), fromHex(signature));
+  } catch {
+    return false;
+  }
 }
 
 const isHexKey = (k: string): boolean => /^[0-9a-f]{64}$/.test(k);
@@ -140,7 +159,7 @@ export function verifyLedger(
     }
 
     if (e.mode === 'malicious') {
-      const message = opts.consistencyMessage?.(e);
+      const messageOf = opts.consistencyMessage ?? protocolConsistencyMessage;
       const silent = new Set(e.dropouts['consistency-check']);
       const signed = e.contributors.filter((c) => c.consistencySignature !== null).length;
       if (signed < e.threshold) report('ledger/below-threshold', `${signed} consistency signatures, below threshold ${e.threshold}`);
@@ -148,9 +167,7 @@ export function verifyLedger(
         if (c.consistencySignature === null) {
           // A contributor that dropped before signing is recorded as a consistency-check dropout.
           if (!silent.has(c.publicKey)) report('ledger/missing-consistency-signature', `contributor ${c.publicKey} has no consistency signature`);
-        } else if (message === undefined) {
-          report('ledger/unchecked-consistency-signature', `no consistency-message encoding given to check ${c.publicKey}`);
-        } else if (!provider.ed25519Verify(fromHex(c.publicKey), message, fromHex(c.consistencySignature))) {
+        } else if (!safeVerify(provider, c.publicKey, () => messageOf(e, c.publicKey), c.consistencySignature)) {
           report('ledger/bad-consistency-signature', `the consistency signature of ${c.publicKey} does not verify`);
         }
       }

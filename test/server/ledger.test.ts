@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { nodeProvider } from '../../src/secagg/providers/index.js';
 import { toHex } from '../../src/secagg/util/bytes.js';
+import { consistencySignedBytes } from '../../src/protocol/canonical.js';
 import { canonicalJson } from '../../src/server/canonical-json.js';
 import { chainLedgerEntry, GENESIS_HASH, ledgerEntryHash, signLedgerEntry, type LedgerEntry } from '../../src/server/ledger-entry.js';
 import { verifyLedger } from '../../src/server/ledger-verify.js';
@@ -82,19 +83,29 @@ describe('privacy ledger', () => {
     expect(few).toEqual(['ledger/unknown-participant', 'ledger/unknown-participant']);
   });
 
-  it('checks consistency signatures of malicious-mode rounds', () => {
+  it('checks consistency signatures of malicious-mode rounds against the protocol encoding', () => {
     const record = sampleRecord(0, people, '11'.repeat(32), '22'.repeat(32), 0);
-    const message = (entry: LedgerEntry) => new TextEncoder().encode(`consistency:${entry.round}`);
-    const msg = new TextEncoder().encode('consistency:0');
+    const u3 = [0, 1, 2];
+    const header = { version: 1, federationId: record.federationId, round: 0 };
     const contributors = people.slice(0, 3).map((p, i) => ({
       publicKey: toHex(p.publicKey),
-      consistencySignature: toHex(nodeProvider.ed25519Sign((i === 2 ? people[3]! : p).secretKey, msg)),
+      // participant 2 signs a different U3 than the one recorded
+      consistencySignature: toHex(nodeProvider.ed25519Sign(p.secretKey, consistencySignedBytes(header, i, i === 2 ? [0, 1] : u3))),
     }));
     const entry = chainLedgerEntry(null, { ...record, mode: 'malicious', contributors }, nodeProvider, coordinator.secretKey);
-    const found = verifyLedger([entry], coordPub, allowed, { consistencyMessage: message });
+    const found = verifyLedger([entry], coordPub, allowed);
     expect(found.map((d) => d.code)).toEqual(['ledger/bad-consistency-signature']);
     expect(found[0]!.message).toContain(toHex(people[2]!.publicKey));
-    expect(verifyLedger([entry], coordPub, allowed).map((d) => d.code)).toContain('ledger/unchecked-consistency-signature');
+    const unsigned = chainLedgerEntry(
+      null,
+      { ...record, mode: 'malicious', contributors: contributors.map((c, i) => (i === 1 ? { ...c, consistencySignature: null } : c)) },
+      nodeProvider,
+      coordinator.secretKey,
+    );
+    expect(verifyLedger([unsigned], coordPub, allowed).map((d) => d.code)).toEqual([
+      'ledger/missing-consistency-signature',
+      'ledger/bad-consistency-signature',
+    ]);
   });
 
   it('reports a malformed line and keeps checking the rest', () => {
