@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { createServerOptimizer } from '../../src/trainer/serverOptimizer.js';
+
+const f32 = (xs: number[]): Float32Array => Float32Array.from(xs);
+
+describe('server optimisers (Reddi et al. 2021, Algorithm 2)', () => {
+  it('FedAvg adds lr · Δ', () => {
+    const opt = createServerOptimizer({ kind: 'fedavg', lr: 0.5 });
+    expect(Array.from(opt.apply(f32([1, 2]), f32([2, -4])))).toEqual([2, 0]);
+    expect(Array.from(createServerOptimizer({ kind: 'fedavg' }).apply(f32([1, 2]), f32([2, -4])))).toEqual([3, -2]);
+  });
+
+  it('FedAvgM accumulates momentum m ← βm + Δ', () => {
+    const opt = createServerOptimizer({ kind: 'fedavgm', lr: 1, momentum: 0.5 });
+    let w = opt.apply(f32([0]), f32([1])); // m = 1
+    expect(w[0]).toBe(1);
+    w = opt.apply(w, f32([1])); // m = 1.5
+    expect(w[0]).toBe(2.5);
+    expect(opt.exportState()).toMatchObject({ step: 2, m: f32([1.5]), v: null });
+  });
+
+  it('FedAdam, FedYogi, FedAdagrad match hand-computed two-step values', () => {
+    const lr = 0.1, b1 = 0.9, b2 = 0.99, tau = 1e-3;
+    const g1 = 0.5, g2 = -0.2;
+    const ref = (kind: 'fedadam' | 'fedyogi' | 'fedadagrad'): number => {
+      let w = 1, m = 0, v = tau * tau;
+      for (const g of [g1, g2]) {
+        const beta1 = kind === 'fedadagrad' ? 0 : b1;
+        m = beta1 * m + (1 - beta1) * g;
+        if (kind === 'fedadam') v = b2 * v + (1 - b2) * g * g;
+        else if (kind === 'fedyogi') v = v - (1 - b2) * g * g * Math.sign(v - g * g);
+        else v = v + g * g;
+        w = w + (lr * m) / (Math.sqrt(v) + tau);
+      }
+      return w;
+    };
+    for (const kind of ['fedadam', 'fedyogi', 'fedadagrad'] as const) {
+      const opt = createServerOptimizer(kind === 'fedadagrad' ? { kind, lr, beta1: 0, tau } : { kind, lr, beta1: b1, beta2: b2, tau });
+      let w = opt.apply(f32([1]), f32([g1]));
+      w = opt.apply(w, f32([g2]));
+      expect(w[0]).toBeCloseTo(ref(kind), 5);
+    }
+    // Yogi's second moment moves additively, unlike Adam's multiplicative decay.
+    const yogi = createServerOptimizer({ kind: 'fedyogi', lr, tau });
+    yogi.apply(f32([0]), f32([1]));
+    expect(yogi.exportState().v![0]).toBeCloseTo(tau * tau + 0.01, 8);
+  });
+
+  it('rejects length mismatch and NaN/Inf without changing state', () => {
+    const opt = createServerOptimizer({ kind: 'fedadam' });
+    const twin = createServerOptimizer({ kind: 'fedadam' });
+    const w = f32([0.1, 0.2, 0.3]);
+    expect(() => opt.apply(w, f32([1, 2]))).toThrow(expect.objectContaining({ code: 'trainer/update-length-mismatch' }));
+    expect(() => opt.apply(w, f32([1, NaN, 2]))).toThrow(expect.objectContaining({ code: 'trainer/non-finite-update', message: expect.stringContaining('index 1') }));
+    expect(() => opt.apply(w, f32([1, 2, Infinity]))).toThrow(expect.objectContaining({ code: 'trainer/non-finite-update' }));
+    expect(() => opt.apply(f32([NaN, 0, 0]), f32([1, 2, 3]))).toThrow(expect.objectContaining({ code: 'trainer/non-finite-weights' }));
+    expect(() => createServerOptimizer({ kind: 'fedavg', lr: 1e38 }).apply(f32([0]), f32([1e38]))).toThrow(expect.objectContaining({ code: 'trainer/non-finite-weights' }));
+    expect(opt.exportState().step).toBe(0);
+    expect(Array.from(opt.apply(w, f32([1, 2, 3])))).toEqual(Array.from(twin.apply(w, f32([1, 2, 3]))));
+  });
+
+  it('rejects bad hyper-parameters', () => {
+    expect(() => createServerOptimizer({ kind: 'fedavg', lr: 0 })).toThrow(expect.objectContaining({ code: 'trainer/bad-option' }));
+    expect(() => createServerOptimizer({ kind: 'fedavgm', momentum: 1 })).toThrow(expect.objectContaining({ code: 'trainer/bad-option' }));
+    expect(() => createServerOptimizer({ kind: 'fedadam', tau: 0 })).toThrow(expect.objectContaining({ code: 'trainer/bad-option' }));
+    expect(() => createServerOptimizer({ kind: 'sgd' } as never)).toThrow(expect.objectContaining({ code: 'trainer/bad-option' }));
+  });
+
+  it('resumes from exported state exactly as if never interrupted', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('fedavgm', 'fedadam', 'fedyogi', 'fedadagrad'),
+        fc.array(fc.float({ min: -1, max: 1, noNaN: true }), { minLength: 3, maxLength: 3 }),
+        fc.array(fc.float({ min: -1, max: 1, noNaN: true }), { minLength: 3, maxLength: 3 }),
+        (kind, d1, d2) => {
+          const a = createServerOptimizer({ kind });
+          const w1 = a.apply(f32([0, 0, 0]), f32(d1));
+          const b = createServerOptimizer({ kind }, a.exportState());
+          expect(Array.from(b.apply(w1, f32(d2)))).toEqual(Array.from(a.apply(w1, f32(d2))));
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+});
