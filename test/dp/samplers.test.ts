@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import {
+  UniformStream,
+  addSkellamNoise,
+  discreteGaussianSamples,
+  gaussianSamples,
+  logGamma,
+  poissonSampler,
+  skellamSamples,
+} from '../../src/dp/index.js';
+import { seededRandom } from '../../src/secagg/util/random.js';
+import { FedveilError } from '../../src/secagg/util/errors.js';
+
+function moments(x: ArrayLike<number>): { mean: number; variance: number } {
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m += (x[i] as number) / x.length;
+  let v = 0;
+  for (let i = 0; i < x.length; i++) v += ((x[i] as number) - m) ** 2 / (x.length - 1);
+  return { mean: m, variance: v };
+}
+
+const N = 200_000;
+
+describe('Poisson sampler', () => {
+  it.each([0.05, 1, 7.5, 10, 15, 400, 1e6])('Poisson(%d) has mean and variance λ', (lambda) => {
+    const u = new UniformStream(seededRandom(`poisson-${lambda}`));
+    const draw = poissonSampler(lambda);
+    const xs = new Float64Array(N);
+    for (let i = 0; i < N; i++) xs[i] = draw(u);
+    const { mean, variance } = moments(xs);
+    // 6 standard errors of the mean; variance within 3%.
+    expect(Math.abs(mean - lambda)).toBeLessThan(6 * Math.sqrt(lambda / N));
+    expect(Math.abs(variance / lambda - 1)).toBeLessThan(0.03);
+    expect(xs.every((x) => Number.isInteger(x) && x >= 0)).toBe(true);
+  });
+
+  it('PTRS reproduces the Poisson(15) probability mass function', () => {
+    const lambda = 15;
+    const u = new UniformStream(seededRandom('pmf'));
+    const draw = poissonSampler(lambda);
+    const counts = new Map<number, number>();
+    for (let i = 0; i < N; i++) {
+      const k = draw(u);
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    for (const k of [5, 10, 15, 20, 25]) {
+      const p = Math.exp(-lambda + k * Math.log(lambda) - logGamma(k + 1));
+      const se = Math.sqrt((p * (1 - p)) / N);
+      expect(Math.abs((counts.get(k) ?? 0) / N - p)).toBeLessThan(6 * se);
+    }
+  });
+});
+
+describe('Skellam sampler', () => {
+  it.each([0.3, 5, 50, 1e4])('Sk(%d) has mean 0 and variance 2μ', (mu) => {
+    const xs = skellamSamples(mu, N, seededRandom(`skellam-${mu}`));
+    const { mean, variance } = moments(xs);
+    expect(Math.abs(mean)).toBeLessThan(6 * Math.sqrt((2 * mu) / N));
+    expect(Math.abs(variance / (2 * mu) - 1)).toBeLessThan(0.03);
+  });
+
+  it('is reproducible from a seeded source and refuses a negative mean', () => {
+    expect(skellamSamples(3, 100, seededRandom(9))).toEqual(skellamSamples(3, 100, seededRandom(9)));
+    expect(() => addSkellamNoise(new Float64Array(1), -1, seededRandom(1))).toThrow(FedveilError);
+  });
+});
+
+describe('discrete Gaussian sampler', () => {
+  it.each([0.5, 3, 100, 5000])('N_Z(0, %d²) has mean 0 and the exact discrete variance', (sigma) => {
+    // Exact variance of the discrete Gaussian: Σ x² e^{-x²/2σ²} / Σ e^{-x²/2σ²}.
+    let num = 0;
+    let den = 0;
+    for (let x = -Math.ceil(40 * sigma); x <= Math.ceil(40 * sigma); x++) {
+      const w = Math.exp((-x * x) / (2 * sigma * sigma));
+      num += x * x * w;
+      den += w;
+    }
+    const exactVar = num / den;
+    const xs = discreteGaussianSamples(sigma, N, seededRandom(`dg-${sigma}`));
+    const { mean, variance } = moments(xs);
+    expect(Math.abs(mean)).toBeLessThan(6 * Math.sqrt(exactVar / N));
+    expect(Math.abs(variance / exactVar - 1)).toBeLessThan(0.03);
+    expect(xs.every((x) => Number.isInteger(x))).toBe(true);
+  });
+
+  it('matches the probability mass at 0 and ±1 for σ = 1', () => {
+    let z = 0;
+    for (let x = -50; x <= 50; x++) z += Math.exp((-x * x) / 2);
+    const xs = discreteGaussianSamples(1, N, seededRandom('dg-pmf'));
+    for (const k of [0, 1, -1, 2]) {
+      const p = Math.exp((-k * k) / 2) / z;
+      const freq = xs.filter((x) => x === k).length / N;
+      expect(Math.abs(freq - p)).toBeLessThan(6 * Math.sqrt((p * (1 - p)) / N));
+    }
+  });
+});
+
+describe('continuous Gaussian sampler', () => {
+  it('N(0, 2.5²) has mean 0 and variance σ², odd lengths included', () => {
+    const xs = gaussianSamples(2.5, N + 1, seededRandom('gauss'));
+    const { mean, variance } = moments(xs);
+    expect(Math.abs(mean)).toBeLessThan(6 * Math.sqrt(6.25 / N));
+    expect(Math.abs(variance / 6.25 - 1)).toBeLessThan(0.03);
+    expect(xs[N]).not.toBe(0);
+  });
+});
+
+describe('uniform stream', () => {
+  it('produces doubles in [0, 1) with 53-bit resolution and uniform mean', () => {
+    const u = new UniformStream(seededRandom('u'));
+    let s = 0;
+    let fine = false;
+    let inRange = true;
+    for (let i = 0; i < 100_000; i++) {
+      const x = u.unit();
+      if (!(x >= 0 && x < 1)) inRange = false;
+      if ((x * 2 ** 32) % 1 !== 0) fine = true;
+      s += x;
+    }
+    expect(inRange).toBe(true);
+    expect(fine).toBe(true);
+    expect(Math.abs(s / 100_000 - 0.5)).toBeLessThan(0.005);
+  });
+});
