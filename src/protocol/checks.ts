@@ -1,0 +1,46 @@
+import { check } from '../secagg/util/errors.js';
+import type { RoundPlan } from './config.js';
+import type { ClientHeader, ServerHeader } from './messages.js';
+import { PROTOCOL_VERSION, type Phase } from './phases.js';
+
+/**
+ * Header checks shared by both sides. A header for another version, federation, round or phase
+ * is a replay or a stray message; each case has its own code so operators can tell them apart.
+ */
+
+/** Throws `protocol/wrong-version|wrong-federation|wrong-round` unless `header` is for this round. */
+export function checkRoundHeader(plan: RoundPlan, header: ServerHeader | ClientHeader): void {
+  check(
+    header.version === PROTOCOL_VERSION,
+    'protocol/wrong-version',
+    () => `message has protocol version ${header.version}, this round speaks ${PROTOCOL_VERSION}`,
+  );
+  check(
+    header.federationId === plan.config.federationId,
+    'protocol/wrong-federation',
+    () => `message is for federation ${JSON.stringify(header.federationId)}, not ${JSON.stringify(plan.config.federationId)}`,
+  );
+  check(
+    header.round === plan.config.round,
+    'protocol/wrong-round',
+    () => `message is for round ${header.round}, this is round ${plan.config.round}`,
+  );
+}
+
+/** As {@link checkRoundHeader}, plus the phase and a sender index inside the participant list. */
+export function checkClientHeader(plan: RoundPlan, header: ClientHeader, phase: Phase): void {
+  checkRoundHeader(plan, header);
+  check(header.phase === phase, 'protocol/wrong-phase', () => `message is for phase ${header.phase}, expected ${phase}`);
+  check(
+    header.sender < plan.n,
+    'protocol/unknown-sender',
+    () => `sender index ${header.sender} is not in this round's participant list of ${plan.n}`,
+  );
+}
+
+/** Throws `protocol/unknown-participant` unless every index is below n. */
+export function checkIndices(plan: RoundPlan, xs: readonly number[], what: string): void {
+  for (const x of xs) {
+    check(x < plan.n, 'protocol/unknown-participant', () => `${what} names participant ${x}, but the round has ${plan.n}`);
+  }
+}

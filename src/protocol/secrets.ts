@@ -1,0 +1,30 @@
+import { hkdfSha256, KDF_SALT } from '../secagg/index.js';
+import { utf8 } from '../secagg/util/bytes.js';
+import { randomBytes, type RandomSource } from '../secagg/util/random.js';
+
+/**
+ * The two per-round secrets a client Shamir-shares: b_u (self-mask seed) and the seed of its
+ * masking key s_u. Both are 32-byte little-endian strings whose last byte is zero, i.e. 248
+ * random bits: always a canonical element of GF(2^255 − 19), so they share without reduction.
+ */
+
+/** Bytes of a shared secret (the Shamir secret length). */
+export const SECRET_BYTES = 32;
+
+/** A fresh 248-bit secret as 32 bytes (last byte 0). */
+export function freshSecret(rng: RandomSource): Uint8Array {
+  const out = new Uint8Array(SECRET_BYTES);
+  out.set(randomBytes(rng, SECRET_BYTES - 1));
+  return out;
+}
+
+const MASKING_SECRET_INFO = utf8('fedveil/v1/masking-secret');
+
+/**
+ * The X25519 secret key s_u derived from its shared seed: HKDF-SHA256(seed, KDF_SALT,
+ * "fedveil/v1/masking-secret", 32). The server recomputes it from the reconstructed seed of a
+ * dropped client and checks it against the advertised public key.
+ */
+export function maskingSecretFromSeed(seed: Uint8Array): Uint8Array {
+  return hkdfSha256(seed, KDF_SALT, MASKING_SECRET_INFO, 32);
+}
