@@ -22,3 +22,15 @@ export { distributedDiscreteGaussianRdp, skellamRdp, zhuWangSubsampledRdp } from
 export { RDP_ACCOUNTANT, checkDelta, containsDiscreteMechanism, defaultOrdersFor, rdpCurve, rdpEpsilon, type RdpEpsilonOptions } from './accountant/rdp.js';
 export { calibrateConfigNoise, calibrateNoiseMultiplier } from './accountant/calibrate.js';
 export { logAdd, logBinomial, logErfc, logGamma, logSumExp, erfc } from './special.js';
+export {
+  PrivacyReportSchema,
+  REPORT_FORMAT,
+  REPORT_VERSION,
+  accountRounds,
+  buildReport,
+  reportOrders,
+  type PrivacyReport,
+  type ReportRound,
+  type RoundPrivacyEntry,
+} from './report.js';
+export { eventsMatch, verifyReport, type Discrepancy, type ReportCheck, type VerifyReportOptions } from './verify-report.js';

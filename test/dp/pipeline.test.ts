@@ -95,7 +95,7 @@ describe('pipeline', () => {
           const cfg = base({ rotation, scale: 1 / 256 });
           const rng = seededRandom(s);
           const enc = createClientEncoder(cfg, dim, seed);
-          let sum = new Uint32Array(enc.encodedLength);
+          let sum: Uint32Array = new Uint32Array(enc.encodedLength);
           const expected = new Float64Array(dim);
           for (let c = 0; c < n; c++) {
             const u = new Float32Array(dim).map((_, i) => Math.sin(s + 7 * c + i) * 2);
@@ -126,7 +126,7 @@ describe('pipeline', () => {
     const rng = seededRandom('aligned');
     const u = new Float32Array(dim).fill(0);
     u[0] = 5; // clipped to norm 1: coordinate 0 = C, the worst case for one coordinate
-    let sum = new Uint32Array(dim);
+    let sum: Uint32Array = new Uint32Array(dim);
     for (let c = 0; c < n; c++) {
       const e = enc.encode(u, rng);
       e.forEach((v) => expect(v).toBeLessThan(2 ** 16));
