@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerAccountant } from './accountant.js';
+import { registerVerifyReport } from './verify-report.js';
 
 /** The package version, read from package.json (two levels up from both src/cli and dist/cli). */
 export function packageVersion(): string {
@@ -22,5 +24,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .configureOutput({ outputError: (str, write) => write(str) })
     .exitOverride();
+  registerAccountant(program);
+  registerVerifyReport(program);
   return program;
 }
