@@ -12,6 +12,7 @@ export const HTTP_ERRORS = {
   'auth/bad-signature': 401,
   'auth/replayed-nonce': 409,
   'auth/not-in-cohort': 403,
+  'auth/sender-mismatch': 403,
   'request/malformed-json': 400,
   'request/invalid-body': 422,
   'request/body-too-large': 413,

@@ -1,0 +1,307 @@
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { nextPowerOfTwo } from '../dp/index.js';
+import { PHASES, type Phase } from '../protocol/phases.js';
+import { decodeClientMessage, encodeServerMessage } from '../protocol/wire/serialize.js';
+import { ClientMessageSchema } from '../protocol/wire/schemas.js';
+import { FedveilError, fromHex, packedLength } from '../secagg/index.js';
+import { formatIssuePath } from './config.js';
+import type { Coordinator, CoordinatorState } from './coordinator.js';
+import { errorMiddleware, HttpError } from './http-errors.js';
+import { ledgerLine } from './ledger-entry.js';
+import { OCTET_STREAM } from './wire.js';
+import { buildPrivacyReport } from './report.js';
+import { bodyHash, NONCE_HEADER, requestSigningBytes, SENDER_HEADER, SIGNATURE_HEADER } from './request-auth.js';
+
+/** Options of {@link createCoordinatorApp}. */
+export interface CoordinatorAppOptions {
+  /** Largest request body in bytes; default from the config, else sized for the largest masked vector. */
+  maxBodyBytes?: number;
+  /** Longest a long-poll is held, in ms; default the config's `longPollMs`. */
+  maxLongPollMs?: number;
+  /** Receives one line per rejected request and per internal error. */
+  log?: (line: string) => void;
+}
+
+
+const RoundParam = z.string().regex(/^(0|[1-9][0-9]{0,9})$/).transform(Number).pipe(z.number().int().max(0xffffffff));
+const PhaseParam = z.enum(PHASES as [Phase, ...Phase[]]);
+
+const RoundQuerySchema = z
+  .object({
+    since: z.string().regex(/^[0-9]{1,15}$/, 'must be a non-negative integer').transform(Number).optional(),
+    waitFor: z.enum(['end', ...PHASES] as [string, ...string[]]).optional(),
+    round: z.string().regex(/^[0-9]{1,10}$/, 'must be a non-negative integer').transform(Number).optional(),
+    timeoutMs: z.string().regex(/^[0-9]{1,7}$/, 'must be a non-negative integer').transform(Number).optional(),
+  })
+  .strict();
+
+const ModelQuerySchema = z.object({ version: z.string().regex(/^[0-9]{1,10}$/, 'must be a non-negative integer').transform(Number).optional() }).strict();
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const HEX32 = /^[0-9a-f]{32}$/;
+const HEX128 = /^[0-9a-f]{128}$/;
+
+/** Phase order used by long-polls; 'finalizing' and the end of a round come after every phase. */
+function phaseRank(phase: CoordinatorState['phase'] | 'end'): number {
+  if (phase === null) return -1;
+  const i = PHASES.indexOf(phase as Phase);
+  return i >= 0 ? i : PHASES.length;
+}
+
+/** Parses `value` with `schema` or throws a 400 naming the field. */
+function parseQuery<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0] as z.core.$ZodIssue;
+  throw new HttpError('request/bad-query', `query ${formatIssuePath(issue.path)}: ${issue.message}`, formatIssuePath(issue.path));
+}
+
+function params(req: Request): { round: number; phase: Phase } {
+  const round = RoundParam.safeParse(req.params.round);
+  const phase = PhaseParam.safeParse(req.params.phase);
+  if (!round.success || !phase.success) throw new HttpError('request/not-found', `no such round endpoint: ${req.path}`);
+  return { round: round.data, phase: phase.data };
+}
+
+function header(req: Request, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? undefined : v;
+}
+
+/** The body bytes (empty when none was sent). */
+function rawBody(req: Request): Uint8Array {
+  const b: unknown = req.body;
+  return Buffer.isBuffer(b) ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : new Uint8Array(0);
+}
+
+/**
+ * Verifies the request signature (sender known, signature over federation, round, phase, method,
+ * body hash and nonce). Returns the sender's key and nonce; throws the HttpError of the rule broken.
+ */
+function authenticate(c: Coordinator, req: Request, round: number, phase: Phase, body: Uint8Array): { sender: string; nonce: string } {
+  const sender = header(req, SENDER_HEADER);
+  const nonce = header(req, NONCE_HEADER);
+  const signature = header(req, SIGNATURE_HEADER);
+  if (sender === undefined || nonce === undefined || signature === undefined) {
+    throw new HttpError('auth/missing-headers', `requests must carry ${SENDER_HEADER}, ${NONCE_HEADER} and ${SIGNATURE_HEADER}`);
+  }
+  if (!HEX64.test(sender)) throw new HttpError('auth/malformed-headers', `${SENDER_HEADER} must be 64 lower-case hex characters`, SENDER_HEADER);
+  if (!HEX32.test(nonce)) throw new HttpError('auth/malformed-headers', `${NONCE_HEADER} must be 32 lower-case hex characters`, NONCE_HEADER);
+  if (!HEX128.test(signature)) throw new HttpError('auth/malformed-headers', `${SIGNATURE_HEADER} must be 128 lower-case hex characters`, SIGNATURE_HEADER);
+  if (!c.allowed.has(sender)) throw new HttpError('auth/unknown-sender', 'the sender is not an allowed participant of this federation');
+  const signed = requestSigningBytes({
+    federationId: c.config.federationId,
+    round,
+    phase,
+    method: req.method === 'GET' ? 'GET' : 'POST',
+    sender,
+    bodyHash: bodyHash(body),
+    nonce,
+  });
+  if (!c.provider.ed25519Verify(fromHex(sender), signed, fromHex(signature))) {
+    throw new HttpError('auth/bad-signature', 'the request signature does not verify for this sender, round, phase, body and nonce');
+  }
+  return { sender, nonce };
+}
+
+/** Splits a masked-input body: u32be(len(J)) ‖ J ‖ packed vector. */
+function splitMaskedBody(body: Uint8Array): { json: unknown; vector: Uint8Array } {
+  if (body.length < 4) throw new HttpError('request/bad-encoding', 'masked-input body is shorter than its 4-byte envelope length');
+  const len = new DataView(body.buffer, body.byteOffset, body.byteLength).getUint32(0, false);
+  if (len > body.length - 4) throw new HttpError('request/bad-encoding', `envelope length ${len} exceeds the body`);
+  return { json: parseJson(body.subarray(4, 4 + len)), vector: body.subarray(4 + len) };
+}
+
+function parseJson(bytes: Uint8Array): unknown {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new HttpError('request/bad-encoding', 'the body is not valid UTF-8');
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new HttpError('request/malformed-json', `the body is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Decodes a protocol message, mapping schema failures to 422 with the first failing field. */
+function decodeMessage(json: unknown, vector: Uint8Array | undefined): ReturnType<typeof decodeClientMessage> {
+  try {
+    return decodeClientMessage(json, vector);
+  } catch (e) {
+    if (e instanceof FedveilError) {
+      if (e.code === 'protocol/vector-size-mismatch') throw new HttpError('vector/wrong-length', e.message);
+      if (e.code === 'protocol/malformed-message') {
+        const r = ClientMessageSchema.safeParse(json);
+        const path = r.success ? undefined : formatIssuePath((r.error.issues[0] as z.core.$ZodIssue).path);
+        throw new HttpError('request/invalid-body', e.message, path);
+      }
+      throw new HttpError('request/invalid-body', `${e.code}: ${e.message}`);
+    }
+    throw e;
+  }
+}
+
+/**
+ * The coordinator's HTTP API (Express 5), all under /v1:
+ *
+ * - `GET  /v1/healthz`, `GET /v1/metrics` (Prometheus text, the coordinator's own registry)
+ * - `GET  /v1/federation`: federation id, dim, model, mode, phases, coordinator key
+ * - `GET  /v1/round[?since=V | ?waitFor=PHASE|end&round=R][&timeoutMs=T]`: the state; long-polls
+ * - `GET  /v1/model[?version=N]`: float32 little-endian weights (`application/octet-stream`)
+ * - `GET  /v1/ledger` (JSON lines), `GET /v1/ledger/key`, `GET /v1/report` (privacy report)
+ * - `POST /v1/rounds/:round/:phase`: a signed protocol submission
+ * - `GET  /v1/rounds/:round/:phase`: the signed-for request the sender must answer in that phase
+ *
+ * Every rejection is a 4xx `{error: {code, message, field?}}` and changes nothing.
+ */
+export function createCoordinatorApp(c: Coordinator, opts: CoordinatorAppOptions = {}): Express {
+  const log = opts.log ?? (() => {});
+  const maxLongPoll = opts.maxLongPollMs ?? c.config.longPollMs;
+  const padded = c.dp.rotation ? nextPowerOfTwo(c.config.dim) : c.config.dim;
+  const maxCohort = 'size' in c.config.cohort ? c.config.cohort.size : c.config.participants.length;
+  const limit = opts.maxBodyBytes ?? c.config.maxBodyBytes ?? packedLength(padded + 64, 32) + 64 * 1024 + maxCohort * 1024;
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use((req, res, next) => {
+    const start = process.hrtime.bigint();
+    res.on('finish', () => {
+      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      c.metrics.requests.inc({ method: req.method, route, status: String(res.statusCode) });
+      if (route !== '/v1/round') c.metrics.requestSeconds.observe({ method: req.method, route }, Number(process.hrtime.bigint() - start) / 1e9);
+    });
+    next();
+  });
+
+  const raw = express.raw({ type: () => true, limit });
+
+  app.get('/v1/healthz', (_req, res) => {
+    const s = c.state();
+    res.json({ ok: true, federationId: s.federationId, status: s.status, round: s.round, phase: s.phase });
+  });
+
+  app.get('/v1/metrics', async (_req, res) => {
+    const { contentType, body } = await c.metrics.render();
+    res.type(contentType).send(body);
+  });
+
+  app.get('/v1/federation', (_req, res) => {
+    res.json({
+      federationId: c.config.federationId,
+      dim: c.config.dim,
+      model: c.config.model,
+      mode: c.config.mode,
+      rounds: c.config.rounds,
+      phases: c.config.mode === 'malicious' ? PHASES : PHASES.filter((p) => p !== 'consistency-check'),
+      dp: c.dp,
+      delta: c.config.dp.delta,
+      samplingRate: c.samplingRate,
+      coordinatorPublicKey: Buffer.from(c.publicKey).toString('hex'),
+      longPollMs: maxLongPoll,
+    });
+  });
+
+  app.get('/v1/round', async (req, res) => {
+    const q = parseQuery(RoundQuerySchema, req.query);
+    const timeout = Math.min(q.timeoutMs ?? maxLongPoll, maxLongPoll);
+    let ready: ((s: CoordinatorState) => boolean) | null = null;
+    if (q.since !== undefined) {
+      const since = q.since;
+      ready = (s) => s.stateVersion > since;
+    } else if (q.waitFor !== undefined) {
+      const target = phaseRank(q.waitFor as Phase | 'end');
+      const round = q.round;
+      ready = (s) =>
+        round === undefined
+          ? s.phase === q.waitFor
+          : s.round !== null && (s.round > round || (s.round === round && (s.phase === null || phaseRank(s.phase) >= target)));
+    }
+    const state = ready === null || timeout === 0 ? c.state() : await c.waitFor(ready, timeout);
+    res.json(state);
+  });
+
+  app.get('/v1/model', async (req, res) => {
+    const q = parseQuery(ModelQuerySchema, req.query);
+    const m = q.version === undefined ? c.model : await c.getModel(q.version);
+    if (m === null) throw new HttpError('request/not-found', `no model version ${q.version}`, 'version');
+    res
+      .set('x-fedveil-model-version', String(m.version))
+      .set('x-fedveil-model-hash', m.hash)
+      .type(OCTET_STREAM)
+      .send(Buffer.from(m.weights.buffer, m.weights.byteOffset, m.weights.byteLength));
+  });
+
+  app.get('/v1/ledger', async (_req, res) => {
+    const entries = await c.ledger();
+    res
+      .type('application/x-ndjson')
+      .set('x-fedveil-coordinator-key', Buffer.from(c.publicKey).toString('hex'))
+      .send(entries.map((e) => `${ledgerLine(e)}\n`).join(''));
+  });
+
+  app.get('/v1/ledger/key', (_req, res) => {
+    res.json({ algorithm: 'ed25519', federationId: c.config.federationId, publicKey: Buffer.from(c.publicKey).toString('hex') });
+  });
+
+  app.get('/v1/report', async (_req, res) => {
+    res.json(buildPrivacyReport(c.config, await c.ledger()));
+  });
+
+  app.post('/v1/rounds/:round/:phase', raw, (req: Request, res: Response) => {
+    const { round, phase } = params(req);
+    const body = rawBody(req);
+    const { sender, nonce } = authenticate(c, req, round, phase, body);
+    const type = (header(req, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    const wanted = phase === 'masked-input' ? OCTET_STREAM : 'application/json';
+    if (type !== wanted) throw new HttpError('request/unsupported-media-type', `phase ${phase} takes ${wanted}, not '${type}'`);
+    const index = c.authorize(round, phase, sender);
+    const state = c.state();
+    if (state.phase !== phase) throw new HttpError('round/wrong-phase', `round ${round} is in phase ${state.phase}, not ${phase}`);
+    c.checkNonce(sender, nonce);
+    let message;
+    if (phase === 'masked-input') {
+      const { json, vector } = splitMaskedBody(body);
+      const plan = c.plan(round);
+      const envelope = json as { length?: unknown; bits?: unknown };
+      if (typeof envelope === 'object' && envelope !== null && typeof envelope.length === 'number' && envelope.length !== plan.vectorLength) {
+        throw new HttpError('vector/wrong-length', `the masked vector has ${envelope.length} coordinates; this round's have ${plan.vectorLength}`, 'length');
+      }
+      if (vector.length !== packedLength(plan.vectorLength, plan.bits)) {
+        throw new HttpError('vector/wrong-length', `the packed vector is ${vector.length} bytes; this round's are ${packedLength(plan.vectorLength, plan.bits)}`);
+      }
+      message = decodeMessage(json, vector);
+    } else {
+      message = decodeMessage(parseJson(body), undefined);
+    }
+    c.submit(round, phase, index, message, () => c.useNonce(round, sender, nonce));
+    res.status(202).json({ accepted: true, round, phase });
+  });
+
+  app.get('/v1/rounds/:round/:phase', (req: Request, res: Response) => {
+    const { round, phase } = params(req);
+    const { sender, nonce } = authenticate(c, req, round, phase, new Uint8Array(0));
+    const index = c.authorize(round, phase, sender);
+    c.checkNonce(sender, nonce);
+    const m = c.view(round, phase, index);
+    c.useNonce(round, sender, nonce);
+    res.json(encodeServerMessage(m));
+  });
+
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    next(new HttpError('request/not-found', `no endpoint ${req.method} ${req.path}`));
+  });
+  app.use(
+    errorMiddleware((e) => {
+      if (e.status < 500) c.metrics.rejections.inc({ code: e.code });
+      log(`${e.status} ${e.code} ${e.method} ${e.path}: ${e.message}`);
+    }),
+  );
+  return app;
+}

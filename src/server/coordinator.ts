@@ -1,0 +1,736 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { accountRounds, roundEvent, type DpConfig, type DpEvent } from '../dp/index.js';
+import { planRound, toWireConfig, type RoundConfig, type RoundPlan } from '../protocol/config.js';
+import type { ClientMessage, ServerMessage } from '../protocol/messages.js';
+import { PROTOCOL_VERSION, phasesOf, type Phase } from '../protocol/phases.js';
+import type { CompletedOutcome, RoundOutcome, ServerStep } from '../protocol/results.js';
+import { ServerRound } from '../protocol/server/server-round.js';
+import {
+  defaultProvider,
+  FedveilError,
+  fromHex,
+  randomBytes,
+  systemRandom,
+  toHex,
+  utf8,
+  type CryptoProvider,
+  type KeyPair,
+  type RandomSource,
+} from '../secagg/index.js';
+import { createServerOptimizer, type ServerOptimizer } from '../trainer/serverOptimizer.js';
+import { drawCohort, type CohortDraw } from './cohort.js';
+import type { FederationConfig } from './config.js';
+import { federationDpConfig, federationSamplingRate, roundGraph } from './federation-plan.js';
+import { HttpError } from './http-errors.js';
+import { chainLedgerEntry, type LedgerEntry } from './ledger-entry.js';
+import { CoordinatorMetrics } from './metrics.js';
+import { modelHash } from './sqlite-store.js';
+import type { CoordinatorStore, StoredModel } from './store.js';
+
+/** What the coordinator is doing. */
+export type CoordinatorStatus = 'starting' | 'running' | 'finished' | 'stopped';
+
+/** The end of one round, as the coordinator saw it (for simulate, the dashboard and tests). */
+export interface RoundSummary {
+  round: number;
+  status: 'completed' | 'aborted';
+  /** Abort code (protocol or coordinator), when aborted. */
+  code?: string;
+  reason?: string;
+  /** Phase that could not complete, when aborted. */
+  phase?: Phase;
+  startedAt: string;
+  endedAt: string;
+  durationMs: number;
+  /** Wall-clock time each phase ran, in ms. */
+  phaseMs: Partial<Record<Phase, number>>;
+  cohortSize: number;
+  /** |U3| when completed. */
+  contributors: number;
+  /** Number of participants that missed each phase. */
+  dropouts: Partial<Record<Phase, number>>;
+  /** Published model version after the round. */
+  modelVersion: number;
+  /** ε spent by all released rounds so far (RDP accountant, at the federation's δ); null without DP. */
+  epsilon: number | null;
+}
+
+/** Public view of the coordinator's state: what `GET /v1/round` returns. */
+export interface CoordinatorState {
+  federationId: string;
+  status: CoordinatorStatus;
+  /** Increases on every change a client may wait for (long-polling compares it). */
+  stateVersion: number;
+  /** The round in progress (or the last one), null before the first. */
+  round: number | null;
+  /** Phase being collected; 'finalizing' while the ledger entry is committed; null between rounds. */
+  phase: Phase | 'finalizing' | null;
+  /** Round config (wire JSON) of the running round; cohort members are `participants` in index order. */
+  roundConfig: unknown;
+  /** Published global model version. */
+  modelVersion: number;
+  roundsCompleted: number;
+  roundsTarget: number;
+  /** How the last finished round ended. */
+  lastRound: { round: number; status: 'completed' | 'aborted'; code?: string } | null;
+  /** Milliseconds until the current phase's deadline, when one is running. */
+  deadlineInMs: number | null;
+}
+
+/** Options of {@link Coordinator.open}. */
+export interface CoordinatorOptions {
+  config: FederationConfig;
+  store: CoordinatorStore;
+  /** The coordinator's long-term Ed25519 key: signs the ledger. */
+  identity: KeyPair;
+  /** Global model version 0, used only when the store holds no model yet. */
+  initialModel: Float32Array;
+  provider?: CryptoProvider;
+  /** Server optimiser applied to each decoded mean update; default FedAvg with learning rate 1. */
+  serverOptimizer?: ServerOptimizer;
+  /**
+   * Source of the coordinator's secrets and public round seeds, and of central-DP noise. Default
+   * systemRandom; inject a seeded source only for reproducible simulations.
+   */
+  random?: RandomSource;
+  /** Milliseconds since the epoch; default Date.now. */
+  clock?: () => number;
+  /** One line per notable event (round start/end, rejections are logged by the HTTP layer). */
+  log?: (line: string) => void;
+  metrics?: CoordinatorMetrics;
+  /** Called after each round ends (completed rounds only after their ledger entry is committed). */
+  onRoundEnd?: (summary: RoundSummary) => void;
+  /** Stop after this many consecutive aborted rounds (default 3·rounds + 3). */
+  maxConsecutiveAborts?: number;
+}
+
+/** The running round's coordinator-side context. */
+interface ActiveRound {
+  round: number;
+  config: RoundConfig;
+  plan: RoundPlan;
+  wireConfig: unknown;
+  server: ServerRound;
+  draw: CohortDraw;
+  index: Map<string, number>;
+  modelBefore: StoredModel;
+  startedAt: number;
+  phaseStartedAt: number;
+  phaseMs: Partial<Record<Phase, number>>;
+  phase: Phase | 'finalizing';
+  deadlineAt: number | null;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** `sender:nonce` of accepted requests in this round (replay protection; round ids never repeat). */
+  nonces: Set<string>;
+}
+
+/** Waiter of a long-poll. */
+interface Waiter {
+  ready: (s: CoordinatorState) => boolean;
+  resolve: (s: CoordinatorState) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/** Maps a protocol rejection to the HTTP rule it breaks. */
+function httpRejection(code: string, message: string): HttpError {
+  const text = `${code}: ${message}`;
+  switch (code) {
+    case 'protocol/duplicate-submission':
+      return new HttpError('round/duplicate-submission', text);
+    case 'protocol/wrong-phase':
+      return new HttpError('round/wrong-phase', text);
+    case 'protocol/wrong-round':
+    case 'protocol/wrong-federation':
+    case 'protocol/wrong-version':
+      return new HttpError('round/wrong-round', text);
+    case 'protocol/round-finished':
+      return new HttpError('round/not-running', text);
+    case 'protocol/vector-length-mismatch':
+    case 'protocol/vector-size-mismatch':
+    case 'protocol/wrong-bits':
+      return new HttpError('vector/wrong-length', text);
+    case 'protocol/vector-hash-mismatch':
+      return new HttpError('vector/hash-mismatch', text);
+    case 'protocol/unexpected-sender':
+      return new HttpError('auth/not-in-cohort', text);
+    case 'protocol/malformed-message':
+      return new HttpError('request/invalid-body', text);
+    default:
+      return new HttpError('round/rejected', text);
+  }
+}
+
+/**
+ * The coordinator: runs the federation's rounds one after another with the protocol's
+ * ServerRound, drives phase deadlines, draws each cohort, and commits every released round to the
+ * ledger (with the new model, in one store transaction) before publishing the new model. It is
+ * transport-agnostic; {@link createCoordinatorApp} puts it behind HTTP.
+ *
+ * Crash rule: on open, a round the store still shows running is recorded aborted (its aggregate
+ * was never released) and the next round gets a fresh id, so signed requests of the old round
+ * can never be replayed into a new one.
+ */
+export class Coordinator {
+  readonly config: FederationConfig;
+  readonly dp: DpConfig;
+  readonly provider: CryptoProvider;
+  readonly metrics: CoordinatorMetrics;
+  readonly samplingRate: number;
+  /** Allowed participant keys (hex). */
+  readonly allowed: ReadonlySet<string>;
+  private readonly store: CoordinatorStore;
+  private readonly identity: KeyPair;
+  private readonly optimizer: ServerOptimizer;
+  private readonly random: RandomSource;
+  private readonly clock: () => number;
+  private readonly log: (line: string) => void;
+  private readonly onRoundEnd: ((s: RoundSummary) => void) | undefined;
+  private readonly maxConsecutiveAborts: number;
+  private drawSeed: Uint8Array = new Uint8Array(0);
+  private published!: StoredModel;
+  private lastEntry: LedgerEntry | null = null;
+  private events: DpEvent[] = [];
+  private active: ActiveRound | null = null;
+  private statusValue: CoordinatorStatus = 'starting';
+  private stateVersion = 0;
+  private roundsCompleted = 0;
+  private consecutiveAborts = 0;
+  private lastRound: CoordinatorState['lastRound'] = null;
+  private lastRoundId: number | null = null;
+  private waiters = new Set<Waiter>();
+  private readonly summariesValue: RoundSummary[] = [];
+  private work: Promise<void> = Promise.resolve();
+  private finishedResolve!: () => void;
+  /** Resolves when the federation finished its rounds or the coordinator stopped. */
+  readonly finished: Promise<void>;
+
+  private constructor(opts: CoordinatorOptions) {
+    this.config = opts.config;
+    this.store = opts.store;
+    this.identity = opts.identity;
+    this.provider = opts.provider ?? defaultProvider;
+    this.optimizer = opts.serverOptimizer ?? createServerOptimizer({ kind: 'fedavg', lr: 1 });
+    this.random = opts.random ?? systemRandom;
+    this.clock = opts.clock ?? Date.now;
+    this.log = opts.log ?? (() => {});
+    this.metrics = opts.metrics ?? new CoordinatorMetrics();
+    this.onRoundEnd = opts.onRoundEnd;
+    this.maxConsecutiveAborts = opts.maxConsecutiveAborts ?? 3 * opts.config.rounds + 3;
+    this.dp = federationDpConfig(opts.config);
+    this.samplingRate = federationSamplingRate(opts.config);
+    this.allowed = new Set(opts.config.participants);
+    this.finished = new Promise((resolve) => (this.finishedResolve = resolve));
+  }
+
+  /**
+   * Opens a coordinator on `store`: stores the initial model when there is none, checks the
+   * stored ledger belongs to this federation and coordinator key, records any round left running
+   * by a crash as aborted, and restores the published model and ε. Call {@link start} to run.
+   */
+  static async open(opts: CoordinatorOptions): Promise<Coordinator> {
+    const c = new Coordinator(opts);
+    await c.restore(opts.initialModel);
+    return c;
+  }
+
+  private async restore(initialModel: Float32Array): Promise<void> {
+    const fed = await this.store.initMeta('federation-id', this.config.federationId);
+    if (fed !== this.config.federationId) {
+      throw new FedveilError('coordinator/store-mismatch', `store belongs to federation '${fed}', not '${this.config.federationId}'`);
+    }
+    const key = await this.store.initMeta('coordinator-public-key', toHex(this.identity.publicKey));
+    if (key !== toHex(this.identity.publicKey)) {
+      throw new FedveilError('coordinator/store-mismatch', `store was written by coordinator key ${key}, not this one`);
+    }
+    const seed = this.config.seed === undefined ? await this.store.initMeta('cohort-seed', toHex(randomBytes(this.random, 32))) : `config:${this.config.seed}`;
+    this.drawSeed = utf8(seed);
+    this.published = await this.store.initModel(new Uint8Array(initialModel.buffer, initialModel.byteOffset, initialModel.byteLength));
+    if (this.published.weights.byteLength !== this.config.dim * 4) {
+      throw new FedveilError('coordinator/store-mismatch', `stored model has ${this.published.weights.byteLength / 4} weights, config dim is ${this.config.dim}`);
+    }
+    const aborted = await this.store.abortRunningRounds('coordinator-restart', new Date(this.clock()).toISOString());
+    for (const r of aborted) this.log(`round ${r}: recorded aborted (coordinator restarted while it ran; nothing was released)`);
+    const ledger = await this.store.ledger();
+    this.lastEntry = ledger.at(-1) ?? null;
+    this.events = ledger.map((e) => e.dpEvent);
+    this.roundsCompleted = ledger.length;
+    const rounds = await this.store.rounds();
+    const last = rounds.at(-1);
+    if (last) {
+      this.lastRoundId = last.round;
+      this.lastRound = { round: last.round, status: last.status === 'completed' ? 'completed' : 'aborted', ...(last.abortReason ? { code: last.abortReason } : {}) };
+    }
+    this.metrics.modelVersion.set(this.published.version);
+    const eps = this.epsilonSpent();
+    if (eps !== null) this.metrics.epsilon.set(eps);
+  }
+
+  /** Begins running rounds (returns at once). */
+  start(): void {
+    if (this.statusValue !== 'starting') return;
+    this.statusValue = 'running';
+    this.enqueue(() => this.nextRound());
+  }
+
+  /** Stops: cancels the running round (recorded aborted, nothing released) and answers long-polls. */
+  async stop(): Promise<void> {
+    if (this.statusValue === 'stopped') return;
+    const wasRunning = this.active;
+    this.statusValue = 'stopped';
+    if (wasRunning) {
+      clearTimeout(wasRunning.timer);
+      this.active = null;
+      await this.store.abortRound(wasRunning.round, 'coordinator-stopped', new Date(this.clock()).toISOString());
+    }
+    await this.work.catch(() => {});
+    this.changed();
+    for (const w of this.waiters) {
+      clearTimeout(w.timer);
+      w.resolve(this.state());
+    }
+    this.waiters.clear();
+    this.finishedResolve();
+  }
+
+  /** Per-round summaries of the rounds this process ran, in order. */
+  get summaries(): readonly RoundSummary[] {
+    return this.summariesValue;
+  }
+
+  /** The published global model. */
+  get model(): StoredModel {
+    return this.published;
+  }
+
+  /** The coordinator's Ed25519 public key. */
+  get publicKey(): Uint8Array {
+    return this.identity.publicKey;
+  }
+
+  /** ε spent by all released rounds (the privacy report's RDP accounting at the config's δ); null when unbounded (no DP). */
+  epsilonSpent(): number | null {
+    if (this.events.length === 0) return 0;
+    const eps = accountRounds(this.events, this.config.dp.delta).total.epsilon;
+    return Number.isFinite(eps) ? eps : null;
+  }
+
+  /** The ledger as committed. */
+  ledger(): Promise<LedgerEntry[]> {
+    return this.store.ledger();
+  }
+
+  /** A stored model version. */
+  getModel(version: number): Promise<StoredModel | null> {
+    return version === this.published.version ? Promise.resolve(this.published) : this.store.getModel(version);
+  }
+
+  /** The public state. */
+  state(): CoordinatorState {
+    const a = this.active;
+    return {
+      federationId: this.config.federationId,
+      status: this.statusValue,
+      stateVersion: this.stateVersion,
+      round: a ? a.round : this.lastRoundId,
+      phase: a ? a.phase : null,
+      roundConfig: a ? a.wireConfig : null,
+      modelVersion: this.published.version,
+      roundsCompleted: this.roundsCompleted,
+      roundsTarget: this.config.rounds,
+      lastRound: this.lastRound,
+      deadlineInMs: a && a.deadlineAt !== null ? Math.max(0, a.deadlineAt - this.clock()) : null,
+    };
+  }
+
+  /**
+   * Resolves with the state as soon as `ready(state)` holds, or after `timeoutMs` with whatever
+   * the state is then (a long-poll).
+   */
+  waitFor(ready: (s: CoordinatorState) => boolean, timeoutMs: number): Promise<CoordinatorState> {
+    const now = this.state();
+    if (ready(now) || this.statusValue === 'stopped' || this.statusValue === 'finished') return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const w: Waiter = {
+        ready,
+        resolve,
+        timer: setTimeout(() => {
+          this.waiters.delete(w);
+          resolve(this.state());
+        }, timeoutMs),
+      };
+      this.waiters.add(w);
+    });
+  }
+
+  /** Number of long-polls waiting (metrics, tests). */
+  get waiting(): number {
+    return this.waiters.size;
+  }
+
+  /**
+   * Checks, without changing anything, that `sender` may act in `round`/`phase` now; returns its
+   * index in the round. Throws the HttpError of the first rule broken.
+   */
+  authorize(round: number, phase: Phase, sender: string): number {
+    const a = this.active;
+    if (a === null || a.round !== round) {
+      throw new HttpError('round/wrong-round', a === null ? `no round is running (asked for round ${round})` : `round ${round} is not the running round ${a.round}`);
+    }
+    const index = a.index.get(sender);
+    if (index === undefined) throw new HttpError('auth/not-in-cohort', `sender is not in the cohort of round ${round}`);
+    return index;
+  }
+
+  /** Checks the request nonce was not used in this round (no state change). */
+  checkNonce(sender: string, nonce: string): void {
+    if (this.active?.nonces.has(`${sender}:${nonce}`)) throw new HttpError('auth/replayed-nonce', 'this nonce was already used');
+  }
+
+  /** Records an accepted request's nonce. */
+  useNonce(round: number, sender: string, nonce: string): void {
+    this.active?.nonces.add(`${sender}:${nonce}`);
+    void this.store.useNonce(sender, nonce, round).catch((e: unknown) => this.log(`nonce store failed: ${String(e)}`));
+  }
+
+  /** The running round's plan (vector length, bits …) for request validation. */
+  plan(round: number): RoundPlan {
+    const a = this.active;
+    if (a === null || a.round !== round) throw new HttpError('round/wrong-round', `round ${round} is not running`);
+    return a.plan;
+  }
+
+  /**
+   * Feeds a submission of participant `index` to the running round. The message is checked
+   * fully before anything changes; a rejected one throws its HttpError and changes nothing.
+   * `onAccept` runs synchronously right after acceptance (the HTTP layer records the nonce there).
+   */
+  submit(round: number, phase: Phase, index: number, message: ClientMessage, onAccept?: () => void): void {
+    const a = this.active;
+    if (a === null || a.round !== round) throw new HttpError('round/wrong-round', `round ${round} is not running`);
+    if (a.phase !== phase) throw new HttpError('round/wrong-phase', `round ${round} is in phase ${a.phase}, not ${phase}`);
+    if (message.type !== phase) throw new HttpError('request/invalid-body', `a ${message.type} message was posted to phase ${phase}`, 'type');
+    if (message.header.sender !== index) {
+      throw new HttpError('auth/sender-mismatch', `the message claims sender ${message.header.sender}, the request is signed by participant ${index}`, 'header.sender');
+    }
+    const step = a.server.receive(message);
+    if (step.kind === 'rejected') throw httpRejection(step.code, step.message);
+    onAccept?.();
+    this.metrics.participants.set({ phase }, a.server.submitted.length);
+    this.afterStep(a, step);
+  }
+
+  /** The server message addressed to participant `index` for `phase` (its request), or a round-aborted notice. */
+  view(round: number, phase: Phase, index: number): ServerMessage {
+    const a = this.active;
+    if (a === null || a.round !== round) throw new HttpError('round/wrong-round', `round ${round} is not running`);
+    const m = a.server.messageFor(index);
+    if (m === undefined) throw new HttpError('round/wrong-phase', `nothing for phase ${phase} yet: the round is in phase ${a.phase}`);
+    if (m.type === 'round-aborted' || m.header.phase === phase) return m;
+    throw new HttpError('round/wrong-phase', `the round's request to you is for phase ${m.header.phase}, not ${phase}`);
+  }
+
+  // ——— round lifecycle ———
+
+  private enqueue(fn: () => Promise<void>): void {
+    this.work = this.work.then(fn).catch((e: unknown) => {
+      this.log(`coordinator error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    });
+  }
+
+  private changed(): void {
+    this.stateVersion++;
+    if (this.waiters.size === 0) return;
+    const s = this.state();
+    for (const w of [...this.waiters]) {
+      if (w.ready(s) || this.statusValue !== 'running') {
+        clearTimeout(w.timer);
+        this.waiters.delete(w);
+        w.resolve(s);
+      }
+    }
+  }
+
+  private async nextRound(): Promise<void> {
+    if (this.statusValue !== 'running') return;
+    if (this.roundsCompleted >= this.config.rounds || this.consecutiveAborts >= this.maxConsecutiveAborts) {
+      this.statusValue = 'finished';
+      this.log(`federation finished: ${this.roundsCompleted} of ${this.config.rounds} rounds released`);
+      this.changed(); // answers every long-poll: the status is no longer 'running'
+      this.finishedResolve();
+      return;
+    }
+    const round = await this.store.nextRoundId();
+    const draw = drawCohort(this.config.participants, this.config.cohort, this.drawSeed, round);
+    const startedAt = this.clock();
+    const drawRecord = {
+      method: draw.method,
+      samplingRate: draw.samplingRate,
+      seedCommitment: draw.seedCommitment,
+      population: draw.population,
+    };
+    let config: RoundConfig | null = null;
+    let plan: RoundPlan | null = null;
+    let failure: string | null = null;
+    if (draw.members.length < Math.max(2, this.config.threshold)) {
+      failure = `cohort of ${draw.members.length} is below the threshold ${this.config.threshold}`;
+    } else {
+      const { graph, threshold } = roundGraph(this.config, draw.members.length);
+      config = {
+        federationId: this.config.federationId,
+        round,
+        participants: draw.members.map((k) => fromHex(k)),
+        threshold,
+        graph,
+        mode: this.config.mode,
+        dim: this.config.dim,
+        extraCoordinates: 0,
+        dp: this.dp,
+        roundSeed: randomBytes(this.random, 32),
+      };
+      try {
+        plan = planRound(config);
+      } catch (e) {
+        failure = e instanceof Error ? e.message : String(e);
+      }
+    }
+    await this.store.beginRound({ round, startedAt: new Date(startedAt).toISOString(), cohort: draw.members, draw: drawRecord });
+    if (this.statusValue !== 'running') {
+      await this.store.abortRound(round, 'coordinator-stopped', new Date(this.clock()).toISOString());
+      return;
+    }
+    this.lastRoundId = round;
+    this.metrics.currentRound.set(round);
+    if (failure !== null || config === null || plan === null) {
+      await this.store.abortRound(round, 'cohort-too-small', new Date(this.clock()).toISOString());
+      this.log(`round ${round}: aborted before it began: ${failure}`);
+      this.recordEnd({
+        round,
+        status: 'aborted',
+        code: 'coordinator/cohort-too-small',
+        reason: failure ?? 'invalid round',
+        startedAt: new Date(startedAt).toISOString(),
+        endedAt: new Date(this.clock()).toISOString(),
+        durationMs: this.clock() - startedAt,
+        phaseMs: {},
+        cohortSize: draw.members.length,
+        contributors: 0,
+        dropouts: {},
+        modelVersion: this.published.version,
+        epsilon: this.epsilonSpent(),
+      });
+      this.enqueue(() => this.nextRound());
+      return;
+    }
+    const a: ActiveRound = {
+      round,
+      config,
+      plan,
+      wireConfig: toWireConfig(config),
+      server: new ServerRound(plan, { rng: this.random, provider: this.provider }),
+      draw,
+      index: new Map(draw.members.map((k, i) => [k, i])),
+      modelBefore: this.published,
+      startedAt,
+      phaseStartedAt: startedAt,
+      phaseMs: {},
+      phase: 'advertise-keys',
+      deadlineAt: null,
+      timer: undefined,
+      nonces: new Set(),
+    };
+    this.active = a;
+    void this.store.pruneNonces(round).catch(() => {});
+    this.log(`round ${round}: started with ${draw.members.length} participants (${plan.threshold}-of-${config.graph.kind === 'complete' ? plan.n : config.graph.degree + 1})`);
+    this.enterPhase(a, 'advertise-keys');
+  }
+
+  private enterPhase(a: ActiveRound, phase: Phase): void {
+    a.phase = phase;
+    a.phaseStartedAt = this.clock();
+    clearTimeout(a.timer);
+    const ms = this.config.deadlines[phase];
+    a.deadlineAt = a.phaseStartedAt + ms;
+    a.timer = setTimeout(() => this.onDeadline(a, phase), ms);
+    a.timer.unref?.();
+    this.metrics.participants.set({ phase }, 0);
+    void this.store.setRoundPhase(a.round, phase).catch(() => {});
+    this.changed();
+  }
+
+  private onDeadline(a: ActiveRound, phase: Phase): void {
+    if (this.active !== a || a.phase !== phase) return;
+    this.log(`round ${a.round}: ${phase} deadline passed with ${a.server.submitted.length} of ${a.server.expected.length} submissions`);
+    const step = a.server.deadline();
+    if (step.kind === 'accepted') this.afterStep(a, step);
+  }
+
+  private afterStep(a: ActiveRound, step: Extract<ServerStep, { kind: 'accepted' }>): void {
+    const status = a.server.status;
+    if (status === a.phase) return;
+    const now = this.clock();
+    if (a.phase !== 'finalizing') a.phaseMs[a.phase] = now - a.phaseStartedAt;
+    if (step.outcome) {
+      clearTimeout(a.timer);
+      a.deadlineAt = null;
+      a.phase = 'finalizing';
+      this.changed();
+      const outcome = step.outcome;
+      this.enqueue(() => this.finishRound(a, outcome));
+      return;
+    }
+    this.enterPhase(a, status as Phase);
+  }
+
+  private async finishRound(a: ActiveRound, outcome: RoundOutcome): Promise<void> {
+    if (this.active !== a) return;
+    const endedAt = this.clock();
+    const iso = new Date(endedAt).toISOString();
+    const dropoutCounts = (d: Record<Phase, number[]> | undefined): Partial<Record<Phase, number>> => {
+      const out: Partial<Record<Phase, number>> = {};
+      if (!d) return out;
+      for (const p of phasesOf(this.config.mode)) out[p] = d[p].length;
+      return out;
+    };
+    if (outcome.status === 'aborted') {
+      await this.store.abortRound(a.round, outcome.code, iso);
+      this.endActive(a, {
+        round: a.round,
+        status: 'aborted',
+        code: outcome.code,
+        reason: outcome.reason,
+        phase: outcome.phase,
+        startedAt: new Date(a.startedAt).toISOString(),
+        endedAt: iso,
+        durationMs: endedAt - a.startedAt,
+        phaseMs: a.phaseMs,
+        cohortSize: a.draw.members.length,
+        contributors: 0,
+        dropouts: {},
+        modelVersion: this.published.version,
+        epsilon: this.epsilonSpent(),
+      });
+      return;
+    }
+    let entry: LedgerEntry;
+    let next: StoredModel;
+    try {
+      ({ entry, next } = this.releaseRecord(a, outcome, iso));
+      // Commit point: ledger entry + round completed + new model, one transaction.
+      await this.store.completeRound(a.round, entry, next, iso);
+    } catch (e) {
+      const reason = e instanceof Error ? e.message : String(e);
+      await this.store.abortRound(a.round, 'coordinator/release-failed', iso);
+      this.log(`round ${a.round}: aborted at release: ${reason}`);
+      this.endActive(a, {
+        round: a.round,
+        status: 'aborted',
+        code: 'coordinator/release-failed',
+        reason,
+        startedAt: new Date(a.startedAt).toISOString(),
+        endedAt: iso,
+        durationMs: endedAt - a.startedAt,
+        phaseMs: a.phaseMs,
+        cohortSize: a.draw.members.length,
+        contributors: 0,
+        dropouts: dropoutCounts(outcome.dropouts),
+        modelVersion: this.published.version,
+        epsilon: this.epsilonSpent(),
+      });
+      return;
+    }
+    // Only now, after the commit, is the new model served.
+    this.published = next;
+    this.lastEntry = entry;
+    this.events.push(entry.dpEvent);
+    this.roundsCompleted++;
+    this.metrics.modelVersion.set(next.version);
+    const eps = this.epsilonSpent();
+    if (eps !== null) this.metrics.epsilon.set(eps);
+    for (const p of phasesOf(this.config.mode)) {
+      const n = outcome.dropouts[p].length;
+      if (n > 0) this.metrics.dropouts.inc({ phase: p }, n);
+    }
+    this.endActive(a, {
+      round: a.round,
+      status: 'completed',
+      startedAt: new Date(a.startedAt).toISOString(),
+      endedAt: iso,
+      durationMs: endedAt - a.startedAt,
+      phaseMs: a.phaseMs,
+      cohortSize: a.draw.members.length,
+      contributors: outcome.u3.length,
+      dropouts: dropoutCounts(outcome.dropouts),
+      modelVersion: next.version,
+      epsilon: eps,
+    });
+  }
+
+  /** The ledger entry and next model of a completed round (pure computation, nothing stored). */
+  private releaseRecord(a: ActiveRound, outcome: CompletedOutcome, iso: string): { entry: LedgerEntry; next: StoredModel } {
+    const before = a.modelBefore;
+    const weights = new Float32Array(before.weights.slice().buffer);
+    const updated = this.optimizer.apply(weights, outcome.aggregate);
+    const bytes = new Uint8Array(updated.buffer, updated.byteOffset, updated.byteLength).slice();
+    const next: StoredModel = { version: before.version + 1, hash: modelHash(bytes), weights: bytes };
+    const members = a.draw.members;
+    const key = (i: number): string => members[i] as string;
+    const signatures = new Map(outcome.consistencySignatures.map((s) => [s.signer, toHex(s.signature)]));
+    const sum = outcome.sum;
+    const entry = chainLedgerEntry(
+      this.lastEntry,
+      {
+        federationId: this.config.federationId,
+        round: a.round,
+        protocolVersion: PROTOCOL_VERSION,
+        timestamp: iso,
+        mode: this.config.mode,
+        threshold: a.plan.threshold,
+        dim: this.config.dim,
+        cohort: {
+          draw: { method: a.draw.method, samplingRate: a.draw.samplingRate, seedCommitment: a.draw.seedCommitment, population: a.draw.population },
+          members: [...members],
+        },
+        contributors: outcome.u3.map((i) => ({ publicKey: key(i), consistencySignature: signatures.get(i) ?? null })),
+        dropouts: {
+          'advertise-keys': outcome.dropouts['advertise-keys'].map(key),
+          'share-keys': outcome.dropouts['share-keys'].map(key),
+          'masked-input': outcome.dropouts['masked-input'].map(key),
+          'consistency-check': outcome.dropouts['consistency-check'].map(key),
+          unmask: outcome.dropouts.unmask.map(key),
+        },
+        mechanism: this.dp,
+        samplingRate: this.samplingRate,
+        dpEvent: roundEvent(this.dp, this.samplingRate, outcome.u3.length, this.config.dim),
+        modelVersionBefore: before.version,
+        modelVersionAfter: next.version,
+        modelHashBefore: before.hash,
+        modelHashAfter: next.hash,
+        aggregateHash: toHex(sha256(new Uint8Array(sum.buffer, sum.byteOffset, sum.byteLength))),
+      },
+      this.provider,
+      this.identity.secretKey,
+    );
+    return { entry, next };
+  }
+
+  private endActive(a: ActiveRound, summary: RoundSummary): void {
+    clearTimeout(a.timer);
+    if (this.active === a) this.active = null;
+    this.recordEnd(summary);
+    this.enqueue(() => this.nextRound());
+  }
+
+  private recordEnd(summary: RoundSummary): void {
+    this.consecutiveAborts = summary.status === 'aborted' ? this.consecutiveAborts + 1 : 0;
+    this.lastRound = { round: summary.round, status: summary.status, ...(summary.code ? { code: summary.code } : {}) };
+    this.summariesValue.push(summary);
+    this.metrics.rounds.inc({ outcome: summary.status });
+    this.metrics.roundSeconds.observe({ outcome: summary.status }, summary.durationMs / 1000);
+    this.log(
+      `round ${summary.round}: ${summary.status}${summary.code ? ` (${summary.code})` : ''} in ${summary.durationMs} ms, ` +
+        `${summary.contributors}/${summary.cohortSize} contributors, model v${summary.modelVersion}`,
+    );
+    this.changed();
+    this.onRoundEnd?.(summary);
+  }
+}

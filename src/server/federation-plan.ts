@@ -1,0 +1,68 @@
+import { calibrateConfigNoise, checkModulusHeadroom, parseDpConfig, type DpConfig } from '../dp/index.js';
+import type { GraphSpec } from '../protocol/config.js';
+import { secaggPlusParameters } from '../secagg/index.js';
+import type { FederationConfig } from './config.js';
+
+/**
+ * The DP configuration a federation's rounds encode with, derived from the config file: the
+ * configured noise multiplier, or one calibrated so that `rounds` rounds reach `dp.targetEpsilon`
+ * at `dp.delta`. Calibration assumes the worst case the protocol allows, exactly `threshold`
+ * contributors per round (more contributors only add noise), and the configured sampling rate.
+ * Throws FedveilError('dp/modulus-overflow') when the largest possible cohort could wrap 2^bits.
+ */
+export function federationDpConfig(config: FederationConfig): DpConfig {
+  const { dp } = config;
+  const base = {
+    mechanism: dp.mechanism,
+    clipNorm: dp.clipNorm,
+    bits: dp.bits,
+    scale: dp.scale,
+    rotation: dp.rotation,
+    minContributors: config.threshold,
+    ...(dp.beta === undefined ? {} : { beta: dp.beta }),
+  };
+  let noiseMultiplier = 0;
+  if (dp.mechanism !== 'none') {
+    noiseMultiplier =
+      dp.noiseMultiplier ??
+      calibrateConfigNoise({
+        config: { ...base, noiseMultiplier: 1 },
+        epsilon: dp.targetEpsilon as number,
+        delta: dp.delta,
+        samplingRate: federationSamplingRate(config),
+        rounds: config.rounds,
+        contributors: config.threshold,
+        dim: config.dim,
+      });
+  }
+  const cfg = parseDpConfig({ ...base, noiseMultiplier });
+  checkModulusHeadroom(cfg, config.dim, maxCohortSize(config));
+  return cfg;
+}
+
+/** Each participant's per-round inclusion probability (size / N for fixed-size cohorts). */
+export function federationSamplingRate(config: FederationConfig): number {
+  return 'size' in config.cohort ? config.cohort.size / config.participants.length : config.cohort.samplingRate;
+}
+
+/** The most participants a round can have. */
+export function maxCohortSize(config: FederationConfig): number {
+  return 'size' in config.cohort ? config.cohort.size : config.participants.length;
+}
+
+/**
+ * Neighbour graph and Shamir threshold of a round of `n` participants. Complete mode uses the
+ * configured threshold; SecAgg+ mode uses Bell et al.'s degree and threshold for the configured
+ * dropout and corruption fractions, never below the configured threshold, and falls back to the
+ * complete graph when the cohort is too small for a sparse one.
+ */
+export function roundGraph(config: FederationConfig, n: number): { graph: GraphSpec; threshold: number } {
+  if (config.neighbours.mode === 'complete') return { graph: { kind: 'complete' }, threshold: Math.min(config.threshold, n) };
+  const p = secaggPlusParameters({
+    n,
+    dropoutFraction: config.neighbours.dropoutFraction,
+    corruptionFraction: config.neighbours.corruptionFraction,
+  });
+  if (p.degree >= n - 1) return { graph: { kind: 'complete' }, threshold: Math.min(Math.max(p.threshold, config.threshold), n) };
+  return { graph: { kind: 'secagg-plus', degree: p.degree }, threshold: Math.min(Math.max(p.threshold, config.threshold), p.degree + 1) };
+}

@@ -1,0 +1,296 @@
+import { z } from 'zod';
+import { ClientRound } from '../protocol/client/client-round.js';
+import { RoundConfigSchema, type RoundConfig } from '../protocol/config.js';
+import type { ClientMessage } from '../protocol/messages.js';
+import { PHASES, phasesOf, type Phase } from '../protocol/phases.js';
+import { decodeServerMessage, encodeClientMessage } from '../protocol/wire/serialize.js';
+import {
+  bytesEqual,
+  defaultProvider,
+  FedveilError,
+  systemRandom,
+  toHex,
+  type CryptoProvider,
+  type KeyPair,
+  type RandomSource,
+} from '../secagg/index.js';
+import { CoordinatorHttp, CoordinatorRejection, DEFAULT_RETRY, sha256Hex, type RetryPolicy } from './http-transport.js';
+import { CoordinatorStateSchema, FederationInfoSchema, OCTET_STREAM, SubmissionAckSchema, type CoordinatorStateWire, type FederationInfo } from './wire.js';
+
+/** What local training returns: the model update (local − global, flattened) and the number of examples used. */
+export interface TrainResult {
+  update: Float32Array;
+  examples: number;
+}
+
+/** Local training, supplied by the caller (the CLI wires src/trainer into it). */
+export type TrainFn = (globalWeights: Float32Array, info: { round: number; modelVersion: number }) => Promise<TrainResult> | TrainResult;
+
+/** How one participation ended. */
+export interface ParticipationResult {
+  round: number;
+  /** completed: the round released an aggregate with my input; aborted: it ended without one;
+   *  dropped: I stopped on purpose (injected dropout); refused: my protocol check failed;
+   *  excluded: the coordinator moved on without me (I missed a deadline). */
+  status: 'completed' | 'aborted' | 'dropped' | 'refused' | 'excluded';
+  code?: string;
+  /** Phase I performed last. */
+  lastPhase: Phase | null;
+  examples: number;
+  /** Wall-clock time of the participation, in ms. */
+  durationMs: number;
+}
+
+/** Options of a {@link Participant}. */
+export interface ParticipantOptions {
+  /** Base URL of the coordinator, e.g. http://127.0.0.1:8080/. */
+  coordinator: string;
+  identity: KeyPair;
+  train: TrainFn;
+  provider?: CryptoProvider;
+  /** Source of every secret this client draws; default systemRandom. */
+  random?: RandomSource;
+  retry?: RetryPolicy;
+  fetch?: typeof fetch;
+  log?: (line: string) => void;
+  /** Stop after taking part in this many rounds. */
+  maxRounds?: number;
+  /** Injected dropout (simulation, tests): the first phase of `round` I stay silent in. */
+  dropout?: (round: number) => Phase | undefined;
+  /** Longest single long-poll, in ms (the coordinator may cap it lower). */
+  longPollMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * A federation participant over HTTP. `run()` follows the coordinator from round to round: when
+ * drawn into a cohort it fetches the global model, trains (concurrently with the key exchange),
+ * and runs the protocol's ClientRound, posting each signed message and fetching each request.
+ * Only ClientRound messages are ever sent: the update leaves the client masked, inside the
+ * masked-input message, and nothing else derived from the data is transmitted.
+ */
+export class Participant {
+  readonly publicKey: string;
+  private readonly http: CoordinatorHttp;
+  private readonly provider: CryptoProvider;
+  private readonly random: RandomSource;
+  private readonly log: (line: string) => void;
+  private info: FederationInfo | null = null;
+  private readonly results: ParticipationResult[] = [];
+
+  constructor(private readonly opts: ParticipantOptions) {
+    this.provider = opts.provider ?? defaultProvider;
+    this.random = opts.random ?? systemRandom;
+    this.log = opts.log ?? (() => {});
+    this.publicKey = toHex(opts.identity.publicKey);
+    this.http = new CoordinatorHttp(opts.coordinator, opts.identity, this.provider, this.random, opts.retry ?? DEFAULT_RETRY, opts.fetch ?? fetch, opts.signal);
+  }
+
+  /** Every participation so far. */
+  get participations(): readonly ParticipationResult[] {
+    return this.results;
+  }
+
+  /** The federation as the coordinator described it at start. */
+  async federation(): Promise<FederationInfo> {
+    this.info ??= await this.http.getJson('/v1/federation', FederationInfoSchema);
+    return this.info;
+  }
+
+  /** Follows the federation until it finishes, the coordinator stops, or `maxRounds` participations. */
+  async run(): Promise<ParticipationResult[]> {
+    const info = await this.federation();
+    let state = await this.getState('');
+    const attempted = new Set<number>();
+    for (;;) {
+      if (this.opts.signal?.aborted) break;
+      if (state.status === 'finished' || state.status === 'stopped') break;
+      if (this.opts.maxRounds !== undefined && this.results.length >= this.opts.maxRounds) break;
+      if (state.round !== null && state.phase === 'advertise-keys' && !attempted.has(state.round)) {
+        attempted.add(state.round);
+        const config = this.roundConfig(state, info);
+        if (config !== null) {
+          const result = await this.participate(state, config);
+          this.results.push(result);
+          this.log(`round ${result.round}: ${result.status}${result.code ? ` (${result.code})` : ''}`);
+          state = await this.getState('');
+          continue;
+        }
+      }
+      state = await this.getState(`?since=${state.stateVersion}`);
+    }
+    return this.results;
+  }
+
+  private async getState(query: string): Promise<CoordinatorStateWire> {
+    const wait = this.opts.longPollMs === undefined || query === '' ? '' : `&timeoutMs=${this.opts.longPollMs}`;
+    return this.http.getJson(`/v1/round${query}${query === '' ? '' : wait}`, CoordinatorStateSchema);
+  }
+
+  /** The round config if I am in this round's cohort and it matches the federation; else null. */
+  private roundConfig(state: CoordinatorStateWire, info: FederationInfo): RoundConfig | null {
+    const parsed = z.safeDecode(RoundConfigSchema, state.roundConfig as z.input<typeof RoundConfigSchema>);
+    if (!parsed.success) throw new FedveilError('client/bad-response', `round ${state.round}: malformed round config`);
+    const config = parsed.data as RoundConfig;
+    if (!config.participants.some((p) => bytesEqual(p, this.opts.identity.publicKey))) return null;
+    // The coordinator may not change the privacy terms mid-federation: refuse a round whose DP
+    // configuration or dimension differs from what the federation advertised when I joined.
+    if (config.federationId !== info.federationId || config.round !== state.round || config.dim !== info.dim) {
+      throw new FedveilError('client/round-mismatch', `round ${state.round}: config does not match the federation`);
+    }
+    if (JSON.stringify(sortKeys(config.dp)) !== JSON.stringify(sortKeys(info.dp))) {
+      throw new FedveilError('client/dp-changed', `round ${state.round}: the DP configuration differs from the federation's`);
+    }
+    return config;
+  }
+
+  private async participate(state: CoordinatorStateWire, config: RoundConfig): Promise<ParticipationResult> {
+    const started = Date.now();
+    const round = config.round;
+    const index = config.participants.findIndex((p) => bytesEqual(p, this.opts.identity.publicKey));
+    const dropAt = this.opts.dropout?.(round);
+    let lastPhase: Phase | null = null;
+    let examples = 0;
+    const result = (status: ParticipationResult['status'], code?: string): ParticipationResult => ({
+      round,
+      status,
+      ...(code === undefined ? {} : { code }),
+      lastPhase,
+      examples,
+      durationMs: Date.now() - started,
+    });
+
+    const global = await this.fetchModel(state.modelVersion, config.dim);
+    // Training runs while keys are exchanged; its result is needed only at masked-input.
+    const training = Promise.resolve().then(() => this.opts.train(global, { round, modelVersion: state.modelVersion }));
+    training.catch(() => {});
+    let update: Float32Array | null = null;
+    const client = new ClientRound(config, {
+      index,
+      identitySecretKey: this.opts.identity.secretKey,
+      input: () => {
+        if (update === null) throw new FedveilError('client/no-update', 'training did not finish before masked-input');
+        return update;
+      },
+      rng: this.random,
+      provider: this.provider,
+    });
+
+    const phases = phasesOf(config.mode);
+    if (dropAt === 'advertise-keys') return result('dropped');
+    const first = client.start();
+    if (first.kind !== 'send') return result('refused', first.kind === 'rejected' || first.kind === 'refused' ? first.code : undefined);
+    try {
+      await this.send(round, first.message);
+    } catch (e) {
+      return this.failed(e, result);
+    }
+    lastPhase = 'advertise-keys';
+
+    for (const phase of phases.slice(1)) {
+      const where = await this.waitForPhase(round, phase);
+      if (where === 'ended') return this.roundEnd(round, result);
+      if (where === 'passed') return result('excluded', 'client/phase-missed');
+      let view;
+      try {
+        view = decodeServerMessage(await this.http.getJson(`/v1/rounds/${round}/${phase}`, z.unknown(), { federationId: config.federationId, round, phase }));
+      } catch (e) {
+        return this.failed(e, result);
+      }
+      if (phase === 'masked-input') {
+        try {
+          const trained = await training;
+          if (trained.update.length !== config.dim) {
+            throw new FedveilError('client/bad-update', `train returned ${trained.update.length} values, the model has ${config.dim}`);
+          }
+          update = trained.update;
+          examples = trained.examples;
+        } catch (e) {
+          this.log(`round ${round}: training failed: ${e instanceof Error ? e.message : String(e)}`);
+          return result('refused', 'client/training-failed');
+        }
+      }
+      const step = client.receive(view);
+      if (step.kind === 'aborted') return result('aborted', step.code);
+      if (step.kind === 'refused') return result('refused', step.code);
+      if (step.kind === 'rejected') return result('refused', step.code);
+      if (dropAt === phase) return result('dropped');
+      try {
+        await this.send(round, step.message);
+      } catch (e) {
+        return this.failed(e, result);
+      }
+      lastPhase = phase;
+    }
+    return this.roundEnd(round, result);
+  }
+
+  /** Waits until `round` reaches `phase`; null when the round ended (or moved on) before that. */
+  private async waitForPhase(round: number, phase: Phase): Promise<'ready' | 'ended' | 'passed'> {
+    for (;;) {
+      const s = await this.getState(`?waitFor=${phase}&round=${round}`);
+      if (s.round !== round || s.status !== 'running' || s.phase === null) return 'ended';
+      if (s.phase === phase) return 'ready';
+      if (s.phase === 'finalizing' || PHASES.indexOf(s.phase) > PHASES.indexOf(phase)) return 'passed';
+    }
+  }
+
+  /** Waits for the end of `round` and reports how it ended. */
+  private async roundEnd(round: number, result: (s: ParticipationResult['status'], code?: string) => ParticipationResult): Promise<ParticipationResult> {
+    for (;;) {
+      const s = await this.getState(`?waitFor=end&round=${round}`);
+      if (s.lastRound !== null && s.lastRound.round === round) {
+        return s.lastRound.status === 'completed' ? result('completed') : result('aborted', s.lastRound.code);
+      }
+      if (s.status !== 'running' || (s.round !== null && s.round > round)) return result('aborted', 'client/round-outcome-unknown');
+    }
+  }
+
+  private failed(e: unknown, result: (s: ParticipationResult['status'], code?: string) => ParticipationResult): ParticipationResult {
+    if (e instanceof CoordinatorRejection) {
+      // wrong-phase / wrong-round / not-in-cohort: the round went on without me.
+      if (e.rule.startsWith('round/') || e.rule === 'auth/not-in-cohort') return result('excluded', e.rule);
+      return result('refused', e.rule);
+    }
+    if (e instanceof FedveilError) return result('refused', e.code);
+    throw e;
+  }
+
+  private async send(round: number, message: ClientMessage): Promise<void> {
+    const phase = message.header.phase;
+    const wire = encodeClientMessage(message);
+    let body: Uint8Array;
+    let type: string;
+    if (message.type === 'masked-input') {
+      const json = new TextEncoder().encode(JSON.stringify(wire.json));
+      body = new Uint8Array(4 + json.length + (wire.body as Uint8Array).length);
+      new DataView(body.buffer).setUint32(0, json.length, false);
+      body.set(json, 4);
+      body.set(wire.body as Uint8Array, 4 + json.length);
+      type = OCTET_STREAM;
+    } else {
+      body = new TextEncoder().encode(JSON.stringify(wire.json));
+      type = 'application/json';
+    }
+    const target = { federationId: message.header.federationId, round, phase };
+    try {
+      await this.http.postJson(`/v1/rounds/${round}/${phase}`, body, type, SubmissionAckSchema, target);
+    } catch (e) {
+      // A retry after a lost answer finds its first attempt accepted: that is success.
+      if (e instanceof CoordinatorRejection && e.rule === 'round/duplicate-submission') return;
+      throw e;
+    }
+  }
+
+  private async fetchModel(version: number, dim: number): Promise<Float32Array> {
+    const { bytes, headers } = await this.http.getBytes(`/v1/model?version=${version}`);
+    const hash = headers.get('x-fedveil-model-hash');
+    if (bytes.length !== dim * 4) throw new FedveilError('client/bad-model', `model has ${bytes.length} bytes, expected ${dim * 4}`);
+    if (hash !== sha256Hex(bytes)) throw new FedveilError('client/bad-model', 'model bytes do not match their announced hash');
+    return new Float32Array(bytes.slice().buffer);
+  }
+}
+
+function sortKeys(o: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

@@ -1,0 +1,57 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildReport, type PrivacyReport } from '../dp/index.js';
+import { toHex } from '../secagg/index.js';
+import type { FederationConfig } from './config.js';
+import { ledgerLine, type LedgerEntry } from './ledger-entry.js';
+
+/**
+ * The federation's privacy report (src/dp format), built from the ledger alone: one report round
+ * per ledger entry, with the entry's sampling rate, contributor count |U3|, dimension and DP
+ * configuration. An auditor rebuilding it from an exported ledger gets the same report.
+ */
+export function buildPrivacyReport(config: Pick<FederationConfig, 'federationId' | 'dp'>, entries: readonly LedgerEntry[]): PrivacyReport {
+  return buildReport({
+    federationId: config.federationId,
+    delta: config.dp.delta,
+    rounds: entries.map((e) => ({
+      round: e.round,
+      samplingRate: e.samplingRate,
+      contributors: e.contributors.length,
+      dim: e.dim,
+      config: e.mechanism,
+    })),
+  });
+}
+
+/** Paths written by {@link exportLedger}. */
+export interface LedgerExport {
+  ledger: string;
+  coordinatorKey: string;
+  report: string;
+}
+
+/**
+ * Writes the audit bundle into `dir`: `ledger.jsonl` (one canonical-JSON entry per line, in
+ * chain order), `coordinator-key.json` (the key that signed it) and `privacy-report.json`.
+ */
+export function exportLedger(
+  dir: string,
+  config: Pick<FederationConfig, 'federationId' | 'dp'>,
+  entries: readonly LedgerEntry[],
+  coordinatorPublicKey: Uint8Array,
+): LedgerExport {
+  mkdirSync(dir, { recursive: true });
+  const paths: LedgerExport = {
+    ledger: join(dir, 'ledger.jsonl'),
+    coordinatorKey: join(dir, 'coordinator-key.json'),
+    report: join(dir, 'privacy-report.json'),
+  };
+  writeFileSync(paths.ledger, entries.map((e) => `${ledgerLine(e)}\n`).join(''));
+  writeFileSync(
+    paths.coordinatorKey,
+    `${JSON.stringify({ algorithm: 'ed25519', federationId: config.federationId, publicKey: toHex(coordinatorPublicKey) }, null, 2)}\n`,
+  );
+  writeFileSync(paths.report, `${JSON.stringify(buildPrivacyReport(config, entries), null, 2)}\n`);
+  return paths;
+}

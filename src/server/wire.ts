@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { DpConfigSchema } from '../dp/index.js';
+import { PHASES, type Phase } from '../protocol/phases.js';
+
+/**
+ * zod schemas of the coordinator's JSON answers. The participant client validates every response
+ * against them before using it; anything else is treated as a protocol failure, never trusted.
+ */
+
+/** Media type of masked-input bodies and of the global model. */
+export const OCTET_STREAM = 'application/octet-stream';
+
+const PhaseSchema = z.enum(PHASES as [Phase, ...Phase[]]);
+const hex32 = z.string().regex(/^[0-9a-f]{64}$/);
+
+/** `GET /v1/round`. */
+export const CoordinatorStateSchema = z
+  .object({
+    federationId: z.string().min(1),
+    status: z.enum(['starting', 'running', 'finished', 'stopped']),
+    stateVersion: z.number().int().min(0),
+    round: z.number().int().min(0).nullable(),
+    phase: z.union([PhaseSchema, z.literal('finalizing')]).nullable(),
+    /** Wire JSON of the protocol RoundConfig; decoded and checked by the protocol layer. */
+    roundConfig: z.unknown(),
+    modelVersion: z.number().int().min(0),
+    roundsCompleted: z.number().int().min(0),
+    roundsTarget: z.number().int().min(1),
+    lastRound: z
+      .object({ round: z.number().int().min(0), status: z.enum(['completed', 'aborted']), code: z.string().optional() })
+      .strict()
+      .nullable(),
+    deadlineInMs: z.number().min(0).nullable(),
+  })
+  .strict();
+
+/** `GET /v1/federation`. */
+export const FederationInfoSchema = z
+  .object({
+    federationId: z.string().min(1),
+    dim: z.number().int().min(1),
+    model: z.object({ name: z.string(), options: z.record(z.string(), z.unknown()) }).strict(),
+    mode: z.enum(['semi-honest', 'malicious']),
+    rounds: z.number().int().min(1),
+    phases: z.array(PhaseSchema),
+    dp: DpConfigSchema,
+    delta: z.number().gt(0).lt(1),
+    samplingRate: z.number().gt(0).max(1),
+    coordinatorPublicKey: hex32,
+    longPollMs: z.number().int().min(1),
+  })
+  .strict();
+
+/** Answer to an accepted submission. */
+export const SubmissionAckSchema = z.object({ accepted: z.literal(true), round: z.number().int().min(0), phase: PhaseSchema }).strict();
+
+/** Body of every 4xx/5xx answer. */
+export const ErrorBodySchema = z
+  .object({ error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }).strict() })
+  .strict();
+
+/** Validated `GET /v1/round` answer. */
+export type CoordinatorStateWire = z.infer<typeof CoordinatorStateSchema>;
+/** Validated `GET /v1/federation` answer. */
+export type FederationInfo = z.infer<typeof FederationInfoSchema>;
