@@ -1,0 +1,102 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  defaultProvider,
+  nobleProvider,
+  nodeProvider,
+  seededRandom,
+  toHex,
+  type CryptoProvider,
+} from '../../src/secagg/index.js';
+import { expectCode } from './helpers.js';
+
+const key32 = fc.uint8Array({ minLength: 32, maxLength: 32 });
+
+describe('noble and node:crypto providers agree byte for byte', () => {
+  it('default provider is the node:crypto one', () => {
+    expect(defaultProvider).toBe(nodeProvider);
+  });
+
+  it('X25519 public keys and shared secrets', () => {
+    fc.assert(
+      fc.property(key32, key32, (a, b) => {
+        const pubA = nobleProvider.x25519PublicKey(a);
+        expect(toHex(nodeProvider.x25519PublicKey(a))).toBe(toHex(pubA));
+        const pubB = nodeProvider.x25519PublicKey(b);
+        const s1 = nobleProvider.x25519(a, pubB);
+        const s2 = nodeProvider.x25519(b, pubA);
+        expect(toHex(s2)).toBe(toHex(s1));
+        expect(toHex(nodeProvider.x25519(a, pubB))).toBe(toHex(s1));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('Ed25519 public keys, deterministic signatures and verification', () => {
+    fc.assert(
+      fc.property(key32, fc.uint8Array({ maxLength: 200 }), (seed, msg) => {
+        const pk = nobleProvider.ed25519PublicKey(seed);
+        expect(toHex(nodeProvider.ed25519PublicKey(seed))).toBe(toHex(pk));
+        const sig = nodeProvider.ed25519Sign(seed, msg);
+        expect(toHex(nobleProvider.ed25519Sign(seed, msg))).toBe(toHex(sig));
+        expect(nobleProvider.ed25519Verify(pk, msg, sig)).toBe(true);
+        expect(nodeProvider.ed25519Verify(pk, msg, sig)).toBe(true);
+        const tampered = msg.length > 0 ? Uint8Array.from(msg, (v, i) => (i === 0 ? v ^ 1 : v)) : new Uint8Array([0]);
+        expect(nobleProvider.ed25519Verify(pk, tampered, sig)).toBe(false);
+        expect(nodeProvider.ed25519Verify(pk, tampered, sig)).toBe(false);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('keygen draws the secret from the injected source, identically for both', () => {
+    const a = nobleProvider.x25519Keygen(seededRandom('k'));
+    const b = nodeProvider.x25519Keygen(seededRandom('k'));
+    expect(toHex(a.secretKey)).toBe(toHex(b.secretKey));
+    expect(toHex(a.publicKey)).toBe(toHex(b.publicKey));
+    const c = nobleProvider.ed25519Keygen(seededRandom('e'));
+    const d = nodeProvider.ed25519Keygen(seededRandom('e'));
+    expect(toHex(c.publicKey)).toBe(toHex(d.publicKey));
+    expect(toHex(c.secretKey)).toBe(toHex(d.secretKey));
+  });
+});
+
+describe.each<CryptoProvider>([nobleProvider, nodeProvider])('$name provider rejects bad input', (p) => {
+  const good = p.x25519Keygen(seededRandom(1));
+  const edKey = p.ed25519Keygen(seededRandom(2));
+  const msg = new Uint8Array([1, 2, 3]);
+  const sig = p.ed25519Sign(edKey.secretKey, msg);
+
+  it('low-order X25519 peer keys (u = 0, u = 1, an order-8 point)', () => {
+    for (const u of [
+      new Uint8Array(32),
+      Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 1 : 0)),
+      Uint8Array.from(Buffer.from('e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800', 'hex')),
+    ]) {
+      expectCode(() => p.x25519(good.secretKey, u), 'x25519/low-order');
+    }
+  });
+
+  it('keys of the wrong length or type', () => {
+    expectCode(() => p.x25519(new Uint8Array(31), good.publicKey), 'x25519/bad-key');
+    expectCode(() => p.x25519(good.secretKey, new Uint8Array(33)), 'x25519/bad-key');
+    expectCode(() => p.x25519PublicKey('nope' as unknown as Uint8Array), 'x25519/bad-key');
+    expectCode(() => p.ed25519PublicKey(new Uint8Array(64)), 'ed25519/bad-key');
+    expectCode(() => p.ed25519Sign(new Uint8Array(16), msg), 'ed25519/bad-key');
+    expectCode(() => p.ed25519Sign(edKey.secretKey, 'm' as unknown as Uint8Array), 'ed25519/bad-message');
+  });
+
+  it('verify returns false, never throws, on malformed signatures and keys', () => {
+    expect(p.ed25519Verify(edKey.publicKey, msg, sig.subarray(0, 63))).toBe(false);
+    expect(p.ed25519Verify(edKey.publicKey.subarray(0, 31), msg, sig)).toBe(false);
+    expect(p.ed25519Verify(new Uint8Array(32).fill(0xff), msg, sig)).toBe(false);
+    // S ≥ L (non-canonical): set the top bits of S.
+    const big = Uint8Array.from(sig);
+    big[63] = 0xff;
+    expect(p.ed25519Verify(edKey.publicKey, msg, big)).toBe(false);
+    expect(p.ed25519Verify(null as unknown as Uint8Array, msg, sig)).toBe(false);
+    // A signature from another key.
+    const other = p.ed25519Keygen(seededRandom(3));
+    expect(p.ed25519Verify(other.publicKey, msg, sig)).toBe(false);
+  });
+});
