@@ -9,6 +9,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { TrainerError } from './errors.js';
+import { registerWasmTrainingKernels } from './wasmKernels.js';
 
 /** Backends the trainer knows how to start, in order of preference. */
 export type BackendKind = 'node' | 'wasm' | 'cpu';
@@ -55,6 +56,8 @@ async function tryWasm(): Promise<string> {
   }
   const ok = await tf.setBackend('wasm');
   if (!ok) throw new Error(`the wasm backend failed to initialise (binaries looked up in ${wasmBinaryDir()})`);
+  // Stock wasm cannot compute convolution filter gradients; add ours so CNNs can train.
+  registerWasmTrainingKernels();
   return 'wasm';
 }
 
@@ -83,6 +86,7 @@ async function detail(kind: BackendKind): Promise<string> {
  * Starts a tfjs backend and returns which one runs and why. Tries tfjs-node, then wasm, then cpu,
  * unless `opts.prefer` forces one (then failure throws `trainer/backend-unavailable`).
  *
+ * On wasm it registers the training kernels that backend lacks (see `registerWasmTrainingKernels`).
  * Also switches tfjs to production mode (`tf.enableProdMode()`, its documented switch), which
  * turns off tfjs's console warnings — among them the "install tfjs-node" banner the cpu backend
  * prints under Node — and nothing that affects numerical results.

@@ -108,14 +108,29 @@ describe('trainLocal', () => {
 });
 
 describe('convolutional models and backends', () => {
-  it('refuses to train a CNN on the stock wasm backend and says what to use', async () => {
+  it('trains the McMahan CNN on wasm with our registered kernels', async () => {
     const cnn = createCnn(1);
-    expect(missingTrainingKernels(cnn)).toContain('Conv2DBackpropFilter');
-    await expect(trainLocal(cnn, getFlatWeights(cnn), take(train, 8), SGD)).rejects.toMatchObject({
-      code: 'trainer/backend-missing-kernel',
-      message: expect.stringMatching(/Conv2DBackpropFilter.*tfjs-node.*cpu/s),
-    });
+    expect(missingTrainingKernels(cnn)).toEqual([]);
+    const r = await trainLocal(cnn, getFlatWeights(cnn), take(train, 48), { ...SGD, batchSize: 24 });
+    expect(r.update.length).toBe(1663370);
+    expect(norm(r.update)).toBeGreaterThan(0);
     cnn.dispose();
+  });
+
+  it('refuses a CNN on a backend without Conv2DBackpropFilter and says what to use', async () => {
+    const cnn = createCnn(1);
+    const kernel = tf.getKernel('Conv2DBackpropFilter', 'wasm')!;
+    tf.unregisterKernel('Conv2DBackpropFilter', 'wasm'); // the stock wasm backend's state
+    try {
+      expect(missingTrainingKernels(cnn)).toEqual(['Conv2DBackpropFilter']);
+      await expect(trainLocal(cnn, getFlatWeights(cnn), take(train, 8), SGD)).rejects.toMatchObject({
+        code: 'trainer/backend-missing-kernel',
+        message: expect.stringMatching(/Conv2DBackpropFilter.*tfjs-node.*cpu/s),
+      });
+    } finally {
+      tf.registerKernel(kernel);
+      cnn.dispose();
+    }
   });
 
   it('trains a small convolutional user model on the cpu backend', async () => {
