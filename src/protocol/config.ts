@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { completeGraph, secaggPlusGraph, roundContext, type NeighbourGraph } from '../secagg/index.js';
-import { createClientEncoder, DpConfigSchema, type ClientEncoder, type DpConfig } from '../dp/index.js';
+import { checkModulusHeadroom, createClientEncoder, DpConfigSchema, type ClientEncoder, type DpConfig } from '../dp/index.js';
 import { check } from '../secagg/util/errors.js';
 import { toHex, utf8 } from '../secagg/util/bytes.js';
 import type { RoundMode } from './phases.js';
@@ -112,7 +112,8 @@ export interface RoundPlan {
 
 /**
  * Validates the cross-field rules of `config` and derives its {@link RoundPlan}. Throws
- * FedveilError `protocol/bad-config` naming the rule that fails.
+ * FedveilError `protocol/bad-config` naming the rule that fails, `dp/bad-config` for a bad DP
+ * config, or `dp/modulus-overflow` when n contributions could wrap the modulus.
  */
 export function planRound(config: RoundConfig): RoundPlan {
   const parsed = RoundConfigSchema.safeParse(toWireConfig(config));
@@ -148,6 +149,8 @@ export function planRound(config: RoundConfig): RoundPlan {
       `round config: minSurvivors ${minSurvivors} must lie in [max(threshold, dp.minContributors) = ${floor}, n = ${n}]`,
   );
   const encoder = createClientEncoder(config.dp, config.dim, config.roundSeed);
+  // The sum of up to n encodings (plus noise) must not wrap Z_2^bits: dp/modulus-overflow otherwise.
+  checkModulusHeadroom(config.dp, config.dim, n);
   const neighbourhoods = new Map<number, readonly number[]>();
   return {
     config,
