@@ -202,3 +202,10 @@ describe('pipeline', () => {
     expect(p.localSkellamMu).toBeCloseTo((4096 * 4096) / 20, 6);
   });
 });
+
+describe('rotation sign known answer (spec/dp.md §2)', () => {
+  it('matches the vector computed independently with HMAC-SHA256 and openssl AES-256-CTR', () => {
+    const s = rotationSigns(Uint8Array.from({ length: 32 }, (_, i) => i), 16);
+    expect(Array.from(s)).toEqual([1, 1, -1, 1, 1, 1, -1, 1, -1, -1, -1, -1, -1, -1, -1, 1]);
+  });
+});

@@ -22,7 +22,13 @@ export function nextPowerOfTwo(n: number): number {
 export function fwhtInPlace(x: Float64Array): void {
   const n = x.length;
   check((n & (n - 1)) === 0 && n > 0, 'dp/bad-dimension', `Hadamard length must be a power of two, got ${n}`);
-  for (let h = 1; h < n; h *= 2) {
+  for (let i = 0; i + 1 < n; i += 2) {
+    const a = x[i] as number;
+    const b = x[i + 1] as number;
+    x[i] = a + b;
+    x[i + 1] = a - b;
+  }
+  for (let h = 2; h < n; h *= 2) {
     for (let i = 0; i < n; i += 2 * h) {
       for (let j = i; j < i + h; j++) {
         const a = x[j] as number;

@@ -1,3 +1,5 @@
+import { FedveilError } from '../../secagg/util/errors.js';
+
 /**
  * Encode stage: reduces integer-valued `x` into [0, 2^bits) (two's-complement style wrap), the
  * group in which masks are added.
@@ -22,7 +24,8 @@ export function centreModulo(sum: Uint32Array, bits: number): Float64Array {
   const half = m / 2;
   const out = new Float64Array(sum.length);
   for (let i = 0; i < sum.length; i++) {
-    const v = (sum[i] as number) % m;
+    const v = sum[i] as number;
+    if (v >= m) throw new FedveilError('dp/bad-sum', `sum coordinate ${i} is ${v}, outside Z_2^${bits}`);
     out[i] = v >= half ? v - m : v;
   }
   return out;

@@ -32,15 +32,18 @@ export class UniformStream {
 
   /** A uniform 32-bit unsigned integer. */
   uint32(): number {
-    if (this.pos === this.words.length) this.refill();
+    if (this.pos >= this.words.length) this.refill();
     return this.words[this.pos++] as number;
   }
 
   /** A uniform double in [0, 1) carrying 53 random bits (exactly representable). */
   unit(): number {
-    const hi = this.uint32() >>> 5; // 27 bits
-    const lo = this.uint32() >>> 6; // 26 bits
-    return (hi * 67108864 + lo) / 9007199254740992;
+    // A pair never straddles a refill: a lone trailing word is skipped.
+    if (this.pos > this.words.length - 2) this.refill();
+    const hi = (this.words[this.pos] as number) >>> 5; // 27 bits
+    const lo = (this.words[this.pos + 1] as number) >>> 6; // 26 bits
+    this.pos += 2;
+    return (hi * 67108864 + lo) * 1.1102230246251565e-16; // 2^-53
   }
 
   /** A uniform double in (0, 1]: never 0, so its logarithm is finite. */
