@@ -362,6 +362,24 @@ export class Coordinator {
     });
   }
 
+  /**
+   * A digest of everything a request could change: state, the running round's submissions and
+   * accepted nonces, the published model and the ledger head. Equal before and after a rejected
+   * request (tests and fuzzing assert it).
+   */
+  fingerprint(): string {
+    const a = this.active;
+    const { deadlineInMs: _d, ...state } = this.state();
+    return JSON.stringify({
+      state,
+      submitted: a ? a.server.submitted : null,
+      expected: a ? a.server.expected.length : null,
+      nonces: a ? a.nonces.size : null,
+      model: this.published.hash,
+      ledger: this.lastEntry?.hash ?? null,
+    });
+  }
+
   /** Number of long-polls waiting (metrics, tests). */
   get waiting(): number {
     return this.waiters.size;

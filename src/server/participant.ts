@@ -229,9 +229,9 @@ export class Participant {
   private async waitForPhase(round: number, phase: Phase): Promise<'ready' | 'ended' | 'passed'> {
     for (;;) {
       const s = await this.getState(`?waitFor=${phase}&round=${round}`);
-      if (s.round !== round || s.status !== 'running' || s.phase === null) return 'ended';
+      if (s.round !== round || s.status !== 'running' || s.phase === null || s.phase === 'finalizing') return 'ended';
       if (s.phase === phase) return 'ready';
-      if (s.phase === 'finalizing' || PHASES.indexOf(s.phase) > PHASES.indexOf(phase)) return 'passed';
+      if (PHASES.indexOf(s.phase) > PHASES.indexOf(phase)) return 'passed';
     }
   }
 

@@ -2,7 +2,7 @@ import { toHex, type KeyPair } from '../../src/secagg/index.js';
 import { seededRandom } from '../../src/secagg/util/random.js';
 import { parseFederationConfig, type FederationConfig, type FederationConfigInput } from '../../src/server/config.js';
 import { Participant, type ParticipantOptions } from '../../src/server/participant.js';
-import { startCoordinator, type RunningCoordinator } from '../../src/server/start.js';
+import { startCoordinator, type RunningCoordinator, type StartCoordinatorOptions } from '../../src/server/start.js';
 import { coordinator as coordinatorKey, identities } from './fixtures.js';
 
 /** A small federation config over `people` (overrides merged on top). */
@@ -25,9 +25,14 @@ export function smallConfig(people: KeyPair[], overrides: Partial<FederationConf
 }
 
 /** Starts a coordinator on an ephemeral loopback port. */
-export async function startTestCoordinator(config: FederationConfig, extra: { storePath?: string } = {}): Promise<RunningCoordinator> {
-  const cfg = extra.storePath ? { ...config, storage: { path: extra.storePath } } : config;
+export async function startTestCoordinator(
+  config: FederationConfig,
+  extra: { storePath?: string } & Partial<StartCoordinatorOptions> = {},
+): Promise<RunningCoordinator> {
+  const { storePath, ...more } = extra;
+  const cfg = storePath ? { ...config, storage: { path: storePath } } : config;
   return startCoordinator({
+    ...more,
     config: cfg,
     identity: coordinatorKey,
     initialModel: new Float32Array(cfg.dim),

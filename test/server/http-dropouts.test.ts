@@ -1,0 +1,72 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Phase } from '../../src/protocol/phases.js';
+import { toHex } from '../../src/secagg/index.js';
+import { verifyLedger } from '../../src/server/ledger-verify.js';
+import { buildPrivacyReport } from '../../src/server/report.js';
+import type { RunningCoordinator } from '../../src/server/start.js';
+import { identities, participant, smallConfig, startTestCoordinator } from './harness.js';
+
+let running: RunningCoordinator | undefined;
+afterEach(async () => {
+  await running?.close();
+  running = undefined;
+});
+
+const deadlines = { 'advertise-keys': 1500, 'share-keys': 1500, 'masked-input': 1500, 'consistency-check': 1500, unmask: 1500 };
+
+describe('rounds over HTTP with dropouts', () => {
+  it('malicious mode: a participant dropping at each phase in turn; every round still releases', async () => {
+    const people = identities(5, 'dropouts');
+    const schedule: Phase[] = ['advertise-keys', 'share-keys', 'masked-input', 'consistency-check', 'unmask'];
+    const config = smallConfig(people, {
+      rounds: schedule.length,
+      threshold: 3,
+      mode: 'malicious',
+      deadlines,
+      dp: { mechanism: 'skellam', clipNorm: 1, bits: 24, scale: 0.01, rotation: false, noiseMultiplier: 0.5 },
+    });
+    running = await startTestCoordinator(config);
+    const dropper = toHex(people[4]!.publicKey);
+    const clients = people.map((p, i) =>
+      participant(running!.url, p, 0.05, config.dim, i === 4 ? { dropout: (round) => schedule[round] } : {}),
+    );
+    const results = await Promise.all(clients.map((c) => c.run()));
+    await running.coordinator.finished;
+
+    expect(results[4]!.map((r) => [r.round, r.status])).toEqual(schedule.map((_, r) => [r, 'dropped']));
+    for (const r of results.slice(0, 4)) expect(r.map((x) => x.status)).toEqual(schedule.map(() => 'completed'));
+
+    const ledger = await running.coordinator.ledger();
+    expect(ledger.map((e) => e.round)).toEqual([0, 1, 2, 3, 4]);
+    schedule.forEach((phase, round) => {
+      const e = ledger[round]!;
+      expect(e.dropouts[phase]).toEqual([dropper]);
+      for (const other of schedule.filter((p) => p !== phase)) expect(e.dropouts[other]).toEqual([]);
+      // dropped before masking: not a contributor; after: a contributor (its input is in the sum)
+      const contributed = phase === 'consistency-check' || phase === 'unmask';
+      expect(e.contributors.some((c) => c.publicKey === dropper)).toBe(contributed);
+      expect(e.contributors).toHaveLength(contributed ? 5 : 4);
+    });
+    expect(verifyLedger(ledger, toHex(running.coordinator.publicKey), config.participants)).toEqual([]);
+    const report = buildPrivacyReport(config, ledger);
+    expect(report.rounds.map((r) => r.contributors)).toEqual([4, 4, 4, 5, 5]);
+    expect(report.epsilon).toBeGreaterThan(0);
+    expect(running.coordinator.epsilonSpent()).toBeCloseTo(report.epsilon as number, 10);
+  });
+
+  it('aborts a round below quorum: nothing released, no ledger entry, clients told why', async () => {
+    const people = identities(3, 'abort');
+    const config = smallConfig(people, { rounds: 1, threshold: 3, deadlines });
+    running = await startTestCoordinator(config, { maxConsecutiveAborts: 1 });
+    const clients = people.map((p, i) => participant(running!.url, p, 0.1, config.dim, i === 0 ? { dropout: () => 'masked-input', maxRounds: 1 } : { maxRounds: 1 }));
+    const results = await Promise.all(clients.map((c) => c.run()));
+    expect(results[0]![0]!.status).toBe('dropped');
+    expect(results[1]![0]).toMatchObject({ status: 'aborted', code: 'protocol/quorum-not-met' });
+    const summary = running.coordinator.summaries[0]!;
+    expect(summary).toMatchObject({ round: 0, status: 'aborted', code: 'protocol/quorum-not-met', phase: 'masked-input' });
+    expect(await running.coordinator.ledger()).toEqual([]);
+    expect(running.coordinator.model.version).toBe(0);
+    await running.coordinator.finished; // one abort is the limit: the federation stops
+    expect(running.coordinator.state().status).toBe('finished');
+  });
+});
