@@ -1,0 +1,220 @@
+import { describe, expect, it } from 'vitest';
+import { ClientRound } from '../../src/protocol/client/client-round.js';
+import { planRound, type RoundPlan } from '../../src/protocol/config.js';
+import {
+  SERVER_MESSAGE_PHASE,
+  type ClientMessage,
+  type ConsistencyRequestMessage,
+  type KeyListMessage,
+  type ServerMessage,
+  type UnmaskRequestMessage,
+} from '../../src/protocol/messages.js';
+import type { Phase, RoundMode } from '../../src/protocol/phases.js';
+import type { ClientStep } from '../../src/protocol/results.js';
+import { ServerRound } from '../../src/protocol/server/server-round.js';
+import { testFederation } from '../../src/protocol/testing/fixtures.js';
+import { defaultProvider } from '../../src/secagg/index.js';
+import { seededRandom } from '../../src/secagg/util/random.js';
+
+/**
+ * A scripted adversarial server, with the real curves: it runs the honest server until a chosen
+ * phase, then sends crafted requests. Every honest client must refuse (or reject, for replays)
+ * with the specific code, and no client ever reveals both shares of one peer.
+ */
+
+const N = 5;
+
+interface World {
+  plan: RoundPlan;
+  server: ServerRound;
+  clients: ClientRound[];
+}
+
+function world(mode: RoundMode, round = 7, seed = 'adversary'): World {
+  const fed = testFederation({ n: N, threshold: 3, dim: 4, mode, seed, round, extraCoordinates: 1 });
+  const plan = planRound(fed.config);
+  const server = new ServerRound(plan, { rng: seededRandom('server') });
+  const clients = fed.identities.map(
+    (id, index) =>
+      new ClientRound(plan, {
+        index,
+        identitySecretKey: id.secretKey,
+        input: Float32Array.from([index, 1, 2, 3]),
+        extra: [1],
+        rng: seededRandom(`${seed}/client/${index}`),
+      }),
+  );
+  return { plan, server, clients };
+}
+
+/** Runs the honest protocol until the server emits its requests for `stop`; returns them undelivered. */
+function honestUntil(w: World, stop: Phase): Map<number, ServerMessage> {
+  let pending: ClientMessage[] = w.clients.map((c) => {
+    const s = c.start();
+    if (s.kind !== 'send') throw new Error('client did not start');
+    return s.message;
+  });
+  for (;;) {
+    let outbox: { to: number; message: ServerMessage }[] = [];
+    for (const m of pending) {
+      const step = w.server.receive(m);
+      if (step.kind !== 'accepted') throw new Error(`honest message rejected: ${step.code}`);
+      if (step.outbox.length > 0) outbox = step.outbox;
+    }
+    const first = outbox[0]?.message;
+    if (!first || first.type === 'round-aborted') throw new Error('round did not advance');
+    if (SERVER_MESSAGE_PHASE[first.type] === stop) return new Map(outbox.map((o) => [o.to, o.message]));
+    pending = outbox.map(({ to, message }) => {
+      const s = w.clients[to]?.receive(message) as ClientStep;
+      if (s.kind !== 'send') throw new Error(`honest request refused: ${s.kind === 'send' ? '' : s.code}`);
+      return s.message;
+    });
+  }
+}
+
+function expectRefused(step: ClientStep, code: string): void {
+  expect(step.kind === 'send' ? 'send' : `${step.kind}:${step.code}`).toBe(`refused:${code}`);
+}
+
+function expectNeverBoth(w: World): void {
+  for (let v = 0; v < N; v++) {
+    const kinds = new Set(w.clients.map((c) => c.revealed.get(v)).filter((k) => k !== undefined));
+    expect(kinds.size, `both shares of ${v} revealed`).toBeLessThanOrEqual(1);
+  }
+}
+
+describe('malicious server: every honest client refuses', () => {
+  it('asks for the other share of a peer after one was revealed → protocol/both-shares-requested', () => {
+    const w = world('semi-honest');
+    const requests = honestUntil(w, 'unmask');
+    for (const [to, m] of requests) expect(w.clients[to]?.receive(m).kind).toBe('send');
+    // Now claim participant 4 dropped after all, to get its mask key too.
+    for (const [to, m] of requests) {
+      const r = m as UnmaskRequestMessage;
+      const forged: UnmaskRequestMessage = { ...r, u3: r.u3.filter((v) => v !== 4), dropped: [4] };
+      expectRefused(w.clients[to]?.receive(forged) as ClientStep, 'protocol/both-shares-requested');
+    }
+    expectNeverBoth(w);
+  });
+
+  it('asks for both shares of a peer in one request → protocol/peer-in-two-lists', () => {
+    const w = world('semi-honest');
+    for (const [to, m] of honestUntil(w, 'unmask')) {
+      const r = m as UnmaskRequestMessage;
+      expectRefused(w.clients[to]?.receive({ ...r, dropped: [2] }) as ClientStep, to === 2 ? 'protocol/live-client-claimed-dropped' : 'protocol/peer-in-two-lists');
+      expect(w.clients[to]?.revealed.size).toBe(0);
+    }
+  });
+
+  it('shows different U3 to different clients in the consistency check → bad-signature / consistency-below-threshold', () => {
+    const w = world('malicious');
+    const requests = honestUntil(w, 'consistency-check');
+    // Group A = {0, 1} is told U3 = {0,1,2,3}; group B = {2, 3, 4} is told the true U3 = {0..4}.
+    const signatures = new Map<number, Uint8Array>();
+    const told = new Map<number, number[]>();
+    for (const [to, m] of requests) {
+      const u3 = to < 2 ? [0, 1, 2, 3] : [0, 1, 2, 3, 4];
+      told.set(to, u3);
+      const s = w.clients[to]?.receive({ ...(m as ConsistencyRequestMessage), u3 }) as ClientStep;
+      if (s.kind !== 'send' || s.message.type !== 'consistency-check') throw new Error('client did not sign');
+      signatures.set(to, s.message.signature);
+    }
+    const header = { ...(requests.get(0) as ServerMessage).header, phase: 'unmask' as const };
+    for (let to = 0; to < N; to++) {
+      const u3 = told.get(to) as number[];
+      // Group A only gets the two signatures that really are over its U3; group B gets all five.
+      const signers = to < 2 ? [0, 1] : [0, 1, 2, 3, 4];
+      const forged: UnmaskRequestMessage = {
+        type: 'unmask-request',
+        header,
+        u3,
+        dropped: to < 2 ? [4] : [],
+        signatures: signers.map((signer) => ({ signer, signature: signatures.get(signer) as Uint8Array })),
+      };
+      expectRefused(w.clients[to]?.receive(forged) as ClientStep, to < 2 ? 'protocol/consistency-below-threshold' : 'protocol/bad-signature');
+    }
+    expectNeverBoth(w);
+    for (const c of w.clients) expect(c.revealed.size).toBe(0);
+  });
+
+  it('shows a U3 other than the signed one at unmask → protocol/list-changed', () => {
+    const w = world('malicious');
+    const checks = honestUntil(w, 'consistency-check');
+    const pending: ClientMessage[] = [];
+    for (const [to, m] of checks) {
+      const s = w.clients[to]?.receive(m) as ClientStep;
+      if (s.kind === 'send') pending.push(s.message);
+    }
+    let unmask: UnmaskRequestMessage | undefined;
+    for (const m of pending) {
+      const step = w.server.receive(m);
+      if (step.kind === 'accepted' && step.outbox.length > 0) unmask = step.outbox[0]?.message as UnmaskRequestMessage;
+    }
+    if (!unmask) throw new Error('no unmask request');
+    // Drop participant 3 from U3 for everyone but itself, keeping the real signatures.
+    for (let to = 0; to < N; to++) {
+      const forged = { ...unmask, u3: unmask.u3.filter((v) => v !== 3), dropped: [3] };
+      expectRefused(w.clients[to]?.receive(forged) as ClientStep, to === 3 ? 'protocol/live-client-claimed-dropped' : 'protocol/list-changed');
+    }
+    for (const c of w.clients) expect(c.revealed.size).toBe(0);
+  });
+
+  it('swaps a public key in the key list → protocol/bad-signature', () => {
+    const w = world('malicious');
+    const evil = defaultProvider.x25519Keygen(seededRandom('evil')).publicKey;
+    for (const [to, m] of honestUntil(w, 'share-keys')) {
+      const r = m as KeyListMessage;
+      const advertisements = r.advertisements.map((a) => (a.header.sender === (to + 1) % N ? { ...a, maskingKey: evil } : a));
+      expectRefused(w.clients[to]?.receive({ ...r, advertisements }) as ClientStep, 'protocol/bad-signature');
+    }
+  });
+
+  it("replays an old round's messages → protocol/wrong-round (rejected) and nested replays refused", () => {
+    const old = world('malicious', 6);
+    const oldKeyLists = honestUntil(old, 'share-keys');
+    const w = world('malicious', 7);
+    const current = honestUntil(w, 'share-keys');
+    for (const [to, m] of oldKeyLists) {
+      const step = w.clients[to]?.receive(m) as ClientStep;
+      expect(step.kind === 'send' ? 'send' : `${step.kind}:${step.code}`).toBe('rejected:protocol/wrong-round');
+      expect(w.clients[to]?.status).toBe('share-keys');
+    }
+    // The same old advertisements relabelled as this round's key list: the signatures bind round 6.
+    for (const [to, m] of current) {
+      const forged = { ...(m as KeyListMessage), advertisements: (oldKeyLists.get(to) as KeyListMessage).advertisements };
+      expectRefused(w.clients[to]?.receive(forged) as ClientStep, 'protocol/wrong-round');
+    }
+  });
+
+  it('claims a live client dropped → protocol/live-client-claimed-dropped', () => {
+    const w = world('semi-honest');
+    for (const [to, m] of honestUntil(w, 'unmask')) {
+      if (to !== 1) continue;
+      const r = m as UnmaskRequestMessage;
+      const forged = { ...r, u3: r.u3.filter((v) => v !== 1), dropped: [1] };
+      expectRefused(w.clients[1]?.receive(forged) as ClientStep, 'protocol/live-client-claimed-dropped');
+      expect(w.clients[1]?.revealed.size).toBe(0);
+    }
+  });
+
+  it('a refusing client stays out: later honest requests are rejected with protocol/round-finished', () => {
+    const w = world('semi-honest');
+    const requests = honestUntil(w, 'unmask');
+    const r = requests.get(0) as UnmaskRequestMessage;
+    expectRefused(w.clients[0]?.receive({ ...r, dropped: [0] }) as ClientStep, 'protocol/live-client-claimed-dropped');
+    const again = w.clients[0]?.receive(r) as ClientStep;
+    expect(again.kind === 'send' ? 'send' : `${again.kind}:${again.code}`).toBe('rejected:protocol/round-finished');
+    expect(w.clients[0]?.status).toBe('aborted');
+    expect(w.clients[0]?.failure?.code).toBe('protocol/live-client-claimed-dropped');
+  });
+
+  it('an identical repeated request is answered identically (safe retry), never with new secrets', () => {
+    const w = world('semi-honest');
+    for (const [to, m] of honestUntil(w, 'unmask')) {
+      const a = w.clients[to]?.receive(m) as ClientStep;
+      const b = w.clients[to]?.receive(structuredClone(m)) as ClientStep;
+      expect(a.kind).toBe('send');
+      expect(b).toEqual(a);
+    }
+  });
+});
