@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AdvertiseKeysMessage, ClientMessage, MaskedInputMessage } from '../../src/protocol/messages.js';
+import type { ClientMessage, MaskedInputMessage } from '../../src/protocol/messages.js';
 import { nodeProvider, seededRandom, toHex } from '../../src/secagg/index.js';
 import { signRequest } from '../../src/server/request-auth.js';
 import type { RunningCoordinator } from '../../src/server/start.js';
