@@ -97,7 +97,7 @@ export async function run(): Promise<BenchResult[]> {
   for (const mechanism of ['skellam', 'ddg'] as const) {
     const config: DpConfig = { ...skConfig, mechanism };
     const enc = createClientEncoder(config, d, seed);
-    let encoded = new Uint32Array(0);
+    let encoded: Uint32Array = new Uint32Array(0);
     const e = time(() => (encoded = enc.encode(update, systemRandom)), 5, 1);
     results.push({ metric: 'encode_ms', value: round3(e.cpuMs), unit: 'ms', params: { d, mechanism, rotation: true, bits: 32, wall_ms: round3(e.wallMs), load1: load() }, target: 100 });
     if (mechanism === 'skellam') {
