@@ -27,7 +27,7 @@ import {
 
 const CLIENTS = 10;
 const ROUNDS = 20;
-const LOCAL = { epochs: 1, batchSize: 32, learningRate: 0.1, optimizer: 'sgd' as const };
+const LOCAL = { epochs: 1, batchSize: 32, learningRate: 0.2, optimizer: 'sgd' as const };
 
 async function federate(name: string, spec: PartitionSpec, stopAt: number): Promise<{ round: number; accuracy: number; loss: number; seconds: number }[]> {
   const backend = await initBackend();
