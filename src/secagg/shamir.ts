@@ -13,6 +13,13 @@ import type { RandomSource } from './util/random.js';
 export const SHAMIR_PRIME = 2n ** 255n - 19n;
 const Fp = Field(SHAMIR_PRIME, { isLE: true });
 const P = SHAMIR_PRIME;
+const LOW_255 = (1n << 255n) - 1n;
+
+/** v mod p for any v ≥ 0, by folding 2^255 ≡ 19 (cheaper than a bigint division). */
+function reduce(v: bigint): bigint {
+  while (v >> 255n) v = (v & LOW_255) + 19n * (v >> 255n);
+  return v >= P ? v - P : v;
+}
 
 /** Largest x-coordinate accepted (participants are numbered 1..n; x = index + 1). */
 export const SHAMIR_MAX_X = 0xffffffff;
@@ -127,9 +134,14 @@ export function shamirSplit(
   for (let j = 1; j < threshold; j++) coeffs.push(randomFieldElement(rng));
   return xs.map((x) => {
     const xb = BigInt(x);
+    // Horner's rule with lazy reduction: x < 2^32, so y grows by at most 33 bits a step and is
+    // folded only once it passes 2^512.
     let y = 0n;
-    for (let j = threshold - 1; j >= 0; j--) y = (y * xb + (coeffs[j] as bigint)) % P;
-    return { x, y: bigintToLe(y, 32) };
+    for (let j = threshold - 1; j >= 0; j--) {
+      y = y * xb + (coeffs[j] as bigint);
+      if (y >> 512n) y = reduce(y);
+    }
+    return { x, y: bigintToLe(reduce(y), 32) };
   });
 }
 
