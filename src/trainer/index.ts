@@ -23,6 +23,7 @@ export { partitionDataset, type ClientPartition, type PartitionOptions, type Par
 export { createCnn, createLogisticRegression, createMlp, createModel, modelFromJson, MODEL_KINDS, type ModelSpec } from './models.js';
 export { countParams, getFlatWeights, setFlatWeights, weightShapes } from './weights.js';
 export { assertCanTrain, missingTrainingKernels } from './kernels.js';
+export { registerWasmTrainingKernels } from './wasmKernels.js';
 export { checkDataFitsModel, trainLocal, type LocalOptimizer, type LocalTrainOptions, type LocalTrainResult } from './train.js';
 export { evaluate, type EvaluationResult } from './evaluate.js';
 export { createServerOptimizer, type ServerOptimizer, type ServerOptimizerConfig, type ServerOptimizerState } from './serverOptimizer.js';
