@@ -48,6 +48,8 @@ export interface InMemoryOptions {
   instrument?: <T>(target: InstrumentTarget, work: () => T) => T;
   /** Receives each client's DP encoding before masking. */
   observeEncoding?: (index: number, encoding: Uint32Array) => void;
+  /** Called once with the server and clients before the round starts (e.g. to sample memory). */
+  onStart?: (server: ServerRound, clients: readonly (ClientRound | undefined)[]) => void;
 }
 
 /** Shares the server received, by owner: which holders revealed which kind. */
@@ -97,6 +99,7 @@ export function runRoundInMemory(options: InMemoryOptions): InMemoryResult {
           ...(options.observeEncoding ? { observeEncoding: (e: Uint32Array) => options.observeEncoding?.(index, e) } : {}),
         }),
   );
+  options.onStart?.(server, clients);
   const clientEvents: InMemoryResult['clientEvents'] = [];
   const serverRejections: InMemoryResult['serverRejections'] = [];
   const revealed = new Map<number, RevealedByOwner>();

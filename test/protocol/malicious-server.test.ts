@@ -66,7 +66,7 @@ function honestUntil(w: World, stop: Phase): Map<number, ServerMessage> {
     if (SERVER_MESSAGE_PHASE[first.type] === stop) return new Map(outbox.map((o) => [o.to, o.message]));
     pending = outbox.map(({ to, message }) => {
       const s = w.clients[to]?.receive(message) as ClientStep;
-      if (s.kind !== 'send') throw new Error(`honest request refused: ${s.kind === 'send' ? '' : s.code}`);
+      if (s.kind !== 'send') throw new Error(`honest request refused: ${s.code}`);
       return s.message;
     });
   }

@@ -56,6 +56,8 @@ export interface SharedState {
   holders: number[];
   /** Public keys of the holders (including mine). */
   peers: Map<number, PeerKeys>;
+  /** Secretbox keys shared with each other holder (derived once, used to seal and to open). */
+  shareKeys: Map<number, Uint8Array>;
   /** b_u, my self-mask seed. */
   selfSeed: Uint8Array;
   /** My own share of b_u and of my masking seed (y values at x = index + 1). */

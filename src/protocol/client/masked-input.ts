@@ -1,14 +1,13 @@
 import {
   openShare,
-  packBits,
   pairwiseMaskSeed,
   pairwiseMaskSign,
   prgAddInPlace,
   selfMaskSeed,
-  shareKey,
 } from '../../secagg/index.js';
 import { check, FedveilError } from '../../secagg/util/errors.js';
 import { signMessage, vectorDigest } from '../canonical.js';
+import { packVector } from '../wire/vector.js';
 import type { MaskedInputMessage, ShareBundleMessage } from '../messages.js';
 import { intersect, isSubset, sameSet } from '../sets.js';
 import { clientHeader, type ClientContext, type MaskedState, type PeerKeys, type SharedState } from './context.js';
@@ -52,8 +51,7 @@ export function maskedInput(
   const held = new Map<number, { self: Uint8Array; mask: Uint8Array }>();
   held.set(me, state.ownShares);
   for (const s of msg.shares) {
-    const peer = state.peers.get(s.peer) as PeerKeys;
-    const key = shareKey(ctx.provider, state.keys.encryptionSecret, peer.encryptionKey, plan.kdfContext);
+    const key = state.shareKeys.get(s.peer) as Uint8Array;
     const binding = { federationId: plan.config.federationId, round: plan.config.round, sender: s.peer, recipient: me };
     let pair: Uint8Array;
     try {
@@ -77,7 +75,7 @@ export function maskedInput(
     const seed = pairwiseMaskSeed(ctx.provider, state.keys.maskingSecret, (state.peers.get(v) as PeerKeys).maskingKey, plan.kdfContext);
     prgAddInPlace(y, seed, plan.bits, pairwiseMaskSign(me, v));
   }
-  const vector = packBits(y, plan.bits);
+  const vector = packVector(y, plan.bits);
   const signed = signMessage<MaskedInputMessage>(ctx.provider, ctx.identitySecretKey, {
     type: 'masked-input',
     header: clientHeader(ctx, 'masked-input'),

@@ -66,6 +66,7 @@ export function shareKeys(
   const selfShares = shamirSplit(selfSeed, plan.threshold, xs, ctx.rng);
   const maskShares = shamirSplit(keys.maskingSeed, plan.threshold, xs, ctx.rng);
   const shares: EncryptedShare[] = [];
+  const shareKeys = new Map<number, Uint8Array>();
   let ownShares: SharedState['ownShares'] | undefined;
   holders.forEach((v, j) => {
     const pair = concatBytes((selfShares[j] as { y: Uint8Array }).y, (maskShares[j] as { y: Uint8Array }).y);
@@ -74,6 +75,7 @@ export function shareKeys(
       return;
     }
     const key = shareKey(ctx.provider, keys.encryptionSecret, (peers.get(v) as PeerKeys).encryptionKey, plan.kdfContext);
+    shareKeys.set(v, key);
     const binding = { federationId: plan.config.federationId, round: plan.config.round, sender: me, recipient: v };
     shares.push({ peer: v, ciphertext: sealShare(key, binding, pair, ctx.rng) });
   });
@@ -83,7 +85,7 @@ export function shareKeys(
     shares,
   });
   return {
-    state: { keys, u1: [...msg.u1], holders, peers, selfSeed, ownShares: ownShares as SharedState['ownShares'] },
+    state: { keys, u1: [...msg.u1], holders, peers, shareKeys, selfSeed, ownShares: ownShares as SharedState['ownShares'] },
     message,
   };
 }

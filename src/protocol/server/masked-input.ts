@@ -1,4 +1,5 @@
-import { addMod, packedLength, unpackBits } from '../../secagg/index.js';
+import { addMod, packedLength } from '../../secagg/index.js';
+import { unpackVector } from '../wire/vector.js';
 import { bytesEqual } from '../../secagg/util/bytes.js';
 import { check } from '../../secagg/util/errors.js';
 import { vectorDigest } from '../canonical.js';
@@ -43,7 +44,7 @@ export class MaskedInputCollector implements PhaseCollector<MaskedInputMessage> 
       'protocol/vector-hash-mismatch',
       'the masked vector body does not match the SHA-256 in the signed envelope',
     );
-    const y = unpackBits(msg.vector, plan.vectorLength, plan.bits);
+    const y = unpackVector(msg.vector, plan.vectorLength, plan.bits);
     return () => {
       addMod(this.accumulator, y, plan.bits);
       this.submitted.add(msg.header.sender);
