@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerAccountant } from './accountant.js';
+import { registerClient } from './client.js';
+import { registerKeygen } from './keygen.js';
+import { registerServe } from './serve.js';
 import { registerVerifyReport } from './verify-report.js';
 
 /** The package version, read from package.json (two levels up from both src/cli and dist/cli). */
@@ -25,6 +28,9 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (str, write) => write(str) })
     .exitOverride();
   registerAccountant(program);
+  registerKeygen(program);
+  registerServe(program);
+  registerClient(program);
   registerVerifyReport(program);
   return program;
 }
