@@ -11,9 +11,9 @@ export { RandomizedHadamard, fwhtInPlace, nextPowerOfTwo, rotationSigns, ROTATIO
 export { DEFAULT_BETA, MAX_ROUNDING_ATTEMPTS, conditionalRoundInPlace, roundedL1NormBound, roundedL2NormBound } from './encoding/rounding.js';
 export { centreModulo, wrapModulo } from './encoding/modular.js';
 export { UniformStream } from './noise/uniform-stream.js';
-export { poissonSampler, samplePoisson } from './noise/poisson.js';
-export { addSkellamNoise, sampleSkellam, skellamSamples } from './noise/skellam.js';
-export { addDiscreteGaussianNoise, discreteGaussianSamples, sampleDiscreteGaussian } from './noise/discrete-gaussian.js';
+export { TABLE_MAX_MEAN, poissonSampler, samplePoisson } from './noise/poisson.js';
+export { addSkellamNoise, sampleSkellam, skellamNoiser, skellamSamples } from './noise/skellam.js';
+export { DGAUSS_TABLE_MAX_SIGMA, addDiscreteGaussianNoise, discreteGaussianNoiser, discreteGaussianSampler, discreteGaussianSamples, sampleDiscreteGaussian } from './noise/discrete-gaussian.js';
 export { addGaussianNoise, gaussianSamples } from './noise/gaussian.js';
 export { DEFAULT_RDP_ORDERS, INTEGER_RDP_ORDERS } from './accountant/orders.js';
 export { epsilonFromRdp, type ConversionOptions } from './accountant/conversion.js';
@@ -34,3 +34,4 @@ export {
   type RoundPrivacyEntry,
 } from './report.js';
 export { eventsMatch, verifyReport, type Discrepancy, type ReportCheck, type VerifyReportOptions } from './verify-report.js';
+export { cdfTableSampler } from './noise/cdf-table.js';

@@ -5,9 +5,9 @@ import { clipL2InPlace } from './encoding/clip.js';
 import { RandomizedHadamard } from './encoding/hadamard.js';
 import { centreModulo, wrapModulo } from './encoding/modular.js';
 import { conditionalRoundInPlace } from './encoding/rounding.js';
-import { addDiscreteGaussianNoise } from './noise/discrete-gaussian.js';
+import { discreteGaussianNoiser } from './noise/discrete-gaussian.js';
 import { addGaussianNoise } from './noise/gaussian.js';
-import { addSkellamNoise } from './noise/skellam.js';
+import { skellamNoiser } from './noise/skellam.js';
 
 /** A client's encoder for one round: clip → rotate → scale → round → noise → wrap. */
 export interface ClientEncoder {
@@ -32,6 +32,9 @@ export function createClientEncoder(config: DpConfig, dim: number, roundSeed: Ui
   checkDim(dim);
   const rotation = cfg.rotation ? new RandomizedHadamard(roundSeed, dim) : undefined;
   const p = integerNoiseParameters(cfg, dim);
+  // Sampler tables are built once per encoder (one round), not per update.
+  const addNoise =
+    cfg.mechanism === 'skellam' ? skellamNoiser(p.localSkellamMu) : cfg.mechanism === 'ddg' ? discreteGaussianNoiser(p.localDdgSigma) : undefined;
   return {
     dim,
     encodedLength: p.paddedDim,
@@ -44,8 +47,7 @@ export function createClientEncoder(config: DpConfig, dim: number, roundSeed: Ui
       const inv = 1 / cfg.scale;
       for (let i = 0; i < x.length; i++) x[i] = (x[i] as number) * inv;
       conditionalRoundInPlace(x, p.l2Bound, rng);
-      if (cfg.mechanism === 'skellam') addSkellamNoise(x, p.localSkellamMu, rng);
-      else if (cfg.mechanism === 'ddg') addDiscreteGaussianNoise(x, p.localDdgSigma, rng);
+      addNoise?.(x, rng);
       return wrapModulo(x, cfg.bits);
     },
   };

@@ -6,9 +6,11 @@ import {
   gaussianSamples,
   logGamma,
   poissonSampler,
+  samplePoisson,
+  sampleDiscreteGaussian,
   skellamSamples,
 } from '../../src/dp/index.js';
-import { seededRandom } from '../../src/secagg/util/random.js';
+import { seededRandom, type RandomSource } from '../../src/secagg/util/random.js';
 import { FedveilError } from '../../src/secagg/util/errors.js';
 
 function moments(x: ArrayLike<number>): { mean: number; variance: number } {
@@ -21,10 +23,29 @@ function moments(x: ArrayLike<number>): { mean: number; variance: number } {
 
 const N = 200_000;
 
+function drawMany(n: number, draw: (u: UniformStream) => number, rng: RandomSource): Float64Array {
+  const u = new UniformStream(rng);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = draw(u);
+  return out;
+}
+
 describe('Poisson sampler', () => {
-  it.each([0.05, 1, 7.5, 10, 15, 400, 1e6])('Poisson(%d) has mean and variance λ', (lambda) => {
-    const u = new UniformStream(seededRandom(`poisson-${lambda}`));
-    const draw = poissonSampler(lambda);
+  // poissonSampler: CDF table up to 1e7, PTRS above; samplePoisson: inversion below 10, PTRS above.
+  it.each([
+    ['table', 0.05],
+    ['table', 7.5],
+    ['table', 400],
+    ['table', 1e6],
+    ['table/PTRS', 5e7],
+    ['inversion', 1],
+    ['inversion', 7.5],
+    ['PTRS', 10],
+    ['PTRS', 15],
+    ['PTRS', 1e6],
+  ] as const)('%s Poisson(%d) has mean and variance λ', (method, lambda) => {
+    const u = new UniformStream(seededRandom(`poisson-${method}-${lambda}`));
+    const draw = method.startsWith('table') ? poissonSampler(lambda) : (s: UniformStream) => samplePoisson(lambda, s);
     const xs = new Float64Array(N);
     for (let i = 0; i < N; i++) xs[i] = draw(u);
     const { mean, variance } = moments(xs);
@@ -34,10 +55,10 @@ describe('Poisson sampler', () => {
     expect(xs.every((x) => Number.isInteger(x) && x >= 0)).toBe(true);
   });
 
-  it('PTRS reproduces the Poisson(15) probability mass function', () => {
+  it.each(['table', 'PTRS'])('%s reproduces the Poisson(15) probability mass function', (method) => {
     const lambda = 15;
-    const u = new UniformStream(seededRandom('pmf'));
-    const draw = poissonSampler(lambda);
+    const u = new UniformStream(seededRandom(`pmf-${method}`));
+    const draw = method === 'table' ? poissonSampler(lambda) : (s: UniformStream) => samplePoisson(lambda, s);
     const counts = new Map<number, number>();
     for (let i = 0; i < N; i++) {
       const k = draw(u);
@@ -66,7 +87,16 @@ describe('Skellam sampler', () => {
 });
 
 describe('discrete Gaussian sampler', () => {
-  it.each([0.5, 3, 100, 5000])('N_Z(0, %d²) has mean 0 and the exact discrete variance', (sigma) => {
+  // discreteGaussianSamples: table up to σ = 4096, CKS rejection above; sampleDiscreteGaussian: always CKS.
+  it.each([
+    ['table', 0.5],
+    ['table', 3],
+    ['table', 100],
+    ['rejection', 5000],
+    ['rejection', 0.5],
+    ['rejection', 3],
+    ['rejection', 100],
+  ] as const)('%s N_Z(0, %d²) has mean 0 and the exact discrete variance', (method, sigma) => {
     // Exact variance of the discrete Gaussian: Σ x² e^{-x²/2σ²} / Σ e^{-x²/2σ²}.
     let num = 0;
     let den = 0;
@@ -76,17 +106,19 @@ describe('discrete Gaussian sampler', () => {
       den += w;
     }
     const exactVar = num / den;
-    const xs = discreteGaussianSamples(sigma, N, seededRandom(`dg-${sigma}`));
+    const rng = seededRandom(`dg-${method}-${sigma}`);
+    const xs = method === 'table' ? discreteGaussianSamples(sigma, N, rng) : drawMany(N, (u) => sampleDiscreteGaussian(sigma, u), rng);
     const { mean, variance } = moments(xs);
     expect(Math.abs(mean)).toBeLessThan(6 * Math.sqrt(exactVar / N));
     expect(Math.abs(variance / exactVar - 1)).toBeLessThan(0.03);
     expect(xs.every((x) => Number.isInteger(x))).toBe(true);
   });
 
-  it('matches the probability mass at 0 and ±1 for σ = 1', () => {
+  it.each(['table', 'rejection'])('%s matches the probability mass at 0, ±1 and 2 for σ = 1', (method) => {
     let z = 0;
     for (let x = -50; x <= 50; x++) z += Math.exp((-x * x) / 2);
-    const xs = discreteGaussianSamples(1, N, seededRandom('dg-pmf'));
+    const rng = seededRandom(`dg-pmf-${method}`);
+    const xs = method === 'table' ? discreteGaussianSamples(1, N, rng) : drawMany(N, (u) => sampleDiscreteGaussian(1, u), rng);
     for (const k of [0, 1, -1, 2]) {
       const p = Math.exp((-k * k) / 2) / z;
       const freq = xs.filter((x) => x === k).length / N;

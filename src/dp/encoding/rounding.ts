@@ -43,20 +43,15 @@ export function roundedL1NormBound(l2: number, dim: number): number {
  * rounding, KLS 2021). Integer decode is the identity, so there is no decode stage.
  */
 export function conditionalRoundInPlace(x: Float64Array, normBound: number, rng: RandomSource): void {
-  const floor = new Float64Array(x.length);
-  const frac = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i] as number;
-    const f = Math.floor(v);
-    floor[i] = f;
-    frac[i] = v - f;
-  }
   const u = new UniformStream(rng);
   const bound2 = normBound * normBound;
+  const input = x.slice();
   for (let attempt = 0; attempt < MAX_ROUNDING_ATTEMPTS; attempt++) {
     let norm2 = 0;
     for (let i = 0; i < x.length; i++) {
-      const r = (floor[i] as number) + (u.uint32() < (frac[i] as number) * 4294967296 ? 1 : 0);
+      const v = input[i] as number;
+      const f = Math.floor(v);
+      const r = f + (u.uint32() < (v - f) * 4294967296 ? 1 : 0);
       x[i] = r;
       norm2 += r * r;
     }

@@ -1,5 +1,6 @@
 import { check } from '../../secagg/util/errors.js';
 import type { RandomSource } from '../../secagg/util/random.js';
+import { cdfTableSampler } from './cdf-table.js';
 import { UniformStream } from './uniform-stream.js';
 
 /**
@@ -28,12 +29,41 @@ export function sampleDiscreteGaussian(sigma: number, u: UniformStream): number 
   }
 }
 
+/** Up to this σ `discreteGaussianSampler` inverts a table over ±40σ (≤ ~330k entries); above, CKS rejection. */
+export const DGAUSS_TABLE_MAX_SIGMA = 4096;
+
+/**
+ * An N_Z(0, sigma²) sampler with its set-up done once. For σ <= {@link DGAUSS_TABLE_MAX_SIGMA} it
+ * inverts the CDF of exp(-x²/(2σ²)) over |x| <= 40σ + 10 (outside, the mass is below e^-800),
+ * one uniform per draw; above, {@link sampleDiscreteGaussian}.
+ */
+export function discreteGaussianSampler(sigma: number): (u: UniformStream) => number {
+  check(Number.isFinite(sigma) && sigma >= 0, 'dp/bad-noise-parameter', `discrete Gaussian sigma must be a finite number >= 0, got ${sigma}`);
+  if (sigma === 0) return () => 0;
+  if (sigma > DGAUSS_TABLE_MAX_SIGMA) return (u) => sampleDiscreteGaussian(sigma, u);
+  const half = Math.ceil(40 * sigma + 10);
+  const pmf = new Float64Array(2 * half + 1);
+  const s2 = 2 * sigma * sigma;
+  for (let i = 0; i < pmf.length; i++) {
+    const x = i - half;
+    pmf[i] = Math.exp((-x * x) / s2);
+  }
+  return cdfTableSampler(-half, pmf);
+}
+
+/** A function adding independent N_Z(0, sigma²) noise to every coordinate of a vector, its sampler set up once. */
+export function discreteGaussianNoiser(sigma: number): (x: Float64Array, rng: RandomSource) => void {
+  const draw = discreteGaussianSampler(sigma);
+  if (sigma === 0) return () => undefined;
+  return (x, rng) => {
+    const u = new UniformStream(rng);
+    for (let i = 0; i < x.length; i++) x[i] = (x[i] as number) + draw(u);
+  };
+}
+
 /** Adds independent N_Z(0, sigma²) noise to every coordinate of `x` in place. */
 export function addDiscreteGaussianNoise(x: Float64Array, sigma: number, rng: RandomSource): void {
-  check(Number.isFinite(sigma) && sigma >= 0, 'dp/bad-noise-parameter', `discrete Gaussian sigma must be a finite number >= 0, got ${sigma}`);
-  if (sigma === 0) return;
-  const u = new UniformStream(rng);
-  for (let i = 0; i < x.length; i++) x[i] = (x[i] as number) + sampleDiscreteGaussian(sigma, u);
+  discreteGaussianNoiser(sigma)(x, rng);
 }
 
 /** `n` independent N_Z(0, sigma²) draws. */

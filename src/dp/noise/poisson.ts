@@ -1,12 +1,19 @@
 import { check } from '../../secagg/util/errors.js';
 import { logGamma } from '../special.js';
+import { cdfTableSampler } from './cdf-table.js';
 import type { UniformStream } from './uniform-stream.js';
 
 /** Below this mean the sampler inverts the CDF; at or above it uses PTRS. */
 const INVERSION_MAX_MEAN = 10;
 
+/** Up to this mean `poissonSampler` inverts a precomputed CDF table (≈ 80√λ + 200 entries); above it, PTRS. */
+export const TABLE_MAX_MEAN = 1e7;
+
+/** Half-width of the table in standard deviations: the mass beyond is below e^-700, under double resolution. */
+const TABLE_SDS = 40;
+
 /**
- * Draws one Poisson(lambda) integer.
+ * Draws one Poisson(lambda) integer (for many draws with one mean use {@link poissonSampler}).
  *
  * - lambda < 10: sequential inversion of the CDF with one 53-bit uniform (expected lambda + 1
  *   multiply-adds). If floating-point rounding leaves the running CDF below the uniform (u within
@@ -20,18 +27,38 @@ const INVERSION_MAX_MEAN = 10;
  * Both are exact up to the precision of double arithmetic.
  */
 export function samplePoisson(lambda: number, u: UniformStream): number {
-  return poissonSampler(lambda)(u);
+  checkMean(lambda, 'Poisson mean');
+  if (lambda === 0) return 0;
+  if (lambda < INVERSION_MAX_MEAN) return poissonInversion(lambda, Math.exp(-lambda), u);
+  return poissonPtrs(ptrsConstants(lambda), u);
 }
 
-/** A Poisson(lambda) sampler with its constants precomputed, for drawing many values with one mean. */
+/**
+ * A Poisson(lambda) sampler with its set-up done once, for drawing many values with one mean (the
+ * pipeline draws millions). For lambda <= {@link TABLE_MAX_MEAN} it inverts a CDF table with a
+ * guide table (Chen & Asau 1974): one 53-bit uniform and ~1–2 comparisons per draw. The table holds
+ * the pmf over λ ± 40√λ, computed by the ratio recurrence p(k±1)/p(k) outward from the mode and
+ * normalised (relative error ~1e-11; the truncated tails weigh < e^-700). Above, PTRS.
+ */
 export function poissonSampler(lambda: number): (u: UniformStream) => number {
+  checkMean(lambda, 'Poisson mean');
   if (lambda === 0) return () => 0;
-  if (lambda < INVERSION_MAX_MEAN) {
-    const p0 = Math.exp(-lambda);
-    return (u) => poissonInversion(lambda, p0, u);
-  }
+  if (lambda <= TABLE_MAX_MEAN) return poissonTableSampler(lambda);
   const c = ptrsConstants(lambda);
   return (u) => poissonPtrs(c, u);
+}
+
+function poissonTableSampler(lambda: number): (u: UniformStream) => number {
+  const sd = Math.sqrt(lambda);
+  const lo = Math.max(0, Math.floor(lambda - TABLE_SDS * sd - 100));
+  const hi = Math.ceil(lambda + TABLE_SDS * sd + 100);
+  const n = hi - lo + 1;
+  const pmf = new Float64Array(n);
+  const mode = Math.floor(lambda);
+  pmf[mode - lo] = 1;
+  for (let k = mode; k < hi; k++) pmf[k + 1 - lo] = (pmf[k - lo] as number) * (lambda / (k + 1));
+  for (let k = mode; k > lo; k--) pmf[k - 1 - lo] = (pmf[k - lo] as number) * (k / lambda);
+  return cdfTableSampler(lo, pmf);
 }
 
 function poissonInversion(lambda: number, p0: number, u: UniformStream): number {

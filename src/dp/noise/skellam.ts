@@ -11,13 +11,20 @@ export function sampleSkellam(mu: number, u: UniformStream): number {
   return samplePoisson(mu, u) - samplePoisson(mu, u);
 }
 
+/** A function adding independent Sk(mu, mu) noise to every coordinate of a vector, its sampler set up once. */
+export function skellamNoiser(mu: number): (x: Float64Array, rng: RandomSource) => void {
+  checkMean(mu, 'Skellam mean');
+  if (mu === 0) return () => undefined;
+  const draw = poissonSampler(mu);
+  return (x, rng) => {
+    const u = new UniformStream(rng);
+    for (let i = 0; i < x.length; i++) x[i] = (x[i] as number) + draw(u) - draw(u);
+  };
+}
+
 /** Adds independent Sk(mu, mu) noise to every coordinate of `x` in place. */
 export function addSkellamNoise(x: Float64Array, mu: number, rng: RandomSource): void {
-  checkMean(mu, 'Skellam mean');
-  if (mu === 0) return;
-  const u = new UniformStream(rng);
-  const draw = poissonSampler(mu);
-  for (let i = 0; i < x.length; i++) x[i] = (x[i] as number) + draw(u) - draw(u);
+  skellamNoiser(mu)(x, rng);
 }
 
 /** `n` independent Sk(mu, mu) draws. */
