@@ -1,0 +1,182 @@
+import { describe, expect, it } from 'vitest';
+import { signMessage } from '../../src/protocol/canonical.js';
+import type {
+  ClientMessage,
+  ConsistencyCheckMessage,
+  MaskedInputMessage,
+  ShareKeysMessage,
+  UnmaskMessage,
+} from '../../src/protocol/messages.js';
+import { ServerRound } from '../../src/protocol/server/server-round.js';
+import { defaultProvider } from '../../src/secagg/index.js';
+import { seededRandom } from '../../src/secagg/util/random.js';
+import { codeOf, start, toClients, toServer, world, type World } from './helpers.js';
+
+/** Submits `bad`, expects the rejection `code`, and checks the server did not move. */
+function expectRejected(w: World, bad: unknown, code: string): void {
+  const before = `${w.server.status}/${w.server.submitted.join(',')}/${w.server.retainedBytes()}`;
+  expect(codeOf(w.server.receive(bad as ClientMessage))).toBe(`rejected:${code}`);
+  expect(`${w.server.status}/${w.server.submitted.join(',')}/${w.server.retainedBytes()}`).toBe(before);
+}
+
+function resign<M extends ClientMessage>(w: World, msg: M): M {
+  const { signature: _, ...rest } = msg;
+  return signMessage<M>(defaultProvider, (w.identities[msg.header.sender] as { secretKey: Uint8Array }).secretKey, rest as Omit<M, 'signature'>);
+}
+
+describe('ServerRound rejects bad submissions with specific codes and unchanged state', () => {
+  it('advertise-keys phase', () => {
+    const w = world();
+    const ads = start(w);
+    const a0 = ads.get(0) as ClientMessage;
+    expectRejected(w, 'junk', 'protocol/malformed-message');
+    expectRejected(w, { ...a0, extra: 1 }, 'protocol/malformed-message');
+    expectRejected(w, { ...a0, header: { ...a0.header, version: 2 } }, 'protocol/wrong-version');
+    expectRejected(w, { ...a0, header: { ...a0.header, federationId: 'other' } }, 'protocol/wrong-federation');
+    expectRejected(w, { ...a0, header: { ...a0.header, round: 4 } }, 'protocol/wrong-round');
+    expectRejected(w, { ...a0, header: { ...a0.header, phase: 'share-keys' } }, 'protocol/wrong-phase');
+    expectRejected(w, { ...a0, header: { ...a0.header, sender: 9 } }, 'protocol/unknown-sender');
+    expectRejected(w, { ...a0, header: { ...a0.header, sender: 1 } }, 'protocol/bad-signature');
+    expect(w.server.receive(a0).kind).toBe('accepted');
+    expectRejected(w, a0, 'protocol/duplicate-submission');
+  });
+
+  it('share-keys phase: wrong recipients, stragglers from outside U1', () => {
+    const w = world({ n: 5, t: 3 });
+    const ads = start(w);
+    ads.delete(4);
+    toServer(w, ads);
+    expect(w.server.deadline().kind).toBe('accepted');
+    expect(w.server.status).toBe('share-keys');
+    const late = w.clients[4]?.start();
+    if (late?.kind !== 'send') throw new Error('no advert');
+    expectRejected(w, late.message, 'protocol/wrong-phase');
+    const lists = new Map([...w.server.expected].map((i) => [i, w.server.messageFor(i)!]));
+    const shares = toClients(w, new Map([...lists].filter(([i]) => i !== 4)));
+    const s0 = shares.get(0) as ShareKeysMessage;
+    expectRejected(w, resign(w, { ...s0, shares: s0.shares.slice(1) }), 'protocol/share-recipients-mismatch');
+    // Participant 4 never advertised, so it may not share.
+    expectRejected(w, resign(w, { ...s0, header: { ...s0.header, sender: 4 } }), 'protocol/unexpected-sender');
+  });
+
+  it('masked-input phase: hash, length, bits', () => {
+    const w = world();
+    const masked = toClients(w, toServer(w, toClients(w, toServer(w, start(w)))));
+    const m0 = masked.get(0) as MaskedInputMessage;
+    const flipped = Uint8Array.from(m0.vector);
+    flipped[0] = (flipped[0] as number) ^ 1;
+    expectRejected(w, { ...m0, vector: flipped }, 'protocol/vector-hash-mismatch');
+    expectRejected(w, resign(w, { ...m0, length: m0.length + 1 }), 'protocol/vector-length-mismatch');
+    expectRejected(w, resign(w, { ...m0, bits: 31 }), 'protocol/wrong-bits');
+    expectRejected(w, { ...m0, vector: undefined }, 'protocol/missing-vector');
+    expect(w.server.receive(m0).kind).toBe('accepted');
+  });
+
+  it('consistency-check and unmask phases', () => {
+    const w = world({ mode: 'malicious' });
+    const checks = toClients(w, toServer(w, toClients(w, toServer(w, toClients(w, toServer(w, start(w)))))));
+    const c0 = checks.get(0) as ConsistencyCheckMessage;
+    expectRejected(w, resign(w, { ...c0, u3: [0, 1, 2] }), 'protocol/consistency-list-mismatch');
+    const unmasks = toClients(w, toServer(w, checks));
+    const u0 = unmasks.get(0) as UnmaskMessage;
+    expectRejected(w, resign(w, { ...u0, selfMaskShares: u0.selfMaskShares.slice(1) }), 'protocol/unmask-shares-mismatch');
+    expectRejected(w, resign(w, { ...u0, maskKeyShares: [{ peer: 1, share: new Uint8Array(32) }] }), 'protocol/unmask-shares-mismatch');
+    expect(toServer(w, unmasks).size).toBe(0);
+    expect(w.server.outcome?.status).toBe('completed');
+    expectRejected(w, u0, 'protocol/round-finished');
+    expect(codeOf(w.server.deadline())).toBe('rejected:protocol/round-finished');
+  });
+});
+
+describe('ServerRound aborts cleanly', () => {
+  it('below the quorum at advertise-keys: protocol/quorum-not-met, everyone told', () => {
+    const w = world({ n: 4, t: 3 });
+    const ads = start(w);
+    w.server.receive(ads.get(0) as ClientMessage);
+    w.server.receive(ads.get(1) as ClientMessage);
+    const step = w.server.deadline();
+    expect(step.kind === 'accepted' && step.outcome).toMatchObject({ status: 'aborted', phase: 'advertise-keys', code: 'protocol/quorum-not-met' });
+    if (step.kind !== 'accepted') throw new Error('rejected');
+    expect(step.outbox.map((o) => o.to)).toEqual([0, 1, 2, 3]);
+    const told = w.clients[0]?.receive(step.outbox[0]!.message);
+    expect(told).toMatchObject({ kind: 'aborted', code: 'protocol/quorum-not-met' });
+    expect(w.clients[0]?.status).toBe('aborted');
+  });
+
+  it('below the quorum at masked-input: nothing is ever revealed', () => {
+    const w = world({ n: 4, t: 3 });
+    const masked = toClients(w, toServer(w, toClients(w, toServer(w, start(w)))));
+    w.server.receive(masked.get(2) as ClientMessage);
+    w.server.receive(masked.get(3) as ClientMessage);
+    const step = w.server.deadline();
+    expect(step.kind === 'accepted' && step.outcome).toMatchObject({ status: 'aborted', phase: 'masked-input', code: 'protocol/quorum-not-met' });
+    for (const c of w.clients) expect(c.revealed.size).toBe(0);
+  });
+
+  it('a wrong mask-key share: protocol/reconstruction-mismatch', () => {
+    const w = world({ n: 5, t: 3 });
+    const masked = toClients(w, toServer(w, toClients(w, toServer(w, start(w)))));
+    masked.delete(4);
+    for (const m of masked.values()) w.server.receive(m);
+    w.server.deadline();
+    const requests = new Map([0, 1, 2, 3].map((i) => [i, w.server.messageFor(i)!]));
+    const unmasks = toClients(w, requests);
+    // Holders 0..2 suffice (t = 3); holder 0 lies about its share of 4's masking key.
+    const u0 = unmasks.get(0) as UnmaskMessage;
+    const lie = resign(w, { ...u0, maskKeyShares: u0.maskKeyShares.map((s) => ({ ...s, share: Uint8Array.from(s.share, (b, i) => (i === 0 ? b ^ 1 : b)) })) });
+    w.server.receive(lie);
+    w.server.receive(unmasks.get(1) as ClientMessage);
+    w.server.receive(unmasks.get(2) as ClientMessage);
+    const step = w.server.deadline();
+    expect(step.kind === 'accepted' && step.outcome).toMatchObject({ status: 'aborted', phase: 'unmask', code: 'protocol/reconstruction-mismatch' });
+  });
+
+  it('too few holders of a sparse neighbourhood answer: protocol/unrecoverable-secret', () => {
+    // n = 6, degree 2: each secret has 3 holders and t = 3, so one silent holder makes it unrecoverable.
+    const w = world({ n: 6, t: 3, graph: { kind: 'secagg-plus', degree: 2 } });
+    const masked = toClients(w, toServer(w, toClients(w, toServer(w, start(w)))));
+    const unmasks = toClients(w, toServer(w, masked));
+    unmasks.delete(0);
+    for (const m of unmasks.values()) w.server.receive(m);
+    const step = w.server.deadline();
+    expect(step.kind === 'accepted' && step.outcome).toMatchObject({ status: 'aborted', phase: 'unmask', code: 'protocol/unrecoverable-secret' });
+  });
+});
+
+describe('ServerRound memory is O(d + n·k), not O(n·d)', () => {
+  it('retained bytes grow with d once and with n only through shares', () => {
+    const peak = (n: number, dim: number): number => {
+      const w = world({ n, t: 3, dim, graph: { kind: 'secagg-plus', degree: 2 } });
+      let max = 0;
+      let msgs = start(w);
+      while (w.server.status !== 'done') {
+        for (const m of msgs.values()) {
+          w.server.receive(m);
+          max = Math.max(max, w.server.retainedBytes());
+        }
+        const out = new Map([...w.server.expected].map((i) => [i, w.server.messageFor(i)!]));
+        if (w.server.status === 'done') break;
+        msgs = toClients(w, out);
+      }
+      expect(w.server.outcome?.status).toBe('completed');
+      return max;
+    };
+    const small = peak(6, 1000);
+    const moreClients = peak(12, 1000);
+    const longer = peak(6, 2000);
+    // Doubling n adds only share storage (well under one vector); doubling d adds one vector.
+    expect(moreClients - small).toBeLessThan(4 * 1000);
+    expect(longer - small).toBeGreaterThanOrEqual(4 * 1000);
+    expect(longer - small).toBeLessThan(4 * 1000 + 100);
+  });
+
+  it('messageFor returns what each participant must fetch next', () => {
+    const w = world();
+    expect(w.server.messageFor(0)).toBeUndefined();
+    toServer(w, start(w));
+    expect(w.server.messageFor(2)?.type).toBe('key-list');
+    const s = new ServerRound(w.plan, { rng: seededRandom(1) });
+    expect(s.status).toBe('advertise-keys');
+    expect(s.expected).toEqual([0, 1, 2, 3]);
+  });
+});

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { planRound, RoundConfigSchema, toWireConfig, type RoundConfig } from '../../src/protocol/config.js';
+import type { ClientMessage, ServerMessage } from '../../src/protocol/messages.js';
+import { testFederation } from '../../src/protocol/testing/fixtures.js';
+import { decodeClientMessage, decodeServerMessage, encodeClientMessage, encodeServerMessage } from '../../src/protocol/wire/serialize.js';
+import { FedveilError } from '../../src/secagg/util/errors.js';
+import { start, toClients, toServer, world } from './helpers.js';
+
+function codeOf(f: () => unknown): string {
+  try {
+    f();
+    return 'ok';
+  } catch (e) {
+    return e instanceof FedveilError ? e.code : `foreign: ${String(e)}`;
+  }
+}
+
+/** Every message type of a malicious-mode round, as actually exchanged. */
+function transcript(): { client: ClientMessage[]; server: ServerMessage[] } {
+  const w = world({ mode: 'malicious' });
+  const client: ClientMessage[] = [];
+  const server: ServerMessage[] = [];
+  let msgs = start(w);
+  for (;;) {
+    client.push(...msgs.values());
+    const out = toServer(w, msgs);
+    if (out.size === 0) break;
+    server.push(...out.values());
+    msgs = toClients(w, out);
+  }
+  server.push({ type: 'round-aborted', header: { version: 1, federationId: 'f', round: 1, phase: 'unmask' }, code: 'protocol/quorum-not-met', reason: 'r' });
+  return { client, server };
+}
+
+describe('wire codecs', () => {
+  const { client, server } = transcript();
+
+  it('round-trips every client message type through JSON (+ binary body)', () => {
+    expect(new Set(client.map((m) => m.type))).toEqual(new Set(['advertise-keys', 'share-keys', 'masked-input', 'consistency-check', 'unmask']));
+    for (const m of client) {
+      const wire = encodeClientMessage(m);
+      const json = JSON.parse(JSON.stringify(wire.json));
+      expect(decodeClientMessage(json, wire.body)).toEqual(m);
+      if (m.type === 'masked-input') expect(wire.body).toBe(m.vector);
+      else expect(wire.body).toBeUndefined();
+    }
+  });
+
+  it('round-trips every server message type', () => {
+    expect(new Set(server.map((m) => m.type))).toEqual(new Set(['key-list', 'share-bundle', 'consistency-request', 'unmask-request', 'round-aborted']));
+    for (const m of server) expect(decodeServerMessage(JSON.parse(JSON.stringify(encodeServerMessage(m))))).toEqual(m);
+  });
+
+  it('rejects bad JSON with codes, naming the field', () => {
+    const ad = encodeClientMessage(client[0] as ClientMessage).json as Record<string, unknown>;
+    expect(codeOf(() => decodeClientMessage({ ...ad, encryptionKey: 'ab' }))).toBe('protocol/malformed-message');
+    expect(codeOf(() => decodeClientMessage({ ...ad, encryptionKey: (ad.encryptionKey as string).toUpperCase() }))).toBe('protocol/malformed-message');
+    expect(codeOf(() => decodeClientMessage({ ...ad, more: 1 }))).toBe('protocol/malformed-message');
+    expect(codeOf(() => decodeClientMessage({ ...ad, type: 'nope' }))).toBe('protocol/malformed-message');
+    expect(codeOf(() => decodeClientMessage(ad, new Uint8Array(4)))).toBe('protocol/unexpected-body');
+    try {
+      decodeClientMessage({ ...ad, signature: 'zz' });
+    } catch (e) {
+      expect((e as Error).message).toContain('signature');
+    }
+    const masked = client.find((m) => m.type === 'masked-input') as ClientMessage;
+    const mw = encodeClientMessage(masked);
+    expect(codeOf(() => decodeClientMessage(mw.json))).toBe('protocol/missing-vector');
+    expect(codeOf(() => decodeClientMessage(mw.json, (mw.body as Uint8Array).subarray(1)))).toBe('protocol/vector-size-mismatch');
+    const list = encodeServerMessage(server[0] as ServerMessage) as Record<string, unknown>;
+    expect(codeOf(() => decodeServerMessage({ ...list, u1: [2, 1] }))).toBe('protocol/malformed-message');
+    expect(codeOf(() => decodeServerMessage({ ...list, u1: [1, 1] }))).toBe('protocol/malformed-message');
+    expect(codeOf(() => decodeServerMessage({ ...list, u1: [-1] }))).toBe('protocol/malformed-message');
+  });
+});
+
+describe('round config', () => {
+  const base = testFederation({ n: 5, threshold: 3, dim: 4, seed: 'cfg' }).config;
+  const planCode = (c: RoundConfig) => codeOf(() => planRound(c));
+
+  it('round-trips through JSON', () => {
+    const json = JSON.parse(JSON.stringify(z.encode(RoundConfigSchema, base)));
+    expect(json).toEqual(toWireConfig(base));
+    expect(z.decode(RoundConfigSchema, json)).toEqual(base);
+  });
+
+  it('refuses invalid rounds with codes', () => {
+    expect(planCode(base)).toBe('ok');
+    expect(planCode({ ...base, participants: [...base.participants.slice(0, 4), base.participants[0] as Uint8Array] })).toBe('protocol/bad-config');
+    expect(planCode({ ...base, threshold: 6 })).toBe('protocol/bad-config');
+    expect(planCode({ ...base, threshold: 1 })).toBe('protocol/bad-config');
+    expect(planCode({ ...base, minSurvivors: 2 })).toBe('protocol/bad-config');
+    expect(planCode({ ...base, minSurvivors: 6 })).toBe('protocol/bad-config');
+    expect(planCode({ ...base, graph: { kind: 'secagg-plus', degree: 5 } })).toBe('protocol/bad-config');
+    expect(planCode({ ...base, graph: { kind: 'secagg-plus', degree: 2 }, threshold: 4 })).toBe('protocol/bad-config');
+    expect(planCode({ ...base, roundSeed: new Uint8Array(31) })).toBe('protocol/bad-config');
+    expect(planCode({ ...base, federationId: '' })).toBe('protocol/bad-config');
+    expect(planCode({ ...base, dp: { ...base.dp, bits: 8, scale: 1e-3 } })).toBe('dp/modulus-overflow');
+    expect(planCode({ ...base, dp: { ...base.dp, mechanism: 'skellam', noiseMultiplier: 1, minContributors: 4 }, minSurvivors: 3 })).toBe('protocol/bad-config');
+  });
+
+  it('derives the quorum and the neighbourhoods', () => {
+    const plan = planRound({ ...base, graph: { kind: 'secagg-plus', degree: 2 } });
+    expect(plan.minSurvivors).toBe(3);
+    for (let i = 0; i < 5; i++) {
+      const h = plan.neighbourhood(i);
+      expect(h).toContain(i);
+      expect(h.length).toBe(3);
+      for (const v of h) expect(plan.neighbourhood(v)).toContain(i);
+    }
+    expect(planRound({ ...base, dp: { ...base.dp, mechanism: 'skellam', noiseMultiplier: 1, minContributors: 4 } }).minSurvivors).toBe(4);
+  });
+});
