@@ -75,7 +75,8 @@ export function registerServe(program: Command): void {
         const onSignal = () => done();
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
-        void running.coordinator.finished.then(done);
+        // After the last round, keep answering for a moment so clients learn how it ended.
+        void running.coordinator.finished.then(() => setTimeout(done, Math.min(5_000, config.longPollMs)));
       });
       await stop;
       const dir = opts.export ?? (config.storage.path === ':memory:' ? resolve('audit') : join(dirname(resolve(config.storage.path)), 'audit'));

@@ -104,6 +104,7 @@ export class Participant {
     const attempted = new Set<number>();
     for (;;) {
       if (this.opts.signal?.aborted) break;
+      if (this.results.at(-1)?.code === 'client/outcome-unknown') break;
       if (state.status === 'finished' || state.status === 'stopped') break;
       if (this.opts.maxRounds !== undefined && this.results.length >= this.opts.maxRounds) break;
       if (state.round !== null && state.phase === 'advertise-keys' && !attempted.has(state.round)) {
@@ -238,7 +239,15 @@ export class Participant {
   /** Waits for the end of `round` and reports how it ended. */
   private async roundEnd(round: number, result: (s: ParticipationResult['status'], code?: string) => ParticipationResult): Promise<ParticipationResult> {
     for (;;) {
-      const s = await this.getState(`?waitFor=end&round=${round}`);
+      let s: CoordinatorStateWire;
+      try {
+        s = await this.getState(`?waitFor=end&round=${round}`);
+      } catch (e) {
+        // My part is done; if the coordinator is gone (shut down after the last round) the
+        // outcome is unknown to me, which is not an error of mine.
+        if (e instanceof FedveilError && e.code === 'client/unreachable') return result('aborted', 'client/outcome-unknown');
+        throw e;
+      }
       if (s.lastRound !== null && s.lastRound.round === round) {
         return s.lastRound.status === 'completed' ? result('completed') : result('aborted', s.lastRound.code);
       }
