@@ -14,7 +14,7 @@ import { runRoundInMemory, type InstrumentTarget } from '../../src/protocol/in-m
 import type { Phase } from '../../src/protocol/phases.js';
 import type { GraphSpec } from '../../src/protocol/config.js';
 import { testFederation } from '../../src/protocol/testing/fixtures.js';
-import { seededRandom } from '../../src/secagg/util/random.js';
+import { seededRandom, systemRandom } from '../../src/secagg/util/random.js';
 
 interface Cell {
   N: number;
@@ -87,7 +87,8 @@ async function runCell(cell: Cell): Promise<BenchResult[]> {
   const wallStart = performance.now();
   const result = runRoundInMemory({
     config: plan,
-    participants: fed.participants(inputs, extra),
+    // Production randomness (crypto.getRandomValues), as a deployed client would draw it.
+    participants: fed.participants(inputs, extra).map((p) => ({ ...p, rng: systemRandom })),
     serverRng: seededRandom('bench/server'),
     dropouts,
     instrument,

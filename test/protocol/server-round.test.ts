@@ -155,7 +155,7 @@ describe('ServerRound memory is O(d + n·k), not O(n·d)', () => {
           max = Math.max(max, w.server.retainedBytes());
         }
         const out = new Map([...w.server.expected].map((i) => [i, w.server.messageFor(i)!]));
-        if (w.server.status === 'done') break;
+        if ((w.server.status as string) === 'done') break;
         msgs = toClients(w, out);
       }
       expect(w.server.outcome?.status).toBe('completed');

@@ -80,7 +80,7 @@ describe('round config', () => {
   const planCode = (c: RoundConfig) => codeOf(() => planRound(c));
 
   it('round-trips through JSON', () => {
-    const json = JSON.parse(JSON.stringify(z.encode(RoundConfigSchema, base)));
+    const json = JSON.parse(JSON.stringify(z.encode(RoundConfigSchema, base as z.output<typeof RoundConfigSchema>)));
     expect(json).toEqual(toWireConfig(base));
     expect(z.decode(RoundConfigSchema, json)).toEqual(base);
   });
