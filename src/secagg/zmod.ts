@@ -1,4 +1,6 @@
-import { check } from './util/errors.js';
+import { check, FedveilError } from './util/errors.js';
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Throws `zmod/bad-bits` unless `bits` is an integer in [1, 32]. */
 export function checkBits(bits: number): void {
@@ -69,29 +71,46 @@ export function packBits(v: Uint32Array, bits: number): Uint8Array {
   check(v instanceof Uint32Array, 'zmod/bad-vector', 'vector must be a Uint32Array');
   const out = new Uint8Array(packedLength(v.length, bits));
   const limit = 2 ** bits;
-  let acc = 0; // pending bits, fewer than 8 after each flush
-  let nacc = 0;
-  let o = 0;
   for (let i = 0; i < v.length; i++) {
     const x = v[i] as number;
-    check(x < limit, 'zmod/value-out-of-range', () => `value ${x} at index ${i} does not fit in ${bits} bits`);
-    // Feed the value in pieces of at most 16 bits so `acc` stays below 2^24 (exact in int32).
-    let rem = bits;
-    let val = x;
-    while (rem > 0) {
-      const take = rem > 16 ? 16 : rem;
-      acc |= (val & ((1 << take) - 1)) << nacc;
-      nacc += take;
-      val = take === 16 ? Math.floor(val / 65536) : 0;
-      rem -= take;
+    if (x >= limit) {
+      throw new FedveilError('zmod/value-out-of-range', `value ${x} at index ${i} does not fit in ${bits} bits`);
+    }
+  }
+  if (bits === 32 && LITTLE_ENDIAN) {
+    out.set(new Uint8Array(v.buffer, v.byteOffset, 4 * v.length));
+    return out;
+  }
+  // Pending bits stay below 2^31 in an int32: fewer than 8 are left after each flush and at most
+  // 24 are added at once (values wider than 24 bits go in as 16 + (bits − 16)).
+  let acc = 0;
+  let nacc = 0;
+  let o = 0;
+  const wide = bits > 24;
+  const hiBits = bits - 16;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i] as number;
+    if (wide) {
+      acc |= (x & 0xffff) << nacc;
+      nacc += 16;
       while (nacc >= 8) {
         out[o++] = acc & 0xff;
         acc >>>= 8;
         nacc -= 8;
       }
+      acc |= (x >>> 16) << nacc;
+      nacc += hiBits;
+    } else {
+      acc |= x << nacc;
+      nacc += bits;
+    }
+    while (nacc >= 8) {
+      out[o++] = acc & 0xff;
+      acc >>>= 8;
+      nacc -= 8;
     }
   }
-  if (nacc > 0) out[o++] = acc & 0xff;
+  if (nacc > 0) out[o] = acc & 0xff;
   return out;
 }
 
@@ -117,24 +136,35 @@ export function unpackBits(bytes: Uint8Array, length: number, bits: number): Uin
     );
   }
   const out = new Uint32Array(length);
+  if (bits === 32 && LITTLE_ENDIAN) {
+    new Uint8Array(out.buffer).set(bytes);
+    return out;
+  }
+  // Mirror of packBits: an int32 bit buffer, values wider than 24 bits read as 16 + (bits − 16).
   let acc = 0;
   let nacc = 0;
   let p = 0;
+  const wide = bits > 24;
+  const take = wide ? 16 : bits;
+  const takeMask = (1 << take) - 1;
+  const hiBits = bits - 16;
+  const hiMask = (1 << hiBits) - 1;
   for (let i = 0; i < length; i++) {
-    let rem = bits;
-    let val = 0;
-    let scale = 1;
-    while (rem > 0) {
-      const take = rem > 16 ? 16 : rem;
-      while (nacc < take) {
+    while (nacc < take) {
+      acc |= (bytes[p++] as number) << nacc;
+      nacc += 8;
+    }
+    let val = acc & takeMask;
+    acc >>>= take;
+    nacc -= take;
+    if (wide) {
+      while (nacc < hiBits) {
         acc |= (bytes[p++] as number) << nacc;
         nacc += 8;
       }
-      val += (acc & ((1 << take) - 1)) * scale;
-      acc >>>= take;
-      nacc -= take;
-      scale *= 1 << take;
-      rem -= take;
+      val += (acc & hiMask) * 65536;
+      acc >>>= hiBits;
+      nacc -= hiBits;
     }
     out[i] = val;
   }
