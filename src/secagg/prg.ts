@@ -72,14 +72,14 @@ export function prgAddInPlace(acc: Uint32Array, seed: Uint8Array, bits: number, 
   for (let base = 0; base < d; base += CHUNK_WORDS) {
     const n = Math.min(CHUNK_WORDS, d - base);
     const w = nextWords(cipher, n);
-    const a = acc.subarray(base, base + n);
+    const end = base + n;
     if (bits === 32) {
-      if (sign === 1) for (let i = 0; i < n; i++) a[i] = ((a[i] as number) + (w[i] as number)) >>> 0;
-      else for (let i = 0; i < n; i++) a[i] = ((a[i] as number) - (w[i] as number)) >>> 0;
+      if (sign === 1) for (let i = base, j = 0; i < end; i++, j++) acc[i] = ((acc[i] as number) + (w[j] as number)) >>> 0;
+      else for (let i = base, j = 0; i < end; i++, j++) acc[i] = ((acc[i] as number) - (w[j] as number)) >>> 0;
     } else if (sign === 1) {
-      for (let i = 0; i < n; i++) a[i] = ((a[i] as number) + (w[i] as number)) & m;
+      for (let i = base, j = 0; i < end; i++, j++) acc[i] = ((acc[i] as number) + (w[j] as number)) & m;
     } else {
-      for (let i = 0; i < n; i++) a[i] = ((a[i] as number) - (w[i] as number)) & m;
+      for (let i = base, j = 0; i < end; i++, j++) acc[i] = ((acc[i] as number) - (w[j] as number)) & m;
     }
   }
 }
