@@ -2,11 +2,37 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { CommanderError } from 'commander';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { buildProgram } from '../../src/cli/program.js';
+import { verifyReportFile } from '../../src/cli/verify-report.js';
 import { buildReport, type DpConfig } from '../../src/dp/index.js';
 
+// Spawning `node --import tsx` costs seconds on a loaded machine, so the end-to-end runs cover
+// each exit path once and the remaining argument checks run the same commander program in-process.
 const cli = ['--import', 'tsx', 'src/cli/main.ts'];
 const run = (...args: string[]) => spawnSync('node', [...cli, ...args], { encoding: 'utf8' });
+
+/** Runs the fedveil program in-process; returns what it wrote and the commander error, if any. */
+async function inProcess(...args: string[]): Promise<{ stdout: string; stderr: string; error?: CommanderError }> {
+  let stdout = '';
+  let stderr = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
+  try {
+    await buildProgram().parseAsync(['node', 'fedveil', ...args]);
+    return { stdout, stderr };
+  } catch (e) {
+    if (e instanceof CommanderError) return { stdout, stderr, error: e };
+    throw e;
+  } finally {
+    vi.restoreAllMocks();
+  }
+}
+
+afterEach(() => {
+  process.exitCode = undefined;
+});
 
 describe('fedveil accountant', () => {
   it('epsilon --json prints exactly one JSON object matching dp_accounting (P08)', () => {
@@ -18,31 +44,41 @@ describe('fedveil accountant', () => {
     expect(r).toMatchObject({ delta: 1e-5, order: 4.7 });
   });
 
-  it('epsilon --mechanism skellam matches the distributed-DP reference (P17)', () => {
-    const out = execFileSync(
-      'node',
-      [...cli, 'accountant', 'epsilon', '--mechanism', 'skellam', '--q', '0.01', '--sigma', '1', '--steps', '1000', '--delta', '1e-5', '--gamma', '1/4096', '--dim', '65536', '--json'],
-      { encoding: 'utf8' },
+  it('epsilon --mechanism skellam matches the distributed-DP reference (P17)', async () => {
+    const { stdout: out } = await inProcess(
+      'accountant', 'epsilon', '--mechanism', 'skellam', '--q', '0.01', '--sigma', '1', '--steps', '1000', '--delta', '1e-5', '--gamma', '1/4096', '--dim', '65536', '--json',
     );
     const r = JSON.parse(out) as { epsilon: number; order: number };
     expect(Math.abs(r.epsilon / 2.4537950946935134 - 1)).toBeLessThan(1e-6);
     expect(r.order).toBe(7);
   });
 
-  it('calibrate --json prints the noise multiplier (P15)', () => {
-    const out = execFileSync('node', [...cli, 'accountant', 'calibrate', '--epsilon', '1', '--delta', '1e-5', '--q', '0.01', '--steps', '1000', '--json'], { encoding: 'utf8' });
+  it('calibrate --json prints the noise multiplier (P15)', async () => {
+    const { stdout: out } = await inProcess('accountant', 'calibrate', '--epsilon', '1', '--delta', '1e-5', '--q', '0.01', '--steps', '1000', '--json');
+    expect(out.trim().split('\n')).toHaveLength(1);
     const r = JSON.parse(out) as { sigma: number };
     expect(Math.abs(r.sigma / 1.5131221843914873 - 1)).toBeLessThan(1e-6);
   });
 
-  it.each([
-    [['--q', '1.5', '--sigma', '1', '--steps', '10', '--delta', '1e-5'], 'q must be in (0, 1]'],
-    [['--q', '0.5', '--sigma', '-1', '--steps', '10', '--delta', '1e-5'], 'sigma must be > 0'],
-    [['--q', '0.5', '--sigma', '1', '--steps', '10', '--delta', '1'], 'delta must be in (0, 1)'],
-    [['--q', '0.5', '--sigma', '1', '--steps', '10'], "required option '--delta <D>' not specified"],
-  ])('exits 2 with a clear message for bad arguments %j', (args, msg) => {
-    const r = run('accountant', 'epsilon', ...args);
+  it('exits 2 with a clear message for a bad argument (end to end)', () => {
+    const r = run('accountant', 'epsilon', '--q', '1.5', '--sigma', '1', '--steps', '10', '--delta', '1e-5');
     expect(r.status).toBe(2);
+    expect(r.stderr).toContain('q must be in (0, 1]');
+    expect(r.stdout).toBe('');
+  });
+
+  it.each([
+    [['epsilon', '--q', '0', '--sigma', '1', '--steps', '10', '--delta', '1e-5'], 'q must be in (0, 1]'],
+    [['epsilon', '--q', '0.5', '--sigma', '-1', '--steps', '10', '--delta', '1e-5'], 'sigma must be > 0'],
+    [['epsilon', '--q', '0.5', '--sigma', '1', '--steps', '10', '--delta', '1'], 'delta must be in (0, 1)'],
+    [['epsilon', '--q', '0.5', '--sigma', '1', '--steps', '2.5', '--delta', '1e-5'], 'steps must be a positive integer'],
+    [['epsilon', '--q', '0.5', '--sigma', '1', '--steps', '10'], "required option '--delta <D>' not specified"],
+    [['epsilon', '--q', '0.5', '--sigma', '1', '--steps', '10', '--delta', '1e-5', '--mechanism', 'skellam'], '--mechanism skellam needs --gamma'],
+    [['calibrate', '--epsilon', '-1', '--delta', '1e-5', '--q', '0.1', '--steps', '10'], 'epsilon must be > 0'],
+    [['calibrate', '--epsilon', '1', '--q', '0.1', '--steps', '10'], "required option '--delta <D>' not specified"],
+  ])('refuses bad arguments %j with a commander error (exit 2 in main)', async (args, msg) => {
+    const r = await inProcess('accountant', ...args);
+    expect(r.error).toBeInstanceOf(CommanderError);
     expect(r.stderr).toContain(msg);
     expect(r.stdout).toBe('');
   });
@@ -82,6 +118,16 @@ describe('fedveil verify-report', () => {
     const r2 = run('verify-report', garbage);
     expect(r2.status).toBe(2);
     expect(r2.stderr).toContain('report/malformed');
-    expect(run('verify-report', join(dir, 'missing.json')).status).toBe(2);
+  });
+
+  it('maps an unreadable or non-JSON file to exit 2', async () => {
+    expect(verifyReportFile(join(dir, 'missing.json')).exitCode).toBe(2);
+    const notJson = join(dir, 'not.json');
+    writeFileSync(notJson, '{');
+    expect(verifyReportFile(notJson)).toMatchObject({ exitCode: 2, error: expect.stringContaining('is not JSON') });
+    const r = await inProcess('verify-report', join(dir, 'missing.json'));
+    expect(r.error).toBeInstanceOf(CommanderError);
+    expect(r.error?.exitCode).toBe(2);
+    expect(r.stderr).toContain('cannot read');
   });
 });
