@@ -1,0 +1,78 @@
+/**
+ * fedveil/server: the coordinator (Express 5 over the protocol's ServerRound), its durable
+ * state (CoordinatorStore, SQLite by default), the signed hash-chained privacy ledger with its
+ * verifier and export, and the participant's HTTP client.
+ *
+ * In-process use (what `fedveil simulate` does):
+ * ```ts
+ * const running = await startCoordinator({ config: parseFederationConfig(obj), initialModel });
+ * const client = new Participant({ coordinator: running.url, identity, train });
+ * await Promise.all([client.run(), running.coordinator.finished]);
+ * const paths = await running.exportAudit(outDir); // ledger.jsonl, coordinator-key.json, privacy-report.json
+ * await running.close();
+ * ```
+ * @packageDocumentation
+ */
+export {
+  FederationConfigSchema,
+  formatZodError,
+  loadFederationConfig,
+  parseFederationConfig,
+  phasesFor,
+  type FederationConfig,
+  type FederationConfigInput,
+  type PhaseName,
+} from './config.js';
+export { canonicalJson } from './canonical-json.js';
+export { drawCohort, type CohortDraw } from './cohort.js';
+export { federationDpConfig, federationSamplingRate, maxCohortSize, roundGraph } from './federation-plan.js';
+export {
+  GENESIS_HASH,
+  LEDGER_SIGNATURE_DOMAIN,
+  LEDGER_VERSION,
+  LedgerEntryBodySchema,
+  LedgerEntrySchema,
+  chainLedgerEntry,
+  ledgerEntryHash,
+  ledgerLine,
+  ledgerSignatureMessage,
+  signLedgerEntry,
+  type LedgerEntry,
+  type LedgerEntryBody,
+  type LedgerRecord,
+} from './ledger-entry.js';
+export {
+  protocolConsistencyMessage,
+  verifyLedger,
+  type ConsistencyMessageFn,
+  type LedgerDiscrepancy,
+  type VerifyLedgerOptions,
+} from './ledger-verify.js';
+export { buildPrivacyReport, exportLedger, type LedgerExport } from './report.js';
+export type { CoordinatorStore, RoundRecord, RoundStatus, StoredModel } from './store.js';
+export { SqliteCoordinatorStore, modelHash } from './sqlite-store.js';
+export { IdentityFileSchema, generateIdentity, readIdentityFile, writeIdentityFile, type IdentityFile } from './identity.js';
+export {
+  NONCE_HEADER,
+  REQUEST_SIGNATURE_DOMAIN,
+  SENDER_HEADER,
+  SIGNATURE_HEADER,
+  bodyHash,
+  requestSigningBytes,
+  signRequest,
+  type RequestBinding,
+} from './request-auth.js';
+export { HTTP_ERRORS, HttpError, errorMiddleware, type HttpErrorBody, type HttpErrorCode } from './http-errors.js';
+export { CoordinatorMetrics } from './metrics.js';
+export {
+  Coordinator,
+  type CoordinatorOptions,
+  type CoordinatorState,
+  type CoordinatorStatus,
+  type RoundSummary,
+} from './coordinator.js';
+export { createCoordinatorApp, type CoordinatorAppOptions } from './app.js';
+export { coordinatorIdentity, startCoordinator, type RunningCoordinator, type StartCoordinatorOptions } from './start.js';
+export { CoordinatorStateSchema, ErrorBodySchema, FederationInfoSchema, OCTET_STREAM, SubmissionAckSchema, type CoordinatorStateWire, type FederationInfo } from './wire.js';
+export { CoordinatorHttp, CoordinatorRejection, DEFAULT_RETRY, type RetryPolicy } from './http-transport.js';
+export { Participant, type ParticipantOptions, type ParticipationResult, type TrainFn, type TrainResult } from './participant.js';
