@@ -112,6 +112,7 @@ export const HEADROOM_LOG_FAILURE = 40 * Math.LN2;
  *     Central/none: no integer noise in the aggregate.
  */
 export function aggregateMagnitudeBound(config: DpConfig, dim: number, contributors: number): number {
+  config = parseDpConfig(config);
   const p = integerNoiseParameters(config, dim);
   const signal = contributors * p.l2Bound;
   const L = Math.log(2 * p.paddedDim) + HEADROOM_LOG_FAILURE;
@@ -137,6 +138,7 @@ export function checkModulusHeadroom(config: DpConfig, dim: number, maxContribut
     'dp/bad-contributors',
     `maxContributors must be a positive integer, got ${maxContributors}`,
   );
+  config = parseDpConfig(config);
   const bound = aggregateMagnitudeBound(config, dim, maxContributors);
   const limit = 2 ** (config.bits - 1) - 1;
   if (!(bound <= limit)) {
