@@ -1,23 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeSum } from '../../src/dp/index.js';
-import { planRound } from '../../src/protocol/config.js';
-import { runRoundInMemory, type InMemoryResult } from '../../src/protocol/in-memory.js';
-import type { RoundSpec } from '../../src/protocol/testing/arbitraries.js';
-import {
-  dropoutScheduleArb,
-  federationOf,
-  inputsArb,
-  messageOrderArb,
-  roundCommandsArb,
-  roundSpecArb,
-  runRoundModel,
-  scheduleOutlook,
-  structuralTestProvider,
-} from '../../src/protocol/testing/index.js';
-import { defaultProvider, type CryptoProvider } from '../../src/secagg/index.js';
-import { seededRandom } from '../../src/secagg/util/random.js';
-import { PHASES } from '../../src/protocol/phases.js';
+import { inputsArb, roundCommandsArb, roundSpecArb, runRoundModel, structuralTestProvider } from '../../src/protocol/testing/index.js';
+import { defaultProvider } from '../../src/secagg/index.js';
+import { checkScenario, scenarioArb } from './scenario.js';
 
 /**
  * The core properties of the round, over arbitrary shapes (n = 3..8, complete and SecAgg+ graphs,
@@ -30,92 +15,12 @@ import { PHASES } from '../../src/protocol/phases.js';
 const CORE_RUNS = 1000;
 const REAL_CRYPTO_RUNS = 60;
 
-const scenarioArb = roundSpecArb().chain((spec) =>
-  fc.record({
-    spec: fc.constant(spec),
-    data: inputsArb(spec),
-    schedule: dropoutScheduleArb(spec.n, spec.mode),
-    order: messageOrderArb(),
-  }),
-);
-
-interface Checked {
-  result: InMemoryResult;
-  predicted: 'completed' | 'aborted' | 'either';
-}
-
-/** Runs one scenario and checks correctness, abort and never-both; returns what happened. */
-function checkScenario(
-  s: { spec: RoundSpec; data: { inputs: Float32Array[]; extra: number[][] }; schedule: ReadonlyMap<number, (typeof PHASES)[number]>; order: (p: (typeof PHASES)[number], xs: readonly number[]) => readonly number[] },
-  provider: CryptoProvider,
-): Checked {
-  const { spec, data, schedule, order } = s;
-  const fed = federationOf(spec, provider);
-  const plan = planRound(fed.config);
-  const encodings = new Map<number, Uint32Array>();
-  const result = runRoundInMemory({
-    config: plan,
-    participants: fed.participants(data.inputs, data.extra),
-    serverRng: seededRandom(`${spec.seed}/server`),
-    dropouts: schedule,
-    order,
-    provider,
-    observeEncoding: (i, e) => encodings.set(i, Uint32Array.from(e)),
-  });
-  const outlook = scheduleOutlook(spec, (i) => plan.neighbourhood(i), schedule);
-  const { outcome } = result;
-
-  // Never both: no owner ever has shares of its self-mask seed and of its mask key revealed.
-  for (const [owner, r] of result.revealed) {
-    expect(r.selfMask.length === 0 || r.maskKey.length === 0, `both secrets of ${owner} revealed`).toBe(true);
-  }
-  // The server never rejects an honest client's message.
-  expect(result.serverRejections).toEqual([]);
-
-  if (!outlook.keepsQuorum) {
-    // Abort: below the quorum at some phase the round aborts there, or earlier.
-    expect(outcome.status).toBe('aborted');
-    if (outcome.status === 'aborted') {
-      expect(PHASES.indexOf(outcome.phase)).toBeLessThanOrEqual(PHASES.indexOf(outlook.firstShortPhase as (typeof PHASES)[number]));
-      // Nothing masked is revealed unless the round reached the unmask phase.
-      if (outcome.phase !== 'unmask') expect(result.revealed.size).toBe(0);
-    }
-  }
-  if (outlook.recoverable) expect(outcome.status, outcome.status === 'aborted' ? outcome.code : '').toBe('completed');
-
-  if (outcome.status === 'completed') {
-    // Correctness: the unmasked sum is exactly the contributors' encodings summed mod 2^b.
-    const mod = 2 ** plan.bits;
-    const sum = new Array<number>(plan.encodedLength).fill(0);
-    const extra = new Array<number>(spec.extraCoordinates).fill(0);
-    expect(outcome.u3).toEqual((outlook.alive.get('masked-input') as number[]).filter((u) => outcome.u2.includes(u)));
-    for (const u of outcome.u3) {
-      (encodings.get(u) as Uint32Array).forEach((x, i) => (sum[i] = ((sum[i] as number) + x) % mod));
-      (data.extra[u] as number[]).forEach((x, i) => (extra[i] = ((extra[i] as number) + x) % mod));
-    }
-    expect(Array.from(outcome.sum)).toEqual(sum);
-    expect(Array.from(outcome.extraSums)).toEqual(extra);
-    // The aggregate is the DP decoding of that sum over |U3| contributors.
-    const decoded = decodeSum(spec.dp, spec.dim, fed.config.roundSeed, Uint32Array.from(sum), outcome.u3.length, seededRandom('unused'));
-    expect(Array.from(outcome.aggregate)).toEqual(Array.from(decoded));
-    // U1 ⊇ U2 ⊇ U3 ⊇ U4.
-    for (const [inner, outer] of [
-      [outcome.u2, outcome.u1],
-      [outcome.u3, outcome.u2],
-      [outcome.u4, outcome.u3],
-    ] as const) {
-      expect(inner.every((x) => outer.includes(x))).toBe(true);
-    }
-    expect(outcome.u4.length).toBeGreaterThanOrEqual(plan.minSurvivors);
-  }
-  return { result, predicted: outlook.recoverable ? 'completed' : outlook.keepsQuorum ? 'either' : 'aborted' };
-}
 
 describe('round properties (structural provider)', () => {
   it(`correctness, abort and never-both over ${CORE_RUNS} arbitrary rounds`, () => {
     const seen = { completed: 0, aborted: 0, sparse: 0, malicious: 0 };
     fc.assert(
-      fc.property(scenarioArb, (s) => {
+      fc.property(scenarioArb(), (s) => {
         const { result } = checkScenario(s, structuralTestProvider);
         seen[result.outcome.status]++;
         if (s.spec.graph.kind === 'secagg-plus') seen.sparse++;
@@ -148,14 +53,46 @@ describe('round properties (real X25519/Ed25519)', () => {
   it(`correctness, abort and never-both over ${REAL_CRYPTO_RUNS} rounds with the default provider`, () => {
     fc.assert(
       fc.property(
-        roundSpecArb({ maxN: 5, maxDim: 8 }).chain((spec) =>
-          fc.record({ spec: fc.constant(spec), data: inputsArb(spec), schedule: dropoutScheduleArb(spec.n, spec.mode), order: messageOrderArb() }),
-        ),
+        scenarioArb({ maxN: 5, maxDim: 8 }),
         (s) => {
           checkScenario(s, defaultProvider);
         },
       ),
       { numRuns: REAL_CRYPTO_RUNS },
     );
+  });
+});
+
+describe('robustness: arbitrary values never throw and never change state', () => {
+  it('server and clients at every phase reject 1000 arbitrary values and corrupted messages', async () => {
+    const { world, start, toServer, toClients } = await import('./helpers.js');
+    const { clientMessageMutationArb, mutateClientMessage, serverMessageMutationArb, mutateServerMessage } = await import('../../src/protocol/testing/index.js');
+    const w = world({ mode: 'malicious', seed: 'robust' });
+    const snapshot = () => `${w.server.status}|${w.server.submitted.join(',')}|${w.server.retainedBytes()}|` + w.clients.map((c) => `${c.status}:${c.revealed.size}`).join(',');
+    let clientMsgs = start(w);
+    let serverMsgs = new Map<number, import('../../src/protocol/messages.js').ServerMessage>();
+    const history: import('../../src/protocol/messages.js').ClientMessage[] = [];
+    for (let phase = 0; phase < 5; phase++) {
+      const before = snapshot();
+      const pool = [...clientMsgs.values(), ...history];
+      fc.assert(
+        fc.property(fc.anything(), clientMessageMutationArb(), serverMessageMutationArb(), fc.nat(), (junk, cm, sm, pick) => {
+          const base = pool[pick % pool.length] as (typeof pool)[number];
+          expect(w.server.receive(junk as never).kind).toBe('rejected');
+          expect(w.server.receive(mutateClientMessage(base, cm, w.plan.n) as never).kind).toBe('rejected');
+          const c = w.clients[pick % w.clients.length] as (typeof w.clients)[number];
+          expect(c.receive(junk as never).kind).toBe('rejected');
+          const sent = [...serverMsgs.values()];
+          if (sent.length > 0) expect(c.receive(mutateServerMessage(sent[pick % sent.length] as never, sm) as never).kind).toBe('rejected');
+          expect(snapshot()).toBe(before);
+        }),
+        { numRuns: 200 },
+      );
+      history.push(...clientMsgs.values());
+      serverMsgs = toServer(w, clientMsgs);
+      if (serverMsgs.size === 0) break;
+      clientMsgs = toClients(w, serverMsgs);
+    }
+    expect(w.server.outcome?.status).toBe('completed');
   });
 });
