@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { inputsArb, roundCommandsArb, roundSpecArb, runRoundModel, structuralTestProvider } from '../../src/protocol/testing/index.js';
 import { defaultProvider } from '../../src/secagg/index.js';
 import { checkScenario, scenarioArb } from './scenario.js';
+import type { ClientMessage, ServerMessage } from '../../src/protocol/messages.js';
 
 /**
  * The core properties of the round, over arbitrary shapes (n = 3..8, complete and SecAgg+ graphs,
@@ -70,8 +71,8 @@ describe('robustness: arbitrary values never throw and never change state', () =
     const w = world({ mode: 'malicious', seed: 'robust' });
     const snapshot = () => `${w.server.status}|${w.server.submitted.join(',')}|${w.server.retainedBytes()}|` + w.clients.map((c) => `${c.status}:${c.revealed.size}`).join(',');
     let clientMsgs = start(w);
-    let serverMsgs = new Map<number, import('../../src/protocol/messages.js').ServerMessage>();
-    const history: import('../../src/protocol/messages.js').ClientMessage[] = [];
+    let serverMsgs = new Map<number, ServerMessage>();
+    const history: ClientMessage[] = [];
     for (let phase = 0; phase < 5; phase++) {
       const before = snapshot();
       const pool = [...clientMsgs.values(), ...history];
