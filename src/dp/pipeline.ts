@@ -59,10 +59,47 @@ export interface DecodeOptions {
   denominator?: number;
 }
 
+/** The server's decoder for one round: the rotation signs are derived once, not per sum. */
+export interface ServerDecoder {
+  /** Length of the updates it produces. */
+  readonly dim: number;
+  /** Length of the sums it accepts. */
+  readonly encodedLength: number;
+  /** See {@link decodeSum}. */
+  decode(sum: Uint32Array, contributors: number, rng: RandomSource, options?: DecodeOptions): Float32Array;
+}
+
+/** Creates the decoder matching createClientEncoder(config, dim, roundSeed). */
+export function createServerDecoder(config: DpConfig, dim: number, roundSeed: Uint8Array): ServerDecoder {
+  const cfg = parseDpConfig(config);
+  checkDim(dim);
+  const p = integerNoiseParameters(cfg, dim);
+  const rotation = cfg.rotation ? new RandomizedHadamard(roundSeed, dim) : undefined;
+  return {
+    dim,
+    encodedLength: p.paddedDim,
+    decode(sum: Uint32Array, contributors: number, rng: RandomSource, options: DecodeOptions = {}): Float32Array {
+      check(sum.length === p.paddedDim, 'dp/bad-dimension', `sum has length ${sum.length}, expected ${p.paddedDim}`);
+      check(Number.isSafeInteger(contributors) && contributors >= 1, 'dp/bad-contributors', `contributors must be a positive integer, got ${contributors}`);
+      const denominator = options.denominator ?? contributors;
+      check(Number.isFinite(denominator) && denominator > 0, 'dp/bad-denominator', `denominator must be a finite number > 0, got ${denominator}`);
+      const y = centreModulo(sum, cfg.bits);
+      for (let i = 0; i < y.length; i++) y[i] = (y[i] as number) * cfg.scale;
+      rotation?.inverseInPlace(y);
+      const out = new Float64Array(y.buffer, 0, dim);
+      if (cfg.mechanism === 'central') addGaussianNoise(out, cfg.noiseMultiplier * cfg.clipNorm, rng);
+      const result = new Float32Array(dim);
+      for (let i = 0; i < dim; i++) result[i] = (out[i] as number) / denominator;
+      return result;
+    },
+  };
+}
+
 /**
  * Decodes the modular sum of `contributors` encodings into the mean update of length `dim`:
  * centre mod 2^bits → ×γ → inverse rotation → (central: + N(0, (zC)²) from `rng`) → ÷ contributors
- * (or `options.denominator`) → truncate to `dim`.
+ * (or `options.denominator`) → truncate to `dim`. For many sums in one round, create a
+ * {@link createServerDecoder} once instead.
  */
 export function decodeSum(
   config: DpConfig,
@@ -73,19 +110,5 @@ export function decodeSum(
   rng: RandomSource,
   options: DecodeOptions = {},
 ): Float32Array {
-  const cfg = parseDpConfig(config);
-  checkDim(dim);
-  const p = integerNoiseParameters(cfg, dim);
-  check(sum.length === p.paddedDim, 'dp/bad-dimension', `sum has length ${sum.length}, expected ${p.paddedDim}`);
-  check(Number.isSafeInteger(contributors) && contributors >= 1, 'dp/bad-contributors', `contributors must be a positive integer, got ${contributors}`);
-  const denominator = options.denominator ?? contributors;
-  check(Number.isFinite(denominator) && denominator > 0, 'dp/bad-denominator', `denominator must be a finite number > 0, got ${denominator}`);
-  const y = centreModulo(sum, cfg.bits);
-  for (let i = 0; i < y.length; i++) y[i] = (y[i] as number) * cfg.scale;
-  if (cfg.rotation) new RandomizedHadamard(roundSeed, dim).inverseInPlace(y);
-  const out = new Float64Array(y.buffer, 0, dim);
-  if (cfg.mechanism === 'central') addGaussianNoise(out, cfg.noiseMultiplier * cfg.clipNorm, rng);
-  const result = new Float32Array(dim);
-  for (let i = 0; i < dim; i++) result[i] = (out[i] as number) / denominator;
-  return result;
+  return createServerDecoder(config, dim, roundSeed).decode(sum, contributors, rng, options);
 }

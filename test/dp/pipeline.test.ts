@@ -5,6 +5,7 @@ import {
   checkModulusHeadroom,
   clipL2InPlace,
   createClientEncoder,
+  createServerDecoder,
   decodeSum,
   fwhtInPlace,
   integerNoiseParameters,
@@ -193,6 +194,23 @@ describe('pipeline', () => {
     expect(codeOf(() => enc.encode(new Float32Array(3), seededRandom(1)))).toBe('dp/bad-dimension');
     expect(codeOf(() => decodeSum(base(), 4, seed, new Uint32Array(4), 0, seededRandom(1)))).toBe('dp/bad-contributors');
     expect(codeOf(() => decodeSum(base(), 4, seed, new Uint32Array(3), 1, seededRandom(1)))).toBe('dp/bad-dimension');
+  });
+
+  it('a reusable server decoder gives the same mean as decodeSum, and honours a fixed denominator', () => {
+    const cfg = base({ scale: 1 / 512 });
+    const dim = 20;
+    const enc = createClientEncoder(cfg, dim, seed);
+    const u = new Float32Array(dim).map((_, i) => (i % 3) * 0.1);
+    const sum = enc.encode(u, seededRandom('dec'));
+    const dec = createServerDecoder(cfg, dim, seed);
+    expect(dec.encodedLength).toBe(32);
+    const a = dec.decode(sum, 1, seededRandom(0));
+    expect(Array.from(a)).toEqual(Array.from(decodeSum(cfg, dim, seed, sum, 1, seededRandom(0))));
+    const half = dec.decode(sum, 1, seededRandom(0), { denominator: 2 });
+    half.forEach((v, i) => expect(v).toBeCloseTo((a[i] as number) / 2, 6));
+    expect(codeOf(() => dec.decode(new Uint32Array(32).fill(70000), 1, seededRandom(0)))).toBeUndefined();
+    const narrow = createServerDecoder(base({ bits: 16, rotation: false }), 4, seed);
+    expect(codeOf(() => narrow.decode(new Uint32Array(4).fill(70000), 1, seededRandom(0)))).toBe('dp/bad-sum');
   });
 
   it('derives integer noise parameters from the config', () => {
