@@ -81,10 +81,21 @@ export class UnmaskCollector implements PhaseCollector<UnmaskMessage> {
     const { plan } = this;
     const t = plan.threshold;
     const bases = new Map<string, LagrangeBasis>();
-    const combine = (list: ShareList | undefined, owner: number, what: string): Uint8Array => {
-      const have = list?.xs.length ?? 0;
-      check(have >= t, 'protocol/unrecoverable-secret', () => `only ${have} shares of the ${what} of participant ${owner} arrived; ${t} are needed`);
-      const l = list as ShareList;
+    const countOf = (m: Map<number, ShareList>, owner: number): number => m.get(owner)?.xs.length ?? 0;
+    // Check every secret is recoverable before touching the accumulator.
+    for (const [owners, shares, what] of [
+      [this.u3, this.selfShares, 'self-mask seed'],
+      [this.dropped, this.maskShares, 'masking key'],
+    ] as const) {
+      for (const u of owners) {
+        check(
+          countOf(shares, u) >= t,
+          'protocol/unrecoverable-secret',
+          () => `only ${countOf(shares, u)} shares of the ${what} of participant ${u} arrived; ${t} are needed`,
+        );
+      }
+    }
+    const combine = (l: ShareList): Uint8Array => {
       // Holders answer in any order; take the t smallest x so equal holder sets share one basis.
       const order = l.xs.map((_, i) => i).sort((a, b) => (l.xs[a] as number) - (l.xs[b] as number)).slice(0, t);
       const xs = order.map((i) => l.xs[i] as number);
@@ -93,13 +104,10 @@ export class UnmaskCollector implements PhaseCollector<UnmaskMessage> {
       if (!basis) bases.set(key, (basis = new LagrangeBasis(xs)));
       return basis.combine(order.map((i) => l.ys[i] as Uint8Array), SECRET_BYTES);
     };
-    // Check every secret is recoverable before touching the accumulator.
-    for (const u of this.u3) check((this.selfShares.get(u)?.xs.length ?? 0) >= t, 'protocol/unrecoverable-secret', () => `only ${this.selfShares.get(u)?.xs.length ?? 0} shares of the self-mask seed of participant ${u} arrived; ${t} are needed`);
-    for (const v of this.dropped) check((this.maskShares.get(v)?.xs.length ?? 0) >= t, 'protocol/unrecoverable-secret', () => `only ${this.maskShares.get(v)?.xs.length ?? 0} shares of the masking key of participant ${v} arrived; ${t} are needed`);
 
     const maskingSecrets = new Map<number, Uint8Array>();
     for (const v of this.dropped) {
-      const secret = maskingSecretFromSeed(combine(this.maskShares.get(v), v, 'masking key'));
+      const secret = maskingSecretFromSeed(combine(this.maskShares.get(v) as ShareList));
       const advertised = (advertisements.get(v) as AdvertiseKeysMessage).maskingKey;
       check(
         bytesEqual(provider.x25519PublicKey(secret), advertised),
@@ -109,7 +117,7 @@ export class UnmaskCollector implements PhaseCollector<UnmaskMessage> {
       maskingSecrets.set(v, secret);
     }
     for (const u of this.u3) {
-      const b = combine(this.selfShares.get(u), u, 'self-mask seed');
+      const b = combine(this.selfShares.get(u) as ShareList);
       prgAddInPlace(acc, selfMaskSeed(b, plan.kdfContext), plan.bits, -1);
     }
     for (const v of this.dropped) {
