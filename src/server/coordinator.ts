@@ -380,6 +380,27 @@ export class Coordinator {
     });
   }
 
+  /**
+   * Progress of the running phase, or null between rounds: the cohort (public keys in index
+   * order), who may submit in this phase and who did (indices).
+   */
+  phaseProgress(): { round: number; phase: Phase; members: readonly string[]; expected: readonly number[]; submitted: number[] } | null {
+    const a = this.active;
+    if (a === null || a.phase === 'finalizing') return null;
+    return { round: a.round, phase: a.phase, members: a.draw.members, expected: a.server.expected, submitted: a.server.submitted };
+  }
+
+  /**
+   * Ends the running phase now, as if its deadline had passed (an operator closing a phase early,
+   * or a test that knows who will not answer). Returns false when no phase is running.
+   */
+  expireDeadline(): boolean {
+    const a = this.active;
+    if (a === null || a.phase === 'finalizing') return false;
+    this.onDeadline(a, a.phase);
+    return true;
+  }
+
   /** Number of long-polls waiting (metrics, tests). */
   get waiting(): number {
     return this.waiters.size;

@@ -12,7 +12,24 @@ afterEach(async () => {
   running = undefined;
 });
 
-const deadlines = { 'advertise-keys': 1500, 'share-keys': 1500, 'masked-input': 1500, 'consistency-check': 1500, unmask: 1500 };
+// Long deadlines: phases end on quorum, or when the test sees that only the dropper is missing.
+const deadlines = { 'advertise-keys': 60_000, 'share-keys': 60_000, 'masked-input': 60_000, 'consistency-check': 60_000, unmask: 60_000 };
+
+type Progress = NonNullable<ReturnType<RunningCoordinator['coordinator']['phaseProgress']>>;
+
+/** Ends each phase as soon as every expected participant but the silent ones (public keys) has submitted. */
+function expireWhenOnlySilentMissing(r: RunningCoordinator, silent: (p: Progress) => readonly string[]): () => void {
+  const timer = setInterval(() => {
+    const p = r.coordinator.phaseProgress();
+    if (p === null) return;
+    const missing = p.expected.filter((i) => !p.submitted.includes(i)).map((i) => p.members[i] as string);
+    const quiet = silent(p);
+    if (missing.length > 0 && missing.every((k) => quiet.includes(k))) r.coordinator.expireDeadline();
+  }, 10);
+  return () => clearInterval(timer);
+}
+
+const ORDER: readonly Phase[] = ['advertise-keys', 'share-keys', 'masked-input', 'consistency-check', 'unmask'];
 
 describe('rounds over HTTP with dropouts', () => {
   it('malicious mode: a participant dropping at each phase in turn; every round still releases', async () => {
@@ -27,11 +44,16 @@ describe('rounds over HTTP with dropouts', () => {
     });
     running = await startTestCoordinator(config);
     const dropper = toHex(people[4]!.publicKey);
+    // the dropper stays silent from its scheduled phase on
+    const stop = expireWhenOnlySilentMissing(running, (p) =>
+      schedule[p.round] !== undefined && ORDER.indexOf(p.phase) >= ORDER.indexOf(schedule[p.round]!) ? [dropper] : [],
+    );
     const clients = people.map((p, i) =>
       participant(running!.url, p, 0.05, config.dim, i === 4 ? { dropout: (round) => schedule[round] } : {}),
     );
     const results = await Promise.all(clients.map((c) => c.run()));
     await running.coordinator.finished;
+    stop();
 
     expect(results[4]!.map((r) => [r.round, r.status])).toEqual(schedule.map((_, r) => [r, 'dropped']));
     for (const r of results.slice(0, 4)) expect(r.map((x) => x.status)).toEqual(schedule.map(() => 'completed'));
@@ -58,8 +80,10 @@ describe('rounds over HTTP with dropouts', () => {
     const people = identities(3, 'abort');
     const config = smallConfig(people, { rounds: 1, threshold: 3, deadlines });
     running = await startTestCoordinator(config, { maxConsecutiveAborts: 1 });
+    const stop = expireWhenOnlySilentMissing(running, (p) => (p.phase === 'masked-input' ? [toHex(people[0]!.publicKey)] : []));
     const clients = people.map((p, i) => participant(running!.url, p, 0.1, config.dim, i === 0 ? { dropout: () => 'masked-input', maxRounds: 1 } : { maxRounds: 1 }));
     const results = await Promise.all(clients.map((c) => c.run()));
+    stop();
     expect(results[0]![0]!.status).toBe('dropped');
     expect(results[1]![0]).toMatchObject({ status: 'aborted', code: 'protocol/quorum-not-met' });
     const summary = running.coordinator.summaries[0]!;
