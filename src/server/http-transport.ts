@@ -4,7 +4,7 @@ import { FedveilError, randomUnit, toHex, type CryptoProvider, type KeyPair, typ
 import { signRequest } from './request-auth.js';
 import { ErrorBodySchema } from './wire.js';
 
-/** Retry policy for network failures and 5xx/429 answers. */
+/** Retry policy for network failures and 408/429/5xx answers. */
 export interface RetryPolicy {
   /** Attempts in all (1 = no retry). */
   attempts: number;
@@ -38,7 +38,7 @@ export interface SignedTarget {
 /**
  * The participant's HTTP transport: global fetch, every request signed when it targets a round,
  * every JSON answer validated with zod, retries with exponential back-off and jitter on network
- * errors and on 429/5xx. 4xx answers are returned as {@link CoordinatorRejection}, never retried.
+ * errors and on 408/429/5xx. Other 4xx answers are returned as {@link CoordinatorRejection}, never retried.
  */
 export class CoordinatorHttp {
   constructor(
@@ -105,7 +105,9 @@ export class CoordinatorHttp {
         continue;
       }
       if (res.ok) return res;
-      if (res.status === 429 || res.status >= 500) {
+      // 408 (the server timed out reading a request we were slow to send), 429 and 5xx are
+      // transient: try again. Every other 4xx is a rule we broke and is final.
+      if (res.status === 408 || res.status === 429 || res.status >= 500) {
         lastError = new FedveilError('client/server-error', `${method} ${path}: HTTP ${res.status}`);
         await res.body?.cancel().catch(() => {});
         continue;
