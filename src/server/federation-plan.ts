@@ -52,9 +52,9 @@ export function maxCohortSize(config: FederationConfig): number {
 
 /**
  * Neighbour graph and Shamir threshold of a round of `n` participants. Complete mode uses the
- * configured threshold; SecAgg+ mode uses Bell et al.'s degree and threshold for the configured
- * dropout and corruption fractions, never below the configured threshold, and falls back to the
- * complete graph when the cohort is too small for a sparse one.
+ * configured threshold. SecAgg+ mode uses Bell et al.'s degree k and threshold t for the
+ * configured dropout and corruption fractions, but never a threshold below the configured one
+ * (the degree grows to at least t − 1 to make room), and the complete graph once k reaches n − 1.
  */
 export function roundGraph(config: FederationConfig, n: number): { graph: GraphSpec; threshold: number } {
   if (config.neighbours.mode === 'complete') return { graph: { kind: 'complete' }, threshold: Math.min(config.threshold, n) };
@@ -63,6 +63,8 @@ export function roundGraph(config: FederationConfig, n: number): { graph: GraphS
     dropoutFraction: config.neighbours.dropoutFraction,
     corruptionFraction: config.neighbours.corruptionFraction,
   });
-  if (p.degree >= n - 1) return { graph: { kind: 'complete' }, threshold: Math.min(Math.max(p.threshold, config.threshold), n) };
-  return { graph: { kind: 'secagg-plus', degree: p.degree }, threshold: Math.min(Math.max(p.threshold, config.threshold), p.degree + 1) };
+  const threshold = Math.max(p.threshold, config.threshold);
+  const degree = Math.max(p.degree, threshold - 1);
+  if (degree >= n - 1) return { graph: { kind: 'complete' }, threshold: Math.min(threshold, n) };
+  return { graph: { kind: 'secagg-plus', degree }, threshold };
 }
