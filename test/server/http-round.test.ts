@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { toHex } from '../../src/secagg/index.js';
+import { packBits, toHex } from '../../src/secagg/index.js';
 import { verifyLedger } from '../../src/server/ledger-verify.js';
 import type { RunningCoordinator } from '../../src/server/start.js';
 import { identities, participant, smallConfig, startTestCoordinator } from './harness.js';
@@ -25,5 +25,52 @@ describe('coordinator over real HTTP', () => {
     const ledger = await running.coordinator.ledger();
     expect(ledger).toHaveLength(2);
     expect(verifyLedger(ledger, toHex(running.coordinator.publicKey), config.participants)).toEqual([]);
+  });
+});
+
+describe('participant traffic and long-polling', () => {
+  it('sends only protocol messages; the update never appears unmasked in any request', async () => {
+    const people = identities(3, 'unmasked');
+    const config = smallConfig(people, { rounds: 1, dp: { mechanism: 'none', clipNorm: 100, bits: 24, scale: 0.5, rotation: false } });
+    running = await startTestCoordinator(config);
+    const sent: { url: string; body: Uint8Array }[] = [];
+    const spy: typeof fetch = async (input, init) => {
+      if (init?.method === 'POST') sent.push({ url: String(input), body: new Uint8Array(init.body as Uint8Array) });
+      return fetch(input, init);
+    };
+    // with γ = 0.5 and no noise, the unmasked encoding of 3.0 is exactly 6 in every coordinate
+    const update = new Float32Array(config.dim).fill(3);
+    const clients = people.map((p) => participant(running!.url, p, 3, config.dim, { fetch: spy }));
+    const results = await Promise.all(clients.map((c) => c.run()));
+    expect(results.flat().map((r) => r.status)).toEqual(['completed', 'completed', 'completed']);
+    expect(new Set(sent.map((s) => s.url.replace(/.*\/v1\/rounds\/\d+\//, '')))).toEqual(new Set(['advertise-keys', 'share-keys', 'masked-input', 'unmask']));
+    const raw = new Uint8Array(update.buffer);
+    const encoded = packBits(new Uint32Array(config.dim).fill(6), 24);
+    const contains = (hay: Uint8Array, needle: Uint8Array) => Buffer.from(hay).includes(Buffer.from(needle));
+    for (const s of sent) {
+      expect(contains(s.body, raw)).toBe(false);
+      expect(contains(s.body, encoded)).toBe(false);
+    }
+    // …while the aggregate still decodes to the mean update
+    for (const w of new Float32Array(running.coordinator.model.weights.slice().buffer)) expect(w).toBeCloseTo(3, 5);
+  });
+
+  it('long-polls answer on the awaited change, or with the unchanged state at the timeout', async () => {
+    const people = identities(2, 'longpoll');
+    const config = smallConfig(people, { rounds: 1, longPollMs: 10_000 });
+    running = await startTestCoordinator(config);
+    const get = async (q: string) => (await (await fetch(new URL(`v1/round${q}`, running!.url))).json()) as { stateVersion: number; phase: string | null };
+    const now = await get('');
+    expect(now.phase).toBe('advertise-keys');
+    // nothing changes: the poll returns the same state when its timeout expires
+    const t0 = performance.now();
+    const same = await get(`?since=${now.stateVersion}&timeoutMs=200`);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(190);
+    expect(same.stateVersion).toBe(now.stateVersion);
+    // a poll for share-keys is answered when the participants advance the round
+    const waiting = get(`?waitFor=share-keys&round=0&timeoutMs=10000`);
+    const clients = people.map((p) => participant(running!.url, p, 1, config.dim));
+    const [state] = await Promise.all([waiting, ...clients.map((c) => c.run())]);
+    expect((state as { phase: string }).phase).not.toBe('advertise-keys');
   });
 });
