@@ -49,6 +49,7 @@ export {
   type VerifyLedgerOptions,
 } from './ledger-verify.js';
 export { buildPrivacyReport, exportLedger, type LedgerExport } from './report.js';
+export { ledgerReportCheck, readLedgerBundle, type LedgerBundle } from './ledger-audit.js';
 export type { CoordinatorStore, RoundRecord, RoundStatus, StoredModel } from './store.js';
 export { SqliteCoordinatorStore, modelHash } from './sqlite-store.js';
 export { IdentityFileSchema, generateIdentity, readIdentityFile, writeIdentityFile, type IdentityFile } from './identity.js';

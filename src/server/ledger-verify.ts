@@ -63,13 +63,14 @@ const isHexKey = (k: string): boolean => /^[0-9a-f]{64}$/.test(k);
  * broken hash chain, missing / reordered / duplicated entries (sequence numbers), round ids that
  * do not increase, model hashes that do not chain (a round's `modelHashBefore` must be the
  * previous round's `modelHashAfter`), participants outside `allowedParticipantKeys`, contributors
- * outside the cohort, fewer contributors than the threshold, and missing or invalid consistency
+ * outside the cohort (skipped when `allowedParticipantKeys` is null: an auditor without the
+ * federation's list), fewer contributors than the threshold, and missing or invalid consistency
  * signatures in malicious-mode rounds.
  */
 export function verifyLedger(
   entries: readonly unknown[],
   coordinatorPublicKey: Uint8Array | string,
-  allowedParticipantKeys: readonly string[],
+  allowedParticipantKeys: readonly string[] | null,
   opts: VerifyLedgerOptions = {},
 ): LedgerDiscrepancy[] {
   const provider = opts.provider ?? defaultProvider;
@@ -83,8 +84,8 @@ export function verifyLedger(
   if (coordKey.length !== 32) {
     out.push({ code: 'ledger/bad-coordinator-key', index: -1, message: 'the coordinator public key is not 32 bytes' });
   }
-  const allowed = new Set(allowedParticipantKeys.map((k) => k.toLowerCase()));
-  for (const k of allowedParticipantKeys) {
+  const allowed = allowedParticipantKeys === null ? null : new Set(allowedParticipantKeys.map((k) => k.toLowerCase()));
+  for (const k of allowedParticipantKeys ?? []) {
     if (!isHexKey(k.toLowerCase())) out.push({ code: 'ledger/bad-participant-key', index: -1, message: `allowed key ${k} is not 64 hex characters` });
   }
 
@@ -137,7 +138,7 @@ export function verifyLedger(
 
     const cohort = new Set(e.cohort.members);
     for (const m of e.cohort.members) {
-      if (!allowed.has(m)) report('ledger/unknown-participant', `cohort member ${m} is not an allowed participant`);
+      if (allowed !== null && !allowed.has(m)) report('ledger/unknown-participant', `cohort member ${m} is not an allowed participant`);
     }
     if (cohort.size !== e.cohort.members.length) report('ledger/duplicate-participant', 'the cohort lists a participant twice');
     const contributorKeys = new Set<string>();

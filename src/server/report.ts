@@ -33,11 +33,12 @@ export interface LedgerExport {
 
 /**
  * Writes the audit bundle into `dir`: `ledger.jsonl` (one canonical-JSON entry per line, in
- * chain order), `coordinator-key.json` (the key that signed it) and `privacy-report.json`.
+ * chain order), `coordinator-key.json` (the key that signed it, with the federation's allowed
+ * participant keys for reference) and `privacy-report.json`.
  */
 export function exportLedger(
   dir: string,
-  config: Pick<FederationConfig, 'federationId' | 'dp'>,
+  config: Pick<FederationConfig, 'federationId' | 'dp' | 'participants'>,
   entries: readonly LedgerEntry[],
   coordinatorPublicKey: Uint8Array,
 ): LedgerExport {
@@ -50,7 +51,7 @@ export function exportLedger(
   writeFileSync(paths.ledger, entries.map((e) => `${ledgerLine(e)}\n`).join(''));
   writeFileSync(
     paths.coordinatorKey,
-    `${JSON.stringify({ algorithm: 'ed25519', federationId: config.federationId, publicKey: toHex(coordinatorPublicKey) }, null, 2)}\n`,
+    `${JSON.stringify({ algorithm: 'ed25519', federationId: config.federationId, publicKey: toHex(coordinatorPublicKey), participants: config.participants }, null, 2)}\n`,
   );
   writeFileSync(paths.report, `${JSON.stringify(buildPrivacyReport(config, entries), null, 2)}\n`);
   return paths;

@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { packBits, toHex } from '../../src/secagg/index.js';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { verifyReport, type PrivacyReport } from '../../src/dp/index.js';
+import { ledgerReportCheck, readLedgerBundle } from '../../src/server/ledger-audit.js';
 import { verifyLedger } from '../../src/server/ledger-verify.js';
+import { buildPrivacyReport } from '../../src/server/report.js';
 import type { RunningCoordinator } from '../../src/server/start.js';
 import { identities, participant, smallConfig, startTestCoordinator } from './harness.js';
 
@@ -25,6 +31,17 @@ describe('coordinator over real HTTP', () => {
     const ledger = await running.coordinator.ledger();
     expect(ledger).toHaveLength(2);
     expect(verifyLedger(ledger, toHex(running.coordinator.publicKey), config.participants)).toEqual([]);
+
+    // the exported audit bundle: the ledger verifies and the report holds against it
+    const dir = mkdtempSync(join(tmpdir(), 'fedveil-audit-'));
+    const paths = await running.exportAudit(dir);
+    const bundle = readLedgerBundle(dir);
+    const check = ledgerReportCheck(bundle, { allowedParticipantKeys: config.participants });
+    const report = JSON.parse(readFileSync(paths.report, 'utf8')) as PrivacyReport;
+    expect(verifyReport(report, { checks: [check] })).toEqual([]);
+    // a self-consistent report that leaves out the last round under-counts ε: the ledger says so
+    const partial = buildPrivacyReport(config, ledger.slice(0, 1));
+    expect(verifyReport(partial, { checks: [check] }).map((d) => d.code)).toEqual(['ledger/report-rounds', 'ledger/round-not-reported']);
   });
 });
 
