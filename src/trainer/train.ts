@@ -113,23 +113,27 @@ export async function trainLocal(model: tf.LayersModel, globalWeights: Float32Ar
         const idx = order.subarray(start, Math.min(start + opts.batchSize, data.size));
         const { xs, ys } = makeBatch(data, idx, inShape, classes);
         let dataLoss: tf.Scalar | null = null;
-        const cost = optimizer.minimize(
-          () => {
-            const probs = model.apply(xs, { training: true }) as tf.Tensor;
-            const ce = tf.mean(crossEntropyPerExample(probs, ys)) as tf.Scalar;
-            if (mu === 0) return ce;
-            // Kept so the data term survives for the loss report; the returned total is disposed.
-            dataLoss = tf.keep(ce);
-            let prox = tf.scalar(0);
-            for (let i = 0; i < vars.length; i++) prox = tf.add(prox, tf.sum(tf.square(tf.sub(vars[i]!, anchors[i]!))));
-            return tf.add(ce, tf.mul(mu / 2, prox)) as tf.Scalar;
-          },
-          mu === 0,
-          vars,
-        );
+        let cost: tf.Scalar | null;
+        try {
+          cost = optimizer.minimize(
+            () => {
+              const probs = model.apply(xs, { training: true }) as tf.Tensor;
+              const ce = tf.mean(crossEntropyPerExample(probs, ys)) as tf.Scalar;
+              if (mu === 0) return ce;
+              // Kept so the data term survives for the loss report; the returned total is disposed.
+              dataLoss = tf.keep(ce);
+              let prox = tf.scalar(0);
+              for (let i = 0; i < vars.length; i++) prox = tf.add(prox, tf.sum(tf.square(tf.sub(vars[i]!, anchors[i]!))));
+              return tf.add(ce, tf.mul(mu / 2, prox)) as tf.Scalar;
+            },
+            mu === 0,
+            vars,
+          );
+        } finally {
+          xs.dispose();
+          ys.dispose();
+        }
         if (mu === 0) dataLoss = cost;
-        xs.dispose();
-        ys.dispose();
         const prev: tf.Scalar = lossSum;
         const batchLoss = dataLoss as tf.Scalar | null;
         lossSum = tf.tidy(() => tf.add(prev, tf.mul(batchLoss as tf.Scalar, idx.length)) as tf.Scalar);

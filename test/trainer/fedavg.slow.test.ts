@@ -68,8 +68,9 @@ describe('FedAvg on MNIST with the 2NN MLP', () => {
     expect(curve.length).toBeLessThanOrEqual(ROUNDS);
   });
 
-  it('reaches 85% test accuracy within 20 rounds with Dirichlet(0.1) label skew', async () => {
+  it('reaches 93% test accuracy within 20 rounds with Dirichlet(0.1) label skew', async () => {
     const curve = await federate('dirichlet-0.1', { kind: 'dirichlet', alpha: 0.1 }, 1.01);
-    expect(Math.max(...curve.map((p) => p.accuracy))).toBeGreaterThanOrEqual(0.85);
+    // Measured 95.6% at round 20 (seeded run, wasm); the margin absorbs backend-level float differences.
+    expect(curve.at(-1)!.accuracy).toBeGreaterThanOrEqual(0.93);
   });
 });
