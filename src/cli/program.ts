@@ -4,6 +4,7 @@ import { registerAccountant } from './accountant.js';
 import { registerClient } from './client.js';
 import { registerKeygen } from './keygen.js';
 import { registerServe } from './serve.js';
+import { registerSimulate } from './simulate.js';
 import { registerVerifyReport } from './verify-report.js';
 
 /** The package version, read from package.json (two levels up from both src/cli and dist/cli). */
@@ -32,5 +33,6 @@ export function buildProgram(): Command {
   registerServe(program);
   registerClient(program);
   registerVerifyReport(program);
+  registerSimulate(program);
   return program;
 }

@@ -1,0 +1,162 @@
+import { Option, type Command } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
+import { formatZodError } from '../server/config.js';
+import { parsePartition, SimulateOptionsSchema, type SimulateOptions } from './simulate/options.js';
+import { runSimulation, type RoundRow, type SimulationObserver, type SimulationSummary } from './simulate/run.js';
+
+/** Raw commander values: numbers arrive as strings and are validated together by the schema. */
+type RawFlags = Record<string, string | boolean | undefined>;
+
+const NUMERIC = [
+  'clients', 'rounds', 'cohort', 'threshold', 'dropout', 'epsilon', 'delta', 'noise', 'clip', 'bits', 'examples',
+  'localEpochs', 'batchSize', 'learningRate', 'proxMu', 'serverLr', 'seed', 'workers', 'testExamples', 'deadlineMs',
+] as const;
+
+/** Turns command-line flags into validated options; throws with every bad flag named. */
+export function simulateOptionsFromFlags(flags: RawFlags): SimulateOptions {
+  const input: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(flags)) {
+    if (v === undefined) continue;
+    if ((NUMERIC as readonly string[]).includes(k)) {
+      const n = Number(v);
+      if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n)) throw new Error(`--${kebab(k)} must be a number, got '${String(v)}'`);
+      input[k] = n;
+    } else if (k === 'partition') {
+      input[k] = parsePartition(String(v));
+    } else if (k === 'insecureBaseline') {
+      input[k] = v === true;
+    } else {
+      input[k] = v;
+    }
+  }
+  const res = SimulateOptionsSchema.safeParse(input);
+  if (!res.success) throw new Error(formatZodError(res.error).replace(/(^|; )([a-zA-Z]+)/g, (_m, sep: string, field: string) => `${sep}--${kebab(field)}`));
+  return res.data;
+}
+
+function kebab(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+function fmtEps(e: number | null): string {
+  return e === null ? '∞' : e.toFixed(3);
+}
+
+/** Plain lines (not a terminal, or a log file). */
+function lineObserver(write: (s: string) => void): SimulationObserver {
+  return {
+    info: (l) => write(`${l}\n`),
+    phase: (round, phase) => write(`round ${round}: ${phase}\n`),
+    roundEnded: (r) => write(`${roundLine(r)}\n`),
+  };
+}
+
+function roundLine(r: RoundRow): string {
+  const state = r.status === 'completed' ? '' : ` ABORTED (${r.code ?? 'unknown'})`;
+  return `round ${r.round}${state}: accuracy ${(100 * r.accuracy).toFixed(2)}%, loss ${r.loss.toFixed(4)}, ε ${fmtEps(r.epsilon)}, contributors ${r.contributors}, dropouts ${r.dropouts}, ${r.seconds.toFixed(1)} s`;
+}
+
+/** One progress bar over the rounds, its label showing the phase running now. */
+function barObserver(rounds: number): SimulationObserver & { stop(): void } {
+  const bar = new SingleBar(
+    { format: 'rounds [{bar}] {value}/{total} | round {round}: {phase} | acc {acc} | ε {eps}', hideCursor: true, clearOnComplete: false },
+    Presets.shades_classic,
+  );
+  let started = false;
+  const ensure = () => {
+    if (!started) bar.start(rounds, 0, { round: '-', phase: 'starting', acc: '-', eps: '-' });
+    started = true;
+  };
+  return {
+    info: (l) => {
+      if (started) bar.stop();
+      process.stderr.write(`${l}\n`);
+      started = false;
+    },
+    phase: (round, phase) => {
+      ensure();
+      bar.update({ round, phase });
+    },
+    roundEnded: (r) => {
+      ensure();
+      bar.increment(1, { round: r.round, phase: r.status, acc: `${(100 * r.accuracy).toFixed(2)}%`, eps: fmtEps(r.epsilon) });
+    },
+    stop: () => {
+      if (started) bar.stop();
+    },
+  };
+}
+
+function printSummary(s: SimulationSummary, write: (l: string) => void): void {
+  write('\n round | status    | accuracy | loss   | ε total | contributors | dropouts | seconds\n');
+  for (const r of s.rounds) {
+    write(
+      ` ${String(r.round).padStart(5)} | ${r.status.padEnd(9)} | ${(100 * r.accuracy).toFixed(2).padStart(7)}% | ${r.loss.toFixed(3).padStart(6)} | ${fmtEps(r.epsilon).padStart(7)} | ${String(r.contributors).padStart(12)} | ${String(r.dropouts).padStart(8)} | ${r.seconds.toFixed(1).padStart(7)}\n`,
+    );
+  }
+  const eps = s.final.epsilon === null ? 'no DP guarantee (--dp none)' : `ε = ${s.final.epsilon.toFixed(3)} at δ = ${s.final.delta}`;
+  write(`\nfinal test accuracy ${(100 * s.final.accuracy).toFixed(2)}% after ${s.final.completedRounds}/${s.final.rounds} completed rounds; ${eps}\n`);
+  write(`${s.seconds.toFixed(1)} s in all (${s.secondsPerRound.toFixed(2)} s per round), backend ${s.backend.name}\n`);
+  if (s.report !== null) write(`privacy report: ${s.report}\nledger:         ${s.ledger}\ncoordinator key: ${s.coordinatorKey}\n`);
+  write(`model:          ${s.model}\n`);
+  if (s.report !== null) write(`check it:       fedveil verify-report ${s.report} --ledger ${s.ledger}\n`);
+}
+
+/** Registers `fedveil simulate`. */
+export function registerSimulate(program: Command): void {
+  program
+    .command('simulate')
+    .description('run a private federated-learning simulation on MNIST: the real coordinator on loopback HTTP, participants in worker threads')
+    .option('--clients <n>', 'number of simulated participants', '20')
+    .option('--rounds <n>', 'federated rounds', '10')
+    .option('--cohort <n>', 'participants drawn per round (default: all)')
+    .option('--threshold <t>', 'Shamir threshold / minimum contributors (default: a majority of the cohort)')
+    .option('--dropout <p>', 'probability a participant drops out of a round, at a random phase', '0.1')
+    .addOption(new Option('--dp <mechanism>', 'differential privacy mechanism').choices(['skellam', 'ddg', 'central', 'none']).default('skellam'))
+    .option('--epsilon <e>', 'target ε over all rounds; calibrates the noise (default 8)')
+    .option('--delta <d>', 'δ of the (ε, δ) guarantee', '1e-5')
+    .option('--noise <z>', 'noise multiplier, instead of calibrating to --epsilon')
+    .option('--clip <C>', 'L2 clip norm of each update (default 0.5 with DP, 100 without)')
+    .option('--bits <b>', 'bit width of the secure sum (modulus 2^b)', '32')
+    .addOption(new Option('--model <name>', 'model').choices(['logreg', 'mlp', 'cnn']).default('mlp'))
+    .option('--partition <spec>', 'iid, dirichlet:ALPHA or quantity:ALPHA', 'iid')
+    .addOption(new Option('--neighbours <mode>', 'masking graph: complete (SecAgg) or secagg+ (sparse)').choices(['complete', 'secagg+']).default('complete'))
+    .addOption(new Option('--mode <mode>', 'threat model').choices(['semi-honest', 'malicious']).default('malicious'))
+    .option('--examples <n>', 'examples per participant (default: its whole partition)')
+    .option('--local-epochs <n>', 'local epochs per round', '1')
+    .option('--batch-size <n>', 'local batch size', '32')
+    .option('--learning-rate <lr>', 'local SGD learning rate', '0.1')
+    .option('--prox-mu <mu>', 'FedProx proximal term μ (0 = FedAvg)', '0')
+    .addOption(new Option('--server-optimizer <name>', 'server optimiser').choices(['fedavg', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad']).default('fedavg'))
+    .option('--server-lr <lr>', 'server learning rate (default: the optimiser\'s)')
+    .option('--seed <n>', 'seed of everything random: a seeded simulation is reproducible, hence not private', '1')
+    .option('--out <dir>', 'output directory (report, ledger, model)', 'out')
+    .option('--workers <n>', 'worker threads for the participants (default: one per core)')
+    .addOption(new Option('--backend <name>', 'tfjs backend (default: fastest available)').choices(['node', 'wasm', 'cpu']))
+    .option('--test-examples <n>', 'test examples evaluated after each round', '10000')
+    .option('--deadline-ms <ms>', 'deadline of each protocol phase (default: from the measured training time)')
+    .option('--insecure-baseline', 'plain federated averaging without masking or DP, to measure the protocol overhead')
+    .option('--json', 'print one JSON summary on stdout instead of progress and tables')
+    .action(async (flags: RawFlags, cmd: Command) => {
+      let options: SimulateOptions;
+      try {
+        options = simulateOptionsFromFlags(flags);
+      } catch (e) {
+        cmd.error(`error: ${(e as Error).message}`, { exitCode: 2, code: 'fedveil.badOption' });
+      }
+      const tty = !options.json && process.stderr.isTTY === true;
+      const observer: SimulationObserver & { stop?: () => void } = options.json
+        ? { info: () => undefined, phase: () => undefined, roundEnded: () => undefined }
+        : tty
+          ? barObserver(options.rounds)
+          : lineObserver((s) => process.stdout.write(s));
+      let summary: SimulationSummary;
+      try {
+        summary = await runSimulation(options, observer);
+      } finally {
+        observer.stop?.();
+      }
+      if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+      else printSummary(summary, (l) => process.stdout.write(l));
+    });
+}

@@ -1,0 +1,116 @@
+import { calibrateConfigNoise, checkModulusHeadroom, parseDpConfig, type DpConfig } from '../../dp/index.js';
+import { parseFederationConfig, type FederationConfig } from '../../server/config.js';
+import { federationDpConfig } from '../../server/federation-plan.js';
+import { defaultProvider, seededRandom, toHex, type KeyPair } from '../../secagg/index.js';
+import { FedveilError } from '../../secagg/util/errors.js';
+import { clipOf, cohortSize, DEFAULT_TARGET_EPSILON, thresholdOf, type SimulateOptions } from './options.js';
+
+/** Everything the simulation decides before the first round. */
+export interface SimulationPlan {
+  config: FederationConfig;
+  /** The DP configuration every round encodes with (noise calibrated, γ chosen). */
+  dp: DpConfig;
+  coordinatorIdentity: KeyPair;
+  participants: KeyPair[];
+  /** ε the noise was calibrated to, or null when --noise was given or there is no DP. */
+  targetEpsilon: number | null;
+}
+
+/** Seeded identities: a simulation with `--seed` is reproducible, so it is not private — real deployments use `fedveil keygen`. */
+function identity(seed: number, who: string): KeyPair {
+  return defaultProvider.ed25519Keygen(seededRandom(`fedveil/simulate/${seed}/identity/${who}`));
+}
+
+/** The participants' identities, derived from the seed. */
+export function simulatedParticipants(o: Pick<SimulateOptions, 'clients' | 'seed'>): KeyPair[] {
+  return Array.from({ length: o.clients }, (_, i) => identity(o.seed, `client-${i}`));
+}
+
+/**
+ * The integer resolution γ: as fine as the modulus allows. The centred aggregate must stay inside
+ * ±2^(bits-1): n contributions of L2 norm ≤ C/γ each, plus the noise's tail (≈ 10 standard
+ * deviations of zC/γ). A factor 2 margin covers the conditional-rounding inflation.
+ */
+function scaleFor(bits: number, clip: number, contributors: number, z: number): number {
+  return (2 * (contributors + 10 * z + 1) * clip) / 2 ** (bits - 1);
+}
+
+/**
+ * Builds the federation a simulation runs: identities, cohort and threshold, and the DP
+ * parameters (γ from the bit width, noise calibrated to the target ε when one applies). Throws a
+ * FedveilError that names the setting when no γ fits the modulus.
+ */
+export function planSimulation(o: SimulateOptions, dim: number, storagePath: string, deadlineMs: number): SimulationPlan {
+  const participants = simulatedParticipants(o);
+  const coordinatorIdentity = identity(o.seed, 'coordinator');
+  const cohort = cohortSize(o);
+  const threshold = thresholdOf(o);
+  const clip = clipOf(o);
+  const targetEpsilon = o.dp === 'none' || o.noise !== undefined ? null : (o.epsilon ?? DEFAULT_TARGET_EPSILON);
+
+  // γ depends on the noise, and Skellam's calibration on γ: two passes settle both.
+  let z = o.dp === 'none' ? 0 : (o.noise ?? 1);
+  let scale = scaleFor(o.bits, clip, cohort, z);
+  const base = (s: number) =>
+    parseDpConfig({ mechanism: o.dp, clipNorm: clip, bits: o.bits, scale: s, rotation: true, minContributors: threshold, noiseMultiplier: z });
+  if (targetEpsilon !== null) {
+    for (let pass = 0; pass < 2; pass++) {
+      z = calibrateConfigNoise({
+        config: base(scale),
+        epsilon: targetEpsilon,
+        delta: o.delta,
+        samplingRate: cohort / o.clients,
+        rounds: o.rounds,
+        contributors: threshold,
+        dim,
+      });
+      scale = scaleFor(o.bits, clip, cohort, z);
+    }
+  }
+  // The headroom bound is exact; double γ until it holds (a few times at most).
+  for (let tries = 0; ; tries++) {
+    try {
+      checkModulusHeadroom(base(scale), dim, cohort);
+      break;
+    } catch (e) {
+      if (tries >= 20) {
+        throw new FedveilError(
+          'simulate/no-scale',
+          `no integer scale fits ${o.bits}-bit aggregation of ${cohort} participants with noise multiplier ${z.toFixed(3)}: raise --bits or lower --cohort (${(e as Error).message})`,
+        );
+      }
+      scale *= 2;
+    }
+  }
+
+  const config = parseFederationConfig({
+    federationId: `simulation-${o.seed}`,
+    participants: participants.map((p) => toHex(p.publicKey)),
+    rounds: o.rounds,
+    cohort: { size: cohort },
+    threshold,
+    neighbours: o.neighbours === 'complete' ? { mode: 'complete' } : { mode: 'secagg+', dropoutFraction: Math.max(o.dropout, 0.05), corruptionFraction: 0.1 },
+    mode: o.mode,
+    dp: {
+      mechanism: o.dp,
+      clipNorm: clip,
+      bits: o.bits,
+      scale,
+      rotation: true,
+      delta: o.delta,
+      ...(o.dp === 'none' ? {} : targetEpsilon !== null ? { targetEpsilon } : { noiseMultiplier: z }),
+    },
+    model: { name: o.model, options: {} },
+    dim,
+    deadlines: {
+      'advertise-keys': deadlineMs,
+      'share-keys': deadlineMs,
+      'masked-input': deadlineMs,
+      'consistency-check': deadlineMs,
+      unmask: deadlineMs,
+    },
+    storage: { path: storagePath },
+    seed: `simulation-${o.seed}`,
+  });
+  return { config, dp: federationDpConfig(config), coordinatorIdentity, participants, targetEpsilon };
+}

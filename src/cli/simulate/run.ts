@@ -1,0 +1,332 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { phasesOf, type Phase } from '../../protocol/phases.js';
+import { randomBelow, seededRandom, type RandomSource } from '../../secagg/index.js';
+import type { RoundSummary } from '../../server/coordinator.js';
+import { startCoordinator } from '../../server/start.js';
+import type { LayersModel } from '@tensorflow/tfjs';
+import {
+  createModel,
+  createServerOptimizer,
+  evaluate,
+  getFlatWeights,
+  initBackend,
+  loadMnist,
+  partitionDataset,
+  setFlatWeights,
+  type ClientPartition,
+  type Dataset,
+  type EvaluationResult,
+  type ModelSpec,
+  type ServerOptimizer,
+  type ServerOptimizerConfig,
+} from '../../trainer/index.js';
+import { saveModelFiles } from './model-files.js';
+import { cohortSize, thresholdOf, type SimulateOptions } from './options.js';
+import { planSimulation, simulatedParticipants, type SimulationPlan } from './plan.js';
+import { startWorker, type SimulationWorker } from './pool.js';
+import type { BaselineTrainRequest, HostedClient, StartParticipating } from './worker-protocol.js';
+
+/** One round of the simulation, as `--json` prints it. */
+export interface RoundRow {
+  round: number;
+  status: 'completed' | 'aborted';
+  /** Abort code when the round was aborted. */
+  code?: string;
+  /** Test accuracy of the global model after the round. */
+  accuracy: number;
+  loss: number;
+  /** ε spent by all rounds so far (null: no DP, unbounded). */
+  epsilon: number | null;
+  contributors: number;
+  dropouts: number;
+  seconds: number;
+  /** Wall-clock seconds of each protocol phase. */
+  phaseSeconds: Partial<Record<Phase, number>>;
+}
+
+/** The `--json` summary of a simulation. */
+export interface SimulationSummary {
+  rounds: RoundRow[];
+  final: {
+    accuracy: number;
+    loss: number;
+    epsilon: number | null;
+    delta: number;
+    rounds: number;
+    clients: number;
+    cohort: number;
+    threshold: number;
+    completedRounds: number;
+    perClassAccuracy: number[];
+  };
+  dp: { mechanism: string; noiseMultiplier: number; targetEpsilon: number | null; clipNorm: number; bits: number; scale: number };
+  backend: { name: string; reason: string };
+  secure: boolean;
+  seconds: number;
+  /** Mean wall-clock seconds per round. */
+  secondsPerRound: number;
+  report: string | null;
+  ledger: string | null;
+  coordinatorKey: string | null;
+  model: string;
+  out: string;
+}
+
+/** What the simulation tells its caller while it runs (progress bars, plain lines, or nothing). */
+export interface SimulationObserver {
+  info(line: string): void;
+  phase(round: number, phase: string): void;
+  roundEnded(row: RoundRow): void;
+}
+
+function splitClients(parts: ClientPartition[], o: SimulateOptions, secretKeys: Uint8Array[], workers: number): HostedClient[][] {
+  const groups: HostedClient[][] = Array.from({ length: workers }, () => []);
+  parts.forEach((p, client) => {
+    const indices = o.examples === undefined ? p.indices : p.indices.subarray(0, Math.min(o.examples, p.indices.length));
+    (groups[client % workers] as HostedClient[]).push({ client, secretKey: secretKeys[client] as Uint8Array, indices: Uint32Array.from(indices) });
+  });
+  return groups.filter((g) => g.length > 0);
+}
+
+function rowOf(s: RoundSummary, ev: EvaluationResult): RoundRow {
+  const phaseSeconds: Partial<Record<Phase, number>> = {};
+  for (const [p, ms] of Object.entries(s.phaseMs)) phaseSeconds[p as Phase] = ms / 1000;
+  return {
+    round: s.round,
+    status: s.status,
+    ...(s.code === undefined ? {} : { code: s.code }),
+    accuracy: ev.accuracy,
+    loss: ev.loss,
+    epsilon: s.epsilon,
+    contributors: s.contributors,
+    dropouts: Object.values(s.dropouts).reduce((a, b) => a + (b ?? 0), 0),
+    seconds: s.durationMs / 1000,
+    phaseSeconds,
+  };
+}
+
+/** What the rounds need, prepared once: data, model, workers, plan. */
+interface Setup {
+  o: SimulateOptions;
+  observer: SimulationObserver;
+  model: LayersModel;
+  initial: Float32Array;
+  test: Dataset;
+  out: string;
+  plan: SimulationPlan;
+  groups: HostedClient[][];
+  workers: SimulationWorker[];
+  /** Baseline mode: updates handed back by the workers, by client. */
+  trained: Map<number, Float32Array>;
+  onTrained: { wake: (() => void) | null };
+  rows: RoundRow[];
+  lastEval: EvaluationResult | null;
+}
+
+/**
+ * Runs a whole simulated federation on this machine: the real coordinator on 127.0.0.1, the
+ * participants in worker threads (one per core) talking to it over HTTP, each training on its
+ * partition of MNIST, with secure aggregation, distributed DP and the privacy ledger. Writes the
+ * ledger, the privacy report and the final model under `o.out`.
+ */
+export async function runSimulation(o: SimulateOptions, observer: SimulationObserver): Promise<SimulationSummary> {
+  const started = performance.now();
+  const backend = await initBackend(o.backend ? { prefer: o.backend } : {});
+  observer.info(`tfjs backend: ${backend.name} (${backend.reason})`);
+  const layout = o.model === 'cnn' ? 'image' : 'flat';
+  const parts = partitionDataset(loadMnist({ split: 'train', layout }).labels, 10, { clients: o.clients, spec: o.partition, seed: o.seed, minSize: 1 });
+  const test = loadMnist({ split: 'test', layout, limit: o.testExamples });
+  const model = await createModel({ kind: o.model } as ModelSpec, o.seed);
+  const initial = getFlatWeights(model);
+  const out = resolve(o.out);
+  mkdirSync(out, { recursive: true });
+  // A simulation starts a fresh federation: never resume an earlier run's coordinator state.
+  const storage = join(out, 'coordinator.sqlite');
+  for (const suffix of ['', '-wal', '-shm']) rmSync(storage + suffix, { force: true });
+
+  const secure = !o.insecureBaseline;
+  const workerCount = Math.min(o.workers ?? Math.max(1, availableParallelism()), o.clients);
+  const groups = splitClients(parts, o, simulatedParticipants(o).map((p) => p.secretKey), workerCount);
+  const trained = new Map<number, Float32Array>();
+  const onTrained: Setup['onTrained'] = { wake: null };
+  const phases = [...phasesOf(o.mode)];
+  const workers = groups.map((clients) =>
+    startWorker(
+      {
+        mode: secure ? 'participants' : 'baseline',
+        clients,
+        recipe: { model: o.model, epochs: o.localEpochs, batchSize: o.batchSize, learningRate: o.learningRate, proxMu: o.proxMu },
+        seed: o.seed,
+        dropout: secure ? o.dropout : 0,
+        phases,
+        ...(o.backend ? { backend: o.backend } : {}),
+      },
+      (e) => {
+        if (e.type !== 'trained') return;
+        trained.set(e.client, e.update);
+        onTrained.wake?.();
+      },
+    ),
+  );
+  try {
+    const readiness = await Promise.all(workers.map((w) => w.ready));
+    // A worker trains its participants one after another: phases must outwait that.
+    const busiestMs = Math.max(...readiness.map((r, i) => r.trainMs * (groups[i] as HostedClient[]).length));
+    const deadlineMs = o.deadlineMs ?? Math.ceil(3 * busiestMs + 2000);
+    const plan = planSimulation(o, initial.length, storage, deadlineMs);
+    observer.info(
+      `${o.clients} participants in ${workers.length} worker threads, cohort ${cohortSize(o)}, threshold ${thresholdOf(o)}, ${o.rounds} rounds, ` +
+        `model ${o.model} (${initial.length} parameters), ` +
+        (secure
+          ? `dp ${plan.dp.mechanism}${plan.dp.mechanism === 'none' ? '' : ` z=${plan.dp.noiseMultiplier.toFixed(4)} C=${plan.dp.clipNorm}`}` +
+            `${plan.targetEpsilon === null ? '' : ` (target ε=${plan.targetEpsilon}, δ=${o.delta})`}, ${plan.config.neighbours.mode} graph, ` +
+            `${plan.config.mode} mode, phase deadline ${(deadlineMs / 1000).toFixed(1)} s`
+          : 'INSECURE BASELINE: no masking, no DP'),
+    );
+    const setup: Setup = { o, observer, model, initial, test, out, plan, groups, workers, trained, onTrained, rows: [], lastEval: null };
+    let audit: Pick<SimulationSummary, 'report' | 'ledger' | 'coordinatorKey'> = { report: null, ledger: null, coordinatorKey: null };
+    if (secure) audit = await runSecureRounds(setup);
+    else await runBaselineRounds(setup);
+    const modelPaths = await saveModelFiles(model, join(out, 'model'));
+    const finalEval = setup.lastEval ?? (await evaluateWeights(setup, initial));
+    const rows = setup.rows;
+    return {
+      rounds: rows,
+      final: {
+        accuracy: finalEval.accuracy,
+        loss: finalEval.loss,
+        epsilon: rows[rows.length - 1]?.epsilon ?? (secure && plan.dp.mechanism !== 'none' ? 0 : null),
+        delta: o.delta,
+        rounds: rows.length,
+        clients: o.clients,
+        cohort: cohortSize(o),
+        threshold: thresholdOf(o),
+        completedRounds: rows.filter((r) => r.status === 'completed').length,
+        perClassAccuracy: finalEval.perClassAccuracy,
+      },
+      dp: {
+        mechanism: secure ? plan.dp.mechanism : 'none',
+        noiseMultiplier: secure ? plan.dp.noiseMultiplier : 0,
+        targetEpsilon: secure ? plan.targetEpsilon : null,
+        clipNorm: plan.dp.clipNorm,
+        bits: plan.dp.bits,
+        scale: plan.dp.scale,
+      },
+      backend: { name: backend.name, reason: backend.reason },
+      secure,
+      seconds: (performance.now() - started) / 1000,
+      secondsPerRound: rows.length === 0 ? 0 : rows.reduce((a, r) => a + r.seconds, 0) / rows.length,
+      ...audit,
+      model: modelPaths.modelJson,
+      out,
+    };
+  } finally {
+    await Promise.all(workers.map((w) => w.worker.terminate()));
+  }
+}
+
+async function evaluateWeights(s: Setup, weights: Float32Array): Promise<EvaluationResult> {
+  setFlatWeights(s.model, weights);
+  s.lastEval = await evaluate(s.model, s.test);
+  return s.lastEval;
+}
+
+function serverOptimizerOf(o: SimulateOptions): ServerOptimizer {
+  return createServerOptimizer((o.serverLr === undefined ? { kind: o.serverOptimizer } : { kind: o.serverOptimizer, lr: o.serverLr }) as ServerOptimizerConfig);
+}
+
+/** The real thing: coordinator on loopback, participants in the workers, the ledger exported at the end. */
+async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'report' | 'ledger' | 'coordinatorKey'>> {
+  let evaluations: Promise<unknown> = Promise.resolve();
+  let published: () => Uint8Array = () => new Uint8Array(0);
+  const running = await startCoordinator({
+    config: s.plan.config,
+    identity: s.plan.coordinatorIdentity,
+    initialModel: s.initial,
+    serverOptimizer: serverOptimizerOf(s.o),
+    random: seededRandom(`fedveil/simulate/${s.o.seed}/coordinator`),
+    autoStart: false,
+    app: { log: () => undefined },
+    onRoundEnd: (summary) => {
+      const weights = new Float32Array(Uint8Array.from(published()).buffer);
+      evaluations = evaluations.then(async () => {
+        const row = rowOf(summary, await evaluateWeights(s, weights));
+        s.rows.push(row);
+        s.observer.roundEnded(row);
+      });
+    },
+  });
+  const coordinator = running.coordinator;
+  published = () => coordinator.model.weights;
+  let seen = '';
+  const poll = setInterval(() => {
+    const st = coordinator.state();
+    const key = `${st.round}/${st.phase}`;
+    if (st.round !== null && st.phase !== null && key !== seen) {
+      seen = key;
+      s.observer.phase(st.round, st.phase);
+    }
+  }, 100);
+  try {
+    for (const w of s.workers) w.worker.postMessage({ type: 'start', coordinator: running.url } satisfies StartParticipating);
+    coordinator.start();
+    await coordinator.finished;
+    await Promise.all(s.workers.map((w) => w.done));
+    await evaluations;
+    const paths = await running.exportAudit(s.out);
+    return { report: paths.report, ledger: paths.ledger, coordinatorKey: paths.coordinatorKey };
+  } finally {
+    clearInterval(poll);
+    await running.close();
+  }
+}
+
+/** Plain federated averaging, updates in the clear: the yardstick for the protocol's overhead. */
+async function runBaselineRounds(s: Setup): Promise<void> {
+  const optimizer = serverOptimizerOf(s.o);
+  const cohortRng = seededRandom(`fedveil/simulate/${s.o.seed}/baseline-cohort`);
+  let weights = s.initial;
+  for (let round = 0; round < s.o.rounds; round++) {
+    const t0 = performance.now();
+    s.observer.phase(round, 'train');
+    const cohort = drawCohort(s.o.clients, cohortSize(s.o), cohortRng);
+    s.trained.clear();
+    s.groups.forEach((g, wi) => {
+      const mine = g.map((c) => c.client).filter((c) => cohort.has(c));
+      if (mine.length > 0) s.workers[wi]?.worker.postMessage({ type: 'train', round, weights, clients: mine } satisfies BaselineTrainRequest);
+    });
+    while (s.trained.size < cohort.size) {
+      await new Promise<void>((r) => (s.onTrained.wake = r));
+      s.onTrained.wake = null;
+    }
+    const mean = new Float32Array(weights.length);
+    for (const update of s.trained.values()) for (let i = 0; i < mean.length; i++) mean[i]! += update[i]! / cohort.size;
+    weights = optimizer.apply(weights, mean);
+    const ev = await evaluateWeights(s, weights);
+    const row: RoundRow = {
+      round,
+      status: 'completed',
+      accuracy: ev.accuracy,
+      loss: ev.loss,
+      epsilon: null,
+      contributors: cohort.size,
+      dropouts: 0,
+      seconds: (performance.now() - t0) / 1000,
+      phaseSeconds: {},
+    };
+    s.rows.push(row);
+    s.observer.roundEnded(row);
+  }
+}
+
+/** A uniformly drawn set of `size` client indices out of `n` (partial Fisher–Yates). */
+function drawCohort(n: number, size: number, rng: RandomSource): Set<number> {
+  const all = Array.from({ length: n }, (_, i) => i);
+  for (let i = 0; i < size; i++) {
+    const j = i + randomBelow(rng, n - i);
+    [all[i], all[j]] = [all[j] as number, all[i] as number];
+  }
+  return new Set(all.slice(0, size));
+}
