@@ -114,6 +114,7 @@ export class Participant {
           const result = await this.participate(state, config);
           this.results.push(result);
           this.log(`round ${result.round}: ${result.status}${result.code ? ` (${result.code})` : ''}`);
+          if (this.opts.maxRounds !== undefined && this.results.length >= this.opts.maxRounds) break;
           state = await this.getState('');
           continue;
         }

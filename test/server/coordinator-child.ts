@@ -1,7 +1,8 @@
 /**
  * A coordinator in its own process, for load and CLI-free end-to-end tests: reads a federation
  * config (JSON) from argv[2], listens, prints `url <url>`, then `rss <bytes>` every 100 ms, and
- * `summaries <json>`, `latencies <json ms list>` and `finished` when the federation is done.
+ * `summaries <json>`, `latencies <json ms list>` and `finished` when the federation is done; it
+ * keeps serving until its stdin closes.
  */
 import { readFileSync } from 'node:fs';
 import { parseFederationConfig } from '../../src/server/config.js';
@@ -30,6 +31,10 @@ clearInterval(timer);
 out(`summaries ${JSON.stringify(running.coordinator.summaries)}`);
 out(`latencies ${JSON.stringify(latencies)}`);
 out(`peak-rss ${peak}`);
-await new Promise((r) => setTimeout(r, 500));
 out('finished');
+// Keep answering (clients may still ask how the round ended) until the parent closes our stdin.
+await new Promise((r) => {
+  process.stdin.on('end', r).on('close', r).resume();
+  setTimeout(r, 60_000).unref();
+});
 await running.close();

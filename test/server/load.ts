@@ -56,7 +56,7 @@ export async function loadRound(n: number, dim: number): Promise<LoadResult> {
       maxBodyBytes: 64 * 1024 * 1024,
     }),
   );
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/server/coordinator-child.ts', configPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/server/coordinator-child.ts', configPath], { stdio: ['pipe', 'pipe', 'inherit'] });
   let peak = 0;
   let summaries: { durationMs: number; phaseMs: Record<string, number> }[] = [];
   let server: number[] = [];
@@ -100,7 +100,16 @@ export async function loadRound(n: number, dim: number): Promise<LoadResult> {
       }),
   );
   const results = (await Promise.all(clients.map((c) => c.run()))).flat();
-  await new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  await new Promise<void>((resolve) => {
+    const poll = setInterval(() => {
+      if (server.length > 0) {
+        clearInterval(poll);
+        child.stdin?.end();
+        resolve();
+      }
+    }, 50);
+  });
+  await new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.on('exit', () => resolve())));
   latencies.sort((a, b) => a - b);
   server.sort((a, b) => a - b);
   const s = summaries[0];
