@@ -132,7 +132,7 @@ export function registerSimulate(program: Command): void {
     .option('--seed <n>', 'seed of everything random: a seeded simulation is reproducible, hence not private', '1')
     .option('--out <dir>', 'output directory (report, ledger, model)', 'out')
     .option('--workers <n>', 'worker threads for the participants (default: one per core)')
-    .addOption(new Option('--backend <name>', 'tfjs backend (default: fastest available)').choices(['node', 'wasm', 'cpu']))
+    .addOption(new Option('--backend <name>', 'tfjs backend (default: fastest available)').choices(['node', 'wasm', 'cpu']).env('FEDVEIL_BACKEND'))
     .option('--test-examples <n>', 'test examples evaluated after each round', '10000')
     .option('--deadline-ms <ms>', 'deadline of each protocol phase (default: from the measured training time)')
     .option('--insecure-baseline', 'plain federated averaging without masking or DP, to measure the protocol overhead')

@@ -1,6 +1,35 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { verifyReport, type Discrepancy, type ReportCheck } from '../dp/index.js';
+import { ledgerReportCheck, readLedgerBundle } from '../server/ledger-audit.js';
+
+/**
+ * The check that holds a report to its ledger. `ledgerPath` is `ledger.jsonl` or the folder that
+ * holds it beside `coordinator-key.json`. The key in that file only proves the bundle is
+ * self-consistent; `pinnedKey` (obtained from the coordinator out of band) proves who signed it.
+ */
+export function ledgerCheck(ledgerPath: string, pinnedKey?: string): ReportCheck {
+  let dir = ledgerPath;
+  try {
+    if (statSync(ledgerPath).isFile()) dir = dirname(ledgerPath);
+  } catch {
+    // Missing path: readLedgerBundle reports it as a discrepancy.
+  }
+  const bundle = readLedgerBundle(dir);
+  const keyProblems: Discrepancy[] = [];
+  if (pinnedKey !== undefined && pinnedKey.toLowerCase() !== bundle.coordinatorPublicKey) {
+    keyProblems.push({
+      code: 'ledger/coordinator-key-mismatch',
+      message: `the ledger is signed by ${bundle.coordinatorPublicKey || '(no key)'}, not by the pinned coordinator key ${pinnedKey}`,
+    });
+  }
+  const inner = ledgerReportCheck(bundle, {
+    ...(bundle.participants === null ? {} : { allowedParticipantKeys: bundle.participants }),
+    ...(bundle.federationId === null ? {} : { federationId: bundle.federationId }),
+  });
+  return (report) => [...keyProblems, ...inner(report)];
+}
 
 /** Outcome of verifying one report file. `exitCode`: 0 every claim holds, 1 some do not, 2 unreadable or malformed. */
 export interface VerifyReportOutcome {
@@ -37,17 +66,28 @@ function line(d: Discrepancy): string {
 }
 
 /**
- * Registers `fedveil verify-report REPORT [--json]`: recomputes every claim of a privacy report;
- * exit 0 only when all hold, 1 with each discrepancy printed, 2 for an unreadable or malformed file.
+ * Registers `fedveil verify-report REPORT [--ledger PATH] [--coordinator-key HEX] [--json]`:
+ * recomputes every claim of a privacy report and, with a ledger, checks the ledger's hash chain,
+ * the coordinator's and the participants' signatures, and that every round of the report is what
+ * the ledger recorded. Exit 0 only when all hold, 1 with each discrepancy printed, 2 for an
+ * unreadable or malformed report.
  */
 export function registerVerifyReport(program: Command): void {
   program
     .command('verify-report')
     .description('recompute every claim of a privacy report; exit 0 only when all hold (1: a claim fails, 2: unreadable/malformed)')
     .argument('<report>', 'privacy report JSON file')
+    .option('--ledger <path>', 'ledger.jsonl (or its folder, with coordinator-key.json) to hold the report to')
+    .option('--coordinator-key <hex>', "the coordinator's Ed25519 public key, obtained out of band; the ledger must be signed by it")
     .option('--json', 'print one JSON object')
-    .action(function (this: Command, path: string, o: { json?: boolean }) {
-      const out = verifyReportFile(path);
+    .action(function (this: Command, path: string, o: { json?: boolean; ledger?: string; coordinatorKey?: string }) {
+      if (o.coordinatorKey !== undefined && o.ledger === undefined) {
+        this.error('error: --coordinator-key needs --ledger', { exitCode: 2, code: 'fedveil.badOption' });
+      }
+      if (o.coordinatorKey !== undefined && !/^[0-9a-fA-F]{64}$/.test(o.coordinatorKey)) {
+        this.error('error: --coordinator-key must be 64 hex characters (an Ed25519 public key)', { exitCode: 2, code: 'fedveil.badOption' });
+      }
+      const out = verifyReportFile(path, o.ledger === undefined ? [] : [ledgerCheck(o.ledger, o.coordinatorKey)]);
       if (o.json === true) {
         process.stdout.write(JSON.stringify({ ok: out.exitCode === 0, exitCode: out.exitCode, error: out.error, epsilon: out.epsilon, delta: out.delta, discrepancies: out.discrepancies }) + '\n');
         if (out.exitCode !== 0) process.exitCode = out.exitCode;
@@ -64,6 +104,7 @@ export function registerVerifyReport(program: Command): void {
         process.exitCode = 1;
         return;
       }
-      process.stdout.write(`OK: every claim of ${path} holds (epsilon ${out.epsilon === null ? 'unbounded' : out.epsilon} at delta ${out.delta})\n`);
+      const scope = o.ledger === undefined ? 'report alone; give --ledger to check it against the ledger' : `checked against ledger ${o.ledger}`;
+      process.stdout.write(`OK: every claim of ${path} holds (epsilon ${out.epsilon === null ? 'unbounded' : out.epsilon} at delta ${out.delta}; ${scope})\n`);
     });
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ModelSpec } from '../../trainer/index.js';
 
 /** How the data is split across simulated participants. */
 export type PartitionFlag = { kind: 'iid' } | { kind: 'dirichlet'; alpha: number } | { kind: 'quantity'; alpha: number };
@@ -105,4 +106,10 @@ export const DP_CLIP = 0.5;
 /** The clip norm: the given one, else {@link DP_CLIP} with DP and {@link NO_DP_CLIP} without. */
 export function clipOf(o: SimulateOptions): number {
   return o.clip ?? (o.dp === 'none' ? NO_DP_CLIP : DP_CLIP);
+}
+
+/** The trainer's spec of a model named on the command line, for MNIST's 784 features and 10 classes. */
+export function modelSpecOf(model: SimulateOptions['model']): ModelSpec {
+  if (model === 'logreg') return { kind: 'logreg', inputSize: 784, numClasses: 10 };
+  return { kind: model };
 }

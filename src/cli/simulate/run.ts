@@ -18,12 +18,11 @@ import {
   type ClientPartition,
   type Dataset,
   type EvaluationResult,
-  type ModelSpec,
   type ServerOptimizer,
   type ServerOptimizerConfig,
 } from '../../trainer/index.js';
 import { saveModelFiles } from './model-files.js';
-import { cohortSize, thresholdOf, type SimulateOptions } from './options.js';
+import { cohortSize, modelSpecOf, thresholdOf, type SimulateOptions } from './options.js';
 import { planSimulation, simulatedParticipants, type SimulationPlan } from './plan.js';
 import { startWorker, type SimulationWorker } from './pool.js';
 import type { BaselineTrainRequest, HostedClient, StartParticipating } from './worker-protocol.js';
@@ -138,7 +137,7 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
   const layout = o.model === 'cnn' ? 'image' : 'flat';
   const parts = partitionDataset(loadMnist({ split: 'train', layout }).labels, 10, { clients: o.clients, spec: o.partition, seed: o.seed, minSize: 1 });
   const test = loadMnist({ split: 'test', layout, limit: o.testExamples });
-  const model = await createModel({ kind: o.model } as ModelSpec, o.seed);
+  const model = await createModel(modelSpecOf(o.model), o.seed);
   const initial = getFlatWeights(model);
   const out = resolve(o.out);
   mkdirSync(out, { recursive: true });

@@ -9,6 +9,7 @@ import { randomBelow, randomUnit, seededRandom } from '../../secagg/index.js';
 import { defaultProvider } from '../../secagg/index.js';
 import { Participant } from '../../server/participant.js';
 import { createModel, getFlatWeights, initBackend, loadMnist, subset, trainLocal, type Dataset } from '../../trainer/index.js';
+import { modelSpecOf } from './options.js';
 import type { BaselineTrainRequest, HostedClient, StartParticipating, WorkerEvent, WorkerInit } from './worker-protocol.js';
 
 const init = workerData as WorkerInit;
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
   const backend = await initBackend(init.backend ? { prefer: init.backend } : {});
   const all = loadMnist({ split: 'train', layout: init.recipe.model === 'cnn' ? 'image' : 'flat' });
   const data = new Map<number, Dataset>(init.clients.map((c) => [c.client, subset(all, c.indices)]));
-  const model = await createModel({ kind: init.recipe.model } as Parameters<typeof createModel>[0], init.seed);
+  const model = await createModel(modelSpecOf(init.recipe.model), init.seed);
 
   // One model per worker: trainings of its participants take turns.
   let queue: Promise<unknown> = Promise.resolve();

@@ -1,0 +1,81 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { simulateOptionsFromFlags } from '../../src/cli/simulate.js';
+import type { SimulationSummary } from '../../src/cli/simulate/run.js';
+
+const cli = ['--import', 'tsx', 'src/cli/main.ts'];
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function simulate(extra: string[]): SimulationSummary {
+  const out = mkdtempSync(join(tmpdir(), 'fedveil-sim-'));
+  dirs.push(out);
+  const stdout = execFileSync(
+    'node',
+    [...cli, 'simulate', '--clients', '4', '--rounds', '2', '--examples', '100', '--test-examples', '500', '--model', 'logreg', '--workers', '2', '--out', out, '--json', ...extra],
+    { encoding: 'utf8', maxBuffer: 1 << 24 },
+  );
+  return JSON.parse(stdout) as SimulationSummary;
+}
+
+describe('fedveil simulate', () => {
+  let first: SimulationSummary;
+
+  it('runs a private federation end to end and prints one JSON summary', () => {
+    first = simulate(['--dropout', '0', '--epsilon', '6', '--seed', '7']);
+    expect(first.secure).toBe(true);
+    expect(first.rounds).toHaveLength(2);
+    for (const r of first.rounds) {
+      expect(r.status).toBe('completed');
+      expect(r.contributors).toBe(4);
+      expect(r.dropouts).toBe(0);
+      expect(r.accuracy).toBeGreaterThanOrEqual(0);
+      expect(r.accuracy).toBeLessThanOrEqual(1);
+    }
+    // ε grows over rounds and stays within the target the noise was calibrated to.
+    const [e1, e2] = first.rounds.map((r) => r.epsilon as number);
+    expect(e1).toBeGreaterThan(0);
+    expect(e2).toBeGreaterThan(e1 as number);
+    expect(first.final.epsilon).toBe(e2);
+    expect(first.final.epsilon as number).toBeLessThanOrEqual(6 + 1e-9);
+    expect(first.dp).toMatchObject({ mechanism: 'skellam', targetEpsilon: 6 });
+    for (const p of [first.report, first.ledger, first.coordinatorKey, first.model]) expect(existsSync(p as string)).toBe(true);
+    expect(readFileSync(first.ledger as string, 'utf8').trim().split('\n')).toHaveLength(2);
+  });
+
+  it('writes an audit bundle that verify-report accepts, and rejects once the ledger is edited', () => {
+    const ok = spawnSync('node', [...cli, 'verify-report', first.report as string, '--ledger', first.ledger as string], { encoding: 'utf8' });
+    expect(ok.stdout + ok.stderr).toContain('OK');
+    expect(ok.status).toBe(0);
+
+    const lines = readFileSync(first.ledger as string, 'utf8').trim().split('\n');
+    // Claim a round had one contributor fewer than it had.
+    const entry = JSON.parse(lines[1] as string) as { contributors: unknown[] };
+    entry.contributors.pop();
+    writeFileSync(first.ledger as string, `${lines[0]}\n${JSON.stringify(entry)}\n`);
+    const bad = spawnSync('node', [...cli, 'verify-report', first.report as string, '--ledger', first.ledger as string], { encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toContain('ledger/report-mismatch');
+
+    const wrongKey = spawnSync('node', [...cli, 'verify-report', first.report as string, '--ledger', first.ledger as string, '--coordinator-key', 'ab'.repeat(32)], { encoding: 'utf8' });
+    expect(wrongKey.status).toBe(1);
+    expect(wrongKey.stdout).toContain('ledger/coordinator-key-mismatch');
+  });
+
+  it('is reproducible from its seed', () => {
+    const again = simulate(['--dropout', '0', '--epsilon', '6', '--seed', '7']);
+    expect(again.rounds.map((r) => [r.accuracy, r.loss, r.epsilon, r.contributors])).toEqual(first.rounds.map((r) => [r.accuracy, r.loss, r.epsilon, r.contributors]));
+  });
+
+  it('refuses bad flags with exit code 2 and names the flag', () => {
+    const res = spawnSync('node', [...cli, 'simulate', '--clients', '4', '--cohort', '9'], { encoding: 'utf8' });
+    expect(res.status).toBe(2);
+    expect(res.stderr).toContain('--cohort 9 exceeds --clients 4');
+    expect(() => simulateOptionsFromFlags({ rounds: 'ten' })).toThrow("--rounds must be a number, got 'ten'");
+    expect(() => simulateOptionsFromFlags({ partition: 'dirichlet:-1' })).toThrow(/ALPHA/);
+    expect(() => simulateOptionsFromFlags({ dp: 'none', epsilon: '3' })).toThrow(/--dp none gives no ε guarantee/);
+  });
+});
