@@ -86,6 +86,8 @@ export function requestArbitrary(validMessages: readonly unknown[], round: numbe
   const body = fc.oneof(
     { arbitrary: fc.constant(new Uint8Array(0)), weight: 1 },
     { arbitrary: fc.uint8Array({ maxLength: 6000 }), weight: 2 },
+    // around and beyond the body limit (fast-check keeps arrays small by default)
+    { arbitrary: fc.integer({ min: 3000, max: 9000 }).map((n) => new Uint8Array(n).fill(0x7b)), weight: 1 },
     { arbitrary: fc.jsonValue({ maxDepth: 3 }).map((v) => text(JSON.stringify(v))), weight: 2 },
     { arbitrary: messageBody, weight: 8 },
   );
