@@ -44,3 +44,19 @@ export function checkIndices(plan: RoundPlan, xs: readonly number[], what: strin
     check(x < plan.n, 'protocol/unknown-participant', () => `${what} names participant ${x}, but the round has ${plan.n}`);
   }
 }
+
+/**
+ * Throws `protocol/isolated-survivor` when some member of U3 has no neighbour in U3. Unmasking
+ * would then reveal that participant's input on its own: its self mask is removed and every
+ * pairwise mask it added is with a dropped neighbour, whose mask key is reconstructed. Only
+ * possible with a sparse graph (the quorum keeps |U3| ≥ 2 in the complete graph).
+ */
+export function checkNoIsolatedSurvivor(plan: RoundPlan, u3: readonly number[]): void {
+  const members = new Set(u3);
+  const isolated = u3.filter((u) => !plan.graph.neighbours(u).some((v) => members.has(v)));
+  check(
+    isolated.length === 0,
+    'protocol/isolated-survivor',
+    () => `participants [${isolated.join(',')}] of U3 have no neighbour in U3: unmasking would expose their inputs`,
+  );
+}

@@ -8,21 +8,20 @@ import type { ClientMessage, ServerMessage } from '../../src/protocol/messages.j
 /**
  * The core properties of the round, over arbitrary shapes (n = 3..8, complete and SecAgg+ graphs,
  * both modes, b = 12..32 bits, d = 1..16, none/Skellam DP), inputs, dropout schedules and delivery
- * orders. The thousand-run properties use the structural test provider (hash-based stand-ins for
- * X25519/Ed25519; KDF, PRG, Shamir and the AEAD are real); a smaller run repeats them with the real
- * curves, and test/protocol/properties.slow.test.ts runs many more.
+ * orders, with the real curves. The model-based run uses the structural test provider (hash-based
+ * stand-ins for X25519/Ed25519; KDF, PRG, Shamir and the AEAD are real) so that its corruption
+ * commands stay cheap; test/protocol/properties.slow.test.ts runs many more of both.
  */
 
 const CORE_RUNS = 1000;
-const REAL_CRYPTO_RUNS = 60;
 
 
-describe('round properties (structural provider)', () => {
-  it(`correctness, abort and never-both over ${CORE_RUNS} arbitrary rounds`, () => {
+describe('round properties', () => {
+  it(`correctness, abort and never-both over ${CORE_RUNS} arbitrary rounds (real X25519/Ed25519)`, () => {
     const seen = { completed: 0, aborted: 0, sparse: 0, malicious: 0 };
     fc.assert(
       fc.property(scenarioArb(), (s) => {
-        const { result } = checkScenario(s, structuralTestProvider);
+        const { result } = checkScenario(s, defaultProvider);
         seen[result.outcome.status]++;
         if (s.spec.graph.kind === 'secagg-plus') seen.sparse++;
         if (s.spec.mode === 'malicious') seen.malicious++;
@@ -36,7 +35,7 @@ describe('round properties (structural provider)', () => {
     expect(seen.malicious).toBeGreaterThan(CORE_RUNS / 10);
   });
 
-  it('model-based: deliveries, dropouts, deadlines, replays and corruptions agree with the model', () => {
+  it('model-based: deliveries, dropouts, deadlines, replays and corruptions agree with the model (structural provider)', () => {
     fc.assert(
       fc.property(
         roundSpecArb().chain((spec) => fc.tuple(fc.constant(spec), inputsArb(spec))),
@@ -46,20 +45,6 @@ describe('round properties (structural provider)', () => {
         },
       ),
       { numRuns: CORE_RUNS },
-    );
-  });
-});
-
-describe('round properties (real X25519/Ed25519)', () => {
-  it(`correctness, abort and never-both over ${REAL_CRYPTO_RUNS} rounds with the default provider`, () => {
-    fc.assert(
-      fc.property(
-        scenarioArb({ maxN: 5, maxDim: 8 }),
-        (s) => {
-          checkScenario(s, defaultProvider);
-        },
-      ),
-      { numRuns: REAL_CRYPTO_RUNS },
     );
   });
 });

@@ -51,6 +51,11 @@ export function checkScenario(
   for (const [owner, r] of result.revealed) {
     expect(r.selfMask.length === 0 || r.maskKey.length === 0, `both secrets of ${owner} revealed`).toBe(true);
   }
+  // No input is ever exposed alone: whoever's self-mask shares were revealed has a neighbour in U3.
+  const u3 = new Set(result.server.sets.u3);
+  for (const [owner, r] of result.revealed) {
+    if (r.selfMask.length > 0) expect(plan.graph.neighbours(owner).some((v) => u3.has(v)), `input of ${owner} exposed`).toBe(true);
+  }
   // The server never rejects an honest client's message.
   expect(result.serverRejections).toEqual([]);
 

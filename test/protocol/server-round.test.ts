@@ -143,6 +143,27 @@ describe('ServerRound aborts cleanly', () => {
   });
 });
 
+describe('an input never unmasked alone', () => {
+  it('a survivor whose neighbours all dropped: the server aborts (protocol/isolated-survivor), clients refuse such a U3', () => {
+    const w = world({ n: 6, t: 2, graph: { kind: 'secagg-plus', degree: 2 } });
+    const masked = toClients(w, toServer(w, toClients(w, toServer(w, start(w)))));
+    const lonely = 0;
+    const gone = w.plan.graph.neighbours(lonely);
+    for (const [i, m] of masked) if (!gone.includes(i)) w.server.receive(m);
+    expect(w.server.sets.u3).not.toContain(gone[0]);
+    const step = w.server.deadline();
+    expect(step.kind === 'accepted' && step.outcome).toMatchObject({ status: 'aborted', phase: 'masked-input', code: 'protocol/isolated-survivor' });
+    for (const c of w.clients) expect(c.revealed.size).toBe(0);
+    // A server that asks anyway is refused by every client it asks.
+    const u3 = w.server.sets.u3 as number[];
+    const header = { version: 1, federationId: w.plan.config.federationId, round: w.plan.config.round, phase: 'unmask' as const };
+    for (const i of u3) {
+      const r = w.clients[i]?.receive({ type: 'unmask-request', header, u3, dropped: [...gone], signatures: [] });
+      expect(codeOf(r as never)).toBe('refused:protocol/isolated-survivor');
+    }
+  });
+});
+
 describe('ServerRound memory is O(d + n·k), not O(n·d)', () => {
   it('retained bytes grow with d once and with n only through shares', () => {
     const peak = (n: number, dim: number): number => {

@@ -1,5 +1,6 @@
 import { check } from '../../secagg/util/errors.js';
 import { signMessage } from '../canonical.js';
+import { checkNoIsolatedSurvivor } from '../checks.js';
 import type { ConsistencyCheckMessage, ConsistencyRequestMessage } from '../messages.js';
 import { isSubset } from '../sets.js';
 import { clientHeader, type CheckedState, type ClientContext, type MaskedState } from './context.js';
@@ -9,7 +10,8 @@ import { clientHeader, type CheckedState, type ClientContext, type MaskedState }
  * unmask for a U3 that fewer than the quorum signed (Bonawitz et al. 2017, ConsistencyCheck).
  *
  * Refusals: `protocol/list-not-subset` (U3 ⊄ U2), `protocol/self-not-in-set`,
- * `protocol/list-below-threshold`.
+ * `protocol/list-below-threshold`, `protocol/isolated-survivor` (a member of U3 without a
+ * neighbour in U3, whose input unmasking would expose).
  */
 export function consistencyCheck(
   ctx: ClientContext,
@@ -34,4 +36,5 @@ export function checkU3(ctx: ClientContext, state: MaskedState, u3: readonly num
     'protocol/list-below-threshold',
     () => `U3 has ${u3.length} participants, fewer than the quorum ${ctx.plan.minSurvivors}`,
   );
+  checkNoIsolatedSurvivor(ctx.plan, u3);
 }

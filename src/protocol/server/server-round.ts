@@ -3,7 +3,7 @@ import { decodeSum } from '../../dp/index.js';
 import { check, FedveilError } from '../../secagg/util/errors.js';
 import type { RandomSource } from '../../secagg/util/random.js';
 import { verifyMessage } from '../canonical.js';
-import { checkClientHeader } from '../checks.js';
+import { checkClientHeader, checkNoIsolatedSurvivor } from '../checks.js';
 import { planRound, type RoundConfig, type RoundPlan } from '../config.js';
 import {
   CLIENT_MESSAGE_PHASE,
@@ -93,6 +93,11 @@ export class ServerRound {
   /** The final outcome, once the round ended. */
   get outcome(): RoundOutcome | undefined {
     return this.outcomeValue;
+  }
+
+  /** The participant sets fixed so far (empty until their phase ended). */
+  get sets(): { u1: readonly number[]; u2: readonly number[]; u3: readonly number[] } {
+    return { u1: this.u1, u2: this.u2, u3: this.u3 };
   }
 
   /** Who may submit in the current phase. */
@@ -201,6 +206,7 @@ export class ServerRound {
     } else if (c instanceof MaskedInputCollector) {
       this.u3 = c.finish().u3;
       this.accumulator = c.accumulator;
+      checkNoIsolatedSurvivor(this.plan, this.u3);
       if (this.plan.config.mode === 'malicious') {
         const m: ServerMessage = { type: 'consistency-request', header: serverHeader(this.plan, 'consistency-check'), u3: this.u3 };
         for (const to of this.u3) send(to, m);

@@ -109,7 +109,15 @@ function advanceModel(m: RoundModel): void {
       break;
     case 'masked-input':
     case 'consistency-check':
-      if (phase === 'masked-input') m.sets.u3 = sub;
+      if (phase === 'masked-input') {
+        m.sets.u3 = sub;
+        // A survivor with no surviving neighbour would be unmasked alone: the server aborts.
+        if (sub.some((u) => !plan.graph.neighbours(u).some((v) => sub.includes(v)))) {
+          m.phase = 'done';
+          m.outcome = 'aborted';
+          return;
+        }
+      }
       for (const u of live(sub)) m.pending.add(u);
       break;
     case 'unmask': {
