@@ -18,7 +18,7 @@ describe('coordinator soak and load', () => {
 
   it('20 random SIGKILLs across 40 rounds', async () => {
     const db = join(mkdtempSync(join(tmpdir(), 'fedveil-crash-slow-')), 'coordinator.db');
-    const { kills, epsilons } = await crashCycles(db, 40, 20, seededRandom('crash-slow'), 4000);
-    console.log(`crash (slow): ${kills} kills, ε after each: ${epsilons.map((e) => e.toFixed(3)).join(', ')}`);
+    const { kills, epsilons, restartAborts } = await crashCycles(db, 40, 20, seededRandom('crash-slow'), 4000);
+    console.log(`crash (slow): ${kills} kills (${restartAborts} interrupted a running round), ε after each: ${epsilons.map((e) => e.toFixed(3)).join(', ')}`);
   });
 });

@@ -50,7 +50,7 @@ export function runChild(db: string, rounds: number, killAfterMs: number | null)
  * exactly the ledger's rounds, each once; model versions are contiguous and match the entries.
  * Returns ε of the ledger's privacy report.
  */
-export async function checkStore(db: string, observed: readonly [number, string][]): Promise<{ epsilon: number; entries: number }> {
+export async function checkStore(db: string, observed: readonly [number, string][]): Promise<{ epsilon: number; entries: number; restartAborts: number }> {
   const store = new SqliteCoordinatorStore(db);
   try {
     const ledger = await store.ledger();
@@ -69,16 +69,24 @@ export async function checkStore(db: string, observed: readonly [number, string]
       expect(ledger[version - 1]?.modelHashAfter).toBe(hash);
     }
     const report = buildPrivacyReport({ federationId: 'fed-crash', dp: { delta: 1e-5 } as never }, ledger);
-    return { epsilon: report.epsilon ?? Number.POSITIVE_INFINITY, entries: ledger.length };
+    // rounds a kill interrupted, recorded aborted (nothing released) when the coordinator came back
+    const restartAborts = rounds.filter((r) => r.status === 'aborted' && r.abortReason === 'coordinator-restart').length;
+    return { epsilon: report.epsilon ?? Number.POSITIVE_INFINITY, entries: ledger.length, restartAborts };
   } finally {
     await store.close();
   }
 }
 
 /** Kills the child `kills` times at random points, then lets it finish; checks after every step. */
-export async function crashCycles(db: string, rounds: number, kills: number, rng: RandomSource, maxKillMs: number): Promise<{ kills: number; epsilons: number[] }> {
+export async function crashCycles(
+  db: string,
+  rounds: number,
+  kills: number,
+  rng: RandomSource,
+  maxKillMs: number,
+): Promise<{ kills: number; epsilons: number[]; restartAborts: number }> {
   const epsilons: number[] = [];
-  let last = { epsilon: 0, entries: 0 };
+  let last = { epsilon: 0, entries: 0, restartAborts: 0 };
   for (let k = 0; k < kills; k++) {
     const { observed } = await runChild(db, rounds, randomBelow(rng, maxKillMs));
     const now = await checkStore(db, observed);
@@ -93,5 +101,5 @@ export async function crashCycles(db: string, rounds: number, kills: number, rng
   const end = await checkStore(db, final.observed);
   expect(end.entries).toBe(rounds);
   epsilons.push(end.epsilon);
-  return { kills, epsilons };
+  return { kills, epsilons, restartAborts: end.restartAborts };
 }
