@@ -10,6 +10,22 @@
  *   {@link structuralTestProvider} (an INSECURE hash-based stand-in for X25519/Ed25519 that makes
  *   thousands of protocol runs affordable).
  *
+ * @example
+ * ```ts
+ * import fc from 'fast-check';
+ * import { roundSpecArb, inputsArb, roundCommandsArb, runRoundModel } from 'fedveil/testing';
+ *
+ * fc.assert(
+ *   fc.property(
+ *     roundSpecArb({ maxN: 6 }).chain((spec) => fc.tuple(fc.constant(spec), inputsArb(spec))),
+ *     roundCommandsArb(40),
+ *     ([spec, data], commands) => {
+ *       runRoundModel(spec, data, commands); // throws on the first disagreement with the model
+ *     },
+ *   ),
+ * );
+ * ```
+ *
  * @packageDocumentation
  */
 export {
