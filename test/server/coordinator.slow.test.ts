@@ -16,9 +16,9 @@ describe('coordinator soak and load', () => {
     expect(results.every((x) => x.status === 'completed')).toBe(true);
   });
 
-  it('20 random SIGKILLs across 40 rounds', async () => {
+  it('20 random SIGKILLs across 80 rounds', async () => {
     const db = join(mkdtempSync(join(tmpdir(), 'fedveil-crash-slow-')), 'coordinator.db');
-    const { kills, epsilons, restartAborts } = await crashCycles(db, 40, 20, seededRandom('crash-slow'), 4000);
+    const { kills, epsilons, restartAborts } = await crashCycles(db, 80, 20, seededRandom('crash-slow'), 4000);
     console.log(`crash (slow): ${kills} kills (${restartAborts} interrupted a running round), ε after each: ${epsilons.map((e) => e.toFixed(3)).join(', ')}`);
   });
 });
