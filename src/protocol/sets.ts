@@ -3,12 +3,6 @@
  * the signed bytes). Small helpers so the phase modules read like the paper's set notation.
  */
 
-/** True when `xs` is strictly increasing. */
-export function isStrictlyIncreasing(xs: readonly number[]): boolean {
-  for (let i = 1; i < xs.length; i++) if ((xs[i] as number) <= (xs[i - 1] as number)) return false;
-  return true;
-}
-
 /** a ∩ b, both sorted. */
 export function intersect(a: readonly number[], b: readonly number[]): number[] {
   const out: number[] = [];

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { FedveilError } from '../../secagg/util/errors.js';
-import type { ClientMessage, ServerMessage } from '../messages.js';
 import { ClientMessageSchema, ServerMessageSchema } from './schemas.js';
 
 /**
@@ -33,14 +32,4 @@ export function validateServerMessage(msg: unknown): unknown {
   const r = z.safeEncode(ServerMessageSchema, msg as z.output<typeof ServerMessageSchema>);
   if (!r.success) throw new FedveilError('protocol/malformed-message', `server message: ${z.prettifyError(r.error)}`);
   return r.data;
-}
-
-/** Narrowing helper after validation. */
-export function asClientMessage(msg: unknown): ClientMessage {
-  return msg as ClientMessage;
-}
-
-/** Narrowing helper after validation. */
-export function asServerMessage(msg: unknown): ServerMessage {
-  return msg as ServerMessage;
 }
