@@ -17,7 +17,12 @@ import {
   type KeyPair,
   type RandomSource,
 } from '../secagg/index.js';
-import { createServerOptimizer, type ServerOptimizer } from '../trainer/serverOptimizer.js';
+import {
+  createServerOptimizer,
+  type ServerOptimizer,
+  type ServerOptimizerConfig,
+  type ServerOptimizerState,
+} from '../trainer/serverOptimizer.js';
 import { drawCohort, type CohortDraw } from './cohort.js';
 import type { FederationConfig } from './config.js';
 import { federationDpConfig, federationSamplingRate, roundGraph } from './federation-plan.js';
@@ -86,8 +91,12 @@ export interface CoordinatorOptions {
   /** Global model version 0, used only when the store holds no model yet. */
   initialModel: Float32Array;
   provider?: CryptoProvider;
-  /** Server optimiser applied to each decoded mean update; default FedAvg with learning rate 1. */
-  serverOptimizer?: ServerOptimizer;
+  /**
+   * Server optimiser applied to each decoded mean update; default FedAvg with learning rate 1.
+   * Give its config (not an instance) to have its state (momentum, moments) persisted with every
+   * model version and restored after a restart; an instance is used as is, its state not restored.
+   */
+  serverOptimizer?: ServerOptimizer | ServerOptimizerConfig;
   /**
    * Source of the coordinator's secrets and public round seeds, and of central-DP noise. Default
    * systemRandom; inject a seeded source only for reproducible simulations.
@@ -129,6 +138,23 @@ interface Waiter {
   ready: (s: CoordinatorState) => boolean;
   resolve: (s: CoordinatorState) => void;
   timer: ReturnType<typeof setTimeout>;
+}
+
+/** Serialises a server optimiser state (JSON with base64 moment vectors). */
+export function encodeOptimizerState(state: ServerOptimizerState): Uint8Array {
+  const b64 = (v: Float32Array | null) => (v === null ? null : Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64'));
+  return utf8(JSON.stringify({ kind: state.kind, step: state.step, m: b64(state.m), v: b64(state.v) }));
+}
+
+/** Inverse of {@link encodeOptimizerState}. */
+export function decodeOptimizerState(bytes: Uint8Array): ServerOptimizerState {
+  const o = JSON.parse(new TextDecoder().decode(bytes)) as { kind: ServerOptimizerState['kind']; step: number; m: string | null; v: string | null };
+  const f32 = (s: string | null) => {
+    if (s === null) return null;
+    const b = Buffer.from(s, 'base64');
+    return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  };
+  return { kind: o.kind, step: o.step, m: f32(o.m), v: f32(o.v) };
 }
 
 /** Maps a protocol rejection to the HTTP rule it breaks. */
@@ -180,7 +206,8 @@ export class Coordinator {
   readonly allowed: ReadonlySet<string>;
   private readonly store: CoordinatorStore;
   private readonly identity: KeyPair;
-  private readonly optimizer: ServerOptimizer;
+  private optimizer: ServerOptimizer;
+  private readonly optimizerConfig: ServerOptimizerConfig | null;
   private readonly random: RandomSource;
   private readonly clock: () => number;
   private readonly log: (line: string) => void;
@@ -209,7 +236,9 @@ export class Coordinator {
     this.store = opts.store;
     this.identity = opts.identity;
     this.provider = opts.provider ?? defaultProvider;
-    this.optimizer = opts.serverOptimizer ?? createServerOptimizer({ kind: 'fedavg', lr: 1 });
+    const so = opts.serverOptimizer ?? { kind: 'fedavg', lr: 1 };
+    this.optimizerConfig = 'apply' in so ? null : so;
+    this.optimizer = 'apply' in so ? so : createServerOptimizer(so);
     this.random = opts.random ?? systemRandom;
     this.clock = opts.clock ?? Date.now;
     this.log = opts.log ?? (() => {});
@@ -245,6 +274,9 @@ export class Coordinator {
     const seed = this.config.seed === undefined ? await this.store.initMeta('cohort-seed', toHex(randomBytes(this.random, 32))) : `config:${this.config.seed}`;
     this.drawSeed = utf8(seed);
     this.published = await this.store.initModel(new Uint8Array(initialModel.buffer, initialModel.byteOffset, initialModel.byteLength));
+    if (this.optimizerConfig !== null && this.published.optimizerState) {
+      this.optimizer = createServerOptimizer(this.optimizerConfig, decodeOptimizerState(this.published.optimizerState));
+    }
     if (this.published.weights.byteLength !== this.config.dim * 4) {
       throw new FedveilError('coordinator/store-mismatch', `stored model has ${this.published.weights.byteLength / 4} weights, config dim is ${this.config.dim}`);
     }
@@ -652,12 +684,15 @@ export class Coordinator {
     }
     let entry: LedgerEntry;
     let next: StoredModel;
+    const optimizerBefore = this.optimizer.exportState();
     try {
       ({ entry, next } = this.releaseRecord(a, outcome, iso));
       // Commit point: ledger entry + round completed + new model, one transaction.
       await this.store.completeRound(a.round, entry, next, iso);
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
+      // Nothing was released: the optimiser must not keep this round's step either.
+      if (this.optimizerConfig !== null) this.optimizer = createServerOptimizer(this.optimizerConfig, optimizerBefore);
       await this.store.abortRound(a.round, 'coordinator/release-failed', iso);
       this.log(`round ${a.round}: aborted at release: ${reason}`);
       this.endActive(a, {
@@ -710,7 +745,12 @@ export class Coordinator {
     const weights = new Float32Array(before.weights.slice().buffer);
     const updated = this.optimizer.apply(weights, outcome.aggregate);
     const bytes = new Uint8Array(updated.buffer, updated.byteOffset, updated.byteLength).slice();
-    const next: StoredModel = { version: before.version + 1, hash: modelHash(bytes), weights: bytes };
+    const next: StoredModel = {
+      version: before.version + 1,
+      hash: modelHash(bytes),
+      weights: bytes,
+      optimizerState: encodeOptimizerState(this.optimizer.exportState()),
+    };
     const members = a.draw.members;
     const key = (i: number): string => members[i] as string;
     const signatures = new Map(outcome.consistencySignatures.map((s) => [s.signer, toHex(s.signature)]));

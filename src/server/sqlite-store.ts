@@ -11,7 +11,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS models (
   version INTEGER PRIMARY KEY,
   hash TEXT NOT NULL,
-  weights BLOB NOT NULL
+  weights BLOB NOT NULL,
+  optimizer_state BLOB
 );
 CREATE TABLE IF NOT EXISTS rounds (
   round INTEGER PRIMARY KEY,
@@ -48,6 +49,22 @@ interface RoundRow {
   abort_reason: string | null;
 }
 
+interface ModelRow {
+  version: number;
+  hash: string;
+  weights: Buffer;
+  optimizer_state: Buffer | null;
+}
+
+function modelOf(row: ModelRow): StoredModel {
+  return {
+    version: row.version,
+    hash: row.hash,
+    weights: new Uint8Array(row.weights),
+    optimizerState: row.optimizer_state === null ? null : new Uint8Array(row.optimizer_state),
+  };
+}
+
 /** SHA-256 (hex) of model weight bytes, the `hash` of a {@link StoredModel}. */
 export function modelHash(weights: Uint8Array): string {
   return toHex(sha256(weights));
@@ -70,6 +87,9 @@ export class SqliteCoordinatorStore implements CoordinatorStore {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    // Files created before the optimiser state was kept get its column (NULL for old versions).
+    const columns = this.db.prepare('PRAGMA table_info(models)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'optimizer_state')) this.db.exec('ALTER TABLE models ADD COLUMN optimizer_state BLOB');
   }
 
   async getMeta(key: string): Promise<string | undefined> {
@@ -83,17 +103,13 @@ export class SqliteCoordinatorStore implements CoordinatorStore {
   }
 
   async latestModel(): Promise<StoredModel | null> {
-    const row = this.db.prepare('SELECT version, hash, weights FROM models ORDER BY version DESC LIMIT 1').get() as
-      | { version: number; hash: string; weights: Buffer }
-      | undefined;
-    return row === undefined ? null : { version: row.version, hash: row.hash, weights: new Uint8Array(row.weights) };
+    const row = this.db.prepare('SELECT version, hash, weights, optimizer_state FROM models ORDER BY version DESC LIMIT 1').get() as ModelRow | undefined;
+    return row === undefined ? null : modelOf(row);
   }
 
   async getModel(version: number): Promise<StoredModel | null> {
-    const row = this.db.prepare('SELECT version, hash, weights FROM models WHERE version = ?').get(version) as
-      | { version: number; hash: string; weights: Buffer }
-      | undefined;
-    return row === undefined ? null : { version: row.version, hash: row.hash, weights: new Uint8Array(row.weights) };
+    const row = this.db.prepare('SELECT version, hash, weights, optimizer_state FROM models WHERE version = ?').get(version) as ModelRow | undefined;
+    return row === undefined ? null : modelOf(row);
   }
 
   async initModel(weights: Uint8Array): Promise<StoredModel> {
@@ -161,8 +177,13 @@ export class SqliteCoordinatorStore implements CoordinatorStore {
       this.db.prepare('INSERT INTO ledger (seq, round, hash, entry) VALUES (?, ?, ?, ?)').run(entry.seq, round, entry.hash, JSON.stringify(entry));
       this.db.prepare("UPDATE rounds SET status = 'completed', ended_at = ? WHERE round = ?").run(endedAt, round);
       this.db
-        .prepare('INSERT INTO models (version, hash, weights) VALUES (?, ?, ?)')
-        .run(model.version, model.hash, Buffer.from(model.weights.buffer, model.weights.byteOffset, model.weights.byteLength));
+        .prepare('INSERT INTO models (version, hash, weights, optimizer_state) VALUES (?, ?, ?, ?)')
+        .run(
+          model.version,
+          model.hash,
+          Buffer.from(model.weights.buffer, model.weights.byteOffset, model.weights.byteLength),
+          model.optimizerState ? Buffer.from(model.optimizerState) : null,
+        );
     });
     this.withFullSync(() => tx.immediate());
   }

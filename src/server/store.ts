@@ -8,6 +8,12 @@ export interface StoredModel {
   hash: string;
   /** Float32 little-endian bytes of the flattened weights. */
   weights: Uint8Array;
+  /**
+   * The server optimiser's state right after producing this version (momentum / moment
+   * estimates), serialised; committed with the model so a restart resumes it exactly. Null when
+   * the optimiser is stateless or unknown.
+   */
+  optimizerState?: Uint8Array | null;
 }
 
 /** How a round ended, or that it is still running. */

@@ -65,3 +65,28 @@ describe('SQLite coordinator store', () => {
     await store.close();
   });
 });
+
+describe('server optimiser state survives a restart', () => {
+  it('is committed with each model version and restored from it (FedAvgM momentum)', async () => {
+    const { identities: ids, participant, smallConfig, startTestCoordinator } = await import('./harness.js');
+    const { decodeOptimizerState, encodeOptimizerState } = await import('../../src/server/coordinator.js');
+    const state = { kind: 'fedavgm' as const, step: 3, m: new Float32Array([1.5, -2]), v: null };
+    expect(decodeOptimizerState(encodeOptimizerState(state))).toEqual(state);
+
+    const db = join(mkdtempSync(join(tmpdir(), 'fedveil-optim-')), 'c.db');
+    const people = ids(2, 'optim');
+    const config = smallConfig(people, { rounds: 1 });
+    const first = await startTestCoordinator(config, { storePath: db, serverOptimizer: { kind: 'fedavgm', lr: 1, momentum: 0.9 } });
+    await Promise.all(people.map((p) => participant(first.url, p, 0.5, config.dim).run()));
+    const after = (first.coordinator as unknown as { optimizer: { exportState(): { step: number; m: Float32Array | null } } }).optimizer.exportState();
+    expect(after.step).toBe(1);
+    await first.close();
+
+    const second = await startTestCoordinator({ ...config, rounds: 2 }, { storePath: db, serverOptimizer: { kind: 'fedavgm', lr: 1, momentum: 0.9 }, autoStart: false });
+    const restored = (second.coordinator as unknown as { optimizer: { exportState(): { step: number; m: Float32Array | null } } }).optimizer.exportState();
+    expect(restored.step).toBe(1);
+    expect(restored.m).toEqual(after.m);
+    expect((await second.coordinator.ledger()).length).toBe(1);
+    await second.close();
+  });
+});
