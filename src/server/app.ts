@@ -42,9 +42,10 @@ const HEX64 = /^[0-9a-f]{64}$/;
 const HEX32 = /^[0-9a-f]{32}$/;
 const HEX128 = /^[0-9a-f]{128}$/;
 
-/** Phase order used by long-polls; 'finalizing' and the end of a round come after every phase. */
+/** Phase order used by long-polls: the phases, then 'finalizing', then the end of the round. */
 function phaseRank(phase: CoordinatorState['phase'] | 'end'): number {
   if (phase === null) return -1;
+  if (phase === 'end') return PHASES.length + 1;
   const i = PHASES.indexOf(phase as Phase);
   return i >= 0 ? i : PHASES.length;
 }

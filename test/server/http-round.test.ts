@@ -7,6 +7,8 @@ import { verifyReport, type PrivacyReport } from '../../src/dp/index.js';
 import { ledgerReportCheck, readLedgerBundle } from '../../src/server/ledger-audit.js';
 import { verifyLedger } from '../../src/server/ledger-verify.js';
 import { buildPrivacyReport } from '../../src/server/report.js';
+import { SqliteCoordinatorStore } from '../../src/server/sqlite-store.js';
+import { until } from './signed-client.js';
 import type { RunningCoordinator } from '../../src/server/start.js';
 import { identities, participant, smallConfig, startTestCoordinator } from './harness.js';
 
@@ -90,4 +92,24 @@ describe('participant traffic and long-polling', () => {
     const [state] = await Promise.all([waiting, ...clients.map((c) => c.run())]);
     expect((state as { phase: string }).phase).not.toBe('advertise-keys');
   });
+
+  it('a waitFor=end poll is not answered while the round is still being committed', async () => {
+    const people = identities(2, 'finalizing');
+    const config = smallConfig(people, { rounds: 1, longPollMs: 10_000 });
+    const store = new SqliteCoordinatorStore(':memory:');
+    const slowCommit = store.completeRound.bind(store);
+    store.completeRound = async (...args) => {
+      await new Promise((r) => setTimeout(r, 300));
+      return slowCommit(...args);
+    };
+    running = await startTestCoordinator(config, { store });
+    const clients = people.map((p) => participant(running!.url, p, 1, config.dim));
+    const runs = Promise.all(clients.map((c) => c.run()));
+    await until(running.url, (s) => s.phase === 'unmask' || s.phase === 'finalizing');
+    const ended = (await (await fetch(new URL('v1/round?waitFor=end&round=0', running.url))).json()) as { lastRound: { round: number } | null; phase: string | null };
+    expect(ended.phase).not.toBe('finalizing');
+    expect(ended.lastRound?.round).toBe(0);
+    await runs;
+  });
 });
+
