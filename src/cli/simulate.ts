@@ -52,7 +52,7 @@ function lineObserver(write: (s: string) => void): SimulationObserver {
 }
 
 function roundLine(r: RoundRow): string {
-  const state = r.status === 'completed' ? '' : ` ABORTED (${r.code ?? 'unknown'})`;
+  const state = r.status === 'completed' ? '' : ` ABORTED (${r.code ?? 'unknown'}: ${r.reason ?? 'no reason given'})`;
   return `round ${r.round}${state}: accuracy ${(100 * r.accuracy).toFixed(2)}%, loss ${r.loss.toFixed(4)}, ε ${fmtEps(r.epsilon)}, contributors ${r.contributors}, dropouts ${r.dropouts}, ${r.seconds.toFixed(1)} s`;
 }
 

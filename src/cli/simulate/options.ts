@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { secaggPlusParameters } from '../../secagg/index.js';
 import type { ModelSpec } from '../../trainer/index.js';
 
 /** How the data is split across simulated participants. */
@@ -93,9 +94,28 @@ export function cohortSize(o: SimulateOptions): number {
   return o.cohort ?? o.clients;
 }
 
-/** The Shamir threshold: the given one, else a strict majority of the cohort. */
+/** Corruption fraction the SecAgg+ graph is sized for in simulations. */
+export const SIMULATED_CORRUPTION = 0.1;
+
+/** Dropout fraction the SecAgg+ graph is sized for: the injected rate, at least 5%. */
+export function secaggPlusDropout(o: SimulateOptions): number {
+  return Math.max(o.dropout, 0.05);
+}
+
+/**
+ * The threshold t (Shamir threshold and fewest contributors a round may release). Default: a
+ * strict majority of the cohort on the complete graph; on the SecAgg+ graph, Bell et al.'s
+ * per-neighbourhood threshold, since a majority of the whole cohort would force every
+ * neighbourhood to be nearly the whole cohort and leave it no room for dropouts.
+ */
 export function thresholdOf(o: SimulateOptions): number {
-  return o.threshold ?? Math.max(2, Math.floor(cohortSize(o) / 2) + 1);
+  if (o.threshold !== undefined) return o.threshold;
+  const n = cohortSize(o);
+  if (o.neighbours === 'secagg+') {
+    const p = secaggPlusParameters({ n, dropoutFraction: secaggPlusDropout(o), corruptionFraction: SIMULATED_CORRUPTION });
+    return Math.max(2, Math.min(p.threshold, n));
+  }
+  return Math.max(2, Math.floor(n / 2) + 1);
 }
 
 /** Clip norm used without DP: high enough that it never binds on MNIST updates. */

@@ -3,7 +3,7 @@ import { parseFederationConfig, type FederationConfig } from '../../server/confi
 import { federationDpConfig } from '../../server/federation-plan.js';
 import { defaultProvider, seededRandom, toHex, type KeyPair } from '../../secagg/index.js';
 import { FedveilError } from '../../secagg/util/errors.js';
-import { clipOf, cohortSize, DEFAULT_TARGET_EPSILON, thresholdOf, type SimulateOptions } from './options.js';
+import { clipOf, cohortSize, DEFAULT_TARGET_EPSILON, secaggPlusDropout, SIMULATED_CORRUPTION, thresholdOf, type SimulateOptions } from './options.js';
 
 /** Everything the simulation decides before the first round. */
 export interface SimulationPlan {
@@ -89,7 +89,7 @@ export function planSimulation(o: SimulateOptions, dim: number, storagePath: str
     rounds: o.rounds,
     cohort: { size: cohort },
     threshold,
-    neighbours: o.neighbours === 'complete' ? { mode: 'complete' } : { mode: 'secagg+', dropoutFraction: Math.max(o.dropout, 0.05), corruptionFraction: 0.1 },
+    neighbours: o.neighbours === 'complete' ? { mode: 'complete' } : { mode: 'secagg+', dropoutFraction: secaggPlusDropout(o), corruptionFraction: SIMULATED_CORRUPTION },
     mode: o.mode,
     dp: {
       mechanism: o.dp,

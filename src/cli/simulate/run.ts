@@ -2,7 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { phasesOf, type Phase } from '../../protocol/phases.js';
-import { randomBelow, seededRandom, type RandomSource } from '../../secagg/index.js';
+import { randomBelow, seededRandom, toHex, type RandomSource } from '../../secagg/index.js';
 import type { RoundSummary } from '../../server/coordinator.js';
 import { startCoordinator } from '../../server/start.js';
 import type { LayersModel } from '@tensorflow/tfjs';
@@ -21,6 +21,7 @@ import {
   type ServerOptimizer,
   type ServerOptimizerConfig,
 } from '../../trainer/index.js';
+import { silentIn, simulatedDropout } from './dropout.js';
 import { saveModelFiles } from './model-files.js';
 import { cohortSize, modelSpecOf, thresholdOf, type SimulateOptions } from './options.js';
 import { planSimulation, simulatedParticipants, type SimulationPlan } from './plan.js';
@@ -31,8 +32,9 @@ import type { BaselineTrainRequest, HostedClient, StartParticipating } from './w
 export interface RoundRow {
   round: number;
   status: 'completed' | 'aborted';
-  /** Abort code when the round was aborted. */
+  /** Abort code and reason when the round was aborted. */
   code?: string;
+  reason?: string;
   /** Test accuracy of the global model after the round. */
   accuracy: number;
   loss: number;
@@ -96,6 +98,7 @@ function rowOf(s: RoundSummary, ev: EvaluationResult): RoundRow {
     round: s.round,
     status: s.status,
     ...(s.code === undefined ? {} : { code: s.code }),
+    ...(s.reason === undefined ? {} : { reason: s.reason }),
     accuracy: ev.accuracy,
     loss: ev.loss,
     epsilon: s.epsilon,
@@ -259,6 +262,8 @@ async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'repor
   });
   const coordinator = running.coordinator;
   published = () => coordinator.model.weights;
+  const clientOf = new Map(s.plan.participants.map((p, i) => [toHex(p.publicKey), i]));
+  const phases = phasesOf(s.plan.config.mode);
   let seen = '';
   const poll = setInterval(() => {
     const st = coordinator.state();
@@ -267,7 +272,18 @@ async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'repor
       seen = key;
       s.observer.phase(st.round, st.phase);
     }
-  }, 100);
+    // Dropout detection is what phase deadlines are for; a simulation knows who dropped and
+    // closes the phase once only they are missing, instead of idling until the deadline.
+    const progress = coordinator.phaseProgress();
+    if (progress === null) return;
+    const submitted = new Set(progress.submitted);
+    const missing = progress.expected.filter((i) => !submitted.has(i));
+    const onlyDropped = missing.every((i) => {
+      const client = clientOf.get(progress.members[i] as string) as number;
+      return silentIn(phases, simulatedDropout(s.o.seed, s.o.dropout, phases, client, progress.round), progress.phase);
+    });
+    if (missing.length > 0 && onlyDropped) coordinator.expireDeadline();
+  }, 50);
   try {
     for (const w of s.workers) w.worker.postMessage({ type: 'start', coordinator: running.url } satisfies StartParticipating);
     coordinator.start();
