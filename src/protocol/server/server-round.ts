@@ -238,7 +238,9 @@ export class ServerRound {
       header: serverHeader(this.plan, 'unmask'),
       u3: this.u3,
       dropped,
-      signatures: this.signatures,
+      // A quorum of signatures is the proof a client needs; sending all n would make this
+      // request O(n) per client (O(n²) in all). The outcome keeps every signature.
+      signatures: this.signatures.slice(0, this.plan.minSurvivors),
     };
     for (const to of recipients) send(to, m);
     this.collector = new UnmaskCollector(this.plan, recipients, this.u3, dropped);
