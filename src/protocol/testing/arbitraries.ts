@@ -89,8 +89,7 @@ export function roundSpecArb(bounds: RoundSpecBounds = {}): fc.Arbitrary<RoundSp
               mechanism,
               clipNorm: 1,
               bits,
-              // dp's rotation of a 1-dimensional update fails to encode (dp/rounding-failed); see the report.
-              rotation: rotation && dim >= 2,
+              rotation,
               noiseMultiplier: mechanism === 'none' ? 0 : noiseMultiplier,
               minContributors: mechanism === 'none' ? 1 : threshold,
             },
