@@ -21,7 +21,7 @@ export function parsePartition(text: string): PartitionFlag {
  */
 export const SimulateOptionsSchema = z
   .object({
-    clients: z.number().int().min(2).max(10_000).default(20),
+    clients: z.number().int().min(2).max(10_000).default(100),
     rounds: z.number().int().min(1).max(100_000).default(10),
     /** Participants drawn per round; default all of them. */
     cohort: z.number().int().min(2).optional(),
@@ -38,10 +38,10 @@ export const SimulateOptionsSchema = z
     /** L2 clip norm of each participant's update; default {@link clipOf}. */
     clip: z.number().gt(0).optional(),
     bits: z.number().int().min(8).max(32).default(32),
-    model: z.enum(['logreg', 'mlp', 'cnn']).default('mlp'),
+    model: z.enum(['logreg', 'mlp', 'cnn']).default('logreg'),
     partition: z.custom<PartitionFlag>().default({ kind: 'iid' }),
     /** `complete` (classic SecAgg) or `secagg+` (sparse graph, Bell et al. 2020). */
-    neighbours: z.enum(['complete', 'secagg+']).default('complete'),
+    neighbours: z.enum(['complete', 'secagg+']).default('secagg+'),
     mode: z.enum(['semi-honest', 'malicious']).default('malicious'),
     /** Examples each participant holds (taken from its partition); default all of its partition. */
     examples: z.number().int().min(1).optional(),

@@ -1,0 +1,48 @@
+/** A minimal line chart as SVG text: accuracy (y, 0–100%) against ε (x, log scale). */
+export interface Point {
+  epsilon: number;
+  accuracy: number;
+}
+
+export function accuracyEpsilonSvg(points: Point[], noDpAccuracy: number | null, caption: string): string {
+  const W = 560;
+  const H = 360;
+  const m = { l: 60, r: 20, t: 30, b: 70 };
+  const xs = points.map((p) => Math.log10(p.epsilon));
+  const x0 = Math.floor(Math.min(...xs));
+  const x1 = Math.ceil(Math.max(...xs));
+  const X = (e: number) => m.l + ((Math.log10(e) - x0) / Math.max(1e-9, x1 - x0)) * (W - m.l - m.r);
+  const Y = (a: number) => H - m.b - a * (H - m.t - m.b);
+  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${W / 2}" y="18" text-anchor="middle" font-size="14">MNIST test accuracy vs ε (δ = 1e-5, client-level)</text>`,
+  ];
+  for (let a = 0; a <= 1.0001; a += 0.2) {
+    parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${Y(a)}" y2="${Y(a)}" stroke="#ddd"/>`);
+    parts.push(`<text x="${m.l - 6}" y="${Y(a) + 4}" text-anchor="end">${Math.round(a * 100)}%</text>`);
+  }
+  for (let d = x0; d <= x1; d++) {
+    for (const f of [1, 2, 5]) {
+      const e = f * 10 ** d;
+      if (Math.log10(e) > x1 + 1e-9) continue;
+      parts.push(`<line x1="${X(e)}" x2="${X(e)}" y1="${m.t}" y2="${H - m.b}" stroke="#eee"/>`);
+      parts.push(`<text x="${X(e)}" y="${H - m.b + 16}" text-anchor="middle">${e}</text>`);
+    }
+  }
+  parts.push(`<text x="${(W + m.l) / 2}" y="${H - m.b + 34}" text-anchor="middle">ε (log scale)</text>`);
+  if (noDpAccuracy !== null) {
+    parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${Y(noDpAccuracy)}" y2="${Y(noDpAccuracy)}" stroke="#888" stroke-dasharray="5,4"/>`);
+    parts.push(`<text x="${W - m.r - 4}" y="${Y(noDpAccuracy) - 5}" text-anchor="end" fill="#555">no DP: ${(noDpAccuracy * 100).toFixed(1)}%</text>`);
+  }
+  const sorted = [...points].sort((a, b) => a.epsilon - b.epsilon);
+  parts.push(`<polyline fill="none" stroke="#1f6feb" stroke-width="2" points="${sorted.map((p) => `${X(p.epsilon)},${Y(p.accuracy)}`).join(' ')}"/>`);
+  for (const p of sorted) {
+    parts.push(`<circle cx="${X(p.epsilon)}" cy="${Y(p.accuracy)}" r="4" fill="#1f6feb"/>`);
+    parts.push(`<text x="${X(p.epsilon)}" y="${Y(p.accuracy) - 8}" text-anchor="middle">${(p.accuracy * 100).toFixed(1)}%</text>`);
+  }
+  parts.push(`<text x="${W / 2}" y="${H - 12}" text-anchor="middle" fill="#555">${esc(caption)}</text>`);
+  parts.push('</svg>');
+  return `${parts.join('\n')}\n`;
+}
