@@ -104,18 +104,20 @@ export function secaggPlusDropout(o: SimulateOptions): number {
 
 /**
  * The threshold t (Shamir threshold and fewest contributors a round may release). Default: a
- * strict majority of the cohort on the complete graph; on the SecAgg+ graph, Bell et al.'s
+ * strict majority of the cohort on the complete graph. On the SecAgg+ graph, Bell et al.'s
  * per-neighbourhood threshold, since a majority of the whole cohort would force every
- * neighbourhood to be nearly the whole cohort and leave it no room for dropouts.
+ * neighbourhood to be nearly the whole cohort and leave it no room for dropouts; a cohort too
+ * small for a sparse graph runs on the complete graph and gets the majority again.
  */
 export function thresholdOf(o: SimulateOptions): number {
   if (o.threshold !== undefined) return o.threshold;
   const n = cohortSize(o);
+  const majority = Math.max(2, Math.floor(n / 2) + 1);
   if (o.neighbours === 'secagg+') {
     const p = secaggPlusParameters({ n, dropoutFraction: secaggPlusDropout(o), corruptionFraction: SIMULATED_CORRUPTION });
-    return Math.max(2, Math.min(p.threshold, n));
+    if (p.degree < n - 1) return Math.max(2, Math.min(p.threshold, n));
   }
-  return Math.max(2, Math.floor(n / 2) + 1);
+  return majority;
 }
 
 /** Clip norm used without DP: high enough that it never binds on MNIST updates. */
