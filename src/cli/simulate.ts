@@ -8,7 +8,7 @@ import { runSimulation, type RoundRow, type SimulationObserver, type SimulationS
 type RawFlags = Record<string, string | boolean | undefined>;
 
 const NUMERIC = [
-  'clients', 'rounds', 'cohort', 'threshold', 'dropout', 'epsilon', 'delta', 'noise', 'clip', 'bits', 'examples',
+  'clients', 'rounds', 'cohort', 'threshold', 'minContributors', 'dropout', 'epsilon', 'delta', 'noise', 'clip', 'bits', 'examples',
   'localEpochs', 'batchSize', 'learningRate', 'proxMu', 'serverLr', 'seed', 'workers', 'testExamples', 'deadlineMs',
 ] as const;
 
@@ -112,6 +112,7 @@ export function registerSimulate(program: Command): void {
     .option('--rounds <n>', 'federated rounds', String(D.rounds))
     .option('--cohort <n>', 'participants drawn per round (default: all)')
     .option('--threshold <t>', 'Shamir threshold and fewest contributors a round may release (default: Bell et al.\'s on the SecAgg+ graph, a majority of the cohort on the complete graph)')
+    .option('--min-contributors <m>', 'fewest contributors the noise is split among and a round may release (default: expected survivors less 3 standard deviations)')
     .option('--dropout <p>', 'probability a participant drops out of a round, at a random phase', String(D.dropout))
     .addOption(new Option('--dp <mechanism>', 'differential privacy mechanism').choices(['skellam', 'ddg', 'central', 'none']).default(D.dp))
     .option('--epsilon <e>', 'target ε over all rounds; calibrates the noise (default 8)')

@@ -48,6 +48,13 @@ const DpSectionSchema = z
     scale: z.number().gt(0).finite(),
     rotation: z.boolean().default(true),
     beta: z.number().min(0).finite().optional(),
+    /**
+     * Fewest contributors whose noise shares add up to the full noise: each participant adds
+     * 1/minContributors of the noise variance, and a round with fewer contributors is not
+     * released. Default: `threshold`. Set it near the number of participants expected to
+     * survive a round, so that the noise (and the ε actually spent) is what was calibrated for.
+     */
+    minContributors: z.number().int().min(2).optional(),
     /** Central noise multiplier z. Give this or `targetEpsilon`, not both ('none' needs neither). */
     noiseMultiplier: z.number().min(0).finite().optional(),
     /** Calibrate z so the whole run (all rounds) spends at most this ε at `delta`. */
@@ -134,6 +141,14 @@ export const FederationConfigSchema = z
         code: 'custom',
         path: ['threshold'],
         message: `threshold ${cfg.threshold} exceeds the ${cfg.participants.length} allowed participants`,
+      });
+    }
+    const minContributors = cfg.dp.minContributors;
+    if (minContributors !== undefined && minContributors > ('size' in cfg.cohort ? cfg.cohort.size : cfg.participants.length)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dp', 'minContributors'],
+        message: `minContributors ${minContributors} exceeds the largest possible cohort`,
       });
     }
     if ('size' in cfg.cohort) {

@@ -542,8 +542,8 @@ export class Coordinator {
     let config: RoundConfig | null = null;
     let plan: RoundPlan | null = null;
     let failure: string | null = null;
-    if (draw.members.length < Math.max(2, this.config.threshold)) {
-      failure = `cohort of ${draw.members.length} is below the threshold ${this.config.threshold}`;
+    if (draw.members.length < Math.max(2, this.config.threshold, this.dp.minContributors)) {
+      failure = `cohort of ${draw.members.length} is below the threshold ${this.config.threshold} or the ${this.dp.minContributors} contributors the noise needs`;
     } else {
       const { graph, threshold } = roundGraph(this.config, draw.members.length);
       config = {

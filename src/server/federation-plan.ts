@@ -6,8 +6,9 @@ import type { FederationConfig } from './config.js';
 /**
  * The DP configuration a federation's rounds encode with, derived from the config file: the
  * configured noise multiplier, or one calibrated so that `rounds` rounds reach `dp.targetEpsilon`
- * at `dp.delta`. Calibration assumes the worst case the protocol allows, exactly `threshold`
- * contributors per round (more contributors only add noise), and the configured sampling rate.
+ * at `dp.delta`. Calibration assumes the worst case the protocol allows, exactly
+ * `dp.minContributors` (default `threshold`) contributors per round (more contributors only add
+ * noise), and the configured sampling rate.
  * Throws FedveilError('dp/modulus-overflow') when the largest possible cohort could wrap 2^bits.
  */
 export function federationDpConfig(config: FederationConfig): DpConfig {
@@ -18,7 +19,7 @@ export function federationDpConfig(config: FederationConfig): DpConfig {
     bits: dp.bits,
     scale: dp.scale,
     rotation: dp.rotation,
-    minContributors: config.threshold,
+    minContributors: dp.minContributors ?? config.threshold,
     ...(dp.beta === undefined ? {} : { beta: dp.beta }),
   };
   let noiseMultiplier = 0;
@@ -31,7 +32,7 @@ export function federationDpConfig(config: FederationConfig): DpConfig {
         delta: dp.delta,
         samplingRate: federationSamplingRate(config),
         rounds: config.rounds,
-        contributors: config.threshold,
+        contributors: dp.minContributors ?? config.threshold,
         dim: config.dim,
       });
   }

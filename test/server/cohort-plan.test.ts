@@ -49,6 +49,17 @@ describe('federation plan', () => {
     expect(loose.noiseMultiplier).toBeGreaterThan(0);
   });
 
+  it('dp.minContributors sets the noise share and the calibration, and may not exceed the cohort', () => {
+    const dp = { mechanism: 'skellam', clipNorm: 1, bits: 32, scale: 0.001, rotation: true, delta: 1e-5, targetEpsilon: 4 };
+    const byThreshold = federationDpConfig(parseFederationConfig({ ...base, dp }));
+    const byMin = federationDpConfig(parseFederationConfig({ ...base, dp: { ...dp, minContributors: 9 } }));
+    expect(byMin.minContributors).toBe(9);
+    // Calibrated for 9 contributors per round, the same ε needs the same total noise: z is unchanged
+    // while each participant's share of it shrinks from 1/5 to 1/9.
+    expect(byMin.noiseMultiplier).toBeCloseTo(byThreshold.noiseMultiplier, 6);
+    expect(() => parseFederationConfig({ ...base, dp: { ...dp, minContributors: 11 } })).toThrow(/dp\.minContributors: minContributors 11 exceeds the largest possible cohort/);
+  });
+
   it('refuses a modulus the largest cohort could wrap', () => {
     expect(() =>
       federationDpConfig(parseFederationConfig({ ...base, dp: { mechanism: 'skellam', clipNorm: 1, bits: 8, scale: 0.0001, noiseMultiplier: 1 } })),

@@ -27,6 +27,8 @@ export const SimulateOptionsSchema = z
     cohort: z.number().int().min(2).optional(),
     /** Shamir threshold t; default a majority of the cohort. */
     threshold: z.number().int().min(2).optional(),
+    /** Fewest contributors the noise is shared among (and a round may release); default {@link minContributorsOf}. */
+    minContributors: z.number().int().min(2).optional(),
     /** Probability that a cohort member drops out of a round, at a phase drawn uniformly. */
     dropout: z.number().min(0).lt(1).default(0.1),
     dp: z.enum(['skellam', 'ddg', 'central', 'none']).default('skellam'),
@@ -74,6 +76,9 @@ export const SimulateOptionsSchema = z
     const cohort = o.cohort ?? o.clients;
     if (o.threshold !== undefined && o.threshold > cohort) {
       ctx.addIssue({ code: 'custom', path: ['threshold'], message: `--threshold ${o.threshold} exceeds the cohort of ${cohort}` });
+    }
+    if (o.minContributors !== undefined && o.minContributors > cohort) {
+      ctx.addIssue({ code: 'custom', path: ['minContributors'], message: `--min-contributors ${o.minContributors} exceeds the cohort of ${cohort}` });
     }
     if (o.dp !== 'none' && o.epsilon !== undefined && o.noise !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['noise'], message: 'give --epsilon or --noise, not both' });
@@ -134,4 +139,18 @@ export function clipOf(o: SimulateOptions): number {
 export function modelSpecOf(model: SimulateOptions['model']): ModelSpec {
   if (model === 'logreg') return { kind: 'logreg', inputSize: 784, numClasses: 10 };
   return { kind: model };
+}
+
+/**
+ * The fewest contributors the distributed noise is split among: the given number, else the
+ * cohort's expected survivors less three standard deviations (binomial dropouts), never below
+ * the threshold. Each participant adds 1/m of the noise variance, so the closer m is to the real
+ * number of contributors, the closer the ε spent is to the ε calibrated for; a round with fewer
+ * than m contributors is not released.
+ */
+export function minContributorsOf(o: SimulateOptions): number {
+  if (o.minContributors !== undefined) return o.minContributors;
+  const n = cohortSize(o);
+  const expected = n * (1 - o.dropout) - 3 * Math.sqrt(n * o.dropout * (1 - o.dropout));
+  return Math.min(n, Math.max(thresholdOf(o), Math.floor(expected)));
 }

@@ -3,7 +3,7 @@ import { parseFederationConfig, type FederationConfig } from '../../server/confi
 import { federationDpConfig } from '../../server/federation-plan.js';
 import { defaultProvider, seededRandom, toHex, type KeyPair } from '../../secagg/index.js';
 import { FedveilError } from '../../secagg/util/errors.js';
-import { clipOf, cohortSize, DEFAULT_TARGET_EPSILON, secaggPlusDropout, SIMULATED_CORRUPTION, thresholdOf, type SimulateOptions } from './options.js';
+import { clipOf, cohortSize, DEFAULT_TARGET_EPSILON, minContributorsOf, secaggPlusDropout, SIMULATED_CORRUPTION, thresholdOf, type SimulateOptions } from './options.js';
 
 /** Everything the simulation decides before the first round. */
 export interface SimulationPlan {
@@ -45,6 +45,7 @@ export function planSimulation(o: SimulateOptions, dim: number, storagePath: str
   const coordinatorIdentity = identity(o.seed, 'coordinator');
   const cohort = cohortSize(o);
   const threshold = thresholdOf(o);
+  const minContributors = minContributorsOf(o);
   const clip = clipOf(o);
   const targetEpsilon = o.dp === 'none' || o.noise !== undefined ? null : (o.epsilon ?? DEFAULT_TARGET_EPSILON);
 
@@ -52,7 +53,7 @@ export function planSimulation(o: SimulateOptions, dim: number, storagePath: str
   let z = o.dp === 'none' ? 0 : (o.noise ?? 1);
   let scale = scaleFor(o.bits, clip, cohort, z);
   const base = (s: number) =>
-    parseDpConfig({ mechanism: o.dp, clipNorm: clip, bits: o.bits, scale: s, rotation: true, minContributors: threshold, noiseMultiplier: z });
+    parseDpConfig({ mechanism: o.dp, clipNorm: clip, bits: o.bits, scale: s, rotation: true, minContributors, noiseMultiplier: z });
   if (targetEpsilon !== null) {
     for (let pass = 0; pass < 2; pass++) {
       z = calibrateConfigNoise({
@@ -61,7 +62,7 @@ export function planSimulation(o: SimulateOptions, dim: number, storagePath: str
         delta: o.delta,
         samplingRate: cohort / o.clients,
         rounds: o.rounds,
-        contributors: threshold,
+        contributors: minContributors,
         dim,
       });
       scale = scaleFor(o.bits, clip, cohort, z);
@@ -98,6 +99,7 @@ export function planSimulation(o: SimulateOptions, dim: number, storagePath: str
       scale,
       rotation: true,
       delta: o.delta,
+      minContributors,
       ...(o.dp === 'none' ? {} : targetEpsilon !== null ? { targetEpsilon } : { noiseMultiplier: z }),
     },
     model: { name: o.model, options: {} },

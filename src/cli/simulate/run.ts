@@ -62,7 +62,7 @@ export interface SimulationSummary {
     completedRounds: number;
     perClassAccuracy: number[];
   };
-  dp: { mechanism: string; noiseMultiplier: number; targetEpsilon: number | null; clipNorm: number; bits: number; scale: number };
+  dp: { mechanism: string; noiseMultiplier: number; targetEpsilon: number | null; clipNorm: number; bits: number; scale: number; minContributors: number };
   backend: { name: string; reason: string };
   secure: boolean;
   seconds: number;
@@ -179,7 +179,8 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
     const deadlineMs = o.deadlineMs ?? Math.ceil(3 * busiestMs + 2000);
     const plan = planSimulation(o, initial.length, storage, deadlineMs);
     observer.info(
-      `${o.clients} participants in ${workers.length} worker threads, cohort ${cohortSize(o)}, threshold ${thresholdOf(o)}, ${o.rounds} rounds, ` +
+      `${o.clients} participants in ${workers.length} worker threads, cohort ${cohortSize(o)}, threshold ${thresholdOf(o)}, ` +
+        `noise shared by ≥ ${plan.dp.minContributors}, ${o.rounds} rounds, ` +
         `model ${o.model} (${initial.length} parameters), ` +
         (secure
           ? `dp ${plan.dp.mechanism}${plan.dp.mechanism === 'none' ? '' : ` z=${plan.dp.noiseMultiplier.toFixed(4)} C=${plan.dp.clipNorm}`}` +
@@ -215,6 +216,7 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
         clipNorm: plan.dp.clipNorm,
         bits: plan.dp.bits,
         scale: plan.dp.scale,
+        minContributors: plan.dp.minContributors,
       },
       backend: { name: backend.name, reason: backend.reason },
       secure,
