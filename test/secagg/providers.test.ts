@@ -6,6 +6,7 @@ import {
   nodeProvider,
   seededRandom,
   toHex,
+  utf8,
   type CryptoProvider,
 } from '../../src/secagg/index.js';
 import { expectCode } from './helpers.js';
@@ -98,5 +99,31 @@ describe.each<CryptoProvider>([nobleProvider, nodeProvider])('$name provider rej
     // A signature from another key.
     const other = p.ed25519Keygen(seededRandom(3));
     expect(p.ed25519Verify(other.publicKey, msg, sig)).toBe(false);
+  });
+});
+
+describe('node provider public-key memo', () => {
+  it('keeps answering correctly for keys seen before, after and beyond its bound', () => {
+    const rng = seededRandom('memo');
+    const msg = utf8('same message');
+    const first = nodeProvider.ed25519Keygen(rng);
+    const sig = nodeProvider.ed25519Sign(first.secretKey, msg);
+    expect(nodeProvider.ed25519Verify(first.publicKey, msg, sig)).toBe(true);
+    // Push more than the memo holds through it, so the first key is evicted and re-imported.
+    for (let i = 0; i < 4200; i++) {
+      const pk = Uint8Array.from(first.publicKey);
+      pk[0] = i & 0xff;
+      pk[1] = (i >> 8) & 0xff;
+      expect(nodeProvider.ed25519Verify(pk, msg, sig)).toBe(false);
+    }
+    expect(nodeProvider.ed25519Verify(first.publicKey, msg, sig)).toBe(true);
+    const second = nodeProvider.ed25519Keygen(rng);
+    expect(nodeProvider.ed25519Verify(second.publicKey, msg, sig)).toBe(false);
+    // X25519 through the memo agrees with noble both times.
+    const a = nodeProvider.x25519Keygen(rng);
+    const b = nodeProvider.x25519Keygen(rng);
+    const once = nodeProvider.x25519(a.secretKey, b.publicKey);
+    expect(nodeProvider.x25519(a.secretKey, b.publicKey)).toEqual(once);
+    expect(nobleProvider.x25519(a.secretKey, b.publicKey)).toEqual(once);
   });
 });

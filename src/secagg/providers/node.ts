@@ -47,12 +47,29 @@ function publicKey(crv: Curve, raw: Uint8Array): KeyObject {
   return createPublicKey({ key: Buffer.concat([SPKI[crv], raw]), format: 'der', type: 'spki' });
 }
 
+/*
+ * A round verifies the same few hundred public keys over and over (every signed message, every
+ * key list) and a KeyObject import costs about as much as the verification itself, so imported
+ * public keys are memoised. A KeyObject is a pure function of its bytes: the cache changes no
+ * result. It is bounded and drops its oldest entry when full. Secret keys are never cached.
+ */
+const PUBLIC_KEY_CACHE_SIZE = 4096;
+const publicKeyCache = new Map<string, KeyObject>();
+
 function publicKeyFast(crv: Curve, raw: Uint8Array): KeyObject {
+  const x = b64url(raw);
+  const id = `${crv}:${x}`;
+  const cached = publicKeyCache.get(id);
+  if (cached !== undefined) return cached;
+  let key: KeyObject;
   try {
-    return createPublicKey({ key: { kty: 'OKP', crv, x: b64url(raw) }, format: 'jwk' });
+    key = createPublicKey({ key: { kty: 'OKP', crv, x }, format: 'jwk' });
   } catch {
-    return publicKey(crv, raw);
+    key = publicKey(crv, raw);
   }
+  if (publicKeyCache.size >= PUBLIC_KEY_CACHE_SIZE) publicKeyCache.delete(publicKeyCache.keys().next().value as string);
+  publicKeyCache.set(id, key);
+  return key;
 }
 
 function rawPublic(key: KeyObject): Uint8Array {
