@@ -47,7 +47,7 @@ const port = (raw: string): number => {
 /**
  * `fedveil serve --config FILE`: runs a coordinator until the federation's rounds are done (or
  * SIGINT/SIGTERM), then writes the audit bundle (ledger.jsonl, coordinator-key.json,
- * privacy-report.json). Prints the listening URL on stdout; log lines go to stderr.
+ * report.json). Prints the listening URL on stdout; log lines go to stderr.
  */
 export function registerServe(program: Command): void {
   program

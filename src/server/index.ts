@@ -8,7 +8,7 @@
  * const running = await startCoordinator({ config: parseFederationConfig(obj), initialModel });
  * const client = new Participant({ coordinator: running.url, identity, train });
  * await Promise.all([client.run(), running.coordinator.finished]);
- * const paths = await running.exportAudit(outDir); // ledger.jsonl, coordinator-key.json, privacy-report.json
+ * const paths = await running.exportAudit(outDir); // ledger.jsonl, coordinator-key.json, report.json
  * await running.close();
  * ```
  * @packageDocumentation

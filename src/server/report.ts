@@ -34,7 +34,7 @@ export interface LedgerExport {
 /**
  * Writes the audit bundle into `dir`: `ledger.jsonl` (one canonical-JSON entry per line, in
  * chain order), `coordinator-key.json` (the key that signed it, with the federation's allowed
- * participant keys for reference) and `privacy-report.json`.
+ * participant keys for reference) and `report.json`.
  */
 export function exportLedger(
   dir: string,
@@ -46,7 +46,7 @@ export function exportLedger(
   const paths: LedgerExport = {
     ledger: join(dir, 'ledger.jsonl'),
     coordinatorKey: join(dir, 'coordinator-key.json'),
-    report: join(dir, 'privacy-report.json'),
+    report: join(dir, 'report.json'),
   };
   writeFileSync(paths.ledger, entries.map((e) => `${ledgerLine(e)}\n`).join(''));
   writeFileSync(

@@ -29,7 +29,7 @@ export interface RunningCoordinator {
   url: string;
   host: string;
   port: number;
-  /** Writes ledger.jsonl, coordinator-key.json and privacy-report.json into `dir`. */
+  /** Writes ledger.jsonl, coordinator-key.json and report.json into `dir`. */
   exportAudit(dir: string): Promise<LedgerExport>;
   /** Stops the rounds, closes the listener (dropping open long-polls) and the store. */
   close(): Promise<void>;

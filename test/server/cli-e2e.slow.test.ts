@@ -64,7 +64,7 @@ describe('fedveil keygen → serve → client (separate processes, tfjs training
     }
     expect(serveLog).toContain('federation finished: 2 of 2 rounds released');
     const bundle = readLedgerBundle(join(dir, 'audit'));
-    const report = JSON.parse(readFileSync(join(dir, 'audit', 'privacy-report.json'), 'utf8')) as unknown;
+    const report = JSON.parse(readFileSync(join(dir, 'audit', 'report.json'), 'utf8')) as unknown;
     expect(verifyReport(report, { checks: [ledgerReportCheck(bundle, { allowedParticipantKeys: keys })] })).toEqual([]);
     expect(bundle.entries).toHaveLength(2);
   });
