@@ -17,7 +17,7 @@ export { initBackend, wasmBinaryDir, type BackendChoice, type BackendKind, type 
 export { TrainerError } from './errors.js';
 export { createRng, type Rng } from './rng.js';
 export { featureSize, labelHistogram, subset, take, validateDataset, type Dataset } from './data/dataset.js';
-export { loadMnist, mnistDataDir, type LoadMnistOptions, type MnistSplit } from './data/mnist.js';
+export { loadMnist, loadMnistLabels, mnistDataDir, type LoadMnistOptions, type MnistSplit } from './data/mnist.js';
 export { fitStandardizer, parseCsv, standardize, type CsvDataset, type CsvOptions, type Standardizer } from './data/csv.js';
 export { partitionDataset, type ClientPartition, type PartitionOptions, type PartitionSpec } from './partition.js';
 export { createCnn, createLogisticRegression, createMlp, createModel, modelFromJson, MODEL_KINDS, type ModelSpec } from './models.js';

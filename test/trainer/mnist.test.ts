@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadMnist, mnistDataDir } from '../../src/trainer/data/mnist.js';
+import { loadMnist, loadMnistLabels, mnistDataDir } from '../../src/trainer/data/mnist.js';
 import { labelHistogram, subset, take, validateDataset } from '../../src/trainer/data/dataset.js';
 
 describe('loadMnist', () => {
@@ -53,5 +53,19 @@ describe('loadMnist', () => {
     expect(s.features.subarray(0, 784)).toEqual(ds.features.subarray(3 * 784, 4 * 784));
     expect(take(ds, 4).size).toBe(4);
     expect(() => subset(ds, [10])).toThrow(expect.objectContaining({ code: 'trainer/bad-index' }));
+  });
+});
+
+describe('loadMnistLabels', () => {
+  it('gives exactly the labels loadMnist gives, without the pixels', () => {
+    const labels = loadMnistLabels({ split: 'test' });
+    expect(labels).toHaveLength(10_000);
+    expect(labels).toEqual(loadMnist({ split: 'test' }).labels);
+    expect(loadMnistLabels()).toHaveLength(60_000);
+  });
+
+  it('rejects a missing directory and a bad split', () => {
+    expect(() => loadMnistLabels({ dir: '/nonexistent-mnist' })).toThrow(/cannot open/);
+    expect(() => loadMnistLabels({ split: 'dev' as never })).toThrow(/split must be "train" or "test"/);
   });
 });

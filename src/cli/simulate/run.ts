@@ -2,7 +2,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { phasesOf, type Phase } from '../../protocol/phases.js';
-import { randomBelow, seededRandom, toHex, type RandomSource } from '../../secagg/index.js';
+import { seededRandom, toHex, utf8 } from '../../secagg/index.js';
+import { drawCohort } from '../../server/cohort.js';
 import type { RoundSummary } from '../../server/coordinator.js';
 import { startCoordinator } from '../../server/start.js';
 import type { LayersModel } from '@tensorflow/tfjs';
@@ -13,6 +14,7 @@ import {
   getFlatWeights,
   initBackend,
   loadMnist,
+  loadMnistLabels,
   partitionDataset,
   setFlatWeights,
   type ClientPartition,
@@ -138,7 +140,7 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
   const backend = await initBackend(o.backend ? { prefer: o.backend } : {});
   observer.info(`tfjs backend: ${backend.name} (${backend.reason})`);
   const layout = o.model === 'cnn' ? 'image' : 'flat';
-  const parts = partitionDataset(loadMnist({ split: 'train', layout }).labels, 10, { clients: o.clients, spec: o.partition, seed: o.seed, minSize: 1 });
+  const parts = partitionDataset(loadMnistLabels({ split: 'train' }), 10, { clients: o.clients, spec: o.partition, seed: o.seed, minSize: 1 });
   const test = loadMnist({ split: 'test', layout, limit: o.testExamples });
   const model = await createModel(modelSpecOf(o.model), o.seed);
   const initial = getFlatWeights(model);
@@ -303,12 +305,14 @@ async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'repor
 /** Plain federated averaging, updates in the clear: the yardstick for the protocol's overhead. */
 async function runBaselineRounds(s: Setup): Promise<void> {
   const optimizer = serverOptimizerOf(s.o);
-  const cohortRng = seededRandom(`fedveil/simulate/${s.o.seed}/baseline-cohort`);
+  const drawSeed = utf8(String(s.plan.config.seed));
+  const clientOf = new Map(s.plan.config.participants.map((k, i) => [k, i]));
   let weights = s.initial;
   for (let round = 0; round < s.o.rounds; round++) {
     const t0 = performance.now();
     s.observer.phase(round, 'train');
-    const cohort = drawCohort(s.o.clients, cohortSize(s.o), cohortRng);
+    // The coordinator's draw procedure, seeded from the federation's seed.
+    const cohort = new Set(drawCohort(s.plan.config.participants, s.plan.config.cohort, drawSeed, round).members.map((k) => clientOf.get(k) as number));
     s.trained.clear();
     s.groups.forEach((g, wi) => {
       const mine = g.map((c) => c.client).filter((c) => cohort.has(c));
@@ -336,14 +340,4 @@ async function runBaselineRounds(s: Setup): Promise<void> {
     s.rows.push(row);
     s.observer.roundEnded(row);
   }
-}
-
-/** A uniformly drawn set of `size` client indices out of `n` (partial Fisher–Yates). */
-function drawCohort(n: number, size: number, rng: RandomSource): Set<number> {
-  const all = Array.from({ length: n }, (_, i) => i);
-  for (let i = 0; i < size; i++) {
-    const j = i + randomBelow(rng, n - i);
-    [all[i], all[j]] = [all[j] as number, all[i] as number];
-  }
-  return new Set(all.slice(0, size));
 }

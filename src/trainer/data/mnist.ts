@@ -74,6 +74,25 @@ function openIdx(file: string, magic: number, dims: number, limit: number | unde
 }
 
 /**
+ * The labels of one MNIST split alone (for partitioning, which needs no pixels), validated like
+ * {@link loadMnist}'s: magic number, size, every label a digit.
+ */
+export function loadMnistLabels(opts: Pick<LoadMnistOptions, 'split' | 'dir'> = {}): Uint8Array {
+  const split = opts.split ?? 'train';
+  ensure(split === 'train' || split === 'test', 'trainer/bad-option', `MNIST split must be "train" or "test", got "${String(split)}"`);
+  const file = path.join(opts.dir ?? mnistDataDir(), `${split === 'train' ? 'train' : 't10k'}-labels-idx1-ubyte`);
+  const lab = openIdx(file, LABEL_MAGIC, 1, undefined);
+  try {
+    const labels = readAt(lab.fd, 8, lab.count, file);
+    const bad = labels.findIndex((l) => l >= 10);
+    ensure(bad < 0, 'trainer/idx-bad-label', `${file}: label ${labels[bad]} at index ${bad} is not a digit`);
+    return labels;
+  } finally {
+    closeSync(lab.fd);
+  }
+}
+
+/**
  * Loads one MNIST split. Validates both files' IDX magic numbers, dimensions (28×28 images,
  * matching counts) and sizes; throws `trainer/idx-*` or `trainer/dataset-missing` otherwise.
  */
