@@ -7,11 +7,11 @@
  *
  * @packageDocumentation
  */
-export type { KeyPair, CryptoProvider } from './keys.js';
+export type { KeyPair, CryptoProvider, X25519Agreement } from './keys.js';
 export { nobleProvider, nodeProvider, defaultProvider } from './providers/index.js';
 export type { KdfLabel } from './kdf.js';
 export { hkdfSha256, deriveKey, roundContext, KDF_SALT, MAX_FEDERATION_ID_BYTES } from './kdf.js';
-export { prgExpand, prgAddInPlace, prgRandomSource } from './prg.js';
+export { prgExpand, prgAccumulate, prgRandomSource, type MaskStream } from './prg.js';
 export { addMod, subMod, packBits, unpackBits, packedLength, checkBits, bitMask } from './zmod.js';
 export { pairwiseMaskSeed, pairwiseMaskSign, selfMaskSeed } from './masks.js';
 export type { ShamirShare } from './shamir.js';

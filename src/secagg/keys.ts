@@ -1,6 +1,9 @@
 import type { RandomSource } from './util/random.js';
 import { check } from './util/errors.js';
 
+/** X25519 agreements under one bound secret key: peer public key → raw shared secret. */
+export type X25519Agreement = (peerPublicKey: Uint8Array) => Uint8Array;
+
 /** A raw 32-byte secret key and its raw 32-byte public key (X25519 or Ed25519). */
 export interface KeyPair {
   secretKey: Uint8Array;
@@ -22,6 +25,13 @@ export interface CryptoProvider {
   x25519PublicKey(secretKey: Uint8Array): Uint8Array;
   /** Raw X25519 shared secret; throws FedveilError `x25519/low-order` on an all-zero result. */
   x25519(secretKey: Uint8Array, peerPublicKey: Uint8Array): Uint8Array;
+  /**
+   * `secretKey` bound for agreements with many peers: `agree(peer)` returns exactly
+   * `x25519(secretKey, peer)`. A participant agrees with every neighbour under one secret; binding
+   * lets the node provider import that secret once instead of per peer (an X25519 secret-key
+   * import recomputes the public key, as costly as the agreement). Drop the function when done.
+   */
+  x25519Agreement(secretKey: Uint8Array): X25519Agreement;
   /** A fresh Ed25519 key pair; `secretKey` is the 32-byte RFC 8032 seed drawn from `rng`. */
   ed25519Keygen(rng: RandomSource): KeyPair;
   /** The Ed25519 public key of a 32-byte seed. */

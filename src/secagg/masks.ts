@@ -1,18 +1,14 @@
 import { check } from './util/errors.js';
 import { deriveKey } from './kdf.js';
-import type { CryptoProvider } from './keys.js';
+import type { X25519Agreement } from './keys.js';
 
 /**
  * The PRG seed of the pairwise mask between me and a peer: deriveKey('pairwise-mask',
- * X25519(mySecret, peerPublic), context). Symmetric: both ends derive the same seed.
+ * X25519(mySecret, peerPublic), context), with `agree = provider.x25519Agreement(mySecret)`.
+ * Symmetric: both ends derive the same seed.
  */
-export function pairwiseMaskSeed(
-  provider: CryptoProvider,
-  mySecret: Uint8Array,
-  peerPublic: Uint8Array,
-  context: Uint8Array,
-): Uint8Array {
-  return deriveKey('pairwise-mask', provider.x25519(mySecret, peerPublic), context);
+export function pairwiseMaskSeed(agree: X25519Agreement, peerPublic: Uint8Array, context: Uint8Array): Uint8Array {
+  return deriveKey('pairwise-mask', agree(peerPublic), context);
 }
 
 /** The PRG seed of a self mask: deriveKey('self-mask', b_u, context) for a 32-byte b_u. */

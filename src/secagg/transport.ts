@@ -3,7 +3,7 @@ import { check, FedveilError } from './util/errors.js';
 import { randomBytes, type RandomSource } from './util/random.js';
 import { bytesEqual, concatBytes } from './util/bytes.js';
 import { checkFederationRound, deriveKey } from './kdf.js';
-import type { CryptoProvider } from './keys.js';
+import type { X25519Agreement } from './keys.js';
 
 /*
  * Sealed share = nonce (24 bytes) ‖ XSalsa20-Poly1305 secretbox of
@@ -66,14 +66,12 @@ function checkKey(key: unknown): asserts key is Uint8Array {
   );
 }
 
-/** The secretbox key for shares between me and a peer: deriveKey('share-key', X25519(mySecret, peerPublic), context). */
-export function shareKey(
-  provider: CryptoProvider,
-  mySecret: Uint8Array,
-  peerPublic: Uint8Array,
-  context: Uint8Array,
-): Uint8Array {
-  return deriveKey('share-key', provider.x25519(mySecret, peerPublic), context);
+/**
+ * The secretbox key for shares between me and a peer: deriveKey('share-key', X25519(mySecret,
+ * peerPublic), context), with `agree = provider.x25519Agreement(mySecret)`.
+ */
+export function shareKey(agree: X25519Agreement, peerPublic: Uint8Array, context: Uint8Array): Uint8Array {
+  return deriveKey('share-key', agree(peerPublic), context);
 }
 
 /** Seals `plaintext` for `binding` under `key` with a fresh 24-byte nonce from `rng`; returns nonce ‖ box. */

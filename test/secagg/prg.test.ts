@@ -1,7 +1,7 @@
 import { createCipheriv } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { prgAddInPlace, prgExpand, prgRandomSource, toHex } from '../../src/secagg/index.js';
+import { prgAccumulate, prgExpand, prgRandomSource, toHex } from '../../src/secagg/index.js';
 import { expectCode } from './helpers.js';
 
 /** Reference: keystream via one cipher call, read with DataView little-endian, masked. */
@@ -49,19 +49,19 @@ describe('prgExpand', () => {
   });
 });
 
-describe('prgAddInPlace', () => {
+describe('prgAccumulate', () => {
   it('adds (+1) or subtracts (−1) the stream mod 2^bits, and the two cancel', () => {
     fc.assert(
       fc.property(seed32, fc.integer({ min: 0, max: 200 }), bitsArb, fc.constantFrom<1 | -1>(1, -1), (seed, len, bits, sign) => {
         const acc = new Uint32Array(len).map((_, i) => (i * 2654435761) % 2 ** bits);
         const before = Uint32Array.from(acc);
-        prgAddInPlace(acc, seed, bits, sign);
+        prgAccumulate(acc, [{ seed, sign }], bits);
         const r = reference(seed, len, bits);
         for (let i = 0; i < len; i++) {
           const want = (((before[i] as number) + sign * (r[i] as number)) % 2 ** bits + 2 ** bits) % 2 ** bits;
           expect(acc[i]).toBe(want);
         }
-        prgAddInPlace(acc, seed, bits, sign === 1 ? -1 : 1);
+        prgAccumulate(acc, [{ seed, sign: sign === 1 ? -1 : 1 }], bits);
         expect(Array.from(acc)).toEqual(Array.from(before));
       }),
       { numRuns: 60 },
@@ -69,9 +69,9 @@ describe('prgAddInPlace', () => {
   });
 
   it('rejects a bad accumulator, seed or sign', () => {
-    expectCode(() => prgAddInPlace([1, 2] as unknown as Uint32Array, new Uint8Array(32), 32, 1), 'prg/bad-vector');
-    expectCode(() => prgAddInPlace(new Uint32Array(2), new Uint8Array(16), 32, 1), 'prg/bad-seed');
-    expectCode(() => prgAddInPlace(new Uint32Array(2), new Uint8Array(32), 32, 0 as unknown as 1), 'prg/bad-sign');
+    expectCode(() => prgAccumulate([1, 2] as unknown as Uint32Array, [{ seed: new Uint8Array(32), sign: 1 }], 32), 'prg/bad-vector');
+    expectCode(() => prgAccumulate(new Uint32Array(2), [{ seed: new Uint8Array(16), sign: 1 }], 32), 'prg/bad-seed');
+    expectCode(() => prgAccumulate(new Uint32Array(2), [{ seed: new Uint8Array(32), sign: 0 as unknown as 1 }], 32), 'prg/bad-sign');
   });
 });
 

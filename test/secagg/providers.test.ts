@@ -33,6 +33,21 @@ describe('noble and node:crypto providers agree byte for byte', () => {
     );
   });
 
+  it('a bound agreement gives x25519 per peer, for several peers in turn', () => {
+    fc.assert(
+      fc.property(key32, fc.array(key32, { minLength: 1, maxLength: 5 }), (mine, peers) => {
+        const bound = { noble: nobleProvider.x25519Agreement(mine), node: nodeProvider.x25519Agreement(mine) };
+        for (const peer of peers) {
+          const pub = nobleProvider.x25519PublicKey(peer);
+          const want = toHex(nobleProvider.x25519(mine, pub));
+          expect(toHex(bound.node(pub))).toBe(want);
+          expect(toHex(bound.noble(pub))).toBe(want);
+        }
+      }),
+      { numRuns: 30 },
+    );
+  });
+
   it('Ed25519 public keys, deterministic signatures and verification', () => {
     fc.assert(
       fc.property(key32, fc.uint8Array({ maxLength: 200 }), (seed, msg) => {
@@ -75,12 +90,15 @@ describe.each<CryptoProvider>([nobleProvider, nodeProvider])('$name provider rej
       Uint8Array.from(Buffer.from('e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800', 'hex')),
     ]) {
       expectCode(() => p.x25519(good.secretKey, u), 'x25519/low-order');
+      expectCode(() => p.x25519Agreement(good.secretKey)(u), 'x25519/low-order');
     }
   });
 
   it('keys of the wrong length or type', () => {
     expectCode(() => p.x25519(new Uint8Array(31), good.publicKey), 'x25519/bad-key');
     expectCode(() => p.x25519(good.secretKey, new Uint8Array(33)), 'x25519/bad-key');
+    expectCode(() => p.x25519Agreement(new Uint8Array(31)), 'x25519/bad-key');
+    expectCode(() => p.x25519Agreement(good.secretKey)(new Uint8Array(33)), 'x25519/bad-key');
     expectCode(() => p.x25519PublicKey('nope' as unknown as Uint8Array), 'x25519/bad-key');
     expectCode(() => p.ed25519PublicKey(new Uint8Array(64)), 'ed25519/bad-key');
     expectCode(() => p.ed25519Sign(new Uint8Array(16), msg), 'ed25519/bad-key');

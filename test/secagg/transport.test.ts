@@ -57,11 +57,11 @@ describe('sealShare / openShare', () => {
     const a = nobleProvider.x25519Keygen(rng);
     const b = nodeProvider.x25519Keygen(rng);
     const ctx = roundContext(binding.federationId, binding.round);
-    const kab = shareKey(nobleProvider, a.secretKey, b.publicKey, ctx);
-    const kba = shareKey(nodeProvider, b.secretKey, a.publicKey, ctx);
+    const kab = shareKey(nobleProvider.x25519Agreement(a.secretKey), b.publicKey, ctx);
+    const kba = shareKey(nodeProvider.x25519Agreement(b.secretKey), a.publicKey, ctx);
     expect(toHex(kab)).toBe(toHex(kba));
     expect(toHex(openShare(kba, binding, sealShare(kab, binding, payload, rng)))).toBe(toHex(payload));
-    expect(toHex(shareKey(nobleProvider, a.secretKey, b.publicKey, roundContext('hospitals', 8)))).not.toBe(toHex(kab));
+    expect(toHex(shareKey(nobleProvider.x25519Agreement(a.secretKey), b.publicKey, roundContext('hospitals', 8)))).not.toBe(toHex(kab));
   });
 
   describe('negative cases, each with its own code', () => {

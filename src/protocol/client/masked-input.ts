@@ -2,8 +2,9 @@ import {
   openShare,
   pairwiseMaskSeed,
   pairwiseMaskSign,
-  prgAddInPlace,
+  prgAccumulate,
   selfMaskSeed,
+  type MaskStream,
 } from '../../secagg/index.js';
 import { check, FedveilError } from '../../secagg/util/errors.js';
 import { signMessage, vectorDigest } from '../canonical.js';
@@ -70,11 +71,13 @@ export function maskedInput(
   const y = new Uint32Array(plan.vectorLength);
   y.set(encoding);
   y.set(ctx.extra, plan.encodedLength);
-  prgAddInPlace(y, selfMaskSeed(state.selfSeed, plan.kdfContext), plan.bits, 1);
+  const agree = ctx.provider.x25519Agreement(state.keys.maskingSecret);
+  const masks: MaskStream[] = [{ seed: selfMaskSeed(state.selfSeed, plan.kdfContext), sign: 1 }];
   for (const v of expected) {
-    const seed = pairwiseMaskSeed(ctx.provider, state.keys.maskingSecret, (state.peers.get(v) as PeerKeys).maskingKey, plan.kdfContext);
-    prgAddInPlace(y, seed, plan.bits, pairwiseMaskSign(me, v));
+    const seed = pairwiseMaskSeed(agree, (state.peers.get(v) as PeerKeys).maskingKey, plan.kdfContext);
+    masks.push({ seed, sign: pairwiseMaskSign(me, v) });
   }
+  prgAccumulate(y, masks, plan.bits);
   const vector = packVector(y, plan.bits);
   const signed = signMessage<MaskedInputMessage>(ctx.provider, ctx.identitySecretKey, {
     type: 'masked-input',

@@ -68,13 +68,14 @@ export function shareKeys(
   const shares: EncryptedShare[] = [];
   const shareKeys = new Map<number, Uint8Array>();
   let ownShares: SharedState['ownShares'] | undefined;
+  const agree = ctx.provider.x25519Agreement(keys.encryptionSecret);
   holders.forEach((v, j) => {
     const pair = concatBytes((selfShares[j] as { y: Uint8Array }).y, (maskShares[j] as { y: Uint8Array }).y);
     if (v === me) {
       ownShares = { self: pair.slice(0, 32), mask: pair.slice(32) };
       return;
     }
-    const key = shareKey(ctx.provider, keys.encryptionSecret, (peers.get(v) as PeerKeys).encryptionKey, plan.kdfContext);
+    const key = shareKey(agree, (peers.get(v) as PeerKeys).encryptionKey, plan.kdfContext);
     shareKeys.set(v, key);
     const binding = { federationId: plan.config.federationId, round: plan.config.round, sender: me, recipient: v };
     shares.push({ peer: v, ciphertext: sealShare(key, binding, pair, ctx.rng) });

@@ -2,9 +2,10 @@ import {
   LagrangeBasis,
   pairwiseMaskSeed,
   pairwiseMaskSign,
-  prgAddInPlace,
+  prgAccumulate,
   selfMaskSeed,
   type CryptoProvider,
+  type MaskStream,
 } from '../../secagg/index.js';
 import { bytesEqual } from '../../secagg/util/bytes.js';
 import { check } from '../../secagg/util/errors.js';
@@ -116,19 +117,20 @@ export class UnmaskCollector implements PhaseCollector<UnmaskMessage> {
       );
       maskingSecrets.set(v, secret);
     }
+    const masks: MaskStream[] = [];
     for (const u of this.u3) {
       const b = combine(this.selfShares.get(u) as ShareList);
-      prgAddInPlace(acc, selfMaskSeed(b, plan.kdfContext), plan.bits, -1);
+      masks.push({ seed: selfMaskSeed(b, plan.kdfContext), sign: -1 });
     }
     for (const v of this.dropped) {
-      const secret = maskingSecrets.get(v) as Uint8Array;
+      const agree = provider.x25519Agreement(maskingSecrets.get(v) as Uint8Array);
       for (const u of intersect(plan.neighbourhood(v), this.u3)) {
         const peerKey = (advertisements.get(u) as AdvertiseKeysMessage).maskingKey;
-        const seed = pairwiseMaskSeed(provider, secret, peerKey, plan.kdfContext);
         // u added pairwiseMaskSign(u, v) · PRG(seed); subtract exactly that.
-        prgAddInPlace(acc, seed, plan.bits, pairwiseMaskSign(u, v) === 1 ? -1 : 1);
+        masks.push({ seed: pairwiseMaskSeed(agree, peerKey, plan.kdfContext), sign: pairwiseMaskSign(u, v) === 1 ? -1 : 1 });
       }
     }
+    prgAccumulate(acc, masks, plan.bits);
     return sortedIndices(this.submitted);
   }
 }

@@ -52,6 +52,7 @@ export const structuralTestProvider: CryptoProvider = {
     const mine = h('x25519', sk);
     return compare(mine, peer) <= 0 ? h('dh', mine, peer) : h('dh', peer, mine);
   },
+  x25519Agreement: (sk) => (peer) => structuralTestProvider.x25519(sk, peer),
   ed25519Keygen: (rng) => keypair('ed25519', rng),
   ed25519PublicKey: (sk) => h('ed25519', sk),
   ed25519Sign: (sk, m) => signature(h('ed25519', sk), m),

@@ -1,7 +1,7 @@
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { FedveilError } from '../util/errors.js';
 import { randomBytes, type RandomSource } from '../util/random.js';
-import { checkBytes, checkKey32, isAllZero, type CryptoProvider, type KeyPair } from '../keys.js';
+import { checkBytes, checkKey32, isAllZero, type CryptoProvider, type KeyPair, type X25519Agreement } from '../keys.js';
 
 /**
  * The portable provider on `@noble/curves` (runs unchanged in a browser). Ed25519 verification
@@ -32,6 +32,10 @@ export const nobleProvider: CryptoProvider = {
       throw new FedveilError('x25519/low-order', 'X25519 peer public key is a low-order point (shared secret is zero)');
     }
     return shared;
+  },
+  x25519Agreement(secretKey: Uint8Array): X25519Agreement {
+    checkKey32(secretKey, 'x25519/bad-key', 'X25519 secret key');
+    return (peerPublicKey) => nobleProvider.x25519(secretKey, peerPublicKey);
   },
   ed25519Keygen(rng: RandomSource): KeyPair {
     const secretKey = randomBytes(rng, 32);

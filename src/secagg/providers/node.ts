@@ -8,7 +8,7 @@ import {
 } from 'node:crypto';
 import { FedveilError } from '../util/errors.js';
 import { randomBytes, type RandomSource } from '../util/random.js';
-import { checkBytes, checkKey32, isAllZero, type CryptoProvider, type KeyPair } from '../keys.js';
+import { checkBytes, checkKey32, isAllZero, type CryptoProvider, type KeyPair, type X25519Agreement } from '../keys.js';
 
 /*
  * node:crypto takes keys as KeyObjects, so raw 32-byte keys are imported as JSON Web Keys
@@ -101,20 +101,23 @@ export const nodeProvider: CryptoProvider = {
     return rawPublic(createPublicKey(privateKey('X25519', secretKey)));
   },
   x25519(secretKey: Uint8Array, peerPublicKey: Uint8Array): Uint8Array {
+    return nodeProvider.x25519Agreement(secretKey)(peerPublicKey);
+  },
+  x25519Agreement(secretKey: Uint8Array): X25519Agreement {
     checkKey32(secretKey, 'x25519/bad-key', 'X25519 secret key');
-    checkKey32(peerPublicKey, 'x25519/bad-key', 'X25519 peer public key');
-    let shared: Buffer;
-    try {
-      shared = diffieHellman({
-        privateKey: privateKey('X25519', secretKey),
-        publicKey: publicKeyFast('X25519', peerPublicKey),
-      });
-    } catch {
-      // OpenSSL fails the derivation when the result is all zero (RFC 7748 section 6.1 check).
-      throw lowOrder();
-    }
-    if (isAllZero(shared)) throw lowOrder();
-    return new Uint8Array(shared);
+    const mine = privateKey('X25519', secretKey);
+    return (peerPublicKey) => {
+      checkKey32(peerPublicKey, 'x25519/bad-key', 'X25519 peer public key');
+      let shared: Buffer;
+      try {
+        shared = diffieHellman({ privateKey: mine, publicKey: publicKeyFast('X25519', peerPublicKey) });
+      } catch {
+        // OpenSSL fails the derivation when the result is all zero (RFC 7748 section 6.1 check).
+        throw lowOrder();
+      }
+      if (isAllZero(shared)) throw lowOrder();
+      return new Uint8Array(shared);
+    };
   },
   ed25519Keygen(rng: RandomSource): KeyPair {
     const secretKey = randomBytes(rng, 32);
