@@ -1,8 +1,8 @@
 import { createCipheriv, type Cipher } from 'node:crypto';
-import { check, FedveilError } from './util/errors.js';
+import { check } from './util/errors.js';
 import type { RandomSource } from './util/random.js';
 import { bitMask, checkBits } from './zmod.js';
-import { WASM_BASE64 } from './wasm/mask-accumulate.wasm.js';
+import { CHUNK_BYTES, wordBytes, wordKernel } from './wasm/kernel.js';
 
 /*
  * PRG(seed) = AES-256-CTR keystream, key = the whole 32-byte seed, initial counter block = 16 zero
@@ -12,17 +12,10 @@ import { WASM_BASE64 } from './wasm/mask-accumulate.wasm.js';
  * (key, counter) pair.
  */
 
-/**
- * Bytes per chunk: one cipher call per stream per chunk. node:crypto allocates a fresh output
- * buffer per call, so larger calls amortise that; 64 KiB measured fastest (16 KiB: −35%,
- * 128 KiB: equal or slower) and the accumulator chunk and one keystream chunk still sit in L2.
- */
-const CHUNK_BYTES = 1 << 16;
 const ZERO_CHUNK = new Uint8Array(CHUNK_BYTES);
 const ZERO_IV = new Uint8Array(16);
 /** Ciphers open at once: streams beyond this are processed in further passes (bounds OpenSSL state). */
 const STREAMS_PER_PASS = 256;
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** One pseudorandom mask: PRG(seed) added (`sign` 1) or subtracted (`sign` −1). */
 export interface MaskStream {
@@ -40,39 +33,6 @@ function checkSeed(seed: unknown): asserts seed is Uint8Array {
 
 function keystream(seed: Uint8Array): Cipher {
   return createCipheriv('aes-256-ctr', seed, ZERO_IV);
-}
-
-interface Kernel {
-  /** The module's memory: accumulator chunk at 0, keystream chunk at CHUNK_BYTES. */
-  memory: Uint8Array;
-  add(acc: number, ks: number, bytes: number, mask: number): void;
-  sub(acc: number, ks: number, bytes: number, mask: number): void;
-}
-
-let kernel: Kernel | undefined;
-
-/*
- * The SIMD add/sub kernel (src/secagg/wasm/mask-accumulate.wat), compiled on first use. It reads
- * words little-endian, as the PRG defines them, and so do Uint32Arrays on every platform Node
- * ships for; a big-endian host is refused rather than silently producing other masks.
- */
-/** The slice of the WebAssembly API used here (the project's type libraries do not declare it). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-}
-
-function loadKernel(): Kernel {
-  if (kernel) return kernel;
-  if (!LITTLE_ENDIAN) throw new FedveilError('prg/unsupported-platform', 'mask accumulation needs a little-endian host');
-  const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-  if (wasm === undefined) {
-    throw new FedveilError('prg/unsupported-platform', 'mask accumulation needs WebAssembly (is node running with --jitless?)');
-  }
-  const { exports } = new wasm.Instance(new wasm.Module(Buffer.from(WASM_BASE64, 'base64')), {});
-  const memory = exports.memory as { buffer: ArrayBuffer };
-  kernel = { memory: new Uint8Array(memory.buffer), add: exports.add as Kernel['add'], sub: exports.sub as Kernel['sub'] };
-  return kernel;
 }
 
 /** The first `length` PRG words of `seed`, each reduced mod 2^bits. */
@@ -113,9 +73,9 @@ export function prgAccumulate(acc: Uint32Array, streams: readonly MaskStream[], 
     return;
   }
   if (acc.length === 0) return;
-  const k = loadKernel();
+  const k = wordKernel();
   const mem = k.memory;
-  const bytes = new Uint8Array(acc.buffer, acc.byteOffset, acc.byteLength);
+  const bytes = wordBytes(acc);
   try {
     for (let first = 0; first < streams.length; first += STREAMS_PER_PASS) {
       const pass = streams.slice(first, first + STREAMS_PER_PASS);

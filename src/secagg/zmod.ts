@@ -1,4 +1,5 @@
 import { check, FedveilError } from './util/errors.js';
+import { addWordsInto } from './wasm/kernel.js';
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
@@ -33,25 +34,13 @@ function checkPair(acc: Uint32Array, x: Uint32Array, bits: number): void {
  */
 export function addMod(acc: Uint32Array, x: Uint32Array, bits: number): void {
   checkPair(acc, x, bits);
-  const n = acc.length;
-  if (bits === 32) {
-    for (let i = 0; i < n; i++) acc[i] = ((acc[i] as number) + (x[i] as number)) >>> 0;
-  } else {
-    const m = bitMask(bits);
-    for (let i = 0; i < n; i++) acc[i] = ((acc[i] as number) + (x[i] as number)) & m;
-  }
+  addWordsInto(acc, x, 1, bitMask(bits));
 }
 
 /** acc[i] = (acc[i] − x[i]) mod 2^bits, in place; outputs always reduced. */
 export function subMod(acc: Uint32Array, x: Uint32Array, bits: number): void {
   checkPair(acc, x, bits);
-  const n = acc.length;
-  if (bits === 32) {
-    for (let i = 0; i < n; i++) acc[i] = ((acc[i] as number) - (x[i] as number)) >>> 0;
-  } else {
-    const m = bitMask(bits);
-    for (let i = 0; i < n; i++) acc[i] = ((acc[i] as number) - (x[i] as number)) & m;
-  }
+  addWordsInto(acc, x, -1, bitMask(bits));
 }
 
 /** Number of bytes {@link packBits} produces for `length` values of `bits` bits: ceil(length·bits/8). */
