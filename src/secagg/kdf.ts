@@ -1,4 +1,4 @@
-import { hkdf } from '@noble/hashes/hkdf.js';
+import { createHmac } from 'node:crypto';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { check } from './util/errors.js';
 import { concatBytes, utf8 } from './util/bytes.js';
@@ -13,7 +13,10 @@ import { concatBytes, utf8 } from './util/bytes.js';
  */
 export type KdfLabel = 'pairwise-mask' | 'share-key' | 'self-mask' | 'graph';
 
-const KDF_LABELS: ReadonlySet<string> = new Set(['pairwise-mask', 'share-key', 'self-mask', 'graph']);
+/** "fedveil/v1/" ‖ label ‖ 0x00 for each label, the fixed start of its HKDF info. */
+const LABEL_PREFIX: ReadonlyMap<string, Uint8Array> = new Map(
+  (['pairwise-mask', 'share-key', 'self-mask', 'graph'] as const).map((l) => [l, concatBytes(utf8(`fedveil/v1/${l}`), new Uint8Array([0]))]),
+);
 
 /** Salt of every {@link deriveKey} call: SHA-256("fedveil/v1/kdf-salt"). Fixed and public. */
 export const KDF_SALT: Uint8Array = sha256(utf8('fedveil/v1/kdf-salt'));
@@ -28,7 +31,16 @@ export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, 
     'kdf/bad-length',
     () => `HKDF-SHA256 output length must be an integer in [1, 8160], got ${length}`,
   );
-  return hkdf(sha256, ikm, salt, info, length);
+  // RFC 5869 on node:crypto's HMAC: measured about twice as fast as a JS HKDF for 32-byte outputs,
+  // and a round derives a key for every neighbour.
+  const prk = createHmac('sha256', salt).update(ikm).digest();
+  const out = new Uint8Array(length);
+  let block: Uint8Array = new Uint8Array(0);
+  for (let i = 1, offset = 0; offset < length; i++, offset += 32) {
+    block = createHmac('sha256', prk).update(block).update(info).update(Uint8Array.of(i)).digest();
+    out.set(block.subarray(0, Math.min(32, length - offset)), offset);
+  }
+  return out;
 }
 
 /**
@@ -37,11 +49,11 @@ export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, 
  * (optionally followed by more bytes); the 0x00 ends the label so no label is a prefix of another.
  */
 export function deriveKey(label: KdfLabel, ikm: Uint8Array, context: Uint8Array): Uint8Array {
-  check(KDF_LABELS.has(label), 'kdf/bad-label', () => `unknown KDF label ${JSON.stringify(label)}`);
+  const prefix = LABEL_PREFIX.get(label);
+  check(prefix !== undefined, 'kdf/bad-label', () => `unknown KDF label ${JSON.stringify(label)}`);
   check(ikm instanceof Uint8Array && ikm.length >= 16, 'kdf/bad-input', 'KDF input keying material must be at least 16 bytes');
   check(context instanceof Uint8Array, 'kdf/bad-input', 'KDF context must be a Uint8Array');
-  const info = concatBytes(utf8(`fedveil/v1/${label}`), new Uint8Array([0]), context);
-  return hkdf(sha256, ikm, KDF_SALT, info, 32);
+  return hkdfSha256(ikm, KDF_SALT, concatBytes(prefix, context), 32);
 }
 
 /** Longest federation id accepted, in UTF-8 bytes. */

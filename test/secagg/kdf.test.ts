@@ -75,6 +75,21 @@ describe('hkdfSha256', () => {
     expect(toHex(hkdfSha256(ikm, salt, new Uint8Array(), 32))).toBe(toHex(new Uint8Array(t1)));
   });
 
+  it('equals node:crypto hkdfSync for any salt (empty included), info and length in [1, 8160]', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 80 }),
+        fc.uint8Array({ maxLength: 100 }),
+        fc.uint8Array({ maxLength: 100 }),
+        fc.oneof(fc.integer({ min: 1, max: 100 }), fc.constantFrom(31, 32, 33, 64, 65, 8159, 8160)),
+        (ikm, salt, info, length) => {
+          expect(toHex(hkdfSha256(ikm, salt, info, length))).toBe(toHex(new Uint8Array(hkdfSync('sha256', ikm, salt, info, length))));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it('rejects lengths outside [1, 8160]', () => {
     expectCode(() => hkdfSha256(new Uint8Array(1), new Uint8Array(), new Uint8Array(), 0), 'kdf/bad-length');
     expectCode(() => hkdfSha256(new Uint8Array(1), new Uint8Array(), new Uint8Array(), 8161), 'kdf/bad-length');
