@@ -12,13 +12,14 @@ export interface KeyPair {
 
 /**
  * The asymmetric primitives secure aggregation needs, behind one interface so that the portable
- * implementation ({@link nobleProvider}) and the fast one on node:crypto ({@link nodeProvider}) are
- * interchangeable. Both produce byte-identical outputs for identical inputs (tests prove it).
- * All keys are raw 32-byte strings as in RFC 7748 / RFC 8032.
+ * implementation ({@link nobleProvider}), the one on node:crypto ({@link nodeProvider}) and the
+ * fastest, on libsodium ({@link sodiumProvider}), are interchangeable. They produce byte-identical
+ * outputs for identical inputs (tests prove it). All keys are raw 32-byte strings as in RFC 7748 /
+ * RFC 8032.
  */
 export interface CryptoProvider {
   /** Which implementation this is. */
-  readonly name: 'noble' | 'node';
+  readonly name: 'noble' | 'node' | 'sodium';
   /** A fresh X25519 key pair whose 32-byte secret is drawn from `rng`. */
   x25519Keygen(rng: RandomSource): KeyPair;
   /** The X25519 public key (u-coordinate, 32 bytes) of a 32-byte secret (clamped per RFC 7748). */

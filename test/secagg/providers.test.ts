@@ -4,8 +4,10 @@ import {
   defaultProvider,
   nobleProvider,
   nodeProvider,
+  sodiumProvider,
   seededRandom,
   toHex,
+  fromHex,
   utf8,
   type CryptoProvider,
 } from '../../src/secagg/index.js';
@@ -13,21 +15,27 @@ import { expectCode } from './helpers.js';
 
 const key32 = fc.uint8Array({ minLength: 32, maxLength: 32 });
 
-describe('noble and node:crypto providers agree byte for byte', () => {
-  it('default provider is the node:crypto one', () => {
-    expect(defaultProvider).toBe(nodeProvider);
-  });
+if (sodiumProvider === undefined) throw new Error('the sodium-native addon did not load on this machine');
+const sodium: CryptoProvider = sodiumProvider;
+const fastProviders: CryptoProvider[] = [nodeProvider, sodium];
 
-  it('X25519 public keys and shared secrets', () => {
+describe('provider choice', () => {
+  it('the default provider is libsodium where its addon loads', () => {
+    expect(defaultProvider).toBe(sodium);
+    expect(defaultProvider.name).toBe('sodium');
+  });
+});
+
+describe.each(fastProviders)('$name and noble providers agree byte for byte', (fast) => {
+  it('X25519 public keys and shared secrets, both directions', () => {
     fc.assert(
       fc.property(key32, key32, (a, b) => {
         const pubA = nobleProvider.x25519PublicKey(a);
-        expect(toHex(nodeProvider.x25519PublicKey(a))).toBe(toHex(pubA));
-        const pubB = nodeProvider.x25519PublicKey(b);
+        expect(toHex(fast.x25519PublicKey(a))).toBe(toHex(pubA));
+        const pubB = fast.x25519PublicKey(b);
         const s1 = nobleProvider.x25519(a, pubB);
-        const s2 = nodeProvider.x25519(b, pubA);
-        expect(toHex(s2)).toBe(toHex(s1));
-        expect(toHex(nodeProvider.x25519(a, pubB))).toBe(toHex(s1));
+        expect(toHex(fast.x25519(b, pubA))).toBe(toHex(s1));
+        expect(toHex(fast.x25519(a, pubB))).toBe(toHex(s1));
       }),
       { numRuns: 40 },
     );
@@ -36,12 +44,13 @@ describe('noble and node:crypto providers agree byte for byte', () => {
   it('a bound agreement gives x25519 per peer, for several peers in turn', () => {
     fc.assert(
       fc.property(key32, fc.array(key32, { minLength: 1, maxLength: 5 }), (mine, peers) => {
-        const bound = { noble: nobleProvider.x25519Agreement(mine), node: nodeProvider.x25519Agreement(mine) };
+        const boundFast = fast.x25519Agreement(mine);
+        const boundNoble = nobleProvider.x25519Agreement(mine);
         for (const peer of peers) {
           const pub = nobleProvider.x25519PublicKey(peer);
           const want = toHex(nobleProvider.x25519(mine, pub));
-          expect(toHex(bound.node(pub))).toBe(want);
-          expect(toHex(bound.noble(pub))).toBe(want);
+          expect(toHex(boundFast(pub))).toBe(want);
+          expect(toHex(boundNoble(pub))).toBe(want);
         }
       }),
       { numRuns: 30 },
@@ -52,32 +61,59 @@ describe('noble and node:crypto providers agree byte for byte', () => {
     fc.assert(
       fc.property(key32, fc.uint8Array({ maxLength: 200 }), (seed, msg) => {
         const pk = nobleProvider.ed25519PublicKey(seed);
-        expect(toHex(nodeProvider.ed25519PublicKey(seed))).toBe(toHex(pk));
-        const sig = nodeProvider.ed25519Sign(seed, msg);
+        expect(toHex(fast.ed25519PublicKey(seed))).toBe(toHex(pk));
+        const sig = fast.ed25519Sign(seed, msg);
         expect(toHex(nobleProvider.ed25519Sign(seed, msg))).toBe(toHex(sig));
         expect(nobleProvider.ed25519Verify(pk, msg, sig)).toBe(true);
-        expect(nodeProvider.ed25519Verify(pk, msg, sig)).toBe(true);
+        expect(fast.ed25519Verify(pk, msg, sig)).toBe(true);
         const tampered = msg.length > 0 ? Uint8Array.from(msg, (v, i) => (i === 0 ? v ^ 1 : v)) : new Uint8Array([0]);
         expect(nobleProvider.ed25519Verify(pk, tampered, sig)).toBe(false);
-        expect(nodeProvider.ed25519Verify(pk, tampered, sig)).toBe(false);
+        expect(fast.ed25519Verify(pk, tampered, sig)).toBe(false);
       }),
       { numRuns: 40 },
     );
   });
 
-  it('keygen draws the secret from the injected source, identically for both', () => {
+  it('keygen draws the secret from the injected source, identically', () => {
     const a = nobleProvider.x25519Keygen(seededRandom('k'));
-    const b = nodeProvider.x25519Keygen(seededRandom('k'));
+    const b = fast.x25519Keygen(seededRandom('k'));
     expect(toHex(a.secretKey)).toBe(toHex(b.secretKey));
     expect(toHex(a.publicKey)).toBe(toHex(b.publicKey));
     const c = nobleProvider.ed25519Keygen(seededRandom('e'));
-    const d = nodeProvider.ed25519Keygen(seededRandom('e'));
+    const d = fast.ed25519Keygen(seededRandom('e'));
     expect(toHex(c.publicKey)).toBe(toHex(d.publicKey));
     expect(toHex(c.secretKey)).toBe(toHex(d.secretKey));
   });
+
+  it('does not keep a reference to the caller\'s key buffer', () => {
+    const seed = seededRandom('alias').fill(new Uint8Array(32));
+    const msg = utf8('message');
+    const sig = fast.ed25519Sign(seed, msg);
+    const pk = fast.ed25519PublicKey(seed);
+    seed.fill(0);
+    expect(fast.ed25519Verify(pk, msg, sig)).toBe(true);
+  });
 });
 
-describe.each<CryptoProvider>([nobleProvider, nodeProvider])('$name provider rejects bad input', (p) => {
+describe('Ed25519 small-order public keys: where the providers differ', () => {
+  it('noble and libsodium reject a signature that holds for every message; OpenSSL accepts it', () => {
+    // R = the identity point, S = 0, A = the identity: S·B = R + h·A holds for every message. With
+    // A of order 2 (y = −1) it holds for every message whose h is even. Only crafted keys do this.
+    const identity = Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 1 : 0));
+    const order2 = fromHex('ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f');
+    const sig = new Uint8Array(64);
+    sig.set(identity, 0);
+    for (const msg of [utf8('any message at all'), utf8('another one')]) {
+      for (const a of [identity, order2]) {
+        expect(nobleProvider.ed25519Verify(a, msg, sig)).toBe(false);
+        expect(sodium.ed25519Verify(a, msg, sig)).toBe(false);
+      }
+      expect(nodeProvider.ed25519Verify(identity, msg, sig)).toBe(true);
+    }
+  });
+});
+
+describe.each<CryptoProvider>([nobleProvider, nodeProvider, sodium])('$name provider rejects bad input', (p) => {
   const good = p.x25519Keygen(seededRandom(1));
   const edKey = p.ed25519Keygen(seededRandom(2));
   const msg = new Uint8Array([1, 2, 3]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromHex, nobleProvider, nodeProvider, toHex } from '../../src/secagg/index.js';
+import { fromHex, nobleProvider, nodeProvider, sodiumProvider, toHex } from '../../src/secagg/index.js';
 import { loadVector } from './helpers.js';
 
 interface Iterated {
@@ -8,7 +8,7 @@ interface Iterated {
 
 const vectors = loadVector<Iterated>('x25519-rfc7748.json').iterated;
 
-describe.each([nobleProvider, nodeProvider])('RFC 7748 §5.2 iterated X25519 with the $name provider', (p) => {
+describe.each([nobleProvider, nodeProvider, sodiumProvider!])('RFC 7748 §5.2 iterated X25519 with the $name provider', (p) => {
   it.each(vectors)('$iterations iteration(s)', (v) => {
     let k = fromHex('09'.padEnd(64, '0'));
     let u = k;

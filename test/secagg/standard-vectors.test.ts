@@ -1,6 +1,6 @@
 import { createCipheriv, hkdfSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { nobleProvider, nodeProvider, hkdfSha256, fromHex, toHex } from '../../src/secagg/index.js';
+import { nobleProvider, nodeProvider, sodiumProvider, hkdfSha256, fromHex, toHex } from '../../src/secagg/index.js';
 import { loadVector } from './helpers.js';
 
 interface X25519Vectors {
@@ -26,7 +26,7 @@ const ed = loadVector<Ed25519Vectors>('ed25519-rfc8032.json');
 const hk = loadVector<HkdfVectors>('hkdf-rfc5869.json');
 const aes = loadVector<AesCtrVector>('aes256ctr-sp800-38a.json');
 
-describe.each([nobleProvider, nodeProvider])('RFC 7748 X25519 with the $name provider', (p) => {
+describe.each([nobleProvider, nodeProvider, sodiumProvider!])('RFC 7748 X25519 with the $name provider', (p) => {
   it.each(x.scalarMult)('$name', (v) => {
     expect(toHex(p.x25519(fromHex(v.scalar), fromHex(v.u)))).toBe(v.output);
   });
@@ -52,7 +52,7 @@ describe.each([nobleProvider, nodeProvider])('RFC 7748 X25519 with the $name pro
   });
 });
 
-describe.each([nobleProvider, nodeProvider])('RFC 8032 Ed25519 with the $name provider', (p) => {
+describe.each([nobleProvider, nodeProvider, sodiumProvider!])('RFC 8032 Ed25519 with the $name provider', (p) => {
   it.each(ed.tests)('$name', (v) => {
     const sk = fromHex(v.secretKey);
     const msg = fromHex(v.message);
