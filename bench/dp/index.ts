@@ -110,5 +110,9 @@ export async function run(): Promise<BenchResult[]> {
       results.push({ metric: 'decode_ms', value: round3(once.cpuMs), unit: 'ms', params: { d, mechanism, rotation: true, bits: 32, including: 'sign derivation (decodeSum)', wall_ms: round3(once.wallMs), load1: load() } });
     }
   }
+  // Secure aggregation without DP noise or rotation: clip, round and wrap only.
+  const plain = createClientEncoder({ ...skConfig, mechanism: 'none', noiseMultiplier: 0, rotation: false }, d, seed);
+  const pe = time(() => plain.encode(update, systemRandom), 5, 1);
+  results.push({ metric: 'encode_ms', value: round3(pe.cpuMs), unit: 'ms', params: { d, mechanism: 'none', rotation: false, bits: 32, wall_ms: round3(pe.wallMs), load1: load() } });
   return results;
 }

@@ -1,13 +1,15 @@
 import { check } from '../secagg/util/errors.js';
 import type { RandomSource } from '../secagg/util/random.js';
 import { integerNoiseParameters, parseDpConfig, type DpConfig } from './config.js';
-import { clipL2InPlace } from './encoding/clip.js';
+import { clipFactor, updateL2Norm } from './encoding/clip.js';
 import { RandomizedHadamard } from './encoding/hadamard.js';
-import { centreModulo, wrapModulo } from './encoding/modular.js';
-import { conditionalRoundInPlace } from './encoding/rounding.js';
-import { discreteGaussianNoiser } from './noise/discrete-gaussian.js';
+import { addNoiseAndWrap, centreModulo, wrapMask } from './encoding/modular.js';
+import { conditionalRound, roundAttempt, roundAttemptWrapped } from './encoding/rounding.js';
+import { discreteGaussianAdder } from './noise/discrete-gaussian.js';
 import { addGaussianNoise } from './noise/gaussian.js';
-import { skellamNoiser } from './noise/skellam.js';
+import type { NoiseAdder } from './noise/noise-adder.js';
+import { skellamAdder } from './noise/skellam.js';
+import { UniformStream } from './noise/uniform-stream.js';
 
 /** A client's encoder for one round: clip → rotate → scale → round → noise → wrap. */
 export interface ClientEncoder {
@@ -26,6 +28,19 @@ function checkDim(dim: number): void {
 /**
  * Creates the encoder of `config` for updates of length `dim` in the round whose public seed
  * (>= 16 bytes; it fixes the rotation signs) is `roundSeed`. The config is validated here.
+ *
+ * The stages of spec/dp.md §2 are fused into as few passes over the vector as the data flow
+ * allows, each coordinate getting the same floating-point operations in the same order and the
+ * same random draws as running the stages one by one (test/dp/encoder-reference.test.ts pins
+ * this against a stage-by-stage reference):
+ *
+ * - the norm for clipping is read off the update itself, and the clip factor is applied where
+ *   the update is next read (by the rotation, or by the rounding loop);
+ * - the Hadamard normalisation and 1/γ are multiplied in by the rounding loop;
+ * - rounding recomputes its input on every attempt (from the update, or from the rotated vector),
+ *   so a retry needs no saved copy;
+ * - without noise, rounded integers go straight into the wrapped encoding; with noise, noise and
+ *   wrap are one pass.
  */
 export function createClientEncoder(config: DpConfig, dim: number, roundSeed: Uint8Array): ClientEncoder {
   const cfg = parseDpConfig(config);
@@ -33,22 +48,44 @@ export function createClientEncoder(config: DpConfig, dim: number, roundSeed: Ui
   const rotation = cfg.rotation ? new RandomizedHadamard(roundSeed, dim) : undefined;
   const p = integerNoiseParameters(cfg, dim);
   // Sampler tables are built once per encoder (one round), not per update.
-  const addNoise =
-    cfg.mechanism === 'skellam' ? skellamNoiser(p.localSkellamMu) : cfg.mechanism === 'ddg' ? discreteGaussianNoiser(p.localDdgSigma) : undefined;
+  const addNoise: NoiseAdder | undefined =
+    cfg.mechanism === 'skellam' ? skellamAdder(p.localSkellamMu) : cfg.mechanism === 'ddg' ? discreteGaussianAdder(p.localDdgSigma) : undefined;
+  const inv = 1 / cfg.scale;
+  const mask = wrapMask(cfg.bits);
   return {
     dim,
     encodedLength: p.paddedDim,
     encode(update: Float32Array, rng: RandomSource): Uint32Array {
       check(update.length === dim, 'dp/bad-dimension', `update has length ${update.length}, expected ${dim}`);
+      const factor = clipFactor(updateL2Norm(update), cfg.clipNorm);
+      const out = new Uint32Array(p.paddedDim);
+      const u = new UniformStream(rng);
+      if (rotation === undefined) {
+        if (addNoise === undefined) {
+          // Rounded straight from the update into the encoding: one pass per attempt, no buffer.
+          conditionalRound(() => roundAttemptWrapped(update, factor, inv, u, mask, out), p.l2Bound);
+          return out;
+        }
+        const rounded = new Float64Array(p.paddedDim);
+        conditionalRound(() => roundAttempt(update, factor, inv, u, rounded), p.l2Bound);
+        addNoiseAndWrap(rounded, addNoise, rng, mask, out);
+        return out;
+      }
       const x = new Float64Array(p.paddedDim);
-      for (let i = 0; i < dim; i++) x[i] = update[i] as number;
-      clipL2InPlace(x, cfg.clipNorm);
-      rotation?.forwardInPlace(x);
-      const inv = 1 / cfg.scale;
-      for (let i = 0; i < x.length; i++) x[i] = (x[i] as number) * inv;
-      conditionalRoundInPlace(x, p.l2Bound, rng);
-      addNoise?.(x, rng);
-      return wrapModulo(x, cfg.bits);
+      const norm = rotation.forwardUnnormalisedFrom(update, factor, x);
+      if (addNoise === undefined) {
+        conditionalRound(() => roundAttemptWrapped(x, norm, inv, u, mask, out), p.l2Bound);
+        return out;
+      }
+      // Rounded in place. A failed attempt (probability <= β, in practice far less) rebuilds the
+      // rotated vector, which is deterministic, rather than every encode keeping a copy of it.
+      conditionalRound(
+        () => roundAttempt(x, norm, inv, u, x),
+        p.l2Bound,
+        () => rotation.forwardUnnormalisedFrom(update, factor, x),
+      );
+      addNoiseAndWrap(x, addNoise, rng, mask, out);
+      return out;
     },
   };
 }

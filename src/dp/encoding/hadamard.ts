@@ -63,13 +63,26 @@ function levels(x: Float64Array, start: number, len: number, from: number, to: n
  * over the whole array, both with radix-4 butterflies.
  */
 export function fwhtInPlace(x: Float64Array): void {
+  fwhtUnnormalisedInPlace(x);
+  const norm = fwhtNormalisation(x.length);
+  for (let i = 0; i < x.length; i++) x[i] = (x[i] as number) * norm;
+}
+
+/** The factor 1/√n that makes the length-n transform orthogonal. */
+export function fwhtNormalisation(n: number): number {
+  return 1 / Math.sqrt(n);
+}
+
+/**
+ * {@link fwhtInPlace} without its final multiplication by {@link fwhtNormalisation}: for callers
+ * that fold that multiplication into their own next pass over the vector.
+ */
+export function fwhtUnnormalisedInPlace(x: Float64Array): void {
   const n = x.length;
   check((n & (n - 1)) === 0 && n > 0, 'dp/bad-dimension', `Hadamard length must be a power of two, got ${n}`);
   const block = Math.min(n, FWHT_BLOCK);
   for (let start = 0; start < n; start += block) levels(x, start, block, 1, block);
   if (n > block) levels(x, 0, n, block, n);
-  const norm = 1 / Math.sqrt(n);
-  for (let i = 0; i < n; i++) x[i] = (x[i] as number) * norm;
 }
 
 /**
@@ -104,6 +117,25 @@ export class RandomizedHadamard {
     check(x.length === this.paddedDim, 'dp/bad-dimension', `rotation expects length ${this.paddedDim}, got ${x.length}`);
     for (let i = 0; i < x.length; i++) x[i] = (x[i] as number) * (this.signs[i] as number);
     fwhtInPlace(x);
+  }
+
+  /**
+   * Encode, fused with the copy and the clip: writes D·(factor·update), zero-padded, into `out`
+   * (length paddedDim) and applies the transform without its normalisation, which it returns for
+   * the caller to multiply in later (x·(1/√d') then ·(1/γ), in that order, in the rounding loop).
+   * Each coordinate gets the same multiplications, in the same order, as copying the update,
+   * clipping it (x·factor; factor = 1 when not clipping, and x·1 = x) and {@link forwardInPlace}
+   * would make — a padded coordinate becomes (0·factor)·s_i, a signed zero, as there — so the
+   * result is identical bit for bit, with one pass over the vector instead of three.
+   */
+  forwardUnnormalisedFrom(update: Float32Array, factor: number, out: Float64Array): number {
+    check(out.length === this.paddedDim && update.length <= out.length, 'dp/bad-dimension', `rotation expects length ${this.paddedDim}, got ${out.length}`);
+    const signs = this.signs;
+    const dim = update.length;
+    for (let i = 0; i < dim; i++) out[i] = ((update[i] as number) * factor) * (signs[i] as number);
+    for (let i = dim; i < out.length; i++) out[i] = (0 * factor) * (signs[i] as number);
+    fwhtUnnormalisedInPlace(out);
+    return fwhtNormalisation(out.length);
   }
 
   /** Decode: undoes {@link forwardInPlace} in place. */

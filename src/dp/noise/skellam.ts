@@ -1,4 +1,5 @@
 import type { RandomSource } from '../../secagg/util/random.js';
+import type { NoiseAdder } from './noise-adder.js';
 import { checkMean, poissonSampler, samplePoisson } from './poisson.js';
 import { UniformStream } from './uniform-stream.js';
 
@@ -11,14 +12,24 @@ export function sampleSkellam(mu: number, u: UniformStream): number {
   return samplePoisson(mu, u) - samplePoisson(mu, u);
 }
 
+/**
+ * v ↦ v + Sk(mu, mu) for one coordinate, its sampler set up once; undefined when mu = 0 (no
+ * noise, and no draws).
+ */
+export function skellamAdder(mu: number): NoiseAdder | undefined {
+  checkMean(mu, 'Skellam mean');
+  if (mu === 0) return undefined;
+  const draw = poissonSampler(mu);
+  return (v, u) => v + draw(u) - draw(u);
+}
+
 /** A function adding independent Sk(mu, mu) noise to every coordinate of a vector, its sampler set up once. */
 export function skellamNoiser(mu: number): (x: Float64Array, rng: RandomSource) => void {
-  checkMean(mu, 'Skellam mean');
-  if (mu === 0) return () => undefined;
-  const draw = poissonSampler(mu);
+  const add = skellamAdder(mu);
+  if (add === undefined) return () => undefined;
   return (x, rng) => {
     const u = new UniformStream(rng);
-    for (let i = 0; i < x.length; i++) x[i] = (x[i] as number) + draw(u) - draw(u);
+    for (let i = 0; i < x.length; i++) x[i] = add(x[i] as number, u);
   };
 }
 

@@ -36,6 +36,18 @@ export class UniformStream {
     return this.words[this.pos++] as number;
   }
 
+  /**
+   * The next min(n, k) uniform 32-bit words as a view, where k >= 1 is what remains of the current
+   * block (n >= 1): the same words, in the same order, as that many {@link uint32} calls. For hot
+   * loops, which then index a local array instead of calling a method per draw.
+   */
+  uint32Run(n: number): Uint32Array {
+    if (this.pos >= this.words.length) this.refill();
+    const start = this.pos;
+    this.pos = Math.min(this.words.length, start + n);
+    return this.words.subarray(start, this.pos);
+  }
+
   /** A uniform double in [0, 1) carrying 53 random bits (exactly representable). */
   unit(): number {
     // A pair never straddles a refill: a lone trailing word is skipped.
