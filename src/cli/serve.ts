@@ -1,3 +1,4 @@
+import { defaultProvider } from '../secagg/index.js';
 import { dirname, join, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadFederationConfig } from '../server/config.js';
@@ -70,7 +71,7 @@ export function registerServe(program: Command): void {
       const weights = await initialWeights(config, opts.initialModel, 0);
       const running = await startCoordinator({ config, initialModel: weights, log });
       process.stdout.write(`${running.url}\n`);
-      log(`coordinator for '${config.federationId}' listening on ${running.url} (coordinator key ${Buffer.from(running.coordinator.publicKey).toString('hex')})`);
+      log(`coordinator for '${config.federationId}' listening on ${running.url} (crypto ${defaultProvider.name}, coordinator key ${Buffer.from(running.coordinator.publicKey).toString('hex')})`);
       const stop = new Promise<void>((done) => {
         const onSignal = () => done();
         process.once('SIGINT', onSignal);

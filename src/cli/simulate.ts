@@ -1,3 +1,4 @@
+import { defaultProvider } from '../secagg/index.js';
 import { Option, type Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { formatZodError } from '../server/config.js';
@@ -96,7 +97,7 @@ function printSummary(s: SimulationSummary, write: (l: string) => void): void {
   }
   const eps = s.final.epsilon === null ? 'no DP guarantee (--dp none)' : `ε = ${s.final.epsilon.toFixed(3)} at δ = ${s.final.delta}`;
   write(`\nfinal test accuracy ${(100 * s.final.accuracy).toFixed(2)}% after ${s.final.completedRounds}/${s.final.rounds} completed rounds; ${eps}\n`);
-  write(`${s.seconds.toFixed(1)} s in all (${s.secondsPerRound.toFixed(2)} s per round), backend ${s.backend.name}\n`);
+  write(`${s.seconds.toFixed(1)} s in all (${s.secondsPerRound.toFixed(2)} s per round), backend ${s.backend.name}, crypto ${defaultProvider.name}\n`);
   if (s.report !== null) write(`privacy report: ${s.report}\nledger:         ${s.ledger}\ncoordinator key: ${s.coordinatorKey}\n`);
   write(`model:          ${s.model}\n`);
   if (s.report !== null) write(`check it:       fedveil verify-report ${s.report} --ledger ${s.ledger}\n`);
