@@ -6,7 +6,8 @@
  * X25519/Ed25519 (node:crypto provider), AES-256-CTR masks, 32-bit modulus, no DP noise (Flower's
  * SecAgg+ quantises without noise).
  *
- * Environment: FEDVEIL_BENCH_PROTOCOL=quick runs only the N = 100, D = 1e5 configuration.
+ * Environment: FEDVEIL_BENCH_PROTOCOL=quick runs only the N = 100, D = 1e5 configuration;
+ * FEDVEIL_BENCH_PROTOCOL=2,4 runs the listed configurations (1-based, in the order of CELLS).
  */
 import type { BenchResult } from '../results.js';
 import { planRound } from '../../src/protocol/config.js';
@@ -137,9 +138,19 @@ async function runCell(cell: Cell): Promise<BenchResult[]> {
   return out;
 }
 
-/** Runs every configuration (or only the first with FEDVEIL_BENCH_PROTOCOL=quick). */
+function selectedCells(choice: string | undefined): Cell[] {
+  if (choice === undefined || choice === '') return CELLS;
+  if (choice === 'quick') return CELLS.slice(0, 1);
+  return choice.split(',').map((s) => {
+    const cell = CELLS[Number(s) - 1];
+    if (!cell) throw new Error(`FEDVEIL_BENCH_PROTOCOL: no configuration ${s} (1..${CELLS.length})`);
+    return cell;
+  });
+}
+
+/** Runs every configuration, or those FEDVEIL_BENCH_PROTOCOL selects. */
 export async function run(): Promise<BenchResult[]> {
-  const cells = process.env.FEDVEIL_BENCH_PROTOCOL === 'quick' ? CELLS.slice(0, 1) : CELLS;
+  const cells = selectedCells(process.env.FEDVEIL_BENCH_PROTOCOL);
   const results: BenchResult[] = [];
   for (const cell of cells) results.push(...(await runCell(cell)));
   return results;

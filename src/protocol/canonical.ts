@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { utf8 } from '../secagg/util/bytes.js';
 import type { CryptoProvider } from '../secagg/index.js';
 import type { ClientHeader, ClientMessage, ConsistencyCheckMessage, RevealedShare } from './messages.js';
@@ -124,7 +123,7 @@ export function signedBytes(header: ClientHeader, payloadHash: Uint8Array): Uint
 
 /** The signed bytes of `msg` (its header and the hash of its canonical payload). */
 export function messageSignedBytes(msg: ClientMessage): Uint8Array {
-  return signedBytes(msg.header, sha256(canonicalPayload(msg)));
+  return signedBytes(msg.header, new Uint8Array(createHash('sha256').update(canonicalPayload(msg)).digest()));
 }
 
 /** Distributes Omit over a union, so each member keeps its own fields. */

@@ -1,12 +1,8 @@
 /** Small byte helpers shared by the pure layers. */
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
 /** Lower-case hex of `bytes`. */
 export function toHex(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i] as number];
-  return s;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
 }
 
 /** Bytes of a hex string; throws on odd length or a non-hex character. */
@@ -14,9 +10,8 @@ export function fromHex(hex: string): Uint8Array {
   if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
     throw new TypeError(`not a hex string of whole bytes: ${hex.length > 40 ? hex.slice(0, 40) + '…' : hex}`);
   }
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
+  // Buffer's decoder stops silently at the first non-hex pair; the check above rules that out.
+  return new Uint8Array(Buffer.from(hex, 'hex'));
 }
 
 /** Concatenation of byte arrays. */
