@@ -3,7 +3,7 @@
  * CPU time per phase (process.cpuUsage), against Flower 1.30's SecAgg+ on the same machine kind
  * (figures from issue 4). Clients that drop do so after share-keys, so their pairwise masks must
  * be rebuilt. Malicious-server mode (signatures everywhere plus the consistency round), real
- * X25519/Ed25519 (node:crypto provider), AES-256-CTR masks, 32-bit modulus, no DP noise (Flower's
+ * X25519/Ed25519 (the default provider: libsodium where it loads), ChaCha20 masks, 32-bit modulus, no DP noise (Flower's
  * SecAgg+ quantises without noise).
  *
  * Environment: FEDVEIL_BENCH_PROTOCOL=quick runs only the N = 100, D = 1e5 configuration;

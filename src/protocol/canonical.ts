@@ -168,9 +168,8 @@ export function consistencySignedBytes(
 }
 
 /**
- * SHA-256 of the masked vector's packed body, as carried in the signed envelope. node:crypto here
- * (like the AES-CTR mask PRG): the body is d·b/8 bytes, where a JS SHA-256 would cost more than
- * the masking itself.
+ * SHA-256 of the masked vector's packed body, as carried in the signed envelope, on node:crypto:
+ * the body is d·b/8 bytes, where a JS SHA-256 would cost more than the masking itself.
  */
 export function vectorDigest(body: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha256').update(body).digest());

@@ -1,6 +1,6 @@
 /**
  * fedveil secure-aggregation core: key agreement and signatures (two interchangeable providers),
- * HKDF with domain-separated labels, the AES-256-CTR mask PRG, arithmetic and bit packing in
+ * HKDF with domain-separated labels, the ChaCha20 mask PRG, arithmetic and bit packing in
  * Z_2^b, Shamir sharing over GF(2^255 − 19), sealed share transport and neighbour graphs.
  * Pure and deterministic given a {@link RandomSource}; byte encodings are normative in
  * spec/secagg.md and pinned by spec/vectors/*.json.

@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { sodium, type Sodium } from '../sodium.js';
 import { FedveilError } from '../util/errors.js';
 import { randomBytes, type RandomSource } from '../util/random.js';
 import { checkBytes, checkKey32, isAllZero, type CryptoProvider, type KeyPair, type X25519Agreement } from '../keys.js';
@@ -7,27 +7,9 @@ import { checkBytes, checkKey32, isAllZero, type CryptoProvider, type KeyPair, t
  * libsodium through sodium-native's prebuilt binaries. Measured here: Ed25519 verify 63 µs vs
  * OpenSSL's 150 µs through node:crypto, X25519 39 µs vs about 56, sign 23 µs vs about 80; a
  * malicious-mode round verifies every neighbour's signed keys, so verification dominates the
- * share-keys phase. The addon is loaded on demand; when it cannot load (a platform without a
- * prebuild), {@link sodiumProvider} is undefined and the node:crypto provider is used instead.
+ * share-keys phase. Where the addon cannot load (a platform without a prebuild),
+ * {@link sodiumProvider} is undefined and the node:crypto provider is used instead.
  */
-
-/** The part of sodium-native used here. */
-interface Sodium {
-  crypto_scalarmult(q: Uint8Array, n: Uint8Array, p: Uint8Array): void;
-  crypto_scalarmult_base(q: Uint8Array, n: Uint8Array): void;
-  crypto_sign_seed_keypair(pk: Uint8Array, sk: Uint8Array, seed: Uint8Array): void;
-  crypto_sign_detached(sig: Uint8Array, m: Uint8Array, sk: Uint8Array): void;
-  crypto_sign_verify_detached(sig: Uint8Array, m: Uint8Array, pk: Uint8Array): boolean;
-  sodium_memzero(b: Uint8Array): void;
-}
-
-function loadSodium(): Sodium | undefined {
-  try {
-    return createRequire(import.meta.url)('sodium-native') as Sodium;
-  } catch {
-    return undefined;
-  }
-}
 
 function lowOrder(): FedveilError {
   return new FedveilError('x25519/low-order', 'X25519 peer public key is a low-order point (shared secret is zero)');
@@ -109,8 +91,6 @@ function createSodiumProvider(s: Sodium): CryptoProvider {
   };
   return provider;
 }
-
-const sodium = loadSodium();
 
 /**
  * The provider on libsodium (sodium-native), or undefined where its addon cannot load. Same

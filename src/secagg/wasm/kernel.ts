@@ -3,15 +3,15 @@ import { WASM_BASE64 } from './mask-accumulate.wasm.js';
 
 /*
  * The SIMD word kernel (mask-accumulate.wat): acc ← (acc ± w) & mask over 32-bit little-endian
- * words. JavaScript has no SIMD, and its word-at-a-time loop cost about as much as the AES-CTR
+ * words. JavaScript has no SIMD, and its word-at-a-time loop cost about as much as the
  * keystream it added; in 128-bit lanes the add is a small fraction of it.
  */
 
 /**
  * Bytes per chunk. The kernel's memory holds one accumulator chunk at offset 0 and one operand
- * chunk at CHUNK_BYTES. node:crypto allocates a fresh buffer per keystream call, so larger chunks
- * amortise that; 64 KiB measured fastest (16 KiB: −35%, 128 KiB: no better) and two chunks
- * still sit in L2.
+ * chunk at CHUNK_BYTES. Each chunk costs one keystream call per stream, so larger chunks amortise
+ * the calls; 64 KiB measured fastest (16 KiB: −35%, 128 KiB: no better) and two chunks still sit
+ * in L2.
  */
 export const CHUNK_BYTES = 1 << 16;
 

@@ -1,8 +1,8 @@
 ;; Mask accumulation kernel: acc[i] = (acc[i] ± ks[i]) & mask for 32-bit little-endian words.
 ;;
-;; JavaScript has no SIMD, and its word-at-a-time add loop cost more than the AES-CTR keystream it
-;; consumes; with 128-bit lanes the add is a small fraction of it. The host copies a chunk of the
-;; accumulator and of the keystream into this module's memory, calls add or sub, and copies the
+;; JavaScript has no SIMD, and its word-at-a-time add loop cost more than the keystream it
+;; consumes; with 128-bit lanes the add is a small fraction of it. The host places a chunk of the
+;; accumulator and of the keystream in this module's memory, calls add or sub, and copies the
 ;; accumulator chunk back. `bytes` must be a multiple of 64 (the host pads the last chunk; lanes
 ;; past the data are scratch). Regenerate mask-accumulate.wasm.ts with `npm run build:wasm`.
 (module

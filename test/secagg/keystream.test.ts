@@ -1,0 +1,82 @@
+import { createCipheriv } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { keystreamBackend, nodeKeystream, openKeystream, sodiumKeystream, type KeystreamWriter } from '../../src/secagg/keystream.js';
+import { sodium } from '../../src/secagg/sodium.js';
+import { fromHex, toHex } from '../../src/secagg/index.js';
+import { loadVector } from './helpers.js';
+
+interface ChachaCase {
+  name: string;
+  key: string;
+  nonce: string;
+  counter: number;
+  plaintext: string;
+  ciphertext: string;
+}
+
+const rfc = loadVector<{ cases: ChachaCase[] }>('chacha20-rfc8439.json');
+
+if (sodium === undefined) throw new Error('the sodium-native addon did not load on this machine');
+const libsodium = sodium;
+
+const backends: [string, (seed: Uint8Array) => KeystreamWriter][] = [
+  ['libsodium', (seed) => sodiumKeystream(seed) as KeystreamWriter],
+  ['node:crypto', nodeKeystream],
+];
+
+/** The keystream of `seed` written in pieces of the given sizes. */
+function written(open: (seed: Uint8Array) => KeystreamWriter, seed: Uint8Array, sizes: readonly number[]): Uint8Array {
+  const write = open(seed);
+  const out = new Uint8Array(sizes.reduce((a, b) => a + b, 0));
+  let off = 0;
+  for (const n of sizes) {
+    write(out.subarray(off, off + n));
+    off += n;
+  }
+  return out;
+}
+
+describe('RFC 8439 ChaCha20 vectors', () => {
+  it.each(rfc.cases)('libsodium and node:crypto reproduce $name', (c) => {
+    const pt = fromHex(c.plaintext);
+    const ours = new Uint8Array(pt.length);
+    libsodium.crypto_stream_chacha20_ietf_xor_ic(ours, pt, fromHex(c.nonce), c.counter, fromHex(c.key));
+    expect(toHex(ours)).toBe(c.ciphertext);
+    const iv = new Uint8Array(16);
+    new DataView(iv.buffer).setUint32(0, c.counter, true);
+    iv.set(fromHex(c.nonce), 4);
+    expect(toHex(new Uint8Array(createCipheriv('chacha20', fromHex(c.key), iv).update(pt)))).toBe(c.ciphertext);
+  });
+
+  it.each(backends)('the PRG keystream (zero nonce, counter 0) of the zero key is test vectors 1 then 2 (%s)', (_name, open) => {
+    const stream = written(open, new Uint8Array(32), [64, 64]);
+    expect(toHex(stream)).toBe((rfc.cases[0] as ChachaCase).ciphertext + (rfc.cases[1] as ChachaCase).ciphertext);
+  });
+});
+
+describe('keystream backends', () => {
+  it('libsodium is used where it loads', () => {
+    expect(keystreamBackend).toBe('libsodium');
+  });
+
+  it('give the same bytes for any seed, however the stream is split into whole blocks', () => {
+    const sizes = fc.array(fc.integer({ min: 1, max: 40 }).map((blocks) => 64 * blocks), { minLength: 1, maxLength: 6 });
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), sizes, fc.integer({ min: 0, max: 63 }), (seed, blocks, tail) => {
+        const split = tail > 0 ? [...blocks, tail] : blocks;
+        const total = split.reduce((a, b) => a + b, 0);
+        const reference = written(nodeKeystream, seed, [total]);
+        expect(toHex(written(sodiumKeystream as (s: Uint8Array) => KeystreamWriter, seed, split))).toBe(toHex(reference));
+        expect(toHex(written(nodeKeystream, seed, split))).toBe(toHex(reference));
+        expect(toHex(written(openKeystream, seed, split))).toBe(toHex(reference));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('node:crypto accepts any split, not only whole blocks', () => {
+    const seed = new Uint8Array(32).fill(7);
+    expect(toHex(written(nodeKeystream, seed, [1, 2, 3, 100, 37]))).toBe(toHex(written(nodeKeystream, seed, [143])));
+  });
+});
