@@ -1,8 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { planRound, RoundConfigSchema, toWireConfig, type RoundConfig } from '../../src/protocol/config.js';
 import type { ClientMessage, ServerMessage } from '../../src/protocol/messages.js';
 import { testFederation } from '../../src/protocol/testing/fixtures.js';
+import { IndexListSchema, isIndexList } from '../../src/protocol/wire/codecs.js';
 import { decodeClientMessage, decodeServerMessage, encodeClientMessage, encodeServerMessage } from '../../src/protocol/wire/serialize.js';
 import { FedveilError } from '../../src/secagg/util/errors.js';
 import { start, toClients, toServer, world } from './helpers.js';
@@ -110,5 +112,25 @@ describe('round config', () => {
       for (const v of h) expect(plan.neighbourhood(v)).toContain(i);
     }
     expect(planRound({ ...base, dp: { ...base.dp, mechanism: 'skellam', noiseMultiplier: 1, minContributors: 4 } }).minSurvivors).toBe(4);
+  });
+});
+
+describe('participant index lists', () => {
+  it('accepts exactly the strictly increasing lists of integers in [0, 65535]', () => {
+    const item = fc.oneof(fc.integer({ min: -3, max: 70_000 }), fc.double(), fc.constant('1'), fc.constant(null));
+    fc.assert(
+      fc.property(fc.array(item, { maxLength: 30 }), (xs) => {
+        const want = xs.every((x, i) => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 65_535 && (i === 0 || x > (xs[i - 1] as number)));
+        expect(isIndexList(xs)).toBe(want);
+        expect(IndexListSchema.safeParse(xs).success).toBe(want);
+      }),
+      { numRuns: 500 },
+    );
+    expect(isIndexList([0, 1, 65_535])).toBe(true);
+    expect(isIndexList([])).toBe(true);
+    expect(isIndexList([1, 1])).toBe(false);
+    expect(isIndexList([2, 1])).toBe(false);
+    expect(isIndexList('0,1')).toBe(false);
+    expect(isIndexList(Array.from({ length: 65_537 }, (_, i) => i))).toBe(false);
   });
 });

@@ -32,8 +32,23 @@ export function varBytesCodec(min: number, max: number) {
 /** A participant index (0-based position in the round's key list). */
 export const IndexSchema = z.number().int().min(0).max(65_535);
 
-/** A strictly increasing list of participant indices (a set in canonical order). */
-export const IndexListSchema = z
-  .array(IndexSchema)
-  .max(65_536)
-  .refine((xs) => xs.every((x, i) => i === 0 || x > (xs[i - 1] as number)), 'indices must be strictly increasing');
+/** True when `xs` is a strictly increasing list of at most 65 536 integers in [0, 65 535]. */
+export function isIndexList(xs: unknown): xs is number[] {
+  if (!Array.isArray(xs) || xs.length > 65_536) return false;
+  let previous = -1;
+  for (const x of xs) {
+    if (typeof x !== 'number' || !Number.isInteger(x) || x <= previous || x > 65_535) return false;
+    previous = x;
+  }
+  return true;
+}
+
+/**
+ * A strictly increasing list of participant indices (a set in canonical order). One loop rather
+ * than a schema per element: every client validates lists of all n participants in several
+ * phases, and per-element validation measured about a tenth of a 500-client round.
+ */
+export const IndexListSchema = z.custom<number[]>(
+  isIndexList,
+  'expected a strictly increasing list of at most 65 536 participant indices, integers in [0, 65 535]',
+);
