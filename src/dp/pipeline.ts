@@ -5,10 +5,10 @@ import { clipFactor, updateL2Norm } from './encoding/clip.js';
 import { RandomizedHadamard } from './encoding/hadamard.js';
 import { addNoiseAndWrap, centreModulo, wrapMask } from './encoding/modular.js';
 import { conditionalRound, roundAttempt, roundAttemptWrapped } from './encoding/rounding.js';
-import { discreteGaussianAdder } from './noise/discrete-gaussian.js';
+import { discreteGaussianNoise } from './noise/discrete-gaussian.js';
 import { addGaussianNoise } from './noise/gaussian.js';
-import type { NoiseAdder } from './noise/noise-adder.js';
-import { skellamAdder } from './noise/skellam.js';
+import type { IntegerNoise } from './noise/integer-noise.js';
+import { skellamNoise } from './noise/skellam.js';
 import { UniformStream } from './noise/uniform-stream.js';
 
 /** A client's encoder for one round: clip → rotate → scale → round → noise → wrap. */
@@ -48,8 +48,8 @@ export function createClientEncoder(config: DpConfig, dim: number, roundSeed: Ui
   const rotation = cfg.rotation ? new RandomizedHadamard(roundSeed, dim) : undefined;
   const p = integerNoiseParameters(cfg, dim);
   // Sampler tables are built once per encoder (one round), not per update.
-  const addNoise: NoiseAdder | undefined =
-    cfg.mechanism === 'skellam' ? skellamAdder(p.localSkellamMu) : cfg.mechanism === 'ddg' ? discreteGaussianAdder(p.localDdgSigma) : undefined;
+  const noise: IntegerNoise | undefined =
+    cfg.mechanism === 'skellam' ? skellamNoise(p.localSkellamMu) : cfg.mechanism === 'ddg' ? discreteGaussianNoise(p.localDdgSigma) : undefined;
   const inv = 1 / cfg.scale;
   const mask = wrapMask(cfg.bits);
   return {
@@ -61,19 +61,19 @@ export function createClientEncoder(config: DpConfig, dim: number, roundSeed: Ui
       const out = new Uint32Array(p.paddedDim);
       const u = new UniformStream(rng);
       if (rotation === undefined) {
-        if (addNoise === undefined) {
+        if (noise === undefined) {
           // Rounded straight from the update into the encoding: one pass per attempt, no buffer.
           conditionalRound(() => roundAttemptWrapped(update, factor, inv, u, mask, out), p.l2Bound);
           return out;
         }
         const rounded = new Float64Array(p.paddedDim);
         conditionalRound(() => roundAttempt(update, factor, inv, u, rounded), p.l2Bound);
-        addNoiseAndWrap(rounded, addNoise, rng, mask, out);
+        addNoiseAndWrap(rounded, noise, rng, mask, out);
         return out;
       }
       const x = new Float64Array(p.paddedDim);
       const norm = rotation.forwardUnnormalisedFrom(update, factor, x);
-      if (addNoise === undefined) {
+      if (noise === undefined) {
         conditionalRound(() => roundAttemptWrapped(x, norm, inv, u, mask, out), p.l2Bound);
         return out;
       }
@@ -84,7 +84,7 @@ export function createClientEncoder(config: DpConfig, dim: number, roundSeed: Ui
         p.l2Bound,
         () => rotation.forwardUnnormalisedFrom(update, factor, x),
       );
-      addNoiseAndWrap(x, addNoise, rng, mask, out);
+      addNoiseAndWrap(x, noise, rng, mask, out);
       return out;
     },
   };

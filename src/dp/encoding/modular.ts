@@ -1,6 +1,6 @@
 import { FedveilError } from '../../secagg/util/errors.js';
 import type { RandomSource } from '../../secagg/util/random.js';
-import type { NoiseAdder } from '../noise/noise-adder.js';
+import type { IntegerNoise } from '../noise/integer-noise.js';
 import { UniformStream } from '../noise/uniform-stream.js';
 
 /**
@@ -28,14 +28,13 @@ export function wrapMask(bits: number): number {
 }
 
 /**
- * Encode stages noise + wrap in one pass: out[i] = add(x[i]) mod 2^bits (`mask` from
+ * Encode stages noise + wrap in one pass: out[i] = (x[i] + n_i) mod 2^bits (`mask` from
  * {@link wrapMask}), the noise drawn from a fresh {@link UniformStream} of `rng` in coordinate
  * order — the same draws, and the same additions, as adding the noise to `x` and then wrapping,
  * without a second pass over the vector.
  */
-export function addNoiseAndWrap(x: Float64Array, add: NoiseAdder, rng: RandomSource, mask: number, out: Uint32Array): void {
-  const u = new UniformStream(rng);
-  for (let i = 0; i < x.length; i++) out[i] = add(x[i] as number, u) & mask;
+export function addNoiseAndWrap(x: Float64Array, noise: IntegerNoise, rng: RandomSource, mask: number, out: Uint32Array): void {
+  noise.addAndWrap(x, new UniformStream(rng), mask, out);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { check } from '../../secagg/util/errors.js';
 import type { RandomSource } from '../../secagg/util/random.js';
 import { cdfTableSampler } from './cdf-table.js';
-import type { NoiseAdder } from './noise-adder.js';
+import { perCoordinateNoise, type IntegerNoise } from './integer-noise.js';
 import { UniformStream } from './uniform-stream.js';
 
 /**
@@ -52,24 +52,18 @@ export function discreteGaussianSampler(sigma: number): (u: UniformStream) => nu
   return cdfTableSampler(-half, pmf);
 }
 
-/**
- * v ↦ v + N_Z(0, sigma²) for one coordinate, its sampler set up once; undefined when sigma = 0
- * (no noise, and no draws).
- */
-export function discreteGaussianAdder(sigma: number): NoiseAdder | undefined {
+/** N_Z(0, sigma²) noise for whole vectors, its sampler set up once; undefined when sigma = 0 (no noise, and no draws). */
+export function discreteGaussianNoise(sigma: number): IntegerNoise | undefined {
   const draw = discreteGaussianSampler(sigma);
   if (sigma === 0) return undefined;
-  return (v, u) => v + draw(u);
+  return perCoordinateNoise(draw);
 }
 
 /** A function adding independent N_Z(0, sigma²) noise to every coordinate of a vector, its sampler set up once. */
 export function discreteGaussianNoiser(sigma: number): (x: Float64Array, rng: RandomSource) => void {
-  const add = discreteGaussianAdder(sigma);
-  if (add === undefined) return () => undefined;
-  return (x, rng) => {
-    const u = new UniformStream(rng);
-    for (let i = 0; i < x.length; i++) x[i] = add(x[i] as number, u);
-  };
+  const noise = discreteGaussianNoise(sigma);
+  if (noise === undefined) return () => undefined;
+  return (x, rng) => noise.addInPlace(x, new UniformStream(rng));
 }
 
 /** Adds independent N_Z(0, sigma²) noise to every coordinate of `x` in place. */

@@ -48,6 +48,22 @@ export class UniformStream {
     return this.words.subarray(start, this.pos);
   }
 
+  /**
+   * For hot loops that draw {@link unit} doubles themselves: the unread words of the current block,
+   * at least two (refilling exactly when {@link unit} would). Reading pairs (w[0], w[1]),
+   * (w[2], w[3]), … as {@link unit} does and then consuming them with {@link advance} gives the
+   * same doubles, in the same order, as that many {@link unit} calls.
+   */
+  unitWords(): Uint32Array {
+    if (this.pos > this.words.length - 2) this.refill();
+    return this.words.subarray(this.pos);
+  }
+
+  /** Consumes `count` words of the view last returned by {@link unitWords}. */
+  advance(count: number): void {
+    this.pos += count;
+  }
+
   /** A uniform double in [0, 1) carrying 53 random bits (exactly representable). */
   unit(): number {
     // A pair never straddles a refill: a lone trailing word is skipped.
