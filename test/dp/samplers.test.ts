@@ -12,14 +12,7 @@ import {
 } from '../../src/dp/index.js';
 import { seededRandom, type RandomSource } from '../../src/secagg/util/random.js';
 import { FedveilError } from '../../src/secagg/util/errors.js';
-
-function moments(x: ArrayLike<number>): { mean: number; variance: number } {
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m += (x[i] as number) / x.length;
-  let v = 0;
-  for (let i = 0; i < x.length; i++) v += ((x[i] as number) - m) ** 2 / (x.length - 1);
-  return { mean: m, variance: v };
-}
+import { moments } from './moments.js';
 
 const N = 200_000;
 

@@ -12,6 +12,7 @@ import {
 } from '../../src/dp/noise/skellam.js';
 import { UniformStream } from '../../src/dp/noise/uniform-stream.js';
 import { seededRandom } from '../../src/secagg/util/random.js';
+import { moments } from './moments.js';
 
 /*
  * The Skellam sampler inverts a table of P(k) = e^{-2μ} I_|k|(2μ) computed by Miller's backward
@@ -117,14 +118,6 @@ function draws(n: number, draw: (u: UniformStream) => number, seed: string): Flo
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = draw(u);
   return out;
-}
-
-function moments(x: ArrayLike<number>): { mean: number; variance: number } {
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m += (x[i] as number) / x.length;
-  let v = 0;
-  for (let i = 0; i < x.length; i++) v += ((x[i] as number) - m) ** 2 / (x.length - 1);
-  return { mean: m, variance: v };
 }
 
 describe('Skellam pmf table (Miller recurrence for e^{-2μ} I_k(2μ))', () => {
