@@ -5,7 +5,7 @@ import { sodium } from './sodium.js';
  * The PRG's keystream: ChaCha20 of RFC 8439, key = the 32-byte seed, nonce = 12 zero bytes, block
  * counter from 0. Two interchangeable backends give the same bytes (tests pin both to the RFC's
  * vectors and to each other): libsodium writes into the caller's buffer without allocating;
- * node:crypto (OpenSSL) allocates and copies an output buffer per call, so it is the fallback.
+ * node:crypto (OpenSSL) returns a newly allocated output buffer per call, so it is the fallback.
  */
 
 /** Writes a stream's next `out.length` keystream bytes into `out`. */
