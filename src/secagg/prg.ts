@@ -1,8 +1,8 @@
 import { check } from './util/errors.js';
 import type { RandomSource } from './util/random.js';
 import { bitMask, checkBits } from './zmod.js';
-import { nodeKeystream, openKeystream, type KeystreamWriter } from './keystream.js';
-import { CHUNK_BYTES, wordBytes, wordKernel } from './wasm/kernel.js';
+import { nodeKeystream, openKeystream } from './keystream.js';
+import { accumulateWords } from './wasm/kernel.js';
 
 /*
  * PRG(seed) = the ChaCha20 keystream of RFC 8439 with key = the whole 32-byte seed, nonce = 12 zero
@@ -52,10 +52,8 @@ export function prgExpand(seed: Uint8Array, length: number, bits: number): Uint3
 /**
  * acc[i] = (acc[i] + Σ_s s.sign · PRG(s.seed)[i]) mod 2^bits, in place, for i < acc.length.
  *
- * Chunk by chunk rather than stream by stream: each 64 KiB chunk of `acc` is loaded once into the
- * kernel's memory, every stream's next keystream chunk is written next to it and added there, and
- * it is stored back,
- * so the accumulator crosses the memory bus once per call instead of once per stream. A client
+ * Chunk by chunk rather than stream by stream ({@link accumulateWords}), so the accumulator crosses
+ * the memory bus once per call (per 256 streams) instead of once per stream. A client
  * passes its self mask and all its pairwise masks in one call; the server all the masks it removes.
  * Entries of `acc` need not be reduced mod 2^bits on entry; they are on exit.
  */
@@ -74,29 +72,9 @@ export function prgAccumulate(acc: Uint32Array, streams: readonly MaskStream[], 
     return;
   }
   if (acc.length === 0) return;
-  const k = wordKernel();
-  const mem = k.memory;
-  const bytes = wordBytes(acc);
-  try {
-    for (let first = 0; first < streams.length; first += STREAMS_PER_PASS) {
-      const pass = streams.slice(first, first + STREAMS_PER_PASS);
-      const keystreams = pass.map((s) => openKeystream(s.seed));
-      for (let base = 0; base < bytes.length; base += CHUNK_BYTES) {
-        const n = Math.min(CHUNK_BYTES, bytes.length - base);
-        const padded = (n + 63) & ~63;
-        const ks = mem.subarray(CHUNK_BYTES, CHUNK_BYTES + n);
-        mem.set(bytes.subarray(base, base + n), 0);
-        for (let j = 0; j < pass.length; j++) {
-          (keystreams[j] as KeystreamWriter)(ks);
-          if ((pass[j] as MaskStream).sign === 1) k.add(0, CHUNK_BYTES, padded, m);
-          else k.sub(0, CHUNK_BYTES, padded, m);
-        }
-        bytes.set(mem.subarray(0, n), base);
-      }
-    }
-  } finally {
-    // Masks are secrets: leave none behind in the kernel's scratch memory.
-    mem.fill(0);
+  for (let first = 0; first < streams.length; first += STREAMS_PER_PASS) {
+    const pass = streams.slice(first, first + STREAMS_PER_PASS);
+    accumulateWords(acc, pass.map((s) => ({ sign: s.sign, write: openKeystream(s.seed) })), m);
   }
 }
 

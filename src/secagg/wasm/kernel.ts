@@ -13,7 +13,7 @@ import { WASM_BASE64 } from './mask-accumulate.wasm.js';
  * the calls; 64 KiB measured fastest (16 KiB: −35%, 128 KiB: no better) and two chunks still sit
  * in L2.
  */
-export const CHUNK_BYTES = 1 << 16;
+const CHUNK_BYTES = 1 << 16;
 
 /** The instantiated kernel. */
 export interface WordKernel {
@@ -39,7 +39,7 @@ let kernel: WordKernel | undefined;
  * Uint32Arrays are on every platform Node ships for; a big-endian host is refused (code
  * `prg/unsupported-platform`) rather than silently producing other masks.
  */
-export function wordKernel(): WordKernel {
+function wordKernel(): WordKernel {
   if (kernel) return kernel;
   if (!LITTLE_ENDIAN) throw new FedveilError('prg/unsupported-platform', 'mask accumulation needs a little-endian host');
   const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
@@ -53,29 +53,47 @@ export function wordKernel(): WordKernel {
 }
 
 /** The words of `v` as bytes (no copy). */
-export function wordBytes(v: Uint32Array): Uint8Array {
+function wordBytes(v: Uint32Array): Uint8Array {
   return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
 }
 
+/** One operand of {@link accumulateWords}: `write(slot)` fills `slot` with its next bytes. */
+export interface WordSource {
+  sign: 1 | -1;
+  write(slot: Uint8Array): void;
+}
+
 /**
- * acc[i] = (acc[i] + sign · x[i]) & mask for equal-length vectors, chunk by chunk through the
- * kernel. The caller checks lengths and the mask; the scratch memory is zeroed afterwards.
+ * acc[i] = (acc[i] + Σ_j sources[j].sign · w_j[i]) & mask, chunk by chunk: each chunk of `acc` is
+ * loaded into the kernel's memory once, every source writes its next chunk beside it and is added
+ * there, and the chunk is stored back. Sources are read in order, one chunk each per step. The
+ * scratch memory is zeroed afterwards (operands may be secret masks).
  */
-export function addWordsInto(acc: Uint32Array, x: Uint32Array, sign: 1 | -1, mask: number): void {
+export function accumulateWords(acc: Uint32Array, sources: readonly WordSource[], mask: number): void {
   const k = wordKernel();
   const mem = k.memory;
   const a = wordBytes(acc);
-  const b = wordBytes(x);
   try {
     for (let base = 0; base < a.length; base += CHUNK_BYTES) {
       const n = Math.min(CHUNK_BYTES, a.length - base);
+      const padded = (n + 63) & ~63;
+      const slot = mem.subarray(CHUNK_BYTES, CHUNK_BYTES + n);
       mem.set(a.subarray(base, base + n), 0);
-      mem.set(b.subarray(base, base + n), CHUNK_BYTES);
-      if (sign === 1) k.add(0, CHUNK_BYTES, (n + 63) & ~63, mask);
-      else k.sub(0, CHUNK_BYTES, (n + 63) & ~63, mask);
+      for (const source of sources) {
+        source.write(slot);
+        if (source.sign === 1) k.add(0, CHUNK_BYTES, padded, mask);
+        else k.sub(0, CHUNK_BYTES, padded, mask);
+      }
       a.set(mem.subarray(0, n), base);
     }
   } finally {
     mem.fill(0);
   }
+}
+
+/** acc[i] = (acc[i] + sign · x[i]) & mask for equal-length vectors (the caller checks lengths). */
+export function addWordsInto(acc: Uint32Array, x: Uint32Array, sign: 1 | -1, mask: number): void {
+  const b = wordBytes(x);
+  let offset = 0;
+  accumulateWords(acc, [{ sign, write: (slot) => slot.set(b.subarray(offset, (offset += slot.length))) }], mask);
 }
