@@ -1,5 +1,5 @@
 import type { RandomSource } from './util/random.js';
-import { check } from './util/errors.js';
+import { check, FedveilError } from './util/errors.js';
 
 /** X25519 agreements under one bound secret key: peer public key → raw shared secret. */
 export type X25519Agreement = (peerPublicKey: Uint8Array) => Uint8Array;
@@ -58,6 +58,11 @@ export function checkKey32(key: unknown, code: string, what: string): asserts ke
 /** Throws `<code>` unless `m` is a Uint8Array. */
 export function checkBytes(m: unknown, code: string, what: string): asserts m is Uint8Array {
   check(m instanceof Uint8Array, code, () => `${what} must be a Uint8Array, got ${typeof m}`);
+}
+
+/** The error every provider throws when an X25519 agreement yields the all-zero secret. */
+export function lowOrderError(): FedveilError {
+  return new FedveilError('x25519/low-order', 'X25519 peer public key is a low-order point (shared secret is zero)');
 }
 
 /** True when all 32 bytes are zero, in time independent of the content. */

@@ -1,7 +1,6 @@
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
-import { FedveilError } from '../util/errors.js';
 import { randomBytes, type RandomSource } from '../util/random.js';
-import { checkBytes, checkKey32, isAllZero, type CryptoProvider, type KeyPair, type X25519Agreement } from '../keys.js';
+import { checkBytes, checkKey32, isAllZero, lowOrderError, type CryptoProvider, type KeyPair, type X25519Agreement } from '../keys.js';
 
 /**
  * The portable provider on `@noble/curves` (runs unchanged in a browser). Ed25519 verification
@@ -26,11 +25,9 @@ export const nobleProvider: CryptoProvider = {
       shared = x25519.getSharedSecret(secretKey, peerPublicKey);
     } catch {
       // noble refuses an all-zero output itself; report it under our stable code.
-      throw new FedveilError('x25519/low-order', 'X25519 peer public key is a low-order point (shared secret is zero)');
+      throw lowOrderError();
     }
-    if (isAllZero(shared)) {
-      throw new FedveilError('x25519/low-order', 'X25519 peer public key is a low-order point (shared secret is zero)');
-    }
+    if (isAllZero(shared)) throw lowOrderError();
     return shared;
   },
   x25519Agreement(secretKey: Uint8Array): X25519Agreement {

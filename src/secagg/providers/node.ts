@@ -6,9 +6,8 @@ import {
   verify as nodeVerify,
   type KeyObject,
 } from 'node:crypto';
-import { FedveilError } from '../util/errors.js';
 import { randomBytes, type RandomSource } from '../util/random.js';
-import { checkBytes, checkKey32, isAllZero, type CryptoProvider, type KeyPair, type X25519Agreement } from '../keys.js';
+import { checkBytes, checkKey32, isAllZero, lowOrderError, type CryptoProvider, type KeyPair, type X25519Agreement } from '../keys.js';
 
 /*
  * node:crypto takes keys as KeyObjects, so raw 32-byte keys are imported as JSON Web Keys
@@ -82,10 +81,6 @@ function rawPublic(key: KeyObject): Uint8Array {
   return new Uint8Array(der.subarray(der.length - 32));
 }
 
-function lowOrder(): FedveilError {
-  return new FedveilError('x25519/low-order', 'X25519 peer public key is a low-order point (shared secret is zero)');
-}
-
 /**
  * The fast provider on node:crypto (OpenSSL). Same interface and byte-identical results as
  * {@link nobleProvider}; used on the server's hot paths. Not available in browsers.
@@ -113,9 +108,9 @@ export const nodeProvider: CryptoProvider = {
         shared = diffieHellman({ privateKey: mine, publicKey: publicKeyFast('X25519', peerPublicKey) });
       } catch {
         // OpenSSL fails the derivation when the result is all zero (RFC 7748 section 6.1 check).
-        throw lowOrder();
+        throw lowOrderError();
       }
-      if (isAllZero(shared)) throw lowOrder();
+      if (isAllZero(shared)) throw lowOrderError();
       return new Uint8Array(shared);
     };
   },

@@ -1,7 +1,6 @@
 import { sodium, type Sodium } from '../sodium.js';
-import { FedveilError } from '../util/errors.js';
 import { randomBytes, type RandomSource } from '../util/random.js';
-import { checkBytes, checkKey32, isAllZero, type CryptoProvider, type KeyPair, type X25519Agreement } from '../keys.js';
+import { checkBytes, checkKey32, isAllZero, lowOrderError, type CryptoProvider, type KeyPair, type X25519Agreement } from '../keys.js';
 
 /*
  * libsodium through sodium-native's prebuilt binaries. Measured here: Ed25519 verify 63 µs vs
@@ -10,10 +9,6 @@ import { checkBytes, checkKey32, isAllZero, type CryptoProvider, type KeyPair, t
  * share-keys phase. Where the addon cannot load (a platform without a prebuild),
  * {@link sodiumProvider} is undefined and the node:crypto provider is used instead.
  */
-
-function lowOrder(): FedveilError {
-  return new FedveilError('x25519/low-order', 'X25519 peer public key is a low-order point (shared secret is zero)');
-}
 
 function x25519Public(s: Sodium, secretKey: Uint8Array): Uint8Array {
   const pk = new Uint8Array(32);
@@ -55,9 +50,9 @@ function createSodiumProvider(s: Sodium): CryptoProvider {
           // libsodium refuses known low-order points and an all-zero result (RFC 7748 section 6.1).
           s.crypto_scalarmult(shared, secretKey, peerPublicKey);
         } catch {
-          throw lowOrder();
+          throw lowOrderError();
         }
-        if (isAllZero(shared)) throw lowOrder();
+        if (isAllZero(shared)) throw lowOrderError();
         return shared;
       };
     },
