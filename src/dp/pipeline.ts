@@ -3,7 +3,7 @@ import type { RandomSource } from '../secagg/util/random.js';
 import { integerNoiseParameters, parseDpConfig, type DpConfig } from './config.js';
 import { clipFactor, updateL2Norm } from './encoding/clip.js';
 import { RandomizedHadamard } from './encoding/hadamard.js';
-import { addNoiseAndWrap, centreModulo, wrapMask } from './encoding/modular.js';
+import { addNoiseAndWrap, centreModulo, centreScaleDivide, wrapMask } from './encoding/modular.js';
 import { conditionalRound, roundAttempt, roundAttemptWrapped } from './encoding/rounding.js';
 import { discreteGaussianNoise } from './noise/discrete-gaussian.js';
 import { addGaussianNoise } from './noise/gaussian.js';
@@ -120,6 +120,7 @@ export function createServerDecoder(config: DpConfig, dim: number, roundSeed: Ui
       check(Number.isSafeInteger(contributors) && contributors >= 1, 'dp/bad-contributors', `contributors must be a positive integer, got ${contributors}`);
       const denominator = options.denominator ?? contributors;
       check(Number.isFinite(denominator) && denominator > 0, 'dp/bad-denominator', `denominator must be a finite number > 0, got ${denominator}`);
+      if (!rotation && cfg.mechanism !== 'central') return centreScaleDivide(sum, cfg.bits, cfg.scale, denominator);
       const y = centreModulo(sum, cfg.bits);
       for (let i = 0; i < y.length; i++) y[i] = (y[i] as number) * cfg.scale;
       rotation?.inverseInPlace(y);

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   RandomizedHadamard,
+  centreModulo,
   checkModulusHeadroom,
   clipL2InPlace,
   createClientEncoder,
@@ -211,6 +212,29 @@ describe('pipeline', () => {
     expect(codeOf(() => dec.decode(new Uint32Array(32).fill(70000), 1, seededRandom(0)))).toBeUndefined();
     const narrow = createServerDecoder(base({ bits: 16, rotation: false }), 4, seed);
     expect(codeOf(() => narrow.decode(new Uint32Array(4).fill(70000), 1, seededRandom(0)))).toBe('dp/bad-sum');
+  });
+
+  it('decodes without rotation exactly as the stages one by one: centre, ×γ, ÷ denominator, float32', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 32 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.double({ min: 2 ** -30, max: 1, noNaN: true }),
+        fc.integer({ min: 1, max: 1000 }),
+        fc.option(fc.double({ min: 0.01, max: 1e6, noNaN: true })),
+        fc.integer({ min: 0, max: 2 ** 31 }),
+        (bits, dim, scale, contributors, denominator, salt) => {
+          const m = 2 ** bits;
+          // Values spread over Z_m with both ends (0, m/2 − 1, m/2, m − 1) always present.
+          const sum = Uint32Array.from({ length: dim }, (_, i) => [0, m / 2 - 1, m / 2, m - 1][i] ?? ((i * 2654435761 + salt) >>> 0) % m);
+          const out = decodeSum(base({ bits, scale, rotation: false }), dim, seed, sum, contributors, seededRandom(0), denominator === null ? {} : { denominator });
+          const staged = centreModulo(sum, bits).map((c) => c * scale);
+          const expected = Float32Array.from(staged, (v) => v / (denominator ?? contributors));
+          expect(Array.from(out)).toEqual(Array.from(expected));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('derives integer noise parameters from the config', () => {

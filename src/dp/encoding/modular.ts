@@ -53,3 +53,20 @@ export function centreModulo(sum: Uint32Array, bits: number): Float64Array {
   }
   return out;
 }
+
+/**
+ * Decode stages centre → ×γ → ÷ denominator in one pass, for a decode without rotation or central
+ * noise: the same double arithmetic as running them one by one ((centred · γ) / denominator, then
+ * rounded once to float32) without two intermediate vectors of 8 bytes per coordinate.
+ */
+export function centreScaleDivide(sum: Uint32Array, bits: number, scale: number, denominator: number): Float32Array {
+  const m = 2 ** bits;
+  const half = m / 2;
+  const result = new Float32Array(sum.length);
+  for (let i = 0; i < sum.length; i++) {
+    const v = sum[i] as number;
+    if (v >= m) throw new FedveilError('dp/bad-sum', `sum coordinate ${i} is ${v}, outside Z_2^${bits}`);
+    result[i] = ((v >= half ? v - m : v) * scale) / denominator;
+  }
+  return result;
+}

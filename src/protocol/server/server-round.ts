@@ -248,8 +248,9 @@ export class ServerRound {
 
   private complete(acc: Uint32Array, u4: number[]): CompletedOutcome {
     const { plan } = this;
-    const sum = acc.slice(0, plan.encodedLength);
-    const extraSums = acc.slice(plan.encodedLength);
+    // Views, not copies: the round gives the accumulator up here.
+    const sum = acc.subarray(0, plan.encodedLength);
+    const extraSums = acc.subarray(plan.encodedLength);
     const aggregate = decodeSum(plan.config.dp, plan.config.dim, plan.config.roundSeed, sum, this.u3.length, this.rng);
     return {
       status: 'completed',
