@@ -5,8 +5,9 @@ import { prgAccumulate, type MaskStream } from '../../src/secagg/index.js';
 import { expectCode } from './helpers.js';
 
 /*
- * prgAccumulate walks the accumulator in 16384-word chunks, adds every stream's keystream chunk with
- * a SIMD kernel over 16-word blocks (the last chunk padded), and opens at most 256 ciphers per pass.
+ * prgAccumulate walks the accumulator in 16384-word chunks, adds the streams' keystream chunks with
+ * a SIMD kernel over 16-word blocks (the last chunk padded), four streams of one sign per kernel call
+ * and the rest one by one, and opens at most 256 ciphers per pass.
  * These tests pin every one of those boundaries to a deliberately plain reference: each whole
  * keystream from one cipher call, words read with DataView, and the modular sum computed in exact
  * double arithmetic, one stream after another.
@@ -45,7 +46,8 @@ const lengthArb = fc.oneof(
 const seedArb = fc.uint8Array({ minLength: 32, maxLength: 32 });
 const signArb = fc.constantFrom<1 | -1>(1, -1);
 const streamArb = fc.record({ seed: seedArb, sign: signArb });
-const streamsArb = fc.array(streamArb, { minLength: 1, maxLength: 4 });
+// Up to 11 streams: full groups of four of either sign and every remainder.
+const streamsArb = fc.array(streamArb, { minLength: 1, maxLength: 11 });
 /** Accumulator contents: unreduced 32-bit words, built from a seed so large vectors stay cheap. */
 const fillArb = fc.integer({ min: 0, max: 0xffffffff });
 

@@ -8,21 +8,28 @@ import { WASM_BASE64 } from './mask-accumulate.wasm.js';
  */
 
 /**
- * Bytes per chunk. The kernel's memory holds one accumulator chunk at offset 0 and one operand
- * chunk at CHUNK_BYTES. Each chunk costs one keystream call per stream, so larger chunks amortise
- * the calls; 64 KiB measured fastest (16 KiB: −35%, 128 KiB: no better) and two chunks still sit
- * in L2.
+ * Bytes per chunk. The kernel's memory holds one accumulator chunk at offset 0 and up to
+ * OPERANDS operand chunks after it. Each chunk costs one keystream call per stream, so larger
+ * chunks amortise the calls; 64 KiB measured fastest (16 KiB: −35%, 128 KiB: no better), and the
+ * five chunks still sit in L2.
  */
 const CHUNK_BYTES = 1 << 16;
 
+/** Operands the kernel adds in one pass over an accumulator chunk (its add4/sub4). */
+const OPERANDS = 4;
+
 /** The instantiated kernel. */
 export interface WordKernel {
-  /** The module's memory (2 × CHUNK_BYTES). */
+  /** The module's memory ((1 + OPERANDS) × CHUNK_BYTES). */
   memory: Uint8Array;
   /** memory[acc..acc+bytes) ← (· + memory[ks..]) & mask, 32-bit lanes; `bytes` a multiple of 64. */
   add(acc: number, ks: number, bytes: number, mask: number): void;
   /** The same with subtraction. */
   sub(acc: number, ks: number, bytes: number, mask: number): void;
+  /** The same adding the four operands at ks, ks + stride, ks + 2·stride and ks + 3·stride. */
+  add4(acc: number, ks: number, stride: number, bytes: number, mask: number): void;
+  /** The same subtracting them. */
+  sub4(acc: number, ks: number, stride: number, bytes: number, mask: number): void;
 }
 
 /** The slice of the WebAssembly API used here (the project's type libraries do not declare it). */
@@ -48,7 +55,13 @@ function wordKernel(): WordKernel {
   }
   const { exports } = new wasm.Instance(new wasm.Module(Buffer.from(WASM_BASE64, 'base64')), {});
   const memory = exports.memory as { buffer: ArrayBuffer };
-  kernel = { memory: new Uint8Array(memory.buffer), add: exports.add as WordKernel['add'], sub: exports.sub as WordKernel['sub'] };
+  kernel = {
+    memory: new Uint8Array(memory.buffer),
+    add: exports.add as WordKernel['add'],
+    sub: exports.sub as WordKernel['sub'],
+    add4: exports.add4 as WordKernel['add4'],
+    sub4: exports.sub4 as WordKernel['sub4'],
+  };
   return kernel;
 }
 
@@ -65,29 +78,46 @@ export interface WordSource {
 
 /**
  * acc[i] = (acc[i] + Σ_j sources[j].sign · w_j[i]) & mask, chunk by chunk: each chunk of `acc` is
- * loaded into the kernel's memory once, every source writes its next chunk beside it and is added
- * there, and the chunk is stored back. Sources are read in order, one chunk each per step. The
- * scratch memory is zeroed afterwards (operands may be secret masks).
+ * loaded into the kernel's memory once, the sources write their next chunks beside it, up to four
+ * of one sign at a time, and are added there, and the chunk is stored back. Each source is asked
+ * for one chunk per step; sources of one sign are read in order. The scratch memory is zeroed
+ * afterwards (operands may be secret masks).
  */
 export function accumulateWords(acc: Uint32Array, sources: readonly WordSource[], mask: number): void {
   const k = wordKernel();
   const mem = k.memory;
   const a = wordBytes(acc);
+  // Grouped by sign: the sum mod 2^32 does not depend on the order of its terms.
+  const groups = [sources.filter((s) => s.sign === 1), sources.filter((s) => s.sign === -1)] as const;
+  const slots = Math.min(OPERANDS, Math.max(groups[0].length, groups[1].length));
   try {
     for (let base = 0; base < a.length; base += CHUNK_BYTES) {
       const n = Math.min(CHUNK_BYTES, a.length - base);
       const padded = (n + 63) & ~63;
-      const slot = mem.subarray(CHUNK_BYTES, CHUNK_BYTES + n);
       mem.set(a.subarray(base, base + n), 0);
-      for (const source of sources) {
-        source.write(slot);
-        if (source.sign === 1) k.add(0, CHUNK_BYTES, padded, mask);
-        else k.sub(0, CHUNK_BYTES, padded, mask);
+      for (let g = 0; g < 2; g++) {
+        const list = groups[g] as readonly WordSource[];
+        for (let j = 0; j < list.length; j += OPERANDS) {
+          const count = Math.min(OPERANDS, list.length - j);
+          for (let q = 0; q < count; q++) {
+            const at = (1 + q) * CHUNK_BYTES;
+            (list[j + q] as WordSource).write(mem.subarray(at, at + n));
+          }
+          if (count === OPERANDS) {
+            if (g === 0) k.add4(0, CHUNK_BYTES, CHUNK_BYTES, padded, mask);
+            else k.sub4(0, CHUNK_BYTES, CHUNK_BYTES, padded, mask);
+          } else {
+            for (let q = 0; q < count; q++) {
+              if (g === 0) k.add(0, (1 + q) * CHUNK_BYTES, padded, mask);
+              else k.sub(0, (1 + q) * CHUNK_BYTES, padded, mask);
+            }
+          }
+        }
       }
       a.set(mem.subarray(0, n), base);
     }
   } finally {
-    mem.fill(0);
+    mem.fill(0, 0, (1 + slots) * CHUNK_BYTES);
   }
 }
 
