@@ -39,6 +39,9 @@ const CELLS: Cell[] = [
   { N: 100, D: 1e5, dropout: 0.1, k: 100, t: 51, graph: { kind: 'complete' }, flower: { shareKeysMs: 1900, maskedInputMs: 185, unmaskS: 300, totalS: undefined }, note: 'complete graph' },
 ];
 
+/** Rounds measured after the first; each headline figure is their median. */
+const STEADY_ROUNDS = 3;
+
 function cpuSeconds(start: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(start);
   return (d.user + d.system) / 1e6;
@@ -68,7 +71,7 @@ async function runCell(cell: Cell): Promise<BenchResult[]> {
   const order = Array.from({ length: cell.N }, (_, i) => i).sort((a, b) => ((a * 2654435761) % 4294967296) - ((b * 2654435761) % 4294967296));
   const dropouts = new Map<number, Phase>(order.slice(0, drops).map((i) => [i, 'masked-input']));
 
-  const cpu = new Map<string, { s: number; calls: Set<number> }>();
+  let cpu = new Map<string, { s: number; calls: Set<number> }>();
   let peakRetained = 0;
   let server: { retainedBytes(): number } | undefined;
   const instrument = <T>(target: InstrumentTarget, work: () => T): T => {
@@ -82,9 +85,14 @@ async function runCell(cell: Cell): Promise<BenchResult[]> {
     if (target.role === 'server' && server) peakRetained = Math.max(peakRetained, server.retainedBytes());
     return out;
   };
+  const perClientMs = (key: string): number => {
+    const e = cpu.get(key);
+    return e && e.calls.size > 0 ? (1000 * e.s) / e.calls.size : 0;
+  };
 
   const play = (withInstrument: boolean) => {
     global.gc?.();
+    cpu = new Map();
     const start = process.cpuUsage();
     const wallStart = performance.now();
     const result = runRoundInMemory({
@@ -95,31 +103,44 @@ async function runCell(cell: Cell): Promise<BenchResult[]> {
       dropouts,
       ...(withInstrument ? { instrument, onStart: (s: { retainedBytes(): number }) => (server = s) } : {}),
     });
-    return { result, total: cpuSeconds(start), wall: (performance.now() - wallStart) / 1000 };
+    const total = cpuSeconds(start);
+    const wall = (performance.now() - wallStart) / 1000;
+    if (result.outcome.status !== 'completed') throw new Error(`bench round aborted: ${result.outcome.code} ${result.outcome.reason}`);
+    if (result.outcome.extraSums[0] !== result.outcome.u3.length) throw new Error('bench round summed the wrong extra coordinate');
+    peakRetained = Math.max(peakRetained, result.server.retainedBytes());
+    const phases = [...cpu.entries()].map(([k, v]) => `${k}=${v.s.toFixed(2)}s`).join(' ');
+    return {
+      total,
+      wall,
+      phases,
+      shareKeysMs: perClientMs('client/share-keys'),
+      maskedMs: perClientMs('client/masked-input'),
+      unmaskS: cpu.get('server/unmask')?.s ?? 0,
+    };
   };
   // The first round of a configuration also pays for V8 compiling the code it runs (on background
   // threads that process.cpuUsage counts); a coordinator runs round after round, so the headline
-  // figures are from a second, identical round. Both totals are reported.
+  // figures are from the rounds after it: the median of STEADY_ROUNDS identical rounds, each figure
+  // on its own (this machine's noise moves a single round by ±15%). The first round is reported too.
   const first = play(false);
-  if (first.result.outcome.status !== 'completed') throw new Error(`bench round aborted: ${first.result.outcome.code} ${first.result.outcome.reason}`);
-  const { result, total, wall } = play(true);
-  if (result.outcome.status !== 'completed') throw new Error(`bench round aborted: ${result.outcome.code} ${result.outcome.reason}`);
-  if (result.outcome.extraSums[0] !== result.outcome.u3.length) throw new Error('bench round summed the wrong extra coordinate');
-  peakRetained = Math.max(peakRetained, result.server.retainedBytes());
-
-  const perClientMs = (key: string): number => {
-    const e = cpu.get(key);
-    return e && e.calls.size > 0 ? (1000 * e.s) / e.calls.size : 0;
+  const steady = Array.from({ length: STEADY_ROUNDS }, () => play(true));
+  const median = (pick: (r: (typeof steady)[number]) => number): number => {
+    const xs = steady.map(pick).sort((a, b) => a - b);
+    return xs[(xs.length - 1) >> 1] as number;
   };
-  const shareKeysMs = perClientMs('client/share-keys');
-  const maskedMs = perClientMs('client/masked-input');
-  const unmaskS = cpu.get('server/unmask')?.s ?? 0;
+  const total = median((r) => r.total);
+  const wall = median((r) => r.wall);
+  const shareKeysMs = median((r) => r.shareKeysMs);
+  const maskedMs = median((r) => r.maskedMs);
+  const unmaskS = median((r) => r.unmaskS);
+  const range = (pick: (r: (typeof steady)[number]) => number, digits: number): string =>
+    steady.map(pick).map((x) => x.toFixed(digits)).join(', ');
   const heapMb = peakRetained / 2 ** 20;
   const params = { N: cell.N, D: cell.D, dropout: cell.dropout, k: cell.k, t: cell.t };
   const round3 = (x: number) => Math.round(x * 1000) / 1000;
-  const phases = [...cpu.entries()].map(([k, v]) => `${k}=${v.s.toFixed(2)}s`).join(' ');
   console.log(
-    `[protocol] N=${cell.N} D=${cell.D} ${cell.graph.kind}: total ${total.toFixed(2)} s CPU (${wall.toFixed(2)} s wall; first round ${first.total.toFixed(2)} s CPU); ${phases}`,
+    `[protocol] N=${cell.N} D=${cell.D} ${cell.graph.kind}: total ${total.toFixed(2)} s CPU (${wall.toFixed(2)} s wall; first round ${first.total.toFixed(2)} s CPU); ` +
+      `${STEADY_ROUNDS} rounds: total [${range((r) => r.total, 2)}] s, server unmask [${range((r) => r.unmaskS, 3)}] s; last round ${(steady[steady.length - 1] as (typeof steady)[number]).phases}`,
   );
 
   const target = (flower: number | undefined, factor: number) => (flower === undefined ? undefined : round3(flower / factor));
