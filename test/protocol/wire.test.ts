@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { planRound, RoundConfigSchema, toWireConfig, type RoundConfig } from '../../src/protocol/config.js';
 import type { ClientMessage, ServerMessage } from '../../src/protocol/messages.js';
 import { testFederation } from '../../src/protocol/testing/fixtures.js';
-import { IndexListSchema, isIndexList } from '../../src/protocol/wire/codecs.js';
+import { IndexListSchema, IndexSchema, isIndexList, peerBytesListCodec, varBytesCodec } from '../../src/protocol/wire/codecs.js';
 import { decodeClientMessage, decodeServerMessage, encodeClientMessage, encodeServerMessage } from '../../src/protocol/wire/serialize.js';
 import { FedveilError } from '../../src/secagg/util/errors.js';
 import { start, toClients, toServer, world } from './helpers.js';
@@ -132,5 +132,90 @@ describe('participant index lists', () => {
     expect(isIndexList([2, 1])).toBe(false);
     expect(isIndexList('0,1')).toBe(false);
     expect(isIndexList(Array.from({ length: 65_537 }, (_, i) => i))).toBe(false);
+  });
+});
+
+describe('share lists', () => {
+  // The per-entry formulation the one-loop codec replaces, as the reference: an object schema per
+  // entry, exact keys, bytes as lower-case hex, a length cap and a sortedness refinement.
+  const reference = (min: number, max: number, maxItems: number) =>
+    z
+      .array(z.object({ peer: IndexSchema, data: varBytesCodec(min, max) }).strict())
+      .max(maxItems)
+      .refine((xs) => xs.every((x, i) => i === 0 || x.peer > (xs[i - 1] as { peer: number }).peer));
+  const peer = fc.oneof(fc.integer({ min: 0, max: 12 }), fc.constantFrom(-1, 65_535, 65_536, 1.5, '3', null));
+  const hex = fc.oneof(
+    fc.uint8Array({ minLength: 0, maxLength: 5 }).map((b) => Buffer.from(b).toString('hex')),
+    fc.constantFrom('ABCD', 'abc', 'zz', 'ab cd'),
+  );
+  const bytes = fc.oneof(fc.uint8Array({ minLength: 0, maxLength: 5 }), fc.constantFrom('abcd', [1, 2]));
+  const entry = (data: fc.Arbitrary<unknown>) =>
+    fc.oneof(
+      { weight: 8, arbitrary: fc.record({ peer, data }) },
+      fc.record({ peer, data, extra: fc.constant(1) }),
+      fc.record({ peer }),
+      fc.constantFrom(null, 7, []),
+    );
+  // zod runs a codec's transform on an entry whose in-memory check failed, so the per-entry
+  // reference can throw (toHex of a string); that counts as a rejection. The codec must not throw.
+  const outcome = (run: () => { success: boolean; data?: unknown }, mayThrow: boolean) => {
+    try {
+      const r = run();
+      return r.success ? { ok: true, data: r.data } : { ok: false };
+    } catch (e) {
+      if (!mayThrow) throw e;
+      return { ok: false };
+    }
+  };
+  /** Lists of entries, half of them sorted by peer so that many are valid. */
+  const list = (data: fc.Arbitrary<unknown>) =>
+    fc.tuple(fc.array(entry(data), { maxLength: 7 }), fc.boolean()).map(([xs, sort]) => {
+      const key = (x: unknown) => (typeof (x as { peer?: unknown } | null)?.peer === 'number' ? (x as { peer: number }).peer : -2);
+      return sort ? [...xs].sort((a, b) => key(a) - key(b)) : xs;
+    });
+  const cases = [
+    [2, 4, 3],
+    [3, 3, 6],
+  ] as const;
+
+  it('accepts and decodes exactly what the per-entry schemas accept, for wire JSON', () => {
+    for (const [min, max, maxItems] of cases) {
+      const codec = peerBytesListCodec('data', min, max, maxItems);
+      fc.assert(
+        fc.property(list(hex), (xs) => {
+          const want = outcome(() => z.safeDecode(reference(min, max, maxItems), xs as never), true);
+          expect(outcome(() => z.safeDecode(codec, xs as never), false)).toEqual(want);
+        }),
+        { numRuns: 400 },
+      );
+    }
+  });
+
+  it('accepts and encodes exactly what the per-entry schemas accept, for messages in memory', () => {
+    for (const [min, max, maxItems] of cases) {
+      const codec = peerBytesListCodec('data', min, max, maxItems);
+      fc.assert(
+        fc.property(list(bytes), (xs) => {
+          const want = outcome(() => z.safeEncode(reference(min, max, maxItems), xs as never), true);
+          expect(outcome(() => z.safeEncode(codec, xs as never), false)).toEqual(want);
+        }),
+        { numRuns: 400 },
+      );
+    }
+  });
+
+  it('names the entry and the rule that failed', () => {
+    const codec = peerBytesListCodec('share', 32, 32, 65_536);
+    const message = (xs: unknown) => {
+      const r = z.safeEncode(codec, xs as never);
+      return r.success ? 'accepted' : (r.error.issues[0]?.message ?? '');
+    };
+    const share = new Uint8Array(32);
+    expect(message([{ peer: 1, share }, { peer: 1, share }])).toBe('entry 1: entries must be sorted by peer, no repeats');
+    expect(message([{ peer: 1, share: share.subarray(1) }])).toBe('entry 0: share must be 32 bytes');
+    expect(message([{ peer: 1, share, more: 0 }])).toBe('entry 0: expected exactly the keys peer and share');
+    expect(message([{ peer: 70_000, share }])).toBe('entry 0: peer must be an integer in [0, 65 535]');
+    expect(message({ length: 0 })).toBe('expected an array');
+    expect(message([{ peer: 1, share }])).toBe('accepted');
   });
 });

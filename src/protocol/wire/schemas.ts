@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PHASES } from '../phases.js';
-import { bytesCodec, IndexListSchema, IndexSchema, varBytesCodec } from './codecs.js';
+import { bytesCodec, IndexListSchema, IndexSchema, peerBytesListCodec } from './codecs.js';
 import { MAX_DIM, MAX_EXTRA_COORDINATES } from '../config.js';
 
 /**
@@ -34,14 +34,10 @@ export const ServerHeaderSchema = z.object({ ...headerFields, phase: PhaseSchema
 const Signature = bytesCodec(64);
 const Key32 = bytesCodec(32);
 
-const EncryptedShareSchema = z
-  .object({ peer: IndexSchema, ciphertext: varBytesCodec(MIN_SHARE_CIPHERTEXT_BYTES, MAX_SHARE_CIPHERTEXT_BYTES) })
-  .strict();
-
-const peersStrictlyIncreasing = (xs: readonly { peer: number }[]) =>
-  xs.every((x, i) => i === 0 || x.peer > (xs[i - 1] as { peer: number }).peer);
-
-const RevealedShareSchema = z.object({ peer: IndexSchema, share: Key32 }).strict();
+/** Sealed share pairs `{ peer, ciphertext }`, sorted by peer. */
+const EncryptedSharesSchema = peerBytesListCodec('ciphertext', MIN_SHARE_CIPHERTEXT_BYTES, MAX_SHARE_CIPHERTEXT_BYTES, 65_535);
+/** Revealed shares `{ peer, share }` (32 bytes), sorted by peer. */
+const RevealedSharesSchema = peerBytesListCodec('share', 32, 32, 65_536);
 
 /** advertise-keys (client → server). */
 export const AdvertiseKeysSchema = z
@@ -59,7 +55,7 @@ export const ShareKeysSchema = z
   .object({
     type: z.literal('share-keys'),
     header: ClientHeaderSchema,
-    shares: z.array(EncryptedShareSchema).max(65_535).refine(peersStrictlyIncreasing, 'shares must be sorted by peer, no repeats'),
+    shares: EncryptedSharesSchema,
     signature: Signature,
   })
   .strict();
@@ -86,8 +82,8 @@ export const UnmaskSchema = z
   .object({
     type: z.literal('unmask'),
     header: ClientHeaderSchema,
-    selfMaskShares: z.array(RevealedShareSchema).max(65_536).refine(peersStrictlyIncreasing, 'shares must be sorted by peer, no repeats'),
-    maskKeyShares: z.array(RevealedShareSchema).max(65_536).refine(peersStrictlyIncreasing, 'shares must be sorted by peer, no repeats'),
+    selfMaskShares: RevealedSharesSchema,
+    maskKeyShares: RevealedSharesSchema,
     signature: Signature,
   })
   .strict();
@@ -108,7 +104,7 @@ export const ShareBundleSchema = z
     type: z.literal('share-bundle'),
     header: ServerHeaderSchema,
     u2: IndexListSchema,
-    shares: z.array(EncryptedShareSchema).max(65_535).refine(peersStrictlyIncreasing, 'shares must be sorted by peer, no repeats'),
+    shares: EncryptedSharesSchema,
   })
   .strict();
 
