@@ -112,7 +112,12 @@ export async function run(): Promise<BenchResult[]> {
   }
   // Secure aggregation without DP noise or rotation: clip, round and wrap only.
   const plain = createClientEncoder({ ...skConfig, mechanism: 'none', noiseMultiplier: 0, rotation: false }, d, seed);
-  const pe = time(() => plain.encode(update, systemRandom), 5, 1);
+  let plainEncoded: Uint32Array = new Uint32Array(0);
+  const pe = time(() => (plainEncoded = plain.encode(update, systemRandom)), 5, 1);
   results.push({ metric: 'encode_ms', value: round3(pe.cpuMs), unit: 'ms', params: { d, mechanism: 'none', rotation: false, bits: 32, wall_ms: round3(pe.wallMs), load1: load() } });
+  // Its decode is one pass (centre, scale and divide fused).
+  const plainDecoder = createServerDecoder({ ...skConfig, mechanism: 'none', noiseMultiplier: 0, rotation: false }, d, seed);
+  const pd = time(() => plainDecoder.decode(plainEncoded, 1, systemRandom), 5, 1);
+  results.push({ metric: 'decode_ms', value: round3(pd.cpuMs), unit: 'ms', params: { d, mechanism: 'none', rotation: false, bits: 32, wall_ms: round3(pd.wallMs), load1: load() } });
   return results;
 }
