@@ -178,26 +178,16 @@ describe('share lists', () => {
     [3, 3, 6],
   ] as const;
 
-  it('accepts and decodes exactly what the per-entry schemas accept, for wire JSON', () => {
+  it.each([
+    ['decodes wire JSON', list(hex), z.safeDecode],
+    ['encodes messages in memory', list(bytes), z.safeEncode],
+  ] as const)('accepts, and %s, exactly as the per-entry schemas do', (_, lists, run) => {
     for (const [min, max, maxItems] of cases) {
       const codec = peerBytesListCodec('data', min, max, maxItems);
       fc.assert(
-        fc.property(list(hex), (xs) => {
-          const want = outcome(() => z.safeDecode(reference(min, max, maxItems), xs as never), true);
-          expect(outcome(() => z.safeDecode(codec, xs as never), false)).toEqual(want);
-        }),
-        { numRuns: 400 },
-      );
-    }
-  });
-
-  it('accepts and encodes exactly what the per-entry schemas accept, for messages in memory', () => {
-    for (const [min, max, maxItems] of cases) {
-      const codec = peerBytesListCodec('data', min, max, maxItems);
-      fc.assert(
-        fc.property(list(bytes), (xs) => {
-          const want = outcome(() => z.safeEncode(reference(min, max, maxItems), xs as never), true);
-          expect(outcome(() => z.safeEncode(codec, xs as never), false)).toEqual(want);
+        fc.property(lists, (xs) => {
+          const want = outcome(() => run(reference(min, max, maxItems) as never, xs as never), true);
+          expect(outcome(() => run(codec as never, xs as never), false)).toEqual(want);
         }),
         { numRuns: 400 },
       );
