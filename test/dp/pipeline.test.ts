@@ -214,7 +214,7 @@ describe('pipeline', () => {
     expect(codeOf(() => narrow.decode(new Uint32Array(4).fill(70000), 1, seededRandom(0)))).toBe('dp/bad-sum');
   });
 
-  it('decodes without rotation exactly as the stages one by one: centre, ×γ, ÷ denominator, float32', () => {
+  it('decodes without rotation exactly as the stages one by one (centre, ×γ, ÷ denominator, float32); centreModulo is the first', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 2, max: 32 }),
@@ -228,9 +228,12 @@ describe('pipeline', () => {
           // Values spread over Z_m with both ends (0, m/2 − 1, m/2, m − 1) always present.
           const sum = Uint32Array.from({ length: dim }, (_, i) => [0, m / 2 - 1, m / 2, m - 1][i] ?? ((i * 2654435761 + salt) >>> 0) % m);
           const out = decodeSum(base({ bits, scale, rotation: false }), dim, seed, sum, contributors, seededRandom(0), denominator === null ? {} : { denominator });
-          const staged = centreModulo(sum, bits).map((c) => c * scale);
-          const expected = Float32Array.from(staged, (v) => v / (denominator ?? contributors));
+          // The stages one by one, written out: signed representative, ×γ, ÷ denominator, float32.
+          const centred = Float64Array.from(sum, (v) => (v >= m / 2 ? v - m : v));
+          const scaled = centred.map((c) => c * scale);
+          const expected = Float32Array.from(scaled, (v) => v / (denominator ?? contributors));
           expect(Array.from(out)).toEqual(Array.from(expected));
+          expect(Array.from(centreModulo(sum, bits))).toEqual(Array.from(centred));
         },
       ),
       { numRuns: 300 },

@@ -43,30 +43,21 @@ export function addNoiseAndWrap(x: Float64Array, noise: IntegerNoise, rng: Rando
  * with overwhelming probability.
  */
 export function centreModulo(sum: Uint32Array, bits: number): Float64Array {
-  const m = 2 ** bits;
-  const half = m / 2;
-  const out = new Float64Array(sum.length);
-  for (let i = 0; i < sum.length; i++) {
-    const v = sum[i] as number;
-    if (v >= m) throw new FedveilError('dp/bad-sum', `sum coordinate ${i} is ${v}, outside Z_2^${bits}`);
-    out[i] = v >= half ? v - m : v;
-  }
-  return out;
+  return centreScaleDivide(sum, bits, 1, 1, new Float64Array(sum.length));
 }
 
 /**
- * Decode stages centre → ×γ → ÷ denominator in one pass, for a decode without rotation or central
- * noise: the same double arithmetic as running them one by one ((centred · γ) / denominator, then
- * rounded once to float32) without two intermediate vectors of 8 bytes per coordinate.
+ * Decode stages centre → ×γ → ÷ denominator in one pass into `out`: the same double arithmetic
+ * as running them one by one ((centred · γ) / denominator, rounded once to `out`'s precision)
+ * without intermediate vectors. With γ = denominator = 1 it is {@link centreModulo} (both exact).
  */
-export function centreScaleDivide(sum: Uint32Array, bits: number, scale: number, denominator: number): Float32Array {
+export function centreScaleDivide<T extends Float64Array | Float32Array>(sum: Uint32Array, bits: number, scale: number, denominator: number, out: T): T {
   const m = 2 ** bits;
   const half = m / 2;
-  const result = new Float32Array(sum.length);
   for (let i = 0; i < sum.length; i++) {
     const v = sum[i] as number;
     if (v >= m) throw new FedveilError('dp/bad-sum', `sum coordinate ${i} is ${v}, outside Z_2^${bits}`);
-    result[i] = ((v >= half ? v - m : v) * scale) / denominator;
+    out[i] = ((v >= half ? v - m : v) * scale) / denominator;
   }
-  return result;
+  return out;
 }
