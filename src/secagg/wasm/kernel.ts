@@ -15,21 +15,20 @@ import { WASM_BASE64 } from './mask-accumulate.wasm.js';
  */
 const CHUNK_BYTES = 1 << 16;
 
-/** Operands the kernel adds in one pass over an accumulator chunk (its add4/sub4). */
+/** Operands the kernel adds in one pass over an accumulator chunk (its `four`). */
 const OPERANDS = 4;
 
 /** The instantiated kernel. */
 export interface WordKernel {
   /** The module's memory ((1 + OPERANDS) × CHUNK_BYTES). */
   memory: Uint8Array;
-  /** memory[acc..acc+bytes) ← (· + memory[ks..]) & mask, 32-bit lanes; `bytes` a multiple of 64. */
-  add(acc: number, ks: number, bytes: number, mask: number): void;
-  /** The same with subtraction. */
-  sub(acc: number, ks: number, bytes: number, mask: number): void;
-  /** The same adding the four operands at ks, ks + stride, ks + 2·stride and ks + 3·stride. */
-  add4(acc: number, ks: number, stride: number, bytes: number, mask: number): void;
-  /** The same subtracting them. */
-  sub4(acc: number, ks: number, stride: number, bytes: number, mask: number): void;
+  /**
+   * memory[acc..acc+bytes) ← (· ± memory[ks..]) & mask in 32-bit lanes, subtracting when `negate`
+   * is 1; `bytes` a multiple of 32.
+   */
+  one(acc: number, ks: number, bytes: number, mask: number, negate: 0 | 1): void;
+  /** The same with the sum of the four operands at ks, ks + stride, ks + 2·stride and ks + 3·stride. */
+  four(acc: number, ks: number, stride: number, bytes: number, mask: number, negate: 0 | 1): void;
 }
 
 /** The slice of the WebAssembly API used here (the project's type libraries do not declare it). */
@@ -55,13 +54,7 @@ function wordKernel(): WordKernel {
   }
   const { exports } = new wasm.Instance(new wasm.Module(Buffer.from(WASM_BASE64, 'base64')), {});
   const memory = exports.memory as { buffer: ArrayBuffer };
-  kernel = {
-    memory: new Uint8Array(memory.buffer),
-    add: exports.add as WordKernel['add'],
-    sub: exports.sub as WordKernel['sub'],
-    add4: exports.add4 as WordKernel['add4'],
-    sub4: exports.sub4 as WordKernel['sub4'],
-  };
+  kernel = { memory: new Uint8Array(memory.buffer), one: exports.one as WordKernel['one'], four: exports.four as WordKernel['four'] };
   return kernel;
 }
 
@@ -88,30 +81,25 @@ export function accumulateWords(acc: Uint32Array, sources: readonly WordSource[]
   const mem = k.memory;
   const a = wordBytes(acc);
   // Grouped by sign: the sum mod 2^32 does not depend on the order of its terms.
-  const groups = [sources.filter((s) => s.sign === 1), sources.filter((s) => s.sign === -1)] as const;
-  const slots = Math.min(OPERANDS, Math.max(groups[0].length, groups[1].length));
+  const plus = sources.filter((s) => s.sign === 1);
+  const minus = sources.filter((s) => s.sign === -1);
+  const groups = [plus, minus] as const;
+  const slots = Math.min(OPERANDS, Math.max(plus.length, minus.length));
   try {
     for (let base = 0; base < a.length; base += CHUNK_BYTES) {
       const n = Math.min(CHUNK_BYTES, a.length - base);
       const padded = (n + 63) & ~63;
       mem.set(a.subarray(base, base + n), 0);
-      for (let g = 0; g < 2; g++) {
-        const list = groups[g] as readonly WordSource[];
+      for (const negate of [0, 1] as const) {
+        const list = groups[negate];
         for (let j = 0; j < list.length; j += OPERANDS) {
           const count = Math.min(OPERANDS, list.length - j);
           for (let q = 0; q < count; q++) {
             const at = (1 + q) * CHUNK_BYTES;
             (list[j + q] as WordSource).write(mem.subarray(at, at + n));
           }
-          if (count === OPERANDS) {
-            if (g === 0) k.add4(0, CHUNK_BYTES, CHUNK_BYTES, padded, mask);
-            else k.sub4(0, CHUNK_BYTES, CHUNK_BYTES, padded, mask);
-          } else {
-            for (let q = 0; q < count; q++) {
-              if (g === 0) k.add(0, (1 + q) * CHUNK_BYTES, padded, mask);
-              else k.sub(0, (1 + q) * CHUNK_BYTES, padded, mask);
-            }
-          }
+          if (count === OPERANDS) k.four(0, CHUNK_BYTES, CHUNK_BYTES, padded, mask, negate);
+          else for (let q = 0; q < count; q++) k.one(0, (1 + q) * CHUNK_BYTES, padded, mask, negate);
         }
       }
       a.set(mem.subarray(0, n), base);
