@@ -9,7 +9,7 @@ import { runSimulation, type RoundRow, type SimulationObserver, type SimulationS
 type RawFlags = Record<string, string | boolean | undefined>;
 
 const NUMERIC = [
-  'clients', 'rounds', 'cohort', 'threshold', 'minContributors', 'dropout', 'epsilon', 'delta', 'noise', 'clip', 'bits', 'examples',
+  'clients', 'rounds', 'cohort', 'threshold', 'colluders', 'minContributors', 'dropout', 'epsilon', 'delta', 'noise', 'clip', 'bits', 'examples',
   'localEpochs', 'batchSize', 'learningRate', 'proxMu', 'serverLr', 'seed', 'workers', 'testExamples', 'deadlineMs',
 ] as const;
 
@@ -125,6 +125,7 @@ export function registerSimulate(program: Command): void {
     .option('--partition <spec>', 'iid, dirichlet:ALPHA or quantity:ALPHA', 'iid')
     .addOption(new Option('--neighbours <mode>', 'masking graph: complete (SecAgg) or secagg+ (sparse)').choices(['complete', 'secagg+']).default(D.neighbours))
     .addOption(new Option('--mode <mode>', 'threat model').choices(['semi-honest', 'malicious']).default(D.mode))
+    .option('--colluders <c>', 'participants assumed to collude with the coordinator: the threshold exceeds it and a malicious-mode quorum q keeps 2q > cohort + c', String(D.colluders))
     .option('--examples <n>', 'examples per participant (default: its whole partition)')
     .option('--local-epochs <n>', 'local epochs per round', String(D.localEpochs))
     .option('--batch-size <n>', 'local batch size', String(D.batchSize))

@@ -30,6 +30,13 @@ export interface RoundConfig {
   graph: GraphSpec;
   /** `malicious` adds the consistency-check phase (clients sign U3). */
   mode: RoundMode;
+  /**
+   * c: how many participants the federation assumes may collude with the coordinator (default 0).
+   * The Shamir threshold must exceed it (t > c), and in malicious mode the quorum must satisfy
+   * 2q > n + c, so that no two disjoint groups of honest participants, each helped by the c
+   * colluders who can sign both, reach the quorum on different views of U3 (split-view attack).
+   */
+  colluders?: number;
   /** Length of the model update each client contributes. */
   dim: number;
   /**
@@ -75,6 +82,7 @@ export const RoundConfigSchema = z
     minSurvivors: z.number().int().min(2).optional(),
     graph: GraphSpecSchema,
     mode: z.enum(['semi-honest', 'malicious']),
+    colluders: z.number().int().min(0).max(MAX_PARTICIPANTS).optional(),
     dim: z.number().int().min(1).max(MAX_DIM),
     extraCoordinates: z.number().int().min(0).max(MAX_EXTRA_COORDINATES),
     dp: DpConfigSchema,
@@ -94,6 +102,8 @@ export interface RoundPlan {
   readonly threshold: number;
   /** Quorum at every phase. */
   readonly minSurvivors: number;
+  /** c, the number of participants assumed to collude with the coordinator. */
+  readonly colluders: number;
   /** Bits per masked coordinate (= dp.bits). */
   readonly bits: number;
   /** Length of the DP encoding of one update (before extra coordinates). */
@@ -139,14 +149,23 @@ export function planRound(config: RoundConfig): RoundPlan {
     'protocol/bad-config',
     () => `round config: threshold ${config.threshold} exceeds the neighbourhood size k = ${k} (neighbours + self)`,
   );
+  const colluders = config.colluders ?? 0;
+  check(
+    config.threshold > colluders,
+    'protocol/bad-config',
+    () => `round config: threshold ${config.threshold} must exceed the ${colluders} assumed colluders (t > c): c Shamir shares must reveal nothing`,
+  );
   const noisy = config.dp.mechanism === 'skellam' || config.dp.mechanism === 'ddg';
-  const floor = Math.max(config.threshold, noisy ? config.dp.minContributors : 0);
+  const floor = Math.max(config.threshold, noisy ? config.dp.minContributors : 0, quorumFloor(config.mode, n, colluders));
+  // t > c ≤ n − 1 makes q = n always satisfy 2q > n + c, so the floor exceeds n only through dp.minContributors.
   const minSurvivors = config.minSurvivors ?? floor;
   check(
     minSurvivors >= floor && minSurvivors <= n,
     'protocol/bad-config',
     () =>
-      `round config: minSurvivors ${minSurvivors} must lie in [max(threshold, dp.minContributors) = ${floor}, n = ${n}]`,
+      config.mode === 'malicious' && 2 * minSurvivors <= n + colluders
+        ? `round config: minSurvivors ${minSurvivors} breaks the malicious-mode quorum rule 2q > n + c (n = ${n}, c = ${colluders}): two disjoint views of U3 could each reach the quorum`
+        : `round config: minSurvivors ${minSurvivors} must lie in [max(threshold, dp.minContributors, malicious-mode floor) = ${floor}, n = ${n}]`,
   );
   const encoder = createClientEncoder(config.dp, config.dim, config.roundSeed);
   // The sum of up to n encodings (plus noise) must not wrap Z_2^bits: dp/modulus-overflow otherwise.
@@ -157,6 +176,7 @@ export function planRound(config: RoundConfig): RoundPlan {
     n,
     threshold: config.threshold,
     minSurvivors,
+    colluders,
     bits: config.dp.bits,
     encodedLength: encoder.encodedLength,
     vectorLength: encoder.encodedLength + config.extraCoordinates,
@@ -172,6 +192,15 @@ export function planRound(config: RoundConfig): RoundPlan {
       return h;
     },
   };
+}
+
+/**
+ * Smallest quorum the mode allows for n participants and c colluders: in malicious mode
+ * ⌊(n + c) / 2⌋ + 1, the least q with 2q > n + c (otherwise two disjoint groups of honest
+ * participants, each joined by the colluders, could both reach q on different U3); 0 otherwise.
+ */
+export function quorumFloor(mode: RoundMode, n: number, colluders: number): number {
+  return mode === 'malicious' ? Math.floor((n + colluders) / 2) + 1 : 0;
 }
 
 /** The JSON form of a config (hex for bytes). */

@@ -199,6 +199,7 @@ export function createCoordinatorApp(c: Coordinator, opts: CoordinatorAppOptions
       dim: c.config.dim,
       model: c.config.model,
       mode: c.config.mode,
+      colluders: c.config.colluders,
       rounds: c.config.rounds,
       phases: c.config.mode === 'malicious' ? PHASES : PHASES.filter((p) => p !== 'consistency-check'),
       dp: c.dp,

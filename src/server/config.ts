@@ -102,6 +102,12 @@ export const FederationConfigSchema = z
     threshold: z.number().int().min(2),
     neighbours: NeighboursSchema.default({ mode: 'complete' }),
     mode: z.enum(['semi-honest', 'malicious']).default('semi-honest'),
+    /**
+     * c: how many participants may collude with the coordinator (default 0). Secure aggregation
+     * holds against a coordinator helped by up to c participants: the threshold must exceed c and,
+     * in malicious mode, every round's quorum q satisfies 2q > |cohort| + c (raised automatically).
+     */
+    colluders: z.number().int().min(0).default(0),
     dp: DpSectionSchema,
     model: ModelSchema,
     dim: z.number().int().min(1).max(1 << 28),
@@ -136,6 +142,13 @@ export const FederationConfigSchema = z
       if (seen.has(k)) ctx.addIssue({ code: 'custom', path: ['participants', i], message: `duplicate participant key ${k.slice(0, 16)}…` });
       seen.add(k);
     });
+    if (cfg.threshold <= cfg.colluders) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['colluders'],
+        message: `threshold ${cfg.threshold} must exceed colluders ${cfg.colluders} (t > c): c colluders' Shamir shares must reveal nothing`,
+      });
+    }
     if (cfg.threshold > cfg.participants.length) {
       ctx.addIssue({
         code: 'custom',

@@ -553,6 +553,7 @@ export class Coordinator {
         threshold,
         graph,
         mode: this.config.mode,
+        colluders: this.config.colluders,
         dim: this.config.dim,
         extraCoordinates: 0,
         dp: this.dp,

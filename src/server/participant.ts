@@ -137,7 +137,13 @@ export class Participant {
     if (!config.participants.some((p) => bytesEqual(p, this.opts.identity.publicKey))) return null;
     // The coordinator may not change the privacy terms mid-federation: refuse a round whose DP
     // configuration or dimension differs from what the federation advertised when I joined.
-    if (config.federationId !== info.federationId || config.round !== state.round || config.dim !== info.dim) {
+    if (
+      config.federationId !== info.federationId ||
+      config.round !== state.round ||
+      config.dim !== info.dim ||
+      config.mode !== info.mode ||
+      (config.colluders ?? 0) !== info.colluders
+    ) {
       throw new FedveilError('client/round-mismatch', `round ${state.round}: config does not match the federation`);
     }
     if (JSON.stringify(sortKeys(config.dp)) !== JSON.stringify(sortKeys(info.dp))) {

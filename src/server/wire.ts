@@ -41,6 +41,7 @@ export const FederationInfoSchema = z
     dim: z.number().int().min(1),
     model: z.object({ name: z.string(), options: z.record(z.string(), z.unknown()) }).strict(),
     mode: z.enum(['semi-honest', 'malicious']),
+    colluders: z.number().int().min(0),
     rounds: z.number().int().min(1),
     phases: z.array(PhaseSchema),
     dp: DpConfigSchema,

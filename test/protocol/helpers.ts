@@ -14,9 +14,13 @@ export interface World {
   server: ServerRound;
   clients: ClientRound[];
   identities: KeyPair[];
+  /** A fresh client for `index` with the same key, input and randomness as `clients[index]`: fed the same messages, it sends the same bytes. */
+  client(index: number): ClientRound;
 }
 
-export function world(opts: { n?: number; t?: number; mode?: RoundMode; graph?: GraphSpec; round?: number; dim?: number; seed?: string } = {}): World {
+export function world(
+  opts: { n?: number; t?: number; mode?: RoundMode; graph?: GraphSpec; round?: number; dim?: number; seed?: string; colluders?: number; minSurvivors?: number } = {},
+): World {
   const n = opts.n ?? 4;
   const dim = opts.dim ?? 3;
   const fed = testFederation({
@@ -28,20 +32,20 @@ export function world(opts: { n?: number; t?: number; mode?: RoundMode; graph?: 
     round: opts.round ?? 5,
     seed: opts.seed ?? 'unit',
     extraCoordinates: 1,
+    ...(opts.colluders !== undefined ? { colluders: opts.colluders } : {}),
+    ...(opts.minSurvivors !== undefined ? { minSurvivors: opts.minSurvivors } : {}),
   });
   const plan = planRound(fed.config);
   const server = new ServerRound(plan, { rng: seededRandom('server') });
-  const clients = fed.identities.map(
-    (id, index) =>
-      new ClientRound(plan, {
-        index,
-        identitySecretKey: id.secretKey,
-        input: Float32Array.from({ length: dim }, (_, i) => index + i),
-        extra: [index],
-        rng: seededRandom(`${opts.seed ?? 'unit'}/client/${index}`),
-      }),
-  );
-  return { plan, server, clients, identities: fed.identities };
+  const client = (index: number): ClientRound =>
+    new ClientRound(plan, {
+      index,
+      identitySecretKey: (fed.identities[index] as KeyPair).secretKey,
+      input: Float32Array.from({ length: dim }, (_, i) => index + i),
+      extra: [index],
+      rng: seededRandom(`${opts.seed ?? 'unit'}/client/${index}`),
+    });
+  return { plan, server, clients: fed.identities.map((_, i) => client(i)), identities: fed.identities, client };
 }
 
 export function sent(step: ClientStep): ClientMessage {

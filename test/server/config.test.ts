@@ -35,6 +35,15 @@ describe('federation config', () => {
     expect(cfg.mode).toBe('semi-honest');
     expect(cfg.deadlines['masked-input']).toBe(120_000);
     expect(cfg.dp.delta).toBe(1e-5);
+    expect(cfg.colluders).toBe(0);
+  });
+
+  it('refuses a threshold at or below the assumed colluders (t > c), naming the field', () => {
+    const err = errorOf({ ...base, colluders: 2 });
+    expect(err.code).toBe('config/invalid');
+    expect(err.message).toContain('colluders: threshold 2 must exceed colluders 2 (t > c)');
+    expect(parseFederationConfig({ ...base, threshold: 3, colluders: 2 }).colluders).toBe(2);
+    expect(errorOf({ ...base, colluders: -1 }).message).toContain('colluders');
   });
 
   it('names the field path and the rule of every problem', () => {

@@ -45,6 +45,8 @@ export const SimulateOptionsSchema = z
     /** `complete` (classic SecAgg) or `secagg+` (sparse graph, Bell et al. 2020). */
     neighbours: z.enum(['complete', 'secagg+']).default('secagg+'),
     mode: z.enum(['semi-honest', 'malicious']).default('malicious'),
+    /** c, participants assumed to collude with the coordinator (raises the threshold and the malicious-mode quorum). */
+    colluders: z.number().int().min(0).default(0),
     /** Examples each participant holds (taken from its partition); default all of its partition. */
     examples: z.number().int().min(1).optional(),
     localEpochs: z.number().int().min(1).max(100).default(1),
@@ -74,6 +76,12 @@ export const SimulateOptionsSchema = z
       ctx.addIssue({ code: 'custom', path: ['cohort'], message: `--cohort ${o.cohort} exceeds --clients ${o.clients}` });
     }
     const cohort = o.cohort ?? o.clients;
+    if (o.colluders >= cohort) {
+      ctx.addIssue({ code: 'custom', path: ['colluders'], message: `--colluders ${o.colluders} must be below the cohort of ${cohort}` });
+    }
+    if (o.threshold !== undefined && o.threshold <= o.colluders) {
+      ctx.addIssue({ code: 'custom', path: ['threshold'], message: `--threshold ${o.threshold} must exceed --colluders ${o.colluders} (t > c)` });
+    }
     if (o.threshold !== undefined && o.threshold > cohort) {
       ctx.addIssue({ code: 'custom', path: ['threshold'], message: `--threshold ${o.threshold} exceeds the cohort of ${cohort}` });
     }
@@ -112,7 +120,8 @@ export function secaggPlusDropout(o: SimulateOptions): number {
  * strict majority of the cohort on the complete graph. On the SecAgg+ graph, Bell et al.'s
  * per-neighbourhood threshold, since a majority of the whole cohort would force every
  * neighbourhood to be nearly the whole cohort and leave it no room for dropouts; a cohort too
- * small for a sparse graph runs on the complete graph and gets the majority again.
+ * small for a sparse graph runs on the complete graph and gets the majority again. Never at or
+ * below the assumed colluders (t > c).
  */
 export function thresholdOf(o: SimulateOptions): number {
   if (o.threshold !== undefined) return o.threshold;
@@ -120,9 +129,9 @@ export function thresholdOf(o: SimulateOptions): number {
   const majority = Math.max(2, Math.floor(n / 2) + 1);
   if (o.neighbours === 'secagg+') {
     const p = secaggPlusParameters({ n, dropoutFraction: secaggPlusDropout(o), corruptionFraction: SIMULATED_CORRUPTION });
-    if (p.degree < n - 1) return Math.max(2, Math.min(p.threshold, n));
+    if (p.degree < n - 1) return Math.min(n, Math.max(2, p.threshold, o.colluders + 1));
   }
-  return majority;
+  return Math.min(n, Math.max(majority, o.colluders + 1));
 }
 
 /** Clip norm used without DP: high enough that it never binds on MNIST updates. */

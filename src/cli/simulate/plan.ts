@@ -92,6 +92,7 @@ export function planSimulation(o: SimulateOptions, dim: number, storagePath: str
     threshold,
     neighbours: o.neighbours === 'complete' ? { mode: 'complete' } : { mode: 'secagg+', dropoutFraction: secaggPlusDropout(o), corruptionFraction: SIMULATED_CORRUPTION },
     mode: o.mode,
+    colluders: o.colluders,
     dp: {
       mechanism: o.dp,
       clipNorm: clip,

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { checkModulusHeadroom, type DpConfig } from '../../dp/index.js';
 import type { CryptoProvider } from '../../secagg/index.js';
-import type { GraphSpec } from '../config.js';
+import { quorumFloor, type GraphSpec } from '../config.js';
 import type { DropoutSchedule } from '../in-memory.js';
 import type { ClientMessage, ServerMessage } from '../messages.js';
 import { phasesOf, PHASES, type Phase, type RoundMode } from '../phases.js';
@@ -14,6 +14,8 @@ export interface RoundSpec {
   minSurvivors: number;
   graph: GraphSpec;
   mode: RoundMode;
+  /** c, participants assumed to collude with the coordinator: 0 ≤ c < threshold. */
+  colluders: number;
   dim: number;
   extraCoordinates: number;
   dp: DpConfig;
@@ -73,6 +75,7 @@ export function roundSpecArb(bounds: RoundSpecBounds = {}): fc.Arbitrary<RoundSp
         .record({
           threshold: fc.integer({ min: 2, max: k }),
           extraQuorum: fc.nat(n),
+          colluderDraw: fc.nat(),
           mode: fc.constantFrom(...(bounds.modes ?? (['semi-honest', 'malicious'] as const))),
           dim: fc.integer({ min: 1, max: bounds.maxDim ?? 16 }),
           extraCoordinates: fc.integer({ min: 0, max: bounds.maxExtra ?? 2 }),
@@ -82,8 +85,12 @@ export function roundSpecArb(bounds: RoundSpecBounds = {}): fc.Arbitrary<RoundSp
           noiseMultiplier: fc.double({ min: 0.3, max: 2, noNaN: true }),
           seed: fc.nat(),
         })
-        .map(({ threshold, extraQuorum, mode, dim, extraCoordinates, bits, mechanism, rotation, noiseMultiplier, seed }) => {
-          const minSurvivors = threshold + (extraQuorum % (n - threshold + 1));
+        .filter(({ threshold, colluderDraw, mode }) => quorumFloor(mode, n, colluderDraw % threshold) <= n)
+        .map(({ threshold, extraQuorum, colluderDraw, mode, dim, extraCoordinates, bits, mechanism, rotation, noiseMultiplier, seed }) => {
+          const colluders = colluderDraw % threshold;
+          // The least quorum the protocol accepts (2q > n + c in malicious mode), then anything up to n.
+          const floor = Math.max(threshold, quorumFloor(mode, n, colluders));
+          const minSurvivors = floor + (extraQuorum % (n - floor + 1));
           const dp = fitScale(
             {
               mechanism,
@@ -96,7 +103,7 @@ export function roundSpecArb(bounds: RoundSpecBounds = {}): fc.Arbitrary<RoundSp
             dim,
             n,
           );
-          return { n, threshold, minSurvivors, graph, mode, dim, extraCoordinates, dp, seed };
+          return { n, threshold, minSurvivors, graph, mode, colluders, dim, extraCoordinates, dp, seed };
         });
     }),
   );
@@ -110,6 +117,7 @@ export function federationOf(spec: RoundSpec, provider?: CryptoProvider): TestFe
     minSurvivors: spec.minSurvivors,
     graph: spec.graph,
     mode: spec.mode,
+    colluders: spec.colluders,
     dim: spec.dim,
     extraCoordinates: spec.extraCoordinates,
     dp: spec.dp,

@@ -12,6 +12,8 @@ export interface TestFederationOptions {
   minSurvivors?: number;
   graph?: GraphSpec;
   mode?: RoundMode;
+  /** c, the participants assumed to collude with the coordinator (default 0). */
+  colluders?: number;
   dim: number;
   extraCoordinates?: number;
   /** DP config; default: no noise, no rotation, γ = 1, C = 1e6, 32 bits. */
@@ -54,6 +56,7 @@ export function testFederation(opts: TestFederationOptions): TestFederation {
     ...(opts.minSurvivors !== undefined ? { minSurvivors: opts.minSurvivors } : {}),
     graph: opts.graph ?? { kind: 'complete' },
     mode: opts.mode ?? 'semi-honest',
+    ...(opts.colluders !== undefined ? { colluders: opts.colluders } : {}),
     dim: opts.dim,
     extraCoordinates: opts.extraCoordinates ?? 0,
     dp: { ...EXACT_DP, ...opts.dp },
