@@ -111,7 +111,7 @@ function prg(seed: Uint8Array, length: number, bits: number): number[] {
   return Array.from({ length }, (_, i) => Number(BigInt(dv.getUint32(4 * i, true)) % 2n ** BigInt(bits)));
 }
 
-/** spec/dp.md §2.1: AES-256-CTR keystream words, counter block a 128-bit big-endian integer, words little-endian. */
+/** spec/dp.md §2 (Uniform stream): AES-256-CTR keystream words, counter block a 128-bit big-endian integer, words little-endian. */
 function aesCtrWords(material: Uint8Array, count: number): number[] {
   const key = material.subarray(0, 32);
   let counter = BigInt(`0x${toHex(material.subarray(32, 48))}`);
