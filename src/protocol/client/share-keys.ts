@@ -1,5 +1,5 @@
 import { sealShare, shamirSplit, shareKey } from '../../secagg/index.js';
-import { bytesEqual, concatBytes } from '../../secagg/util/bytes.js';
+import { bytesEqual, concatBytes, toHex } from '../../secagg/util/bytes.js';
 import { check } from '../../secagg/util/errors.js';
 import { signMessage, verifyMessage } from '../canonical.js';
 import { checkClientHeader, checkIndices } from '../checks.js';
@@ -16,7 +16,8 @@ import { clientHeader, type ClientContext, type PeerKeys, type RoundKeys, type S
  * `protocol/self-not-in-set`, `protocol/list-below-threshold`, `protocol/key-list-mismatch` (the
  * advertisements are not exactly my neighbourhood in U1), `protocol/wrong-*` or
  * `protocol/bad-signature` (an advertisement not signed by its owner for this round),
- * `protocol/key-list-changed` (my own keys were replaced), `protocol/neighbourhood-below-threshold`.
+ * `protocol/key-list-changed` (my own keys were replaced), `protocol/duplicate-key` (one key in
+ * two places of the list), `protocol/neighbourhood-below-threshold`.
  */
 export function shareKeys(
   ctx: ClientContext,
@@ -55,6 +56,7 @@ export function shareKeys(
     'protocol/key-list-changed',
     'the key list carries keys for me that I did not advertise',
   );
+  checkDistinctKeys(msg, me);
   check(
     holders.length >= plan.threshold,
     'protocol/neighbourhood-below-threshold',
@@ -89,4 +91,26 @@ export function shareKeys(
     state: { keys, u1: [...msg.u1], holders, peers, shareKeys, selfSeed, ownShares: ownShares as SharedState['ownShares'] },
     message,
   };
+}
+
+/**
+ * Throws `protocol/duplicate-key` when two places of the key list (two advertisements, or the two
+ * keys of one) carry the same key. My own entry holds my keys (checked before), so this also
+ * refuses another participant's entry that carries one of my keys. A participant that
+ * re-advertises a neighbour's masking key would make my pairwise masks with the two of them cancel,
+ * leaving my input under the self mask alone, which unmasking removes.
+ */
+function checkDistinctKeys(msg: KeyListMessage, me: number): void {
+  const seen = new Map<string, string>();
+  for (const ad of msg.advertisements) {
+    const owner = ad.header.sender;
+    const who = owner === me ? 'my' : `participant ${owner}'s`;
+    for (const [what, key] of [['encryption', ad.encryptionKey], ['masking', ad.maskingKey]] as const) {
+      const hex = toHex(key);
+      const place = `${who} ${what} key`;
+      const first = seen.get(hex);
+      check(first === undefined, 'protocol/duplicate-key', () => `the key list carries one key as ${first} and as ${place}`);
+      seen.set(hex, place);
+    }
+  }
 }
