@@ -8,8 +8,10 @@ import {
   type AdvertiseKeysMessage,
   type ClientMessage,
   type ConsistencyRequestMessage,
+  type EncryptedShare,
   type KeyListMessage,
   type ServerMessage,
+  type ShareBundleMessage,
   type UnmaskRequestMessage,
 } from '../../src/protocol/messages.js';
 import type { Phase, RoundMode } from '../../src/protocol/phases.js';
@@ -345,6 +347,55 @@ describe('malicious server with a colluding participant: a key shown twice in a 
         const forged = resignedBy(w, list.advertisements[4] as AdvertiseKeysMessage, { [field]: (list.advertisements[to] as AdvertiseKeysMessage)[field] });
         expectRefused(w.clients[to]?.receive(withAdvertisement(list, forged)) as ClientStep, 'protocol/duplicate-key');
       }
+    }
+  });
+});
+
+describe('malicious server: an index ≥ n in any list → protocol/unknown-participant', () => {
+  const refusesEach = (mode: RoundMode, phase: Phase, forge: (m: ServerMessage) => ServerMessage) => {
+    const w = world(mode);
+    for (const [to, m] of honestUntil(w, phase)) {
+      expectRefused(w.clients[to]?.receive(forge(m)) as ClientStep, 'protocol/unknown-participant');
+      expect(w.clients[to]?.revealed.size).toBe(0);
+    }
+  };
+
+  it('U1 and the senders of the advertisements in a key list', () => {
+    refusesEach('semi-honest', 'share-keys', (m) => ({ ...(m as KeyListMessage), u1: [...(m as KeyListMessage).u1, N] }));
+    refusesEach('semi-honest', 'share-keys', (m) => {
+      const r = m as KeyListMessage;
+      const last = r.advertisements[r.advertisements.length - 1] as AdvertiseKeysMessage;
+      return { ...r, advertisements: [...r.advertisements, { ...last, header: { ...last.header, sender: N } }] };
+    });
+  });
+
+  it('U2 and the senders of the shares in a share bundle', () => {
+    refusesEach('semi-honest', 'masked-input', (m) => ({ ...(m as ShareBundleMessage), u2: [...(m as ShareBundleMessage).u2, N] }));
+    refusesEach('semi-honest', 'masked-input', (m) => {
+      const r = m as ShareBundleMessage;
+      return { ...r, shares: [...r.shares, { peer: N, ciphertext: (r.shares[0] as EncryptedShare).ciphertext }] };
+    });
+  });
+
+  it('U3 of a consistency request', () => {
+    refusesEach('malicious', 'consistency-check', (m) => ({ ...(m as ConsistencyRequestMessage), u3: [...(m as ConsistencyRequestMessage).u3, N] }));
+  });
+
+  it('U3, the dropped list and the consistency signers of an unmask request', () => {
+    refusesEach('semi-honest', 'unmask', (m) => ({ ...(m as UnmaskRequestMessage), u3: [...(m as UnmaskRequestMessage).u3, N] }));
+    refusesEach('semi-honest', 'unmask', (m) => ({ ...(m as UnmaskRequestMessage), dropped: [N + 1] }));
+    refusesEach('malicious', 'unmask', (m) => {
+      const r = m as UnmaskRequestMessage;
+      return { ...r, signatures: [...r.signatures, { signer: N, signature: (r.signatures[0] as { signature: Uint8Array }).signature }] };
+    });
+  });
+
+  it('a repeated request for an answered phase', () => {
+    const w = world('semi-honest');
+    for (const [to, m] of honestUntil(w, 'unmask')) {
+      expect(w.clients[to]?.receive(m).kind).toBe('send');
+      const r = m as UnmaskRequestMessage;
+      expectRefused(w.clients[to]?.receive({ ...r, dropped: [N] }) as ClientStep, 'protocol/unknown-participant');
     }
   });
 });

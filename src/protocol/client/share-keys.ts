@@ -2,7 +2,7 @@ import { sealShare, shamirSplit, shareKey } from '../../secagg/index.js';
 import { bytesEqual, concatBytes, toHex } from '../../secagg/util/bytes.js';
 import { check } from '../../secagg/util/errors.js';
 import { signMessage, verifyMessage } from '../canonical.js';
-import { checkClientHeader, checkIndices } from '../checks.js';
+import { checkClientHeader } from '../checks.js';
 import type { EncryptedShare, KeyListMessage, ShareKeysMessage } from '../messages.js';
 import { intersect, sameSet } from '../sets.js';
 import { freshSecret } from '../secrets.js';
@@ -12,12 +12,12 @@ import { clientHeader, type ClientContext, type PeerKeys, type RoundKeys, type S
  * Phase 1 (client): check the key list U1, then Shamir-share b_u and the seed of s_u t-of-k among
  * my neighbourhood in U1 (me included) and seal each peer's pair of shares for it alone.
  *
- * Refusals (the server's list is not acceptable): `protocol/unknown-participant`,
- * `protocol/self-not-in-set`, `protocol/list-below-threshold`, `protocol/key-list-mismatch` (the
- * advertisements are not exactly my neighbourhood in U1), `protocol/wrong-*` or
- * `protocol/bad-signature` (an advertisement not signed by its owner for this round),
- * `protocol/key-list-changed` (my own keys were replaced), `protocol/duplicate-key` (one key in
- * two places of the list), `protocol/neighbourhood-below-threshold`.
+ * Refusals (the server's list is not acceptable): `protocol/self-not-in-set`,
+ * `protocol/list-below-threshold`, `protocol/key-list-mismatch` (the advertisements are not
+ * exactly my neighbourhood in U1), `protocol/wrong-*` or `protocol/bad-signature` (an
+ * advertisement not signed by its owner for this round), `protocol/key-list-changed` (my own keys
+ * were replaced), `protocol/duplicate-key` (one key in two places of the list),
+ * `protocol/neighbourhood-below-threshold`. Indices ≥ n were refused before (ClientRound).
  */
 export function shareKeys(
   ctx: ClientContext,
@@ -25,7 +25,6 @@ export function shareKeys(
   msg: KeyListMessage,
 ): { state: SharedState; message: ShareKeysMessage } {
   const { plan, index: me } = ctx;
-  checkIndices(plan, msg.u1, 'U1');
   check(msg.u1.includes(me), 'protocol/self-not-in-set', `U1 does not contain me (participant ${me})`);
   check(
     msg.u1.length >= plan.minSurvivors,
