@@ -1,6 +1,6 @@
 import { check } from '../secagg/util/errors.js';
 import type { RoundPlan } from './config.js';
-import type { ClientHeader, ServerHeader } from './messages.js';
+import type { ClientHeader, ServerHeader, ServerMessage } from './messages.js';
 import { PROTOCOL_VERSION, type Phase } from './phases.js';
 
 /**
@@ -42,6 +42,35 @@ export function checkClientHeader(plan: RoundPlan, header: ClientHeader, phase: 
 export function checkIndices(plan: RoundPlan, xs: readonly number[], what: string): void {
   for (const x of xs) {
     check(x < plan.n, 'protocol/unknown-participant', () => `${what} names participant ${x}, but the round has ${plan.n}`);
+  }
+}
+
+/**
+ * Throws `protocol/unknown-participant` when a server message names an index ≥ n in any of its
+ * lists: U1 and the advertisements' senders of a key list, U2 and the share senders of a bundle,
+ * U3, the dropped list and the consistency signers. The schemas bound indices only by 65 535; the
+ * set checks of each phase would report such an index as some other inconsistency.
+ */
+export function checkServerIndices(plan: RoundPlan, msg: ServerMessage): void {
+  switch (msg.type) {
+    case 'key-list':
+      checkIndices(plan, msg.u1, 'U1');
+      checkIndices(plan, msg.advertisements.map((a) => a.header.sender), 'the key list');
+      break;
+    case 'share-bundle':
+      checkIndices(plan, msg.u2, 'U2');
+      checkIndices(plan, msg.shares.map((s) => s.peer), 'the share bundle');
+      break;
+    case 'consistency-request':
+      checkIndices(plan, msg.u3, 'U3');
+      break;
+    case 'unmask-request':
+      checkIndices(plan, msg.u3, 'U3');
+      checkIndices(plan, msg.dropped, 'the dropped list');
+      checkIndices(plan, msg.signatures.map((s) => s.signer), 'the consistency signatures');
+      break;
+    case 'round-aborted':
+      break;
   }
 }
 

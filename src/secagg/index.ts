@@ -8,6 +8,7 @@
  * @packageDocumentation
  */
 export type { KeyPair, CryptoProvider, X25519Agreement } from './keys.js';
+export { lowOrderCheck } from './keys.js';
 export { nobleProvider, nodeProvider, sodiumProvider, defaultProvider } from './providers/index.js';
 export type { KdfLabel } from './kdf.js';
 export { hkdfSha256, deriveKey, roundContext, KDF_SALT, MAX_FEDERATION_ID_BYTES } from './kdf.js';

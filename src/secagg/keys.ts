@@ -65,6 +65,25 @@ export function lowOrderError(): FedveilError {
   return new FedveilError('x25519/low-order', 'X25519 peer public key is a low-order point (shared secret is zero)');
 }
 
+/** Any fixed secret serves {@link lowOrderCheck}; this one has no meaning. */
+const LOW_ORDER_PROBE = new Uint8Array(32).fill(1);
+
+/**
+ * A check, for a party that holds no secret of its own to agree with (the server at
+ * advertise-keys), that an X25519 public key is not a low-order point: it agrees a fixed probe
+ * secret with the key and lets the provider refuse an all-zero result with {@link lowOrderError}.
+ * That result is all zero exactly for low-order keys: a clamped secret is a multiple of the
+ * cofactor 8 and smaller than 8 times the prime order of the curve's and of the twist's large
+ * subgroup, so it sends a point to the identity only when the point's order divides 8.
+ * Bound once (one secret-key import on the node provider), applied to many keys.
+ */
+export function lowOrderCheck(provider: CryptoProvider): (publicKey: Uint8Array) => void {
+  const agree = provider.x25519Agreement(LOW_ORDER_PROBE);
+  return (publicKey) => {
+    agree(publicKey);
+  };
+}
+
 /** True when all 32 bytes are zero, in time independent of the content. */
 export function isAllZero(b: Uint8Array): boolean {
   let acc = 0;

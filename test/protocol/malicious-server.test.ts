@@ -1,19 +1,25 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { signMessage } from '../../src/protocol/canonical.js';
 import { ClientRound } from '../../src/protocol/client/client-round.js';
 import { planRound, type RoundPlan } from '../../src/protocol/config.js';
 import {
   SERVER_MESSAGE_PHASE,
+  type AdvertiseKeysMessage,
   type ClientMessage,
   type ConsistencyRequestMessage,
+  type EncryptedShare,
   type KeyListMessage,
   type ServerMessage,
+  type ShareBundleMessage,
   type UnmaskRequestMessage,
 } from '../../src/protocol/messages.js';
 import type { Phase, RoundMode } from '../../src/protocol/phases.js';
-import type { ClientStep } from '../../src/protocol/results.js';
+import type { ClientStep, Outgoing } from '../../src/protocol/results.js';
 import { ServerRound } from '../../src/protocol/server/server-round.js';
-import { testFederation } from '../../src/protocol/testing/fixtures.js';
-import { defaultProvider } from '../../src/secagg/index.js';
+import { federationOf, roundSpecArb } from '../../src/protocol/testing/arbitraries.js';
+import { testFederation, type TestFederation } from '../../src/protocol/testing/fixtures.js';
+import { defaultProvider, toHex, type KeyPair } from '../../src/secagg/index.js';
 import { seededRandom } from '../../src/secagg/util/random.js';
 
 /**
@@ -28,10 +34,15 @@ interface World {
   plan: RoundPlan;
   server: ServerRound;
   clients: ClientRound[];
+  /** Long-term keys, so that a test can sign as a participant colluding with the server. */
+  identities: KeyPair[];
 }
 
 function world(mode: RoundMode, round = 7, seed = 'adversary'): World {
-  const fed = testFederation({ n: N, threshold: 3, dim: 4, mode, seed, round, extraCoordinates: 1 });
+  return worldOf(testFederation({ n: N, threshold: 3, dim: 4, mode, seed, round, extraCoordinates: 1 }), String(seed));
+}
+
+function worldOf(fed: TestFederation, seed: string): World {
   const plan = planRound(fed.config);
   const server = new ServerRound(plan, { rng: seededRandom('server') });
   const clients = fed.identities.map(
@@ -39,12 +50,12 @@ function world(mode: RoundMode, round = 7, seed = 'adversary'): World {
       new ClientRound(plan, {
         index,
         identitySecretKey: id.secretKey,
-        input: Float32Array.from([index, 1, 2, 3]),
-        extra: [1],
+        input: Float32Array.from({ length: plan.config.dim }, (_, i) => (i === 0 ? index : i)),
+        extra: Array.from({ length: plan.config.extraCoordinates }, () => 1),
         rng: seededRandom(`${seed}/client/${index}`),
       }),
   );
-  return { plan, server, clients };
+  return { plan, server, clients, identities: fed.identities };
 }
 
 /** Runs the honest protocol until the server emits its requests for `stop`; returns them undelivered. */
@@ -215,6 +226,176 @@ describe('malicious server: every honest client refuses', () => {
       const b = w.clients[to]?.receive(structuredClone(m)) as ClientStep;
       expect(a.kind).toBe('send');
       expect(b).toEqual(a);
+    }
+  });
+});
+
+/** `ad` with `changes`, signed by its sender: an advertisement a participant colluding with the server would sign. */
+function resignedBy(w: World, ad: AdvertiseKeysMessage, changes: Partial<Pick<AdvertiseKeysMessage, 'encryptionKey' | 'maskingKey'>>): AdvertiseKeysMessage {
+  const { signature: _, ...rest } = ad;
+  return signMessage<AdvertiseKeysMessage>(defaultProvider, (w.identities[ad.header.sender] as KeyPair).secretKey, { ...rest, ...changes });
+}
+
+/** `list` with the advertisement of `forged.header.sender` replaced by `forged` (if the list has one). */
+function withAdvertisement(list: KeyListMessage, forged: AdvertiseKeysMessage): KeyListMessage {
+  return { ...list, advertisements: list.advertisements.map((a) => (a.header.sender === forged.header.sender ? forged : a)) };
+}
+
+const KEY_FIELDS = ['encryptionKey', 'maskingKey'] as const;
+
+/** Whether some key appears twice in the list (two entries, or both keys of one entry). */
+function hasRepeatedKey(list: KeyListMessage): boolean {
+  const keys = list.advertisements.flatMap((a) => [toHex(a.encryptionKey), toHex(a.maskingKey)]);
+  return new Set(keys).size < keys.length;
+}
+
+/**
+ * Delivers `outbox` and runs the rest of the round with the honest server (a deadline whenever a
+ * phase stalls). Returns the types of the messages each client sent.
+ */
+function drive(w: World, outbox: readonly Outgoing[]): Map<number, ClientMessage['type'][]> {
+  const sentBy = new Map<number, ClientMessage['type'][]>();
+  let pending = outbox;
+  for (let guard = 0; w.server.status !== 'done' && guard < 20; guard++) {
+    let next: readonly Outgoing[] = [];
+    for (const { to, message } of pending) {
+      const answer = (w.clients[to] as ClientRound).receive(message);
+      if (answer.kind !== 'send') continue;
+      sentBy.set(to, [...(sentBy.get(to) ?? []), answer.message.type]);
+      const step = w.server.receive(answer.message);
+      if (step.kind === 'accepted' && step.outbox.length > 0) next = step.outbox;
+    }
+    if (next.length === 0) {
+      const step = w.server.deadline();
+      if (step.kind === 'accepted') next = step.outbox;
+    }
+    pending = next;
+  }
+  return sentBy;
+}
+
+describe('malicious server with a colluding participant: a key shown twice in a key list', () => {
+  it('property: a client shown a key twice refuses (protocol/duplicate-key) and never sends shares or a masked input; the others go on', () => {
+    const seen = { within: 0, across: 0, unaffected: 0 };
+    fc.assert(
+      fc.property(
+        roundSpecArb({ maxN: 6, maxDim: 4 }),
+        fc.record({ corrupt: fc.nat(), source: fc.nat(), from: fc.constantFrom(...KEY_FIELDS), into: fc.constantFrom(...KEY_FIELDS) }),
+        (spec, r) => {
+          const w = worldOf(federationOf(spec), `reuse/${spec.seed}`);
+          const corrupt = r.corrupt % w.plan.n;
+          const source = r.source % w.plan.n;
+          // Copying a key onto itself changes nothing: within one entry, copy the other key.
+          const into = source === corrupt && r.from === r.into ? (KEY_FIELDS.find((f) => f !== r.from) as (typeof KEY_FIELDS)[number]) : r.into;
+          seen[source === corrupt ? 'within' : 'across']++;
+          const ads = new Map<number, AdvertiseKeysMessage>();
+          let lists: readonly Outgoing[] = [];
+          w.clients.forEach((c, i) => {
+            const s = c.start();
+            if (s.kind !== 'send' || s.message.type !== 'advertise-keys') throw new Error('client did not advertise');
+            ads.set(i, s.message);
+            const step = w.server.receive(s.message);
+            if (step.kind === 'accepted' && step.outbox.length > 0) lists = step.outbox;
+          });
+          // The server forwards, as the corrupt participant's advertisement, one it signed with a
+          // key of `source` in it; the corrupt participant itself goes on with its real keys.
+          const forged = resignedBy(w, ads.get(corrupt) as AdvertiseKeysMessage, { [into]: (ads.get(source) as AdvertiseKeysMessage)[r.from] });
+          const shown = new Set<number>();
+          const outbox = lists.map(({ to, message }) => {
+            if (to === corrupt) return { to, message };
+            const list = withAdvertisement(message as KeyListMessage, forged);
+            if (hasRepeatedKey(list)) shown.add(to);
+            return { to, message: list };
+          });
+          const sentBy = drive(w, outbox);
+          for (let u = 0; u < w.plan.n; u++) {
+            if (u === corrupt) continue;
+            const client = w.clients[u] as ClientRound;
+            if (shown.has(u)) {
+              expect(client.failure?.code).toBe('protocol/duplicate-key');
+              expect(sentBy.get(u) ?? []).toEqual([]);
+            } else {
+              seen.unaffected++;
+              expect(sentBy.get(u)?.[0]).toBe('share-keys');
+            }
+          }
+          // In the complete graph every key list shows the corrupt participant's entry.
+          if (spec.graph.kind === 'complete') expect(shown.size).toBe(w.plan.n - 1);
+        },
+      ),
+      { numRuns: 100 },
+    );
+    expect(seen.within).toBeGreaterThan(0);
+    expect(seen.across).toBeGreaterThan(0);
+    expect(seen.unaffected).toBeGreaterThan(0);
+  });
+
+  it('a peer whose encryption and masking keys are equal → protocol/duplicate-key', () => {
+    const w = world('semi-honest');
+    const lists = honestUntil(w, 'share-keys');
+    const ad4 = (lists.get(0) as KeyListMessage).advertisements[4] as AdvertiseKeysMessage;
+    const forged = resignedBy(w, ad4, { encryptionKey: ad4.maskingKey });
+    for (const to of [0, 1, 2, 3]) expectRefused(w.clients[to]?.receive(withAdvertisement(lists.get(to) as KeyListMessage, forged)) as ClientStep, 'protocol/duplicate-key');
+  });
+
+  it("a peer's entry carrying one of my own keys → protocol/duplicate-key", () => {
+    for (const field of ['encryptionKey', 'maskingKey'] as const) {
+      const w = world('semi-honest');
+      const lists = honestUntil(w, 'share-keys');
+      for (const to of [0, 1, 2, 3]) {
+        const list = lists.get(to) as KeyListMessage;
+        const forged = resignedBy(w, list.advertisements[4] as AdvertiseKeysMessage, { [field]: (list.advertisements[to] as AdvertiseKeysMessage)[field] });
+        expectRefused(w.clients[to]?.receive(withAdvertisement(list, forged)) as ClientStep, 'protocol/duplicate-key');
+      }
+    }
+  });
+});
+
+describe('malicious server: an index ≥ n in any list → protocol/unknown-participant', () => {
+  const refusesEach = (mode: RoundMode, phase: Phase, forge: (m: ServerMessage) => ServerMessage) => {
+    const w = world(mode);
+    for (const [to, m] of honestUntil(w, phase)) {
+      expectRefused(w.clients[to]?.receive(forge(m)) as ClientStep, 'protocol/unknown-participant');
+      expect(w.clients[to]?.revealed.size).toBe(0);
+    }
+  };
+
+  it('U1 and the senders of the advertisements in a key list', () => {
+    refusesEach('semi-honest', 'share-keys', (m) => ({ ...(m as KeyListMessage), u1: [...(m as KeyListMessage).u1, N] }));
+    refusesEach('semi-honest', 'share-keys', (m) => {
+      const r = m as KeyListMessage;
+      const last = r.advertisements[r.advertisements.length - 1] as AdvertiseKeysMessage;
+      return { ...r, advertisements: [...r.advertisements, { ...last, header: { ...last.header, sender: N } }] };
+    });
+  });
+
+  it('U2 and the senders of the shares in a share bundle', () => {
+    refusesEach('semi-honest', 'masked-input', (m) => ({ ...(m as ShareBundleMessage), u2: [...(m as ShareBundleMessage).u2, N] }));
+    refusesEach('semi-honest', 'masked-input', (m) => {
+      const r = m as ShareBundleMessage;
+      return { ...r, shares: [...r.shares, { peer: N, ciphertext: (r.shares[0] as EncryptedShare).ciphertext }] };
+    });
+  });
+
+  it('U3 of a consistency request', () => {
+    refusesEach('malicious', 'consistency-check', (m) => ({ ...(m as ConsistencyRequestMessage), u3: [...(m as ConsistencyRequestMessage).u3, N] }));
+  });
+
+  it('U3, the dropped list and the consistency signers of an unmask request', () => {
+    refusesEach('semi-honest', 'unmask', (m) => ({ ...(m as UnmaskRequestMessage), u3: [...(m as UnmaskRequestMessage).u3, N] }));
+    refusesEach('semi-honest', 'unmask', (m) => ({ ...(m as UnmaskRequestMessage), dropped: [N + 1] }));
+    refusesEach('malicious', 'unmask', (m) => {
+      const r = m as UnmaskRequestMessage;
+      return { ...r, signatures: [...r.signatures, { signer: N, signature: (r.signatures[0] as { signature: Uint8Array }).signature }] };
+    });
+  });
+
+  it('a repeated request for an answered phase', () => {
+    const w = world('semi-honest');
+    for (const [to, m] of honestUntil(w, 'unmask')) {
+      expect(w.clients[to]?.receive(m).kind).toBe('send');
+      const r = m as UnmaskRequestMessage;
+      expectRefused(w.clients[to]?.receive({ ...r, dropped: [N] }) as ClientStep, 'protocol/unknown-participant');
     }
   });
 });

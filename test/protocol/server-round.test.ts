@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { signMessage } from '../../src/protocol/canonical.js';
 import type {
+  AdvertiseKeysMessage,
   ClientMessage,
   ConsistencyCheckMessage,
   MaskedInputMessage,
@@ -8,7 +9,7 @@ import type {
   UnmaskMessage,
 } from '../../src/protocol/messages.js';
 import { ServerRound } from '../../src/protocol/server/server-round.js';
-import { defaultProvider } from '../../src/secagg/index.js';
+import { defaultProvider, fromHex } from '../../src/secagg/index.js';
 import { seededRandom } from '../../src/secagg/util/random.js';
 import { codeOf, start, toClients, toServer, world, type World } from './helpers.js';
 
@@ -18,6 +19,13 @@ function expectRejected(w: World, bad: unknown, code: string): void {
   expect(codeOf(w.server.receive(bad as ClientMessage))).toBe(`rejected:${code}`);
   expect(`${w.server.status}/${w.server.submitted.join(',')}/${w.server.retainedBytes()}`).toBe(before);
 }
+
+/** Low-order X25519 public keys: u = 0, u = 1 and a point of order 8. */
+const LOW_ORDER_POINTS = [
+  new Uint8Array(32),
+  Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 1 : 0)),
+  fromHex('e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800'),
+];
 
 function resign<M extends ClientMessage>(w: World, msg: M): M {
   const { signature: _, ...rest } = msg;
@@ -39,6 +47,29 @@ describe('ServerRound rejects bad submissions with specific codes and unchanged 
     expectRejected(w, { ...a0, header: { ...a0.header, sender: 1 } }, 'protocol/bad-signature');
     expect(w.server.receive(a0).kind).toBe('accepted');
     expectRejected(w, a0, 'protocol/duplicate-submission');
+  });
+
+  it('advertise-keys phase: a key already advertised → protocol/duplicate-key', () => {
+    const w = world();
+    const ads = start(w) as Map<number, AdvertiseKeysMessage>;
+    const a = (i: number) => ads.get(i) as AdvertiseKeysMessage;
+    expectRejected(w, resign(w, { ...a(0), maskingKey: a(0).encryptionKey }), 'protocol/duplicate-key');
+    expect(w.server.receive(a(0)).kind).toBe('accepted');
+    expectRejected(w, resign(w, { ...a(1), encryptionKey: a(0).encryptionKey }), 'protocol/duplicate-key');
+    expectRejected(w, resign(w, { ...a(1), maskingKey: a(0).maskingKey }), 'protocol/duplicate-key');
+    expectRejected(w, resign(w, { ...a(1), encryptionKey: a(0).maskingKey }), 'protocol/duplicate-key');
+    expectRejected(w, resign(w, { ...a(1), maskingKey: a(0).encryptionKey }), 'protocol/duplicate-key');
+    expect(w.server.receive(a(1)).kind).toBe('accepted');
+  });
+
+  it('advertise-keys phase: a low-order X25519 key → protocol/low-order-key', () => {
+    const w = world();
+    const a0 = start(w).get(0) as AdvertiseKeysMessage;
+    for (const point of LOW_ORDER_POINTS) {
+      expectRejected(w, resign(w, { ...a0, encryptionKey: point }), 'protocol/low-order-key');
+      expectRejected(w, resign(w, { ...a0, maskingKey: point }), 'protocol/low-order-key');
+    }
+    expect(w.server.receive(a0).kind).toBe('accepted');
   });
 
   it('share-keys phase: wrong recipients, stragglers from outside U1', () => {

@@ -8,6 +8,7 @@ import {
   seededRandom,
   toHex,
   fromHex,
+  lowOrderCheck,
   utf8,
   type CryptoProvider,
 } from '../../src/secagg/index.js';
@@ -128,6 +129,28 @@ describe.each<CryptoProvider>([nobleProvider, nodeProvider, sodium])('$name prov
       expectCode(() => p.x25519(good.secretKey, u), 'x25519/low-order');
       expectCode(() => p.x25519Agreement(good.secretKey)(u), 'x25519/low-order');
     }
+  });
+
+  it('lowOrderCheck refuses low-order keys, non-canonical encodings included, and passes every public key', () => {
+    const check = lowOrderCheck(p);
+    for (const hex of [
+      '0000000000000000000000000000000000000000000000000000000000000000',
+      '0100000000000000000000000000000000000000000000000000000000000000',
+      'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800',
+      '5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157',
+      'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+      'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+      'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+    ]) {
+      expectCode(() => check(fromHex(hex)), 'x25519/low-order');
+    }
+    fc.assert(
+      fc.property(key32, (sk) => {
+        check(p.x25519PublicKey(sk));
+      }),
+      { numRuns: 50 },
+    );
+    expectCode(() => check(new Uint8Array(31)), 'x25519/bad-key');
   });
 
   it('keys of the wrong length or type', () => {

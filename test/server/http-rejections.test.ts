@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClientMessage, MaskedInputMessage } from '../../src/protocol/messages.js';
+import { signMessage } from '../../src/protocol/canonical.js';
+import type { AdvertiseKeysMessage, ClientMessage, MaskedInputMessage } from '../../src/protocol/messages.js';
 import { nodeProvider, seededRandom, toHex } from '../../src/secagg/index.js';
 import { signRequest } from '../../src/server/request-auth.js';
 import type { RunningCoordinator } from '../../src/server/start.js';
@@ -111,6 +112,21 @@ describe('every bad request is a distinct 4xx and changes nothing', () => {
       return { status: res.status, body: await res.json() };
     }, 409, 'auth/replayed-nonce');
     await rejected(() => m.post(ads[0]!), 409, 'round/duplicate-submission');
+  });
+
+  it('key rules at advertise-keys: a reused or low-order key is 422 round/rejected with the protocol code', async () => {
+    const m = members[1]!;
+    const { signature: _, ...own } = ads[1] as AdvertiseKeysMessage;
+    const resigned = (changes: Partial<AdvertiseKeysMessage>) => signMessage<AdvertiseKeysMessage>(nodeProvider, m.id.secretKey, { ...own, ...changes });
+    const refused = async (msg: AdvertiseKeysMessage, protocolCode: string) => {
+      let answer: Answer | undefined;
+      await rejected(async () => (answer = await m.post(msg)), 422, 'round/rejected');
+      expect((answer?.body as { error: { message: string } }).error.message.startsWith(`${protocolCode}: `)).toBe(true);
+    };
+    await refused(resigned({ maskingKey: (ads[0] as AdvertiseKeysMessage).maskingKey }), 'protocol/duplicate-key');
+    await refused(resigned({ encryptionKey: (ads[0] as AdvertiseKeysMessage).encryptionKey }), 'protocol/duplicate-key');
+    await refused(resigned({ encryptionKey: new Uint8Array(32) }), 'protocol/low-order-key');
+    await refused(resigned({ maskingKey: new Uint8Array(32) }), 'protocol/low-order-key');
   });
 
   it('masked-vector rules', async () => {

@@ -2,7 +2,7 @@ import { defaultProvider, type CryptoProvider } from '../../secagg/index.js';
 import { bytesEqual } from '../../secagg/util/bytes.js';
 import { check, FedveilError } from '../../secagg/util/errors.js';
 import type { RandomSource } from '../../secagg/util/random.js';
-import { checkRoundHeader } from '../checks.js';
+import { checkRoundHeader, checkServerIndices } from '../checks.js';
 import { planRound, type RoundConfig, type RoundPlan } from '../config.js';
 import { SERVER_MESSAGE_PHASE, type ClientMessage, type ServerMessage, type UnmaskRequestMessage } from '../messages.js';
 import { nextPhase, type Phase } from '../phases.js';
@@ -171,6 +171,7 @@ export class ClientRound {
 
   /** Runs the phase module for `message`; commits state only when it succeeds. */
   private handle(message: ServerMessage): ClientMessage {
+    checkServerIndices(this.plan, message);
     switch (message.type) {
       case 'key-list': {
         const r = shareKeys(this.ctx, this.keys as RoundKeys, message);
@@ -201,6 +202,11 @@ export class ClientRound {
   private repeat(message: ServerMessage, json: string): ClientStep {
     const last = this.last as NonNullable<ClientRound['last']>;
     if (json === last.json) return { kind: 'send', message: last.answer };
+    try {
+      checkServerIndices(this.plan, message);
+    } catch (e) {
+      return this.refuse(e);
+    }
     if (message.type === 'unmask-request') {
       const flips = this.wouldFlip(message);
       if (flips.length > 0) {

@@ -1,8 +1,8 @@
 import { sealShare, shamirSplit, shareKey } from '../../secagg/index.js';
-import { bytesEqual, concatBytes } from '../../secagg/util/bytes.js';
+import { bytesEqual, concatBytes, toHex } from '../../secagg/util/bytes.js';
 import { check } from '../../secagg/util/errors.js';
 import { signMessage, verifyMessage } from '../canonical.js';
-import { checkClientHeader, checkIndices } from '../checks.js';
+import { checkClientHeader } from '../checks.js';
 import type { EncryptedShare, KeyListMessage, ShareKeysMessage } from '../messages.js';
 import { intersect, sameSet } from '../sets.js';
 import { freshSecret } from '../secrets.js';
@@ -12,11 +12,12 @@ import { clientHeader, type ClientContext, type PeerKeys, type RoundKeys, type S
  * Phase 1 (client): check the key list U1, then Shamir-share b_u and the seed of s_u t-of-k among
  * my neighbourhood in U1 (me included) and seal each peer's pair of shares for it alone.
  *
- * Refusals (the server's list is not acceptable): `protocol/unknown-participant`,
- * `protocol/self-not-in-set`, `protocol/list-below-threshold`, `protocol/key-list-mismatch` (the
- * advertisements are not exactly my neighbourhood in U1), `protocol/wrong-*` or
- * `protocol/bad-signature` (an advertisement not signed by its owner for this round),
- * `protocol/key-list-changed` (my own keys were replaced), `protocol/neighbourhood-below-threshold`.
+ * Refusals (the server's list is not acceptable): `protocol/self-not-in-set`,
+ * `protocol/list-below-threshold`, `protocol/key-list-mismatch` (the advertisements are not
+ * exactly my neighbourhood in U1), `protocol/wrong-*` or `protocol/bad-signature` (an
+ * advertisement not signed by its owner for this round), `protocol/key-list-changed` (my own keys
+ * were replaced), `protocol/duplicate-key` (one key in two places of the list),
+ * `protocol/neighbourhood-below-threshold`. Indices ≥ n were refused before (ClientRound).
  */
 export function shareKeys(
   ctx: ClientContext,
@@ -24,7 +25,6 @@ export function shareKeys(
   msg: KeyListMessage,
 ): { state: SharedState; message: ShareKeysMessage } {
   const { plan, index: me } = ctx;
-  checkIndices(plan, msg.u1, 'U1');
   check(msg.u1.includes(me), 'protocol/self-not-in-set', `U1 does not contain me (participant ${me})`);
   check(
     msg.u1.length >= plan.minSurvivors,
@@ -55,6 +55,7 @@ export function shareKeys(
     'protocol/key-list-changed',
     'the key list carries keys for me that I did not advertise',
   );
+  checkDistinctKeys(msg, me);
   check(
     holders.length >= plan.threshold,
     'protocol/neighbourhood-below-threshold',
@@ -89,4 +90,26 @@ export function shareKeys(
     state: { keys, u1: [...msg.u1], holders, peers, shareKeys, selfSeed, ownShares: ownShares as SharedState['ownShares'] },
     message,
   };
+}
+
+/**
+ * Throws `protocol/duplicate-key` when two places of the key list (two advertisements, or the two
+ * keys of one) carry the same key. My own entry holds my keys (checked before), so this also
+ * refuses another participant's entry that carries one of my keys. A participant that
+ * re-advertises a neighbour's masking key would make my pairwise masks with the two of them cancel,
+ * leaving my input under the self mask alone, which unmasking removes.
+ */
+function checkDistinctKeys(msg: KeyListMessage, me: number): void {
+  const seen = new Map<string, string>();
+  for (const ad of msg.advertisements) {
+    const owner = ad.header.sender;
+    const who = owner === me ? 'my' : `participant ${owner}'s`;
+    for (const [what, key] of [['encryption', ad.encryptionKey], ['masking', ad.maskingKey]] as const) {
+      const hex = toHex(key);
+      const place = `${who} ${what} key`;
+      const first = seen.get(hex);
+      check(first === undefined, 'protocol/duplicate-key', () => `the key list carries one key as ${first} and as ${place}`);
+      seen.set(hex, place);
+    }
+  }
 }

@@ -82,7 +82,7 @@ export class ServerRound {
     this.plan = 'encoder' in config ? config : planRound(config);
     this.provider = options.provider ?? defaultProvider;
     this.rng = options.rng;
-    this.collector = new AdvertiseKeysCollector(this.plan);
+    this.collector = new AdvertiseKeysCollector(this.plan, this.provider);
   }
 
   /** The phase being collected, or `done`. */
