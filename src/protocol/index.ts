@@ -90,6 +90,7 @@ export {
   type ClientStep,
   type RoundParameters,
   type DropoutsByPhase,
+  type WrongShare,
   type CompletedOutcome,
   type AbortedOutcome,
   type RoundOutcome,

@@ -81,6 +81,19 @@ export interface RoundParameters {
 /** Who stopped at each phase: members of the previous set that did not submit in this one. */
 export type DropoutsByPhase = Record<Phase, number[]>;
 
+/**
+ * A revealed share that robust reconstruction found off its secret's polynomial and excluded
+ * (spec/secagg.md §5.1): its holder sent a well-formed, signed, wrong share.
+ */
+export interface WrongShare {
+  /** Who revealed the share. */
+  holder: number;
+  /** Whose secret it is a share of. */
+  owner: number;
+  /** Which of the owner's secrets: b_owner (`self-mask`) or its masking-key seed (`mask-key`). */
+  secret: 'self-mask' | 'mask-key';
+}
+
 /** The round produced an aggregate. */
 export interface CompletedOutcome {
   status: 'completed';
@@ -101,6 +114,8 @@ export interface CompletedOutcome {
   dropouts: DropoutsByPhase;
   /** Malicious mode: each signer's signature over U3 (sorted by signer). Empty in semi-honest mode. */
   consistencySignatures: ConsistencySignature[];
+  /** Revealed shares excluded as wrong (sorted by holder, then owner); the sum does not depend on them. */
+  wrongShares: WrongShare[];
   parameters: RoundParameters;
 }
 
@@ -112,6 +127,12 @@ export interface AbortedOutcome {
   /** Stable code, e.g. `protocol/quorum-not-met`. */
   code: string;
   reason: string;
+  /**
+   * Unmask aborts caused by revealed shares (`protocol/inconsistent-shares`,
+   * `protocol/reconstruction-mismatch`): the holders of the secret that could not be rebuilt, any
+   * of whom may have sent a wrong share. Absent for other aborts.
+   */
+  suspects?: number[];
 }
 
 /** Final outcome of a round, for the ledger. */

@@ -11,10 +11,16 @@ import { randomBytes, type RandomSource } from '../secagg/util/random.js';
 /** Bytes of a shared secret (the Shamir secret length). */
 export const SECRET_BYTES = 32;
 
+/**
+ * Bytes of a secret that carry its value: the last of the {@link SECRET_BYTES} is zero, so a
+ * value rebuilt from shares that needs more is proof that some share was wrong.
+ */
+export const SECRET_VALUE_BYTES = SECRET_BYTES - 1;
+
 /** A fresh 248-bit secret as 32 bytes (last byte 0). */
 export function freshSecret(rng: RandomSource): Uint8Array {
   const out = new Uint8Array(SECRET_BYTES);
-  out.set(randomBytes(rng, SECRET_BYTES - 1));
+  out.set(randomBytes(rng, SECRET_VALUE_BYTES));
   return out;
 }
 

@@ -15,11 +15,14 @@ export { hkdfSha256, deriveKey, roundContext, KDF_SALT, MAX_FEDERATION_ID_BYTES 
 export { prgExpand, prgAccumulate, prgRandomSource, type MaskStream } from './prg.js';
 export { addMod, subMod, packBits, unpackBits, packedLength, checkBits, bitMask } from './zmod.js';
 export { pairwiseMaskSeed, pairwiseMaskSign, selfMaskSeed } from './masks.js';
-export type { ShamirShare } from './shamir.js';
+export type { ShamirShare, RobustReconstruction } from './shamir.js';
 export {
   shamirSplit,
   shamirCombine,
+  shamirCombineRobust,
   LagrangeBasis,
+  RobustBasis,
+  isCanonicalShareY,
   encodeShare,
   decodeShare,
   SHAMIR_PRIME,

@@ -657,6 +657,14 @@ export class Coordinator {
     if (this.active !== a) return;
     const endedAt = this.clock();
     const iso = new Date(endedAt).toISOString();
+    const who = (i: number): string => `${i} (${(a.draw.members[i] ?? '?').slice(0, 16)})`;
+    if (outcome.status === 'completed' && outcome.wrongShares.length > 0) {
+      const list = outcome.wrongShares.map((w) => `${who(w.holder)} for the ${w.secret} secret of ${w.owner}`);
+      this.log(`round ${a.round}: excluded wrong unmask shares from ${list.join('; ')}`);
+    }
+    if (outcome.status === 'aborted' && outcome.suspects) {
+      this.log(`round ${a.round}: wrong unmask shares; one or more of ${outcome.suspects.map(who).join(', ')} sent or dealt them`);
+    }
     const dropoutCounts = (d: Record<Phase, number[]> | undefined): Partial<Record<Phase, number>> => {
       const out: Partial<Record<Phase, number>> = {};
       if (!d) return out;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ClientRound } from '../../src/protocol/client/client-round.js';
-import type { ServerMessage, ShareBundleMessage } from '../../src/protocol/messages.js';
+import type { AdvertiseKeysMessage, ServerMessage, ShareBundleMessage } from '../../src/protocol/messages.js';
+import { defaultProvider, sealShare, shareKey, toHex } from '../../src/secagg/index.js';
 import { FedveilError } from '../../src/secagg/util/errors.js';
 import { seededRandom } from '../../src/secagg/util/random.js';
 import { codeOf, sent, start, toClients, toServer, world } from './helpers.js';
@@ -67,6 +68,26 @@ describe('ClientRound', () => {
     expect(codeOf((w.clients[2] as ClientRound).receive({ ...b2, u2: [0, 1, 2, 3].filter((x) => x !== 2) }))).toBe('refused:protocol/self-not-in-set');
     expect(codeOf((w.clients[3] as ClientRound).receive({ ...(bundles.get(3) as ShareBundleMessage), u2: [3] }))).toBe('refused:protocol/list-below-threshold');
     for (const c of w.clients) expect(c.revealed.size).toBe(0);
+  });
+
+  it('refuses a share pair that opens but holds a share that is no field element (protocol/bad-share), naming the dealer', () => {
+    const w = world();
+    const ads = start(w);
+    const bundles = toServer(w, toClients(w, toServer(w, ads)));
+    // Participant 0 deals participant 1 a sealed pair whose mask-key share is all 0xff: its
+    // encryption key is the first draw of its seeded source, so the test can seal as it would.
+    const enc = defaultProvider.x25519Keygen(seededRandom('unit/client/0'));
+    expect(toHex(enc.publicKey)).toBe(toHex((ads.get(0) as AdvertiseKeysMessage).encryptionKey));
+    const key = shareKey(defaultProvider.x25519Agreement(enc.secretKey), (ads.get(1) as AdvertiseKeysMessage).encryptionKey, w.plan.kdfContext);
+    const binding = { federationId: w.plan.config.federationId, round: w.plan.config.round, sender: 0, recipient: 1 };
+    const pair = new Uint8Array(64).fill(0xff);
+    pair.fill(1, 0, 32);
+    const b1 = bundles.get(1) as ShareBundleMessage;
+    const bad = { ...b1, shares: b1.shares.map((s) => (s.peer === 0 ? { ...s, ciphertext: sealShare(key, binding, pair, seededRandom('nonce')) } : s)) };
+    const step = (w.clients[1] as ClientRound).receive(bad);
+    expect(codeOf(step)).toBe('refused:protocol/bad-share');
+    expect(step.kind === 'refused' && step.message).toMatch(/participant 0 .*masking-key/);
+    expect(w.clients[1]?.status).toBe('aborted');
   });
 
   it('reads its update only when the masked-input phase begins', () => {

@@ -5,11 +5,13 @@ import type {
   ClientMessage,
   ConsistencyCheckMessage,
   MaskedInputMessage,
+  ServerMessage,
   ShareKeysMessage,
   UnmaskMessage,
 } from '../../src/protocol/messages.js';
+import type { CompletedOutcome } from '../../src/protocol/results.js';
 import { ServerRound } from '../../src/protocol/server/server-round.js';
-import { defaultProvider, fromHex } from '../../src/secagg/index.js';
+import { defaultProvider, fromHex, SHAMIR_PRIME } from '../../src/secagg/index.js';
 import { seededRandom } from '../../src/secagg/util/random.js';
 import { codeOf, start, toClients, toServer, world, type World } from './helpers.js';
 
@@ -159,7 +161,13 @@ describe('ServerRound aborts cleanly', () => {
     w.server.receive(unmasks.get(1) as ClientMessage);
     w.server.receive(unmasks.get(2) as ClientMessage);
     const step = w.server.deadline();
-    expect(step.kind === 'accepted' && step.outcome).toMatchObject({ status: 'aborted', phase: 'unmask', code: 'protocol/reconstruction-mismatch' });
+    // Three shares for t = 3 leave nothing to correct with: the four who took part are suspects.
+    expect(step.kind === 'accepted' && step.outcome).toMatchObject({
+      status: 'aborted',
+      phase: 'unmask',
+      code: 'protocol/reconstruction-mismatch',
+      suspects: [0, 1, 2, 4],
+    });
   });
 
   it('too few holders of a sparse neighbourhood answer: protocol/unrecoverable-secret', () => {
@@ -230,5 +238,110 @@ describe('ServerRound memory is O(d + n·k), not O(n·d)', () => {
     const s = new ServerRound(w.plan, { rng: seededRandom(1) });
     expect(s.status).toBe('advertise-keys');
     expect(s.expected).toEqual([0, 1, 2, 3]);
+  });
+});
+
+/** y + delta mod p as a 32-byte little-endian share: a valid field element, but the wrong share. */
+function shifted(y: Uint8Array, delta: bigint): Uint8Array {
+  let v = 0n;
+  for (let i = 31; i >= 0; i--) v = (v << 8n) | BigInt(y[i] as number);
+  v = (v + delta) % SHAMIR_PRIME;
+  return Uint8Array.from({ length: 32 }, (_, i) => Number((v >> BigInt(8 * i)) & 0xffn));
+}
+
+/** The unmask requests of `w` and every client's honest answer, everyone having sent a masked input but `dropped`. */
+function unmaskAnswers(w: World, dropped: number[] = []): Map<number, UnmaskMessage> {
+  const masked = toClients(w, toServer(w, toClients(w, toServer(w, start(w)))));
+  for (const d of dropped) masked.delete(d);
+  for (const m of masked.values()) w.server.receive(m);
+  if (w.server.status === 'masked-input') w.server.deadline();
+  const requests = new Map(w.server.expected.map((i) => [i, w.server.messageFor(i) as ServerMessage]));
+  return toClients(w, requests) as Map<number, UnmaskMessage>;
+}
+
+/** The outcome of an identical round in which everyone is honest. */
+function honestOutcome(opts: Parameters<typeof world>[0], dropped: number[] = []): CompletedOutcome {
+  const w = world(opts);
+  toServer(w, unmaskAnswers(w, dropped));
+  if (w.server.outcome?.status !== 'completed') throw new Error('the honest round did not complete');
+  return w.server.outcome;
+}
+
+describe('a share holder cannot abort a round that t honest holders can complete', () => {
+  it('an unmask share that is no field element is refused on receipt (protocol/bad-share); the others complete the round', () => {
+    const opts = { n: 5, t: 3 };
+    const w = world(opts);
+    const answers = unmaskAnswers(w);
+    const u0 = answers.get(0) as UnmaskMessage;
+    const allOnes = new Uint8Array(32).fill(0xff);
+    const bad = resign(w, { ...u0, selfMaskShares: u0.selfMaskShares.map((s, i) => (i === 2 ? { ...s, share: allOnes } : s)) });
+    expectRejected(w, bad, 'protocol/bad-share');
+    const step = w.server.receive(bad);
+    expect(step.kind === 'rejected' && step.message).toMatch(/participant 0 .*participant 2/);
+    for (const i of [1, 2, 3, 4]) expect(w.server.receive(answers.get(i) as ClientMessage).kind).toBe('accepted');
+    const end = w.server.deadline();
+    const outcome = end.kind === 'accepted' ? end.outcome : undefined;
+    if (outcome?.status !== 'completed') throw new Error(`round did not complete: ${JSON.stringify(outcome)}`);
+    expect(outcome.u4).toEqual([1, 2, 3, 4]);
+    expect(outcome.dropouts.unmask).toEqual([0]);
+    expect(Array.from(outcome.extraSums)).toEqual([0 + 1 + 2 + 3 + 4]);
+    expect(Array.from(outcome.sum)).toEqual(Array.from(honestOutcome(opts).sum));
+    expect(outcome.wrongShares).toEqual([]);
+  });
+
+  it('a refused holder is as one that has not answered: its valid answer is still accepted', () => {
+    const w = world({ n: 5, t: 3 });
+    const answers = unmaskAnswers(w);
+    const u3 = answers.get(3) as UnmaskMessage;
+    const p = SHAMIR_PRIME;
+    const pBytes = Uint8Array.from({ length: 32 }, (_, i) => Number((p >> BigInt(8 * i)) & 0xffn));
+    expectRejected(w, resign(w, { ...u3, selfMaskShares: u3.selfMaskShares.map((s, i) => (i === 0 ? { ...s, share: pBytes } : s)) }), 'protocol/bad-share');
+    expect(toServer(w, answers).size).toBe(0);
+    expect(w.server.outcome).toMatchObject({ status: 'completed', u4: [0, 1, 2, 3, 4], wrongShares: [] });
+  });
+
+  it('wrong but well-formed shares are found and excluded: the sum is right and their holders are named', () => {
+    // n = 6, t = 3, participant 5 drops after sharing: every secret has 5 shares, so one wrong one is corrected.
+    const opts = { n: 6, t: 3 };
+    const w = world(opts);
+    const answers = unmaskAnswers(w, [5]);
+    const u1 = answers.get(1) as UnmaskMessage;
+    const u3 = answers.get(3) as UnmaskMessage;
+    answers.set(1, resign(w, { ...u1, maskKeyShares: u1.maskKeyShares.map((s) => ({ ...s, share: shifted(s.share, 1n) })) }));
+    answers.set(3, resign(w, { ...u3, selfMaskShares: u3.selfMaskShares.map((s) => (s.peer === 0 ? { ...s, share: shifted(s.share, 12345n) } : s)) }));
+    toServer(w, answers);
+    const outcome = w.server.outcome;
+    if (outcome?.status !== 'completed') throw new Error(`round did not complete: ${JSON.stringify(outcome)}`);
+    expect(outcome.u3).toEqual([0, 1, 2, 3, 4]);
+    expect(Array.from(outcome.extraSums)).toEqual([0 + 1 + 2 + 3 + 4]);
+    expect(Array.from(outcome.sum)).toEqual(Array.from(honestOutcome(opts, [5]).sum));
+    expect(outcome.wrongShares).toEqual([
+      { holder: 1, owner: 5, secret: 'mask-key' },
+      { holder: 3, owner: 0, secret: 'self-mask' },
+    ]);
+  });
+
+  it('more wrong shares than can be corrected abort with protocol/inconsistent-shares, naming the suspects', () => {
+    // Five shares of b_2 correct one wrong share; two holders lie.
+    const w = world({ n: 5, t: 3 });
+    const answers = unmaskAnswers(w);
+    for (const h of [0, 4]) {
+      const u = answers.get(h) as UnmaskMessage;
+      answers.set(h, resign(w, { ...u, selfMaskShares: u.selfMaskShares.map((s) => (s.peer === 2 ? { ...s, share: shifted(s.share, BigInt(h + 7)) } : s)) }));
+    }
+    toServer(w, answers);
+    expect(w.server.outcome).toMatchObject({ status: 'aborted', phase: 'unmask', code: 'protocol/inconsistent-shares', suspects: [0, 1, 2, 3, 4] });
+  });
+
+  it('with exactly t shares a wrong self-mask share cannot be corrected, but its seed no longer fits 248 bits: abort, not a wrong sum', () => {
+    const w = world({ n: 5, t: 3 });
+    const answers = unmaskAnswers(w);
+    const u0 = answers.get(0) as UnmaskMessage;
+    // Holders 0, 1, 2 (x = 1, 2, 3): λ_1 = 3, so b_4 moves by 3·2^250, far past 2^248.
+    w.server.receive(resign(w, { ...u0, selfMaskShares: u0.selfMaskShares.map((s) => (s.peer === 4 ? { ...s, share: shifted(s.share, 1n << 250n) } : s)) }));
+    w.server.receive(answers.get(1) as ClientMessage);
+    w.server.receive(answers.get(2) as ClientMessage);
+    const step = w.server.deadline();
+    expect(step.kind === 'accepted' && step.outcome).toMatchObject({ status: 'aborted', code: 'protocol/inconsistent-shares', suspects: [0, 1, 2, 4] });
   });
 });

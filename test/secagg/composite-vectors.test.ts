@@ -8,11 +8,12 @@ import {
   prgExpand,
   secaggPlusGraph,
   shamirCombine,
+  shamirCombineRobust,
   toHex,
   unpackBits,
 } from '../../src/secagg/index.js';
 import { buildCompositeVectors } from './composite-vectors.js';
-import { loadVector } from './helpers.js';
+import { expectCode, loadVector } from './helpers.js';
 
 interface Composite {
   kdf: Record<string, unknown>;
@@ -20,7 +21,13 @@ interface Composite {
   pairwiseMask: Record<'aliceSecret' | 'alicePublic' | 'bobSecret' | 'bobPublic' | 'shared' | 'context' | 'maskSeed', string> & {
     first8Words32: number[];
   };
-  shamir: { secret: string; threshold: number; encodedShares: string[] };
+  shamir: {
+    secret: string;
+    threshold: number;
+    encodedShares: string[];
+    invalidEncodedShares: { encoded: string; code: string; why: string }[];
+    robust: { encodedShares: string[]; wrongXs: number[] };
+  };
   sealedShare: { shareKey: string; binding: { federationId: string; round: number; sender: number; recipient: number }; payload: string; sealed: string };
   packing: { bits: number; values: number[]; packed: string }[];
   graph: { n: number; degree: number; roundSeed: string; neighbours: number[][] };
@@ -52,6 +59,16 @@ describe('spec/vectors/secagg-composite.json', () => {
     const shares = sh.encodedShares.map((e) => decodeShare(fromHex(e)));
     expect(toHex(shamirCombine(shares.slice(2), sh.threshold, 31))).toBe(sh.secret);
     expect(toHex(shamirCombine(shares, sh.threshold, 31))).toBe(sh.secret);
+  });
+
+  it('invalid share encodings are refused with their codes; robust reconstruction names the wrong share', () => {
+    const sh = vectors.shamir;
+    for (const v of sh.invalidEncodedShares) expectCode(() => decodeShare(fromHex(v.encoded)), v.code);
+    const shares = sh.robust.encodedShares.map((e) => decodeShare(fromHex(e)));
+    expectCode(() => shamirCombine(shares, sh.threshold, 31), 'shamir/inconsistent-shares');
+    const got = shamirCombineRobust(shares, sh.threshold, 31);
+    expect(toHex(got.secret)).toBe(sh.secret);
+    expect(got.wrong).toEqual(sh.robust.wrongXs);
   });
 
   it('packing and graph vectors decode as stored', () => {

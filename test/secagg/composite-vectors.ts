@@ -20,6 +20,7 @@ import {
   seededRandom,
   selfMaskSeed,
   shamirSplit,
+  SHAMIR_PRIME,
   toHex,
   fromHex,
   type KdfLabel,
@@ -64,6 +65,12 @@ export function buildCompositeVectors(): Record<string, unknown> {
   const secret = seq(0x11, 31);
   const shamirRandom = toHex(seededRandom('fedveil/vectors/shamir').fill(new Uint8Array(64)));
   const shares = shamirSplit(secret, 3, [1, 2, 3, 4, 5], replayHex(shamirRandom));
+  const encodedWith = (x: number, y: Uint8Array): string => toHex(Uint8Array.from([0, 0, 0, x, ...y]));
+  const p = SHAMIR_PRIME;
+  const pBytes = Uint8Array.from({ length: 32 }, (_, i) => Number((p >> BigInt(8 * i)) & 0xffn));
+  // Share x = 3 replaced by f(3) + 1: a canonical field element, but not on the polynomial.
+  const wrongY = fromHex(toHex(shares[2]!.y));
+  wrongY[0] = (wrongY[0] as number) + 1;
 
   const shareKeyBytes = deriveKey('share-key', shared, context);
   const nonce = toHex(seededRandom('fedveil/vectors/nonce').fill(new Uint8Array(24)));
@@ -110,6 +117,16 @@ export function buildCompositeVectors(): Record<string, unknown> {
       xs: [1, 2, 3, 4, 5],
       randomBytes: shamirRandom,
       encodedShares: shares.map((s) => toHex(encodeShare(s))),
+      invalidEncodedShares: [
+        { encoded: encodedWith(1, new Uint8Array(32).fill(0xff)), code: 'shamir/bad-share', why: 'y = 2^256 − 1 is not below p' },
+        { encoded: encodedWith(1, pBytes), code: 'shamir/bad-share', why: 'y = p is not below p' },
+        { encoded: encodedWith(0, shares[0]!.y), code: 'shamir/bad-x', why: 'x = 0' },
+        { encoded: toHex(encodeShare(shares[0]!)).slice(0, 70), code: 'shamir/bad-share', why: '35 bytes' },
+      ],
+      robust: {
+        encodedShares: shares.map((s, i) => (i === 2 ? encodedWith(3, wrongY) : toHex(encodeShare(s)))),
+        wrongXs: [3],
+      },
     },
     sealedShare: {
       shareKey: toHex(shareKeyBytes),

@@ -3,10 +3,13 @@ import { describe, expect, it } from 'vitest';
 import {
   decodeShare,
   encodeShare,
+  isCanonicalShareY,
   LagrangeBasis,
+  RobustBasis,
   SHAMIR_PRIME,
   seededRandom,
   shamirCombine,
+  shamirCombineRobust,
   shamirSplit,
   toHex,
   type RandomSource,
@@ -216,5 +219,116 @@ describe('encodeShare / decodeShare', () => {
     bad[3] = 1;
     bad.set(toLe(P), 4);
     expectCode(() => decodeShare(bad), 'shamir/bad-share');
+  });
+});
+
+describe('robust reconstruction (shamirCombineRobust / RobustBasis)', () => {
+  /** Secret, t, r ≥ t distinct x-coordinates, and which of the r shares to corrupt (at most ⌊(r − t)/2⌋) by how much. */
+  const corrupted = fc
+    .record({ t: fc.integer({ min: 1, max: 8 }), extra: fc.integer({ min: 0, max: 10 }) })
+    .chain(({ t, extra }) => {
+      const r = t + extra;
+      return fc.record({
+        t: fc.constant(t),
+        xs: fc.uniqueArray(fc.integer({ min: 1, max: 2 ** 32 - 1 }), { minLength: r, maxLength: r }),
+        wrong: fc.uniqueArray(fc.integer({ min: 0, max: r - 1 }), { maxLength: Math.floor(extra / 2) }),
+        deltas: fc.array(fc.bigInt({ min: 1n, max: P - 1n }), { minLength: r, maxLength: r }),
+        secret: secret31,
+        seed: fc.integer(),
+      });
+    });
+
+  it('with at most ⌊(r − t)/2⌋ wrong shares returns the secret and names exactly the wrong ones', () => {
+    fc.assert(
+      fc.property(corrupted, ({ t, xs, wrong, deltas, secret, seed }) => {
+        const shares = shamirSplit(secret, t, xs, seededRandom(seed));
+        for (const i of wrong) shares[i] = { x: xs[i] as number, y: toLe(mod(le(shares[i]!.y) + (deltas[i] as bigint))) };
+        const got = shamirCombineRobust(shares, t, 31);
+        expect(toHex(got.secret)).toBe(toHex(secret));
+        expect(got.wrong).toEqual(wrong.map((i) => xs[i] as number).sort((a, b) => a - b));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('one wrong share more than it can correct is refused, not turned into a wrong secret', () => {
+    fc.assert(
+      fc.property(corrupted, fc.integer({ min: 0 }), ({ t, xs, deltas, secret, seed }, pick) => {
+        const r = xs.length;
+        fc.pre(r > t);
+        const shares = shamirSplit(secret, t, xs, seededRandom(seed));
+        // ⌊(r − t)/2⌋ + 1 independent wrong shares, spread over the basis and the checked shares.
+        const count = Math.floor((r - t) / 2) + 1;
+        const victims = new Set(Array.from({ length: count }, (_, k) => (pick + k * 3) % r));
+        fc.pre(victims.size === count);
+        let k = 0;
+        for (const i of victims) shares[i] = { x: xs[i] as number, y: toLe(mod(le(shares[i]!.y) + (deltas[k++] as bigint))) };
+        expectCode(() => shamirCombineRobust(shares, t, 31), 'shamir/too-many-wrong-shares');
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('the bound is tight: ⌈(r − t)/2⌉ + 1 coordinated wrong shares on another polynomial decode to its secret', () => {
+    // t = 3, r = 5: f corrects one wrong share. g = f + (X − x_0)(X − x_1) agrees with f at x_0, x_1;
+    // two holders reveal g(x_3), g(x_4), so g agrees with 4 of the 5 shares and f with only 3.
+    const xs = [1, 2, 3, 4, 5];
+    const shares = shamirSplit(new Uint8Array(31).fill(9), 3, xs, seededRandom(11));
+    const g = (x: bigint, y: bigint): bigint => mod(y + (x - 1n) * (x - 2n));
+    for (const i of [3, 4]) shares[i] = { x: xs[i] as number, y: toLe(g(BigInt(xs[i] as number), le(shares[i]!.y))) };
+    const got = shamirCombineRobust(shares, 3, 32);
+    expect(le(got.secret)).toBe(g(0n, le(new Uint8Array(31).fill(9))));
+    expect(got.wrong).toEqual([3]);
+  });
+
+  it('costs the basis once per holder set and reuses it for every secret', () => {
+    const xs = [7, 3, 11, 5, 2, 8];
+    const basis = new RobustBasis(xs, 3);
+    expect(basis.correctable).toBe(1);
+    for (let s = 0; s < 5; s++) {
+      const secret = new Uint8Array(31).fill(s + 1);
+      const shares = shamirSplit(secret, 3, xs, seededRandom(s));
+      shares[s] = { x: xs[s] as number, y: toLe(mod(le(shares[s]!.y) + 5n)) };
+      const got = basis.reconstruct(
+        shares.map((sh) => sh.y),
+        31,
+      );
+      expect(toHex(got.secret)).toBe(toHex(secret));
+      expect(got.wrong).toEqual([xs[s]]);
+    }
+  });
+
+  it('rejects bad input with specific codes', () => {
+    const shares = shamirSplit(new Uint8Array(31).fill(4), 2, [1, 2, 3, 4], seededRandom(3));
+    expectCode(() => new RobustBasis([1], 2), 'shamir/too-few-shares');
+    expectCode(() => new RobustBasis([1, 1], 1), 'shamir/duplicate-x');
+    expectCode(() => new RobustBasis([1, 2], 0), 'shamir/bad-threshold');
+    expectCode(() => new RobustBasis([1, 2, 3], 2).reconstruct([shares[0]!.y], 31), 'shamir/length-mismatch');
+    const allOnes = new Uint8Array(32).fill(0xff);
+    expectCode(() => shamirCombineRobust([...shares.slice(0, 3), { x: 4, y: allOnes }], 2, 31), 'shamir/bad-share');
+    expectCode(() => shamirCombineRobust(shares, 2, 33), 'shamir/bad-secret-length');
+  });
+});
+
+describe('isCanonicalShareY', () => {
+  it('accepts exactly the 32-byte encodings of values below p', () => {
+    // Values near p and random ones with the top bytes of p, so the byte comparison meets every branch.
+    const nearP = fc.bigInt({ min: P - 300n, max: 2n ** 256n - 1n });
+    const pLike = fc.tuple(fc.integer({ min: 0, max: 31 }), fc.uint8Array({ minLength: 32, maxLength: 32 })).map(([from, bytes]) => {
+      const y = toLe(P);
+      y.set(bytes.subarray(0, from + 1));
+      return le(y);
+    });
+    fc.assert(
+      fc.property(fc.oneof(nearP, pLike, fc.bigInt({ min: 0n, max: 2n ** 256n - 1n })), (v) => {
+        expect(isCanonicalShareY(toLe(v))).toBe(v < P);
+      }),
+      { numRuns: 500 },
+    );
+    expect(isCanonicalShareY(new Uint8Array(32).fill(0xff))).toBe(false);
+    expect(isCanonicalShareY(toLe(P - 1n))).toBe(true);
+    expect(isCanonicalShareY(new Uint8Array(31))).toBe(false);
+    expect(isCanonicalShareY(new Uint8Array(33))).toBe(false);
+    expect(isCanonicalShareY(Array.from(new Uint8Array(32)))).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
 import {
+  isCanonicalShareY,
   openShare,
   pairwiseMaskSeed,
   pairwiseMaskSign,
@@ -20,7 +21,8 @@ import { clientHeader, type ClientContext, type MaskedState, type PeerKeys, type
  * Refusals: `protocol/list-not-subset` (U2 ⊄ U1), `protocol/self-not-in-set`,
  * `protocol/list-below-threshold`, `protocol/neighbourhood-below-threshold` (fewer than t of my
  * share holders are in U2), `protocol/bundle-mismatch` (the bundle's senders are not exactly my
- * neighbours in U2), `protocol/bad-share-ciphertext` (a share pair that does not open for me).
+ * neighbours in U2), `protocol/bad-share-ciphertext` (a share pair that does not open for me),
+ * `protocol/bad-share` (a share pair that opens but holds a share that is no field element).
  */
 export function maskedInput(
   ctx: ClientContext,
@@ -62,7 +64,15 @@ export function maskedInput(
       throw new FedveilError('protocol/bad-share-ciphertext', `share pair from participant ${s.peer} does not open for me (${why})`);
     }
     check(pair.length === 64, 'protocol/bad-share-ciphertext', () => `share pair from participant ${s.peer} has ${pair.length} bytes, expected 64`);
-    held.set(s.peer, { self: pair.slice(0, 32), mask: pair.slice(32) });
+    const self = pair.slice(0, 32);
+    const mask = pair.slice(32);
+    // Caught here rather than by the server at unmask, where it would cost me my whole answer.
+    check(
+      isCanonicalShareY(self) && isCanonicalShareY(mask),
+      'protocol/bad-share',
+      () => `participant ${s.peer} dealt me a share of its ${isCanonicalShareY(self) ? 'masking-key' : 'self-mask'} seed that is not a field element (≥ 2^255 − 19)`,
+    );
+    held.set(s.peer, { self, mask });
   }
 
   const update = ctx.input();

@@ -23,6 +23,7 @@ import {
   type RoundOutcome,
   type RoundParameters,
   type ServerStep,
+  type WrongShare,
 } from '../results.js';
 import { difference } from '../sets.js';
 import { validateClientMessage } from '../wire/validate.js';
@@ -32,7 +33,7 @@ import { ConsistencyCheckCollector } from './consistency-check.js';
 import { serverHeader } from './header.js';
 import { MaskedInputCollector } from './masked-input.js';
 import { ShareKeysCollector } from './share-keys.js';
-import { UnmaskCollector } from './unmask.js';
+import { ShareFaultError, UnmaskCollector } from './unmask.js';
 
 /** Options of a {@link ServerRound}. */
 export interface ServerRoundOptions {
@@ -181,7 +182,7 @@ export class ServerRound {
       return this.advance();
     } catch (e) {
       const { code, message } = describeError(e);
-      return this.abort(c.phase, code, message);
+      return this.abort(c.phase, code, message, e instanceof ShareFaultError ? e.suspects : undefined);
     }
   }
 
@@ -220,8 +221,8 @@ export class ServerRound {
       this.requestUnmask(signers, send);
     } else if (c instanceof UnmaskCollector) {
       const acc = this.accumulator as Uint32Array;
-      const u4 = c.unmask(acc, this.advertisements, this.provider);
-      const outcome = this.complete(acc, u4);
+      const { u4, wrongShares } = c.unmask(acc, this.advertisements, this.provider);
+      const outcome = this.complete(acc, u4, wrongShares);
       this.outcomeValue = outcome;
       this.accumulator = undefined;
       return { kind: 'accepted', outbox, outcome };
@@ -246,7 +247,7 @@ export class ServerRound {
     this.collector = new UnmaskCollector(this.plan, recipients, this.u3, dropped);
   }
 
-  private complete(acc: Uint32Array, u4: number[]): CompletedOutcome {
+  private complete(acc: Uint32Array, u4: number[], wrongShares: WrongShare[]): CompletedOutcome {
     const { plan } = this;
     // Views, not copies: the round gives the accumulator up here.
     const sum = acc.subarray(0, plan.encodedLength);
@@ -263,6 +264,7 @@ export class ServerRound {
       u4,
       dropouts: { ...this.dropouts },
       consistencySignatures: this.signatures,
+      wrongShares,
       parameters: this.parameters(),
     };
   }
@@ -288,8 +290,8 @@ export class ServerRound {
     };
   }
 
-  private abort(phase: Phase, code: string, reason: string): ServerStep {
-    const outcome: AbortedOutcome = { status: 'aborted', phase, code, reason };
+  private abort(phase: Phase, code: string, reason: string, suspects?: number[]): ServerStep {
+    const outcome: AbortedOutcome = { status: 'aborted', phase, code, reason, ...(suspects ? { suspects } : {}) };
     this.outcomeValue = outcome;
     this.accumulator = undefined;
     const header = serverHeader(this.plan, phase);

@@ -1,19 +1,39 @@
 import {
-  LagrangeBasis,
+  isCanonicalShareY,
   pairwiseMaskSeed,
   pairwiseMaskSign,
   prgAccumulate,
+  RobustBasis,
   selfMaskSeed,
   type CryptoProvider,
   type MaskStream,
+  type RobustReconstruction,
 } from '../../secagg/index.js';
 import { bytesEqual } from '../../secagg/util/bytes.js';
-import { check } from '../../secagg/util/errors.js';
+import { check, FedveilError } from '../../secagg/util/errors.js';
 import type { RoundPlan } from '../config.js';
 import type { AdvertiseKeysMessage, UnmaskMessage } from '../messages.js';
-import { maskingSecretFromSeed, SECRET_BYTES } from '../secrets.js';
+import type { WrongShare } from '../results.js';
+import { maskingSecretFromSeed, SECRET_BYTES, SECRET_VALUE_BYTES } from '../secrets.js';
 import { intersect, sameSet, sortedIndices } from '../sets.js';
 import type { PhaseCollector } from './collector.js';
+
+/**
+ * An unmask failure caused by revealed shares. `suspects` are the holders of the secret that could
+ * not be rebuilt and its owner: the shares say that enough of them are wrong, not who made them so
+ * (a holder revealing a wrong share and an owner dealing one look the same to the server).
+ */
+export class ShareFaultError extends FedveilError {
+  constructor(
+    code: string,
+    message: string,
+    readonly suspects: number[],
+  ) {
+    super(code, message);
+  }
+}
+
+const SECRET_NAMES = { 'self-mask': 'self-mask seed', 'mask-key': 'masking-key seed' } as const;
 
 /** Shares of one secret received so far: x = holder + 1, y = 32 bytes. */
 interface ShareList {
@@ -58,6 +78,20 @@ export class UnmaskCollector implements PhaseCollector<UnmaskMessage> {
         `participant ${w} revealed self-mask shares of [${gotSelf.join(',')}] and mask-key shares of [${gotMask.join(',')}], ` +
         `expected [${wantSelf.join(',')}] and [${wantMask.join(',')}]`,
     );
+    // A share that is no field element would only abort reconstruction later: refuse it on receipt,
+    // so that the sender counts as not having answered and the others' shares still suffice.
+    for (const [list, secret] of [
+      [msg.selfMaskShares, 'self-mask'],
+      [msg.maskKeyShares, 'mask-key'],
+    ] as const) {
+      for (const s of list) {
+        check(
+          isCanonicalShareY(s.share),
+          'protocol/bad-share',
+          () => `participant ${w} revealed a share of the ${SECRET_NAMES[secret]} of participant ${s.peer} that is not a field element (≥ 2^255 − 19)`,
+        );
+      }
+    }
     return () => {
       for (const s of msg.selfMaskShares) push(this.selfShares, s.peer, w + 1, s.share);
       for (const s of msg.maskKeyShares) push(this.maskShares, s.peer, w + 1, s.share);
@@ -73,15 +107,21 @@ export class UnmaskCollector implements PhaseCollector<UnmaskMessage> {
   }
 
   /**
-   * Rebuilds every needed secret from the first t shares (in holder order) and removes all masks
-   * from `acc` in place. Throws `protocol/unrecoverable-secret` when some secret has fewer than t
-   * shares, `protocol/reconstruction-mismatch` when a rebuilt masking key does not match the
-   * advertised one (a holder sent a wrong share).
+   * Rebuilds every needed secret from all its revealed shares (spec/secagg.md §5.1: up to
+   * ⌊(r − t)/2⌋ wrong shares of a secret with r shares are found and excluded) and removes all
+   * masks from `acc` in place; returns U4 and the excluded shares. Throws, before touching `acc`,
+   * `protocol/unrecoverable-secret` when some secret has fewer than t shares, and a
+   * {@link ShareFaultError} naming the secret's holders with `protocol/inconsistent-shares` (too
+   * many wrong shares, or a self-mask seed that does not fit its 248 bits) or
+   * `protocol/reconstruction-mismatch` (a rebuilt masking key is not the advertised one).
    */
-  unmask(acc: Uint32Array, advertisements: ReadonlyMap<number, AdvertiseKeysMessage>, provider: CryptoProvider): number[] {
+  unmask(
+    acc: Uint32Array,
+    advertisements: ReadonlyMap<number, AdvertiseKeysMessage>,
+    provider: CryptoProvider,
+  ): { u4: number[]; wrongShares: WrongShare[] } {
     const { plan } = this;
     const t = plan.threshold;
-    const bases = new Map<string, LagrangeBasis>();
     const countOf = (m: Map<number, ShareList>, owner: number): number => m.get(owner)?.xs.length ?? 0;
     // Check every secret is recoverable before touching the accumulator.
     for (const [owners, shares, what] of [
@@ -96,32 +136,60 @@ export class UnmaskCollector implements PhaseCollector<UnmaskMessage> {
         );
       }
     }
-    const combine = (l: ShareList): Uint8Array => {
-      // Holders answer in any order; take the t smallest x so equal holder sets share one basis.
-      const order = l.xs.map((_, i) => i).sort((a, b) => (l.xs[a] as number) - (l.xs[b] as number)).slice(0, t);
+    // Holders answer in any order; sort by x so equal holder sets share one basis.
+    const bases = new Map<string, RobustBasis>();
+    const wrongShares: WrongShare[] = [];
+    const rebuild = (owner: number, secret: WrongShare['secret'], valueBytes: number): { value: Uint8Array; suspects: number[] } => {
+      const l = (secret === 'self-mask' ? this.selfShares : this.maskShares).get(owner) as ShareList;
+      const order = l.xs.map((_, i) => i).sort((a, b) => (l.xs[a] as number) - (l.xs[b] as number));
       const xs = order.map((i) => l.xs[i] as number);
+      const holders = xs.map((x) => x - 1);
+      const suspects = sortedIndices(new Set([...holders, owner]));
       const key = xs.join(',');
       let basis = bases.get(key);
-      if (!basis) bases.set(key, (basis = new LagrangeBasis(xs)));
-      return basis.combine(order.map((i) => l.ys[i] as Uint8Array), SECRET_BYTES);
+      if (!basis) bases.set(key, (basis = new RobustBasis(xs, t)));
+      let r: RobustReconstruction;
+      try {
+        r = basis.reconstruct(
+          order.map((i) => l.ys[i] as Uint8Array),
+          valueBytes,
+        );
+      } catch (e) {
+        if (!(e instanceof FedveilError) || (e.code !== 'shamir/too-many-wrong-shares' && e.code !== 'shamir/secret-out-of-range')) throw e;
+        throw new ShareFaultError(
+          'protocol/inconsistent-shares',
+          `the ${xs.length} shares of the ${SECRET_NAMES[secret]} of participant ${owner} from holders [${holders.join(',')}] ` +
+            `do not determine it: more than ${basis.correctable} of them are wrong (${e.message})`,
+          suspects,
+        );
+      }
+      for (const x of r.wrong) wrongShares.push({ holder: x - 1, owner, secret });
+      const value = new Uint8Array(SECRET_BYTES);
+      value.set(r.secret);
+      return { value, suspects };
     };
 
     const maskingSecrets = new Map<number, Uint8Array>();
     for (const v of this.dropped) {
-      const secret = maskingSecretFromSeed(combine(this.maskShares.get(v) as ShareList));
+      // The advertised key checks the whole seed, so no range check here.
+      const { value, suspects } = rebuild(v, 'mask-key', SECRET_BYTES);
+      const secret = maskingSecretFromSeed(value);
       const advertised = (advertisements.get(v) as AdvertiseKeysMessage).maskingKey;
-      check(
-        bytesEqual(provider.x25519PublicKey(secret), advertised),
-        'protocol/reconstruction-mismatch',
-        () => `the rebuilt masking key of participant ${v} does not match its advertised key: a holder revealed a wrong share`,
-      );
+      if (!bytesEqual(provider.x25519PublicKey(secret), advertised)) {
+        const r = countOf(this.maskShares, v);
+        throw new ShareFaultError(
+          'protocol/reconstruction-mismatch',
+          `the rebuilt masking key of participant ${v} does not match its advertised key: more than ` +
+            `${Math.floor((r - t) / 2)} of its ${r} revealed shares are wrong, or it dealt shares of another seed ` +
+            `(suspects [${suspects.join(',')}])`,
+          suspects,
+        );
+      }
       maskingSecrets.set(v, secret);
     }
-    const masks: MaskStream[] = [];
-    for (const u of this.u3) {
-      const b = combine(this.selfShares.get(u) as ShareList);
-      masks.push({ seed: selfMaskSeed(b, plan.kdfContext), sign: -1 });
-    }
+    // Self-mask seeds have no public key to check against; their zero top byte is the check.
+    const selfSeeds = this.u3.map((u) => rebuild(u, 'self-mask', SECRET_VALUE_BYTES).value);
+    const masks: MaskStream[] = selfSeeds.map((b) => ({ seed: selfMaskSeed(b, plan.kdfContext), sign: -1 as const }));
     for (const v of this.dropped) {
       const agree = provider.x25519Agreement(maskingSecrets.get(v) as Uint8Array);
       for (const u of intersect(plan.neighbourhood(v), this.u3)) {
@@ -131,7 +199,8 @@ export class UnmaskCollector implements PhaseCollector<UnmaskMessage> {
       }
     }
     prgAccumulate(acc, masks, plan.bits);
-    return sortedIndices(this.submitted);
+    wrongShares.sort((a, b) => a.holder - b.holder || a.owner - b.owner);
+    return { u4: sortedIndices(this.submitted), wrongShares };
   }
 }
 
