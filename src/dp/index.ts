@@ -11,7 +11,7 @@ export { RandomizedHadamard, fwhtInPlace, nextPowerOfTwo, rotationSigns, ROTATIO
 export { DEFAULT_BETA, MAX_ROUNDING_ATTEMPTS, conditionalRoundInPlace, roundedL1NormBound, roundedL2NormBound } from './encoding/rounding.js';
 export { centreModulo, wrapModulo } from './encoding/modular.js';
 export { UniformStream } from './noise/uniform-stream.js';
-export { TABLE_MAX_MEAN, poissonSampler, samplePoisson } from './noise/poisson.js';
+export { POISSON_DEVIATION_MAX_MEAN, POISSON_MAX_MEAN, TABLE_MAX_MEAN, poissonDeviationSampler, poissonSampler, samplePoisson } from './noise/poisson.js';
 export { addSkellamNoise, sampleSkellam, skellamNoiser, skellamSamples } from './noise/skellam.js';
 export { DGAUSS_TABLE_MAX_SIGMA, addDiscreteGaussianNoise, discreteGaussianNoiser, discreteGaussianSampler, discreteGaussianSamples, sampleDiscreteGaussian } from './noise/discrete-gaussian.js';
 export { addGaussianNoise, gaussianSamples } from './noise/gaussian.js';

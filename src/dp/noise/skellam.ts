@@ -1,7 +1,7 @@
 import { check } from '../../secagg/util/errors.js';
 import type { RandomSource } from '../../secagg/util/random.js';
 import { perCoordinateNoise, type IntegerNoise } from './integer-noise.js';
-import { checkMean, samplePoisson } from './poisson.js';
+import { checkDeviationMean, checkMean, poissonDeviationSampler, samplePoissonDeviation } from './poisson.js';
 import { UniformStream } from './uniform-stream.js';
 
 /**
@@ -9,11 +9,19 @@ import { UniformStream } from './uniform-stream.js';
  * mean 0, variance 2·mu. Sums of independent Skellams are Skellam (the means add), which is why
  * each of t contributors adding Sk(mu/t) yields exactly Sk(mu) in the sum.
  *
- * This is the exact two-Poisson sampler (two {@link samplePoisson} draws, no set-up); for many
- * draws with one mean use {@link skellamSampler}, which falls back to it beyond its table.
+ * This is the exact two-Poisson sampler, no set-up: the difference of two draws of X − ⌊mu⌋
+ * ({@link samplePoissonDeviation}; ⌊mu⌋ cancels, and the deviations stay exact integers for means
+ * beyond 2^53). For many draws with one mean use {@link skellamSampler}, which falls back to it
+ * beyond its table. mu <= 2^56 (`POISSON_DEVIATION_MAX_MEAN`).
  */
 export function sampleSkellam(mu: number, u: UniformStream): number {
-  return samplePoisson(mu, u) - samplePoisson(mu, u);
+  return samplePoissonDeviation(mu, u) - samplePoissonDeviation(mu, u);
+}
+
+/** {@link sampleSkellam} with its PTRS set-up done once, for means above the table. */
+function twoPoissonSampler(mu: number): (u: UniformStream) => number {
+  const deviation = poissonDeviationSampler(mu);
+  return (u) => deviation(u) - deviation(u);
 }
 
 /** The table leaves at most this much probability, P(|S| > h), to the fallback sampler. */
@@ -244,9 +252,9 @@ class SkellamTable implements IntegerNoise {
  * table, for tests of the fallback.
  */
 export function skellamSampler(mu: number, tail = SKELLAM_TABLE_TAIL): (u: UniformStream) => number {
-  checkMean(mu, 'Skellam mean');
+  checkDeviationMean(mu, 'Skellam mean');
   if (mu === 0) return () => 0;
-  if (mu > SKELLAM_TABLE_MAX_MEAN) return (u) => sampleSkellam(mu, u);
+  if (mu > SKELLAM_TABLE_MAX_MEAN) return twoPoissonSampler(mu);
   const table = new SkellamTable(mu, tail);
   return (u) => table.draw(u);
 }
@@ -256,9 +264,9 @@ export function skellamSampler(mu: number, tail = SKELLAM_TABLE_TAIL): (u: Unifo
  * per coordinate; undefined when mu = 0 (no noise, and no draws).
  */
 export function skellamNoise(mu: number, tail = SKELLAM_TABLE_TAIL): IntegerNoise | undefined {
-  checkMean(mu, 'Skellam mean');
+  checkDeviationMean(mu, 'Skellam mean');
   if (mu === 0) return undefined;
-  if (mu > SKELLAM_TABLE_MAX_MEAN) return perCoordinateNoise((u) => sampleSkellam(mu, u));
+  if (mu > SKELLAM_TABLE_MAX_MEAN) return perCoordinateNoise(twoPoissonSampler(mu));
   return new SkellamTable(mu, tail);
 }
 
