@@ -93,11 +93,15 @@ export interface PrivacyReport {
     /** Every participant that contributed to a charged round (public key hex) → its ε. */
     participants: Record<string, number | null>;
   };
-  /** ε against someone who sees only the released models: amplified by a secret draw, over all charged rounds. */
+  /**
+   * ε against someone who sees only the released models, over all charged rounds: amplified by
+   * secret draws (`amplification` true), or the unsampled add/remove composition when that is
+   * smaller or nothing amplifies.
+   */
   modelObserver: {
     adversary: string;
     adjacency: Adjacency;
-    /** True when some round's event is amplified by sampling. */
+    /** True when the rounds' events are amplified by sampling (then `adjacency` is what the draws need). */
     amplification: boolean;
     epsilon: number | null;
     order: number | null;
@@ -296,16 +300,19 @@ export interface RoundEvents {
 
 /**
  * Each round's event against ledger readers and against model observers (`no_op` for uncharged
- * rounds), with `colluders` assumed colluders. Throws the events' FedveilErrors (e.g.
- * 'dp/too-few-noise-shares', 'dp/mixed-sampling-adjacency').
+ * rounds), with `colluders` assumed colluders. With `amplify` false the model observer gets the
+ * ledger reader's unsampled add/remove events; with it true, each round's event amplified by its
+ * draw where the draw amplifies, under the adjacency the draws need. Throws the events'
+ * FedveilErrors (e.g. 'dp/too-few-noise-shares', 'dp/mixed-sampling-adjacency').
  */
-export function roundEvents(rounds: readonly RoundPrivacyEntry[], colluders: number): RoundEvents {
-  const charged = rounds.filter((r) => isCharged(r.outcome));
-  const adjacency = modelObserverAdjacency(charged.map((r) => r.cohort));
+export function roundEvents(rounds: readonly RoundPrivacyEntry[], colluders: number, amplify = true): RoundEvents {
   const noOp: DpEvent = { kind: 'no_op' };
+  const ledgerReader = rounds.map((r) => (isCharged(r.outcome) ? ledgerReaderEvent(r.config, r.contributors, colluders, r.dim) : noOp));
+  if (!amplify) return { adjacency: 'add-remove', ledgerReader, modelObserver: ledgerReader };
+  const adjacency = modelObserverAdjacency(rounds.filter((r) => isCharged(r.outcome)).map((r) => r.cohort));
   return {
     adjacency,
-    ledgerReader: rounds.map((r) => (isCharged(r.outcome) ? ledgerReaderEvent(r.config, r.contributors, colluders, r.dim) : noOp)),
+    ledgerReader,
     modelObserver: rounds.map((r) => (isCharged(r.outcome) ? modelObserverEvent(r.config, r.cohort, r.contributors, colluders, r.dim, adjacency) : noOp)),
   };
 }
@@ -315,7 +322,7 @@ export function ledgerReaderAdversary(rounds: readonly RoundPrivacyEntry[]): str
   return rounds.some((r) => isCharged(r.outcome) && r.config.mechanism === 'central') ? LEDGER_READER_ADVERSARY_CENTRAL : LEDGER_READER_ADVERSARY;
 }
 
-/** Whether any charged round's model-observer event is amplified by sampling. */
+/** Whether any charged round's draw supports amplification by sampling (a secret draw that leaves someone out, of a private mechanism). */
 export function claimsAmplification(rounds: readonly RoundPrivacyEntry[]): boolean {
   return rounds.some((r) => isCharged(r.outcome) && r.config.mechanism !== 'none' && cohortAmplifies(r.cohort));
 }
@@ -328,27 +335,38 @@ export function claimsAmplification(rounds: readonly RoundPrivacyEntry[]): boole
  * - against ledger readers (the headline `epsilon`): every charged round's unsampled event with
  *   n − 1 − c noise shares, composed per participant over the rounds it contributed to; the total
  *   is the worst participant's;
- * - against model observers: each charged round's event amplified by its draw when the draw was
- *   secret, composed over all charged rounds.
+ * - against model observers: composed over all charged rounds, each round's event amplified by
+ *   its draw when the draw was secret — unless the unsampled add/remove composition is smaller
+ *   (amplification under replace-one adjacency doubles the sensitivity, which a large sampling
+ *   fraction does not win back) or the draws mix secret Poisson and fixed-size sampling, in which
+ *   case that one is stated, with `amplification: false`.
  *
  * Throws FedveilError 'dp/bad-report-input' (malformed or out-of-order entries, contributor lists
  * that do not match `contributors`), 'dp/too-few-noise-shares' (a distributed-noise round with
- * n − 1 − c < 1), 'dp/mixed-sampling-adjacency', 'dp/bad-delta'.
+ * n − 1 − c < 1), 'dp/bad-delta', 'dp/bad-colluders'.
  */
 export function buildReport(opts: { federationId: string; delta: number; colluders?: number; rounds: readonly RoundPrivacyEntry[] }): PrivacyReport {
   check(opts.federationId.length > 0, 'dp/bad-report-input', 'federationId must not be empty');
   checkDelta(opts.delta);
   const colluders = opts.colluders ?? 0;
   const rounds = checkEntries(opts.rounds, colluders);
-  const events = roundEvents(rounds, colluders);
-  const orders = reportOrders([...events.ledgerReader, ...events.modelObserver]);
+  let events = roundEvents(rounds, colluders, false);
+  const orders = reportOrders(events.ledgerReader);
+  let observers = accountRounds(events.modelObserver, opts.delta, orders);
+  if (claimsAmplification(rounds) && !mixesSampling(rounds)) {
+    const amplified = roundEvents(rounds, colluders, true);
+    const withSampling = accountRounds(amplified.modelObserver, opts.delta, orders);
+    if (withSampling.total.epsilon < observers.total.epsilon) {
+      events = amplified;
+      observers = withSampling;
+    }
+  }
   const readers = accountParticipants(
     events.ledgerReader,
     rounds.map((r) => (isCharged(r.outcome) ? r.contributorIds : [])),
     opts.delta,
     orders,
   );
-  const observers = accountRounds(events.modelObserver, opts.delta, orders);
   const participants: Record<string, number | null> = {};
   for (const id of [...readers.participants.keys()].sort()) participants[id] = stored((readers.participants.get(id) as { epsilon: number }).epsilon);
   const headline = stored(readers.worst.epsilon);
@@ -386,11 +404,17 @@ export function buildReport(opts: { federationId: string; delta: number; collude
     modelObserver: {
       adversary: MODEL_OBSERVER_ADVERSARY,
       adjacency: events.adjacency,
-      amplification: claimsAmplification(rounds),
+      amplification: events.modelObserver !== events.ledgerReader,
       epsilon: anyCharged ? stored(observers.total.epsilon) : 0,
       order: !anyCharged || !Number.isFinite(observers.total.epsilon) ? null : observers.total.order,
     },
   };
+}
+
+/** True when the charged rounds mix secret Poisson and secret fixed-size draws (no common adjacency). */
+function mixesSampling(rounds: readonly RoundPrivacyEntry[]): boolean {
+  const charged = rounds.filter((r) => isCharged(r.outcome) && cohortAmplifies(r.cohort));
+  return charged.some((r) => r.cohort.kind === 'poisson') && charged.some((r) => r.cohort.kind === 'fixed');
 }
 
 /**
@@ -408,8 +432,8 @@ export function participantEpsilon(
   checkDelta(opts.delta);
   const colluders = opts.colluders ?? 0;
   const entries = checkEntries(rounds, colluders);
-  const events = roundEvents(entries, colluders);
-  const orders = reportOrders([...events.ledgerReader, ...events.modelObserver]);
+  const events = roundEvents(entries, colluders, false);
+  const orders = reportOrders(events.ledgerReader);
   const mine = entries.map((r) => (isCharged(r.outcome) && r.contributorIds.includes(participant) ? [participant] : []));
   const count = mine.filter((ids) => ids.length > 0).length;
   if (count === 0) return { epsilon: 0, order: null, rounds: 0 };
@@ -422,8 +446,8 @@ export function ledgerReaderEpsilon(rounds: readonly RoundPrivacyEntry[], opts: 
   checkDelta(opts.delta);
   const colluders = opts.colluders ?? 0;
   const entries = checkEntries(rounds, colluders);
-  const events = roundEvents(entries, colluders);
-  const orders = reportOrders([...events.ledgerReader, ...events.modelObserver]);
+  const events = roundEvents(entries, colluders, false);
+  const orders = reportOrders(events.ledgerReader);
   return accountParticipants(
     events.ledgerReader,
     entries.map((r) => (isCharged(r.outcome) ? r.contributorIds : [])),

@@ -93,8 +93,12 @@ function expectEvent(out: Discrepancy[], round: number, build: () => DpEvent): D
   }
 }
 
-/** Checks one round's entry, builds its expected events and compares them with the recorded ones. */
-function checkRound(r: PrivacyReport, round: ReportRound, adjacency: Adjacency | null, out: Discrepancy[]): { ledger: DpEvent; model: DpEvent } {
+/**
+ * Checks one round's entry, builds its expected events and compares them with the recorded ones.
+ * `adjacency` is the model observer's when the report claims amplification, 'unamplified' when it
+ * does not (the model observer then has the ledger reader's events), null when none can hold.
+ */
+function checkRound(r: PrivacyReport, round: ReportRound, adjacency: Adjacency | 'unamplified' | null, out: Discrepancy[]): { ledger: DpEvent; model: DpEvent } {
   const n = round.round;
   if (round.contributorIds.length !== round.contributors) {
     out.push({ code: 'report/contributor-count', round: n, message: `round ${n}: ${round.contributorIds.length} contributor ids listed for ${round.contributors} contributors` });
@@ -116,7 +120,12 @@ function checkRound(r: PrivacyReport, round: ReportRound, adjacency: Adjacency |
     return { ledger: { kind: 'no_op' }, model: { kind: 'no_op' } };
   }
   const ledger = expectEvent(out, n, () => ledgerReaderEvent(round.config, round.contributors, r.colluders, round.dim));
-  const model = adjacency === null ? NON_PRIVATE : expectEvent(out, n, () => modelObserverEvent(round.config, round.cohort, round.contributors, r.colluders, round.dim, adjacency));
+  const model =
+    adjacency === null
+      ? NON_PRIVATE
+      : adjacency === 'unamplified'
+        ? ledger
+        : expectEvent(out, n, () => modelObserverEvent(round.config, round.cohort, round.contributors, r.colluders, round.dim, adjacency));
 
   const recLedger = round.ledgerReader.event;
   if (samplingOf(recLedger) !== null) {
@@ -196,15 +205,24 @@ export function verifyReport(report: unknown, options: VerifyReportOptions = {})
     }
   });
 
-  let adjacency: Adjacency | null = null;
-  try {
-    adjacency = modelObserverAdjacency(r.rounds.filter((x) => isCharged(x.outcome)).map((x) => x.cohort));
-  } catch (e) {
-    if (!(e instanceof FedveilError)) throw e;
-    out.push({ code: 'report/mixed-sampling-adjacency', message: `${e.message}; the model-observer ε cannot be bounded` });
+  const entries = r.rounds.map(reportEntry);
+  // The model-observer ε either claims amplification (each secret draw's sampling, under the
+  // adjacency the draws need) or states the ledger readers' unsampled events over all rounds.
+  let adjacency: Adjacency | 'unamplified' | null = 'unamplified';
+  if (r.modelObserver.amplification) {
+    if (!claimsAmplification(entries)) {
+      out.push({ code: 'report/amplification-mismatch', message: 'the model-observer ε claims amplification by sampling, but no charged round has a secret draw that leaves anyone out' });
+    } else {
+      try {
+        adjacency = modelObserverAdjacency(r.rounds.filter((x) => isCharged(x.outcome)).map((x) => x.cohort));
+      } catch (e) {
+        if (!(e instanceof FedveilError)) throw e;
+        out.push({ code: 'report/mixed-sampling-adjacency', message: `${e.message}; the amplified model-observer ε cannot be bounded` });
+        adjacency = null;
+      }
+    }
   }
   const expected = r.rounds.map((round) => checkRound(r, round, adjacency, out));
-  const entries = r.rounds.map(reportEntry);
 
   const wantReader = ledgerReaderAdversary(entries);
   if (r.ledgerReader.adversary !== wantReader) {
@@ -213,12 +231,12 @@ export function verifyReport(report: unknown, options: VerifyReportOptions = {})
   if (r.modelObserver.adversary !== MODEL_OBSERVER_ADVERSARY) {
     out.push({ code: 'report/adversary-mismatch', message: `the model-observer ε is stated against '${r.modelObserver.adversary}', not '${MODEL_OBSERVER_ADVERSARY}'` });
   }
-  if (adjacency !== null && r.modelObserver.adjacency !== adjacency) {
-    out.push({ code: 'report/adjacency-mismatch', message: `the model-observer ε is stated under ${r.modelObserver.adjacency} adjacency; its draws need ${adjacency}` });
-  }
-  const amplified = claimsAmplification(entries);
-  if (r.modelObserver.amplification !== amplified) {
-    out.push({ code: 'report/amplification-mismatch', message: `the model-observer ε says amplification ${r.modelObserver.amplification}; its rounds imply ${amplified}` });
+  const wantAdjacency = adjacency === 'unamplified' ? 'add-remove' : adjacency;
+  if (wantAdjacency !== null && r.modelObserver.adjacency !== wantAdjacency) {
+    out.push({
+      code: 'report/adjacency-mismatch',
+      message: `the model-observer ε is stated under ${r.modelObserver.adjacency} adjacency; ${adjacency === 'unamplified' ? 'without amplification it is add-remove' : `its draws need ${wantAdjacency}`}`,
+    });
   }
 
   const ledgerEvents = expected.map((e) => e.ledger);

@@ -148,9 +148,25 @@ describe('privacy report v2: ε against model observers', () => {
     expect(all.modelObserver.epsilon).toBe(r.modelObserver.epsilon);
   });
 
-  it('refuses secret Poisson and secret fixed-size draws in one report', () => {
+  it('states the unsampled bound when amplification does not lower it (a 10-of-20 secret draw)', () => {
+    const half: CohortMethod = { kind: 'fixed', size: 10, population: 20, secretSeed: true };
+    const r = buildReport({ federationId: 'f', delta: 1e-5, rounds: [1, 2, 3].map((n) => entry(n, central, keys(0, 10), half)) });
+    // Replace-one doubles the sensitivity; sampling half the population does not win it back.
+    const amplified = rdpEpsilon({ kind: 'self_composed', count: 3, event: modelObserverEvent(central, half, 10, 0, 5000, 'replace-one') }, 1e-5).epsilon;
+    expect(amplified).toBeGreaterThan(r.epsilon as number);
+    expect(r.modelObserver.amplification).toBe(false);
+    expect(r.modelObserver.adjacency).toBe('add-remove');
+    expect(r.modelObserver.epsilon).toBeCloseTo(r.epsilon as number, 12);
+    expect(verifyReport(clone(r))).toEqual([]);
+  });
+
+  it('does not amplify secret Poisson and secret fixed-size draws mixed in one report', () => {
     const mixed = [entry(1, skellam, keys(0, 10)), entry(2, skellam, keys(0, 10), poissonSecret)];
-    expect(codeOf(() => buildReport({ federationId: 'f', delta: 1e-5, rounds: mixed }))).toBe('dp/mixed-sampling-adjacency');
+    const r = buildReport({ federationId: 'f', delta: 1e-5, rounds: mixed });
+    expect(r.modelObserver.amplification).toBe(false);
+    expect(r.rounds.map((x) => x.modelObserver.event)).toEqual(r.rounds.map((x) => x.ledgerReader.event));
+    expect(codeOf(() => modelObserverEvent(skellam, poissonSecret, 10, 0, 5000, 'replace-one'))).toBe('dp/mixed-sampling-adjacency');
+    expect(verifyReport(clone(r))).toEqual([]);
   });
 });
 
@@ -211,10 +227,14 @@ describe('verifyReport (v2)', () => {
     const bad = clone(r);
     (bad.rounds[0] as PrivacyReport['rounds'][number]).modelObserver.event = { kind: 'poisson_sampled', samplingProbability: 0.05, event: ledgerReaderEvent(skellam, 10, 0, 5000) };
     expect(codes(bad)).toContain('report/public-seed-amplification');
-    // and a report that says the seed was secret when its rounds were built public is a different report: its claims are recomputed
+    // nor may the report as a whole claim amplification when no draw is secret
     const flipped = clone(r);
     flipped.modelObserver.amplification = true;
     expect(codes(flipped)).toEqual(['report/amplification-mismatch']);
+    // a report may forgo amplification: then its model-observer events are the unsampled ones
+    const forgone = clone(report);
+    forgone.modelObserver.amplification = false;
+    expect(codes(forgone)).toEqual(expect.arrayContaining(['report/adjacency-mismatch', 'report/event-mismatch']));
   });
 
   it('refuses amplification claimed against ledger readers', () => {

@@ -29,10 +29,12 @@ const dp = { delta: 1e-5 } as never;
 
 describe('the privacy report built from the ledger', () => {
   it('carries each round’s contributor keys and the cohort method its draw and seed imply', () => {
-    const entries = ledger();
+    // enough noise and a small enough sample that amplification pays
+    const entries = ledger((r) => ({ ...r, mechanism: { ...r.mechanism, noiseMultiplier: 8 } }));
     const secret = buildPrivacyReport({ federationId: 'fed-test', dp }, entries);
     expect(secret.rounds.map((r) => r.contributorIds)).toEqual(entries.map((e) => e.contributors.map((c) => c.publicKey)));
     expect(secret.rounds[0]?.cohort).toEqual({ kind: 'fixed', size: 4, population: 40, secretSeed: true });
+    expect(secret.modelObserver.epsilon as number).toBeLessThan(secret.epsilon as number);
     expect(secret.modelObserver.amplification).toBe(true);
     expect(secret.rounds[0]?.modelObserver.event.kind).toBe('sampled_without_replacement');
     expect(verifyReport(secret, { checks: [ledgerReportCheck(bundle(entries), { allowedParticipantKeys: allowed })] })).toEqual([]);
