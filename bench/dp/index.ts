@@ -14,7 +14,7 @@ import {
   discreteGaussianSamples,
   poissonGaussianEvent,
   rdpEpsilon,
-  roundEvent,
+  modelObserverEvent,
   skellamSamples,
   type DpConfig,
   type DpEvent,
@@ -60,7 +60,7 @@ export async function run(): Promise<BenchResult[]> {
   const gauss = time(() => rdpEpsilon(gaussEvent, 1e-5), 15, 3);
   results.push({ metric: 'epsilon_ms', value: round3(gauss.cpuMs), unit: 'ms', params: { mechanism: 'gaussian', steps: 10_000, q: 0.01, sigma: 1.1, wall_ms: round3(gauss.wallMs), load1: load() }, target: 20 });
   const skConfig: DpConfig = { mechanism: 'skellam', clipNorm: 1, bits: 32, scale: 1 / 4096, rotation: true, noiseMultiplier: 1, minContributors: 10 };
-  const skEvent: DpEvent = { kind: 'self_composed', count: 10_000, event: roundEvent(skConfig, 0.01, 10, 65_536) };
+  const skEvent: DpEvent = { kind: 'self_composed', count: 10_000, event: modelObserverEvent(skConfig, { kind: 'poisson', rate: 0.01, population: 1000, secretSeed: true }, 10, 0, 65_536, 'add-remove') };
   const sk = time(() => rdpEpsilon(skEvent, 1e-5), 15, 3);
   results.push({ metric: 'epsilon_ms', value: round3(sk.cpuMs), unit: 'ms', params: { mechanism: 'skellam', steps: 10_000, q: 0.01, dim: 65_536, wall_ms: round3(sk.wallMs), load1: load() }, target: 20 });
 

@@ -6,6 +6,7 @@
 export * from './config.js';
 export * from './pipeline.js';
 export * from './events.js';
+export { CohortMethodSchema, cohortAmplifies, maxCohortMembers, type CohortMethod } from './cohort.js';
 export { clipL2InPlace, l2Norm } from './encoding/clip.js';
 export { RandomizedHadamard, fwhtInPlace, nextPowerOfTwo, rotationSigns, ROTATION_SIGNS_INFO } from './encoding/hadamard.js';
 export { DEFAULT_BETA, MAX_ROUNDING_ATTEMPTS, conditionalRoundInPlace, roundedL1NormBound, roundedL2NormBound } from './encoding/rounding.js';
@@ -19,19 +20,40 @@ export { DEFAULT_RDP_ORDERS, INTEGER_RDP_ORDERS } from './accountant/orders.js';
 export { epsilonFromRdp, type ConversionOptions } from './accountant/conversion.js';
 export { gaussianRdp, poissonGaussianRdp } from './accountant/gaussian-rdp.js';
 export { distributedDiscreteGaussianRdp, skellamRdp, zhuWangSubsampledRdp } from './accountant/discrete-rdp.js';
+export {
+  WOR_FORWARD_DIFFERENCE_MAX_ORDER,
+  gaussianForwardDifferences,
+  gaussianWithoutReplacementRdp,
+  logForwardDifferenceBounds,
+  sampledWithoutReplacementRdp,
+} from './accountant/wor-rdp.js';
 export { RDP_ACCOUNTANT, checkDelta, containsDiscreteMechanism, defaultOrdersFor, rdpCurve, rdpEpsilon, type RdpEpsilonOptions } from './accountant/rdp.js';
 export { calibrateConfigNoise, calibrateNoiseMultiplier } from './accountant/calibrate.js';
 export { logAdd, logBinomial, logErfc, logGamma, logSumExp, erfc } from './special.js';
 export {
+  LEDGER_READER_ADVERSARY,
+  LEDGER_READER_ADVERSARY_CENTRAL,
+  MODEL_OBSERVER_ADVERSARY,
   PrivacyReportSchema,
   REPORT_FORMAT,
   REPORT_VERSION,
+  RoundPrivacyEntrySchema,
+  accountParticipants,
   accountRounds,
   buildReport,
+  claimsAmplification,
+  isCharged,
+  ledgerReaderAdversary,
+  ledgerReaderEpsilon,
+  participantEpsilon,
   reportOrders,
+  roundEvents,
   type PrivacyReport,
   type ReportRound,
+  type RoundAccounting,
+  type RoundEvents,
+  type RoundOutcome,
   type RoundPrivacyEntry,
 } from './report.js';
-export { eventsMatch, verifyReport, type Discrepancy, type ReportCheck, type VerifyReportOptions } from './verify-report.js';
+export { eventsMatch, reportEntry, verifyReport, type Discrepancy, type ReportCheck, type VerifyReportOptions } from './verify-report.js';
 export { cdfTableSampler } from './noise/cdf-table.js';

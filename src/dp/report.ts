@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { check } from '../secagg/util/errors.js';
-import { DpConfigSchema, parseDpConfig, type DpConfig } from './config.js';
-import { DpEventSchema, roundEvent, type DpEvent } from './events.js';
+import { CohortMethodSchema, cohortAmplifies, maxCohortMembers, type CohortMethod } from './cohort.js';
+import { DpConfigSchema, type DpConfig } from './config.js';
+import { DpEventSchema, ledgerReaderEvent, modelObserverAdjacency, modelObserverEvent, type Adjacency, type DpEvent } from './events.js';
 import { epsilonFromRdp } from './accountant/conversion.js';
 import { DEFAULT_RDP_ORDERS, INTEGER_RDP_ORDERS } from './accountant/orders.js';
 import { RDP_ACCOUNTANT, checkDelta, containsDiscreteMechanism, rdpCurve } from './accountant/rdp.js';
@@ -9,31 +10,65 @@ import { RDP_ACCOUNTANT, checkDelta, containsDiscreteMechanism, rdpCurve } from 
 /** `format` field of every privacy report. */
 export const REPORT_FORMAT = 'fedveil.privacy-report';
 /** Current report version; bump on any change to the schema or its meaning. */
-export const REPORT_VERSION = 1;
+export const REPORT_VERSION = 2;
 
-/** One round as the coordinator records it: what was run, on how many contributors. */
+/**
+ * How a round ended, as far as privacy goes. A round is charged once any participant revealed an
+ * unmask share: from then on the coordinator may hold enough shares to rebuild the noised sum,
+ * whether or not the round completes. A round that aborted before any unmask share was revealed
+ * released nothing and is not charged.
+ */
+export type RoundOutcome = 'released' | 'aborted-after-unmask' | 'aborted-before-unmask';
+
+/** One round as the coordinator records it: how its cohort was drawn, who contributed, what was run. */
 export interface RoundPrivacyEntry {
   /** Round number (non-negative, strictly increasing within a report). */
   round: number;
-  /** Poisson sampling rate q of participants in this round, in (0, 1]. */
-  samplingRate: number;
-  /** Number of encodings in the decoded sum (survivors). */
+  /** Whether the round is charged; see {@link RoundOutcome}. */
+  outcome: RoundOutcome;
+  /** How the round's cohort was drawn (with whether the draw's randomness was secret). */
+  cohort: CohortMethod;
+  /**
+   * Number of noised encodings in the sum: the survivors of a released round; for a round aborted
+   * after unmask, those whose masked input the server held.
+   */
   contributors: number;
+  /** Those contributors' public keys (64 lower-case hex characters each), `contributors` of them. */
+  contributorIds: string[];
   /** Length of the model update (before padding). */
   dim: number;
   /** The DP configuration used in this round (noise, clip norm C, scale γ, bits b, …). */
   config: DpConfig;
 }
 
-/** A round of the report: the entry plus the event accounted for it and the ε claimed. */
-export interface ReportRound extends RoundPrivacyEntry {
-  /** This round's privacy event (roundEvent of the entry). */
+/** One round's accounting against one adversary. */
+export interface RoundAccounting {
+  /** The round's privacy event against this adversary (`no_op` for an uncharged round). */
   event: DpEvent;
-  /** ε of this round alone at the report's δ; null means unbounded (no DP). */
+  /** ε of this round's event alone at the report's δ; null means unbounded (no DP). */
   epsilon: number | null;
-  /** ε of all rounds up to and including this one; null means unbounded. */
+  /**
+   * ε of all rounds up to and including this one; null means unbounded. Against ledger readers:
+   * the worst participant's, each participant composed over the rounds it contributed to.
+   */
   cumulativeEpsilon: number | null;
 }
+
+/** A round of the report: the entry plus its accounting against each adversary. */
+export interface ReportRound extends RoundPrivacyEntry {
+  /** True unless the round aborted before any unmask share was revealed. */
+  charged: boolean;
+  ledgerReader: RoundAccounting;
+  modelObserver: RoundAccounting;
+}
+
+/** Who the ledger-reader ε holds against, when the coordinator never sees an unnoised sum. */
+export const LEDGER_READER_ADVERSARY = 'the coordinator, anyone who reads the ledger, and the assumed colluding participants';
+/** Who the ledger-reader ε holds against when some round used central DP (the coordinator adds that noise itself). */
+export const LEDGER_READER_ADVERSARY_CENTRAL =
+  'anyone who reads the ledger and the assumed colluding participants, but not the coordinator: it adds the noise of central-DP rounds itself';
+/** Who the model-observer ε holds against. */
+export const MODEL_OBSERVER_ADVERSARY = 'anyone who sees only the released models, not the ledger or who was in each cohort';
 
 /** The privacy report of a federation (JSON; see spec/dp.md for the format and its version). */
 export interface PrivacyReport {
@@ -41,24 +76,55 @@ export interface PrivacyReport {
   version: typeof REPORT_VERSION;
   federationId: string;
   delta: number;
+  /** c: participants assumed to collude with the coordinator; their noise shares are not counted. */
+  colluders: number;
   accountant: { name: string; version: string };
-  /** The composed event tree: composed([round events in round order]). */
-  event: DpEvent;
   rounds: ReportRound[];
-  /** Total ε claimed at δ (null = unbounded) and the RDP order that gave it. */
+  /** The headline: `ledgerReader.epsilon`, the worst participant's ε against ledger readers (null = unbounded). */
   epsilon: number | null;
-  order: number | null;
+  /** ε against the coordinator and anyone who reads the ledger: no amplification, per participant. */
+  ledgerReader: {
+    adversary: string;
+    adjacency: 'add-remove';
+    amplification: false;
+    /** The worst participant's ε (0 when no round was charged) and its RDP order. */
+    epsilon: number | null;
+    order: number | null;
+    /** Every participant that contributed to a charged round (public key hex) → its ε. */
+    participants: Record<string, number | null>;
+  };
+  /**
+   * ε against someone who sees only the released models, over all charged rounds: amplified by
+   * secret draws (`amplification` true), or the unsampled add/remove composition when that is
+   * smaller or nothing amplifies.
+   */
+  modelObserver: {
+    adversary: string;
+    adjacency: Adjacency;
+    /** True when the rounds' events are amplified by sampling (then `adjacency` is what the draws need). */
+    amplification: boolean;
+    epsilon: number | null;
+    order: number | null;
+  };
 }
 
 const claimedEpsilon = z.number().min(0).finite().nullable();
+const participantKey = z.string().regex(/^[0-9a-f]{64}$/, 'must be a public key as 64 lower-case hex characters');
 
-const RoundPrivacyEntrySchema = z.object({
-  round: z.number().int().min(0),
-  samplingRate: z.number().gt(0).max(1),
-  contributors: z.number().int().min(1),
-  dim: z.number().int().min(1).max(2 ** 31),
-  config: DpConfigSchema,
-});
+/** zod schema of {@link RoundPrivacyEntry} (strict; contributor keys distinct). */
+export const RoundPrivacyEntrySchema = z
+  .object({
+    round: z.number().int().min(0),
+    outcome: z.enum(['released', 'aborted-after-unmask', 'aborted-before-unmask']),
+    cohort: CohortMethodSchema,
+    contributors: z.number().int().min(0),
+    contributorIds: z.array(participantKey),
+    dim: z.number().int().min(1).max(2 ** 31),
+    config: DpConfigSchema,
+  })
+  .strict();
+
+const RoundAccountingSchema = z.object({ event: DpEventSchema, epsilon: claimedEpsilon, cumulativeEpsilon: claimedEpsilon }).strict();
 
 /** zod schema of {@link PrivacyReport} (strict: unknown fields are errors). */
 export const PrivacyReportSchema: z.ZodType<PrivacyReport> = z
@@ -67,15 +133,36 @@ export const PrivacyReportSchema: z.ZodType<PrivacyReport> = z
     version: z.literal(REPORT_VERSION),
     federationId: z.string().min(1).max(256),
     delta: z.number().gt(0).lt(1),
+    colluders: z.number().int().min(0),
     accountant: z.object({ name: z.string().min(1), version: z.string().min(1) }).strict(),
-    event: DpEventSchema,
-    rounds: z.array(
-      RoundPrivacyEntrySchema.extend({ event: DpEventSchema, epsilon: claimedEpsilon, cumulativeEpsilon: claimedEpsilon }).strict(),
-    ),
+    rounds: z.array(RoundPrivacyEntrySchema.extend({ charged: z.boolean(), ledgerReader: RoundAccountingSchema, modelObserver: RoundAccountingSchema }).strict()),
     epsilon: claimedEpsilon,
-    order: z.number().positive().nullable(),
+    ledgerReader: z
+      .object({
+        adversary: z.string().min(1),
+        adjacency: z.literal('add-remove'),
+        amplification: z.literal(false),
+        epsilon: claimedEpsilon,
+        order: z.number().positive().nullable(),
+        participants: z.record(participantKey, claimedEpsilon),
+      })
+      .strict(),
+    modelObserver: z
+      .object({
+        adversary: z.string().min(1),
+        adjacency: z.enum(['add-remove', 'replace-one']),
+        amplification: z.boolean(),
+        epsilon: claimedEpsilon,
+        order: z.number().positive().nullable(),
+      })
+      .strict(),
   })
   .strict();
+
+/** True for the outcomes that spend ε (released, or aborted after an unmask share was revealed). */
+export function isCharged(outcome: RoundOutcome): boolean {
+  return outcome !== 'aborted-before-unmask';
+}
 
 /** The orders a set of round events is accounted on (integer orders if any is Skellam/DDG). */
 export function reportOrders(events: readonly DpEvent[]): readonly number[] {
@@ -87,23 +174,36 @@ function stored(e: number): number | null {
   return Number.isFinite(e) ? e : null;
 }
 
+/** RDP curves of events on fixed orders, cached by event, so identical rounds cost once. */
+class CurveCache {
+  private readonly cache = new Map<string, Float64Array>();
+  constructor(readonly orders: readonly number[]) {}
+  curve(e: DpEvent): Float64Array {
+    const key = JSON.stringify(e);
+    let c = this.cache.get(key);
+    if (c === undefined) {
+      c = rdpCurve(e, this.orders);
+      this.cache.set(key, c);
+    }
+    return c;
+  }
+}
+
 /** Per-round and cumulative ε of a sequence of round events (curves cached by event, so identical rounds cost once). */
-export function accountRounds(events: readonly DpEvent[], delta: number): { perRound: number[]; cumulative: number[]; total: { epsilon: number; order: number } } {
+export function accountRounds(
+  events: readonly DpEvent[],
+  delta: number,
+  orders: readonly number[] = reportOrders(events),
+): { perRound: number[]; cumulative: number[]; total: { epsilon: number; order: number } } {
   checkDelta(delta);
-  const orders = reportOrders(events);
   const klInclusive = events.some(containsDiscreteMechanism);
-  const cache = new Map<string, Float64Array>();
+  const curves = new CurveCache(orders);
   const acc = new Float64Array(orders.length);
   const perRound: number[] = [];
   const cumulative: number[] = [];
   let total = { epsilon: 0, order: orders[0] as number };
   for (const e of events) {
-    const key = JSON.stringify(e);
-    let curve = cache.get(key);
-    if (curve === undefined) {
-      curve = rdpCurve(e, orders);
-      cache.set(key, curve);
-    }
+    const curve = curves.curve(e);
     for (let i = 0; i < acc.length; i++) acc[i] = (acc[i] as number) + (curve[i] as number);
     perRound.push(epsilonFromRdp(orders, curve, delta, { klInclusive }).epsilon);
     total = epsilonFromRdp(orders, acc, delta, { klInclusive });
@@ -113,32 +213,246 @@ export function accountRounds(events: readonly DpEvent[], delta: number): { perR
 }
 
 /**
- * Builds the privacy report of `rounds` (strictly increasing round numbers) at `delta`: each round's
- * event from its entry, the composed tree, and the ε claimed per round, cumulatively and in total.
+ * Per-participant accounting against ledger readers: each participant's RDP is the sum of the
+ * curves of the rounds it contributed to (`ids[i]` for round event `events[i]`). Returns each
+ * round's own ε, the worst participant's ε after each round, every participant's ε and order, and
+ * the worst participant's. With `cumulative` false the worst-after-each-round list is left empty
+ * and each participant is converted to ε once, at the end (for callers that need only totals).
  */
-export function buildReport(opts: { federationId: string; delta: number; rounds: RoundPrivacyEntry[] }): PrivacyReport {
+export function accountParticipants(
+  events: readonly DpEvent[],
+  ids: readonly (readonly string[])[],
+  delta: number,
+  orders: readonly number[] = reportOrders(events),
+  cumulative = true,
+): {
+  perRound: number[];
+  cumulativeWorst: number[];
+  participants: Map<string, { epsilon: number; order: number }>;
+  worst: { epsilon: number; order: number | null };
+} {
+  checkDelta(delta);
+  check(events.length === ids.length, 'dp/bad-report-input', 'one contributor list per round event');
+  const klInclusive = events.some(containsDiscreteMechanism);
+  const curves = new CurveCache(orders);
+  const acc = new Map<string, Float64Array>();
+  const participants = new Map<string, { epsilon: number; order: number }>();
+  const perRound: number[] = [];
+  const cumulativeWorst: number[] = [];
+  let worst: { epsilon: number; order: number | null } = { epsilon: 0, order: null };
+  const settle = (id: string, a: Float64Array): void => {
+    const mine = epsilonFromRdp(orders, a, delta, { klInclusive });
+    participants.set(id, mine);
+    // ε never falls as rounds are added, so the worst so far only moves up.
+    if (worst.order === null || mine.epsilon > worst.epsilon) worst = mine;
+  };
+  events.forEach((e, r) => {
+    const curve = curves.curve(e);
+    perRound.push(epsilonFromRdp(orders, curve, delta, { klInclusive }).epsilon);
+    for (const id of ids[r] as readonly string[]) {
+      let a = acc.get(id);
+      if (a === undefined) {
+        a = new Float64Array(orders.length);
+        acc.set(id, a);
+      }
+      for (let i = 0; i < a.length; i++) a[i] = (a[i] as number) + (curve[i] as number);
+      if (cumulative) settle(id, a);
+    }
+    if (cumulative) cumulativeWorst.push(worst.epsilon);
+  });
+  if (!cumulative) for (const [id, a] of acc) settle(id, a);
+  return { perRound, cumulativeWorst, participants, worst };
+}
+
+/** Throws FedveilError('dp/bad-report-input') unless `rounds` are well-formed entries in strictly increasing round order. */
+function checkEntries(rounds: readonly RoundPrivacyEntry[], colluders: number): RoundPrivacyEntry[] {
+  check(Number.isSafeInteger(colluders) && colluders >= 0, 'dp/bad-colluders', `colluders must be a non-negative integer, got ${colluders}`);
+  return rounds.map((r, i) => {
+    const parsed = RoundPrivacyEntrySchema.safeParse(r);
+    if (!parsed.success) {
+      const msg = parsed.error.issues.map((x) => `${x.path.join('.') || '(root)'}: ${x.message}`).join('; ');
+      check(false, 'dp/bad-report-input', `round entry ${i}: ${msg}`);
+    }
+    const e = parsed.data;
+    check(i === 0 || e.round > (rounds[i - 1] as RoundPrivacyEntry).round, 'dp/bad-report-input', `round numbers must be strictly increasing (entry ${i})`);
+    check(
+      e.contributorIds.length === e.contributors,
+      'dp/bad-report-input',
+      `round ${e.round}: ${e.contributorIds.length} contributor ids for ${e.contributors} contributors`,
+    );
+    check(new Set(e.contributorIds).size === e.contributorIds.length, 'dp/bad-report-input', `round ${e.round}: a contributor is listed twice`);
+    check(
+      e.contributors <= maxCohortMembers(e.cohort),
+      'dp/bad-report-input',
+      `round ${e.round}: ${e.contributors} contributors exceed the ${maxCohortMembers(e.cohort)} its cohort can have`,
+    );
+    check(!isCharged(e.outcome) || e.contributors >= 1, 'dp/bad-report-input', `round ${e.round}: a charged round has at least one contributor`);
+    return e;
+  });
+}
+
+/** The events of every round against both adversaries, and the model observer's adjacency. */
+export interface RoundEvents {
+  ledgerReader: DpEvent[];
+  modelObserver: DpEvent[];
+  adjacency: Adjacency;
+}
+
+/**
+ * Each round's event against ledger readers and against model observers (`no_op` for uncharged
+ * rounds), with `colluders` assumed colluders. With `amplify` false the model observer gets the
+ * ledger reader's unsampled add/remove events; with it true, each round's event amplified by its
+ * draw where the draw amplifies, under the adjacency the draws need. Throws the events'
+ * FedveilErrors (e.g. 'dp/too-few-noise-shares', 'dp/mixed-sampling-adjacency').
+ */
+export function roundEvents(rounds: readonly RoundPrivacyEntry[], colluders: number, amplify = true): RoundEvents {
+  const noOp: DpEvent = { kind: 'no_op' };
+  const ledgerReader = rounds.map((r) => (isCharged(r.outcome) ? ledgerReaderEvent(r.config, r.contributors, colluders, r.dim) : noOp));
+  if (!amplify) return { adjacency: 'add-remove', ledgerReader, modelObserver: ledgerReader };
+  const adjacency = modelObserverAdjacency(rounds.filter((r) => isCharged(r.outcome)).map((r) => r.cohort));
+  return {
+    adjacency,
+    ledgerReader,
+    modelObserver: rounds.map((r) => (isCharged(r.outcome) ? modelObserverEvent(r.config, r.cohort, r.contributors, colluders, r.dim, adjacency) : noOp)),
+  };
+}
+
+/** The ledger-reader adversary a set of rounds is accounted against (central DP excludes the coordinator). */
+export function ledgerReaderAdversary(rounds: readonly RoundPrivacyEntry[]): string {
+  return rounds.some((r) => isCharged(r.outcome) && r.config.mechanism === 'central') ? LEDGER_READER_ADVERSARY_CENTRAL : LEDGER_READER_ADVERSARY;
+}
+
+/** Whether any charged round's draw supports amplification by sampling (a secret draw that leaves someone out, of a private mechanism). */
+export function claimsAmplification(rounds: readonly RoundPrivacyEntry[]): boolean {
+  return rounds.some((r) => isCharged(r.outcome) && r.config.mechanism !== 'none' && cohortAmplifies(r.cohort));
+}
+
+/**
+ * Builds the privacy report (version 2) of `rounds` — the ordered round entries with their
+ * contributor ids, cohort method, outcome, dimension and DP configuration — at `delta`, with
+ * `colluders` (c, default 0) participants assumed to collude with the coordinator:
+ *
+ * - against ledger readers (the headline `epsilon`): every charged round's unsampled event with
+ *   n − 1 − c noise shares, composed per participant over the rounds it contributed to; the total
+ *   is the worst participant's;
+ * - against model observers: composed over all charged rounds, each round's event amplified by
+ *   its draw when the draw was secret — unless the unsampled add/remove composition is smaller
+ *   (amplification under replace-one adjacency doubles the sensitivity, which a large sampling
+ *   fraction does not win back) or the draws mix secret Poisson and fixed-size sampling, in which
+ *   case that one is stated, with `amplification: false`.
+ *
+ * Throws FedveilError 'dp/bad-report-input' (malformed or out-of-order entries, contributor lists
+ * that do not match `contributors`), 'dp/too-few-noise-shares' (a distributed-noise round with
+ * n − 1 − c < 1), 'dp/bad-delta', 'dp/bad-colluders'.
+ */
+export function buildReport(opts: { federationId: string; delta: number; colluders?: number; rounds: readonly RoundPrivacyEntry[] }): PrivacyReport {
   check(opts.federationId.length > 0, 'dp/bad-report-input', 'federationId must not be empty');
   checkDelta(opts.delta);
-  const rounds = opts.rounds.map((r) => ({ ...r, config: parseDpConfig(r.config) }));
-  for (let i = 1; i < rounds.length; i++) {
-    check((rounds[i] as RoundPrivacyEntry).round > (rounds[i - 1] as RoundPrivacyEntry).round, 'dp/bad-report-input', `round numbers must be strictly increasing (entry ${i})`);
+  const colluders = opts.colluders ?? 0;
+  const rounds = checkEntries(opts.rounds, colluders);
+  let events = roundEvents(rounds, colluders, false);
+  const orders = reportOrders(events.ledgerReader);
+  let observers = accountRounds(events.modelObserver, opts.delta, orders);
+  if (claimsAmplification(rounds) && !mixesSampling(rounds)) {
+    const amplified = roundEvents(rounds, colluders, true);
+    const withSampling = accountRounds(amplified.modelObserver, opts.delta, orders);
+    if (withSampling.total.epsilon < observers.total.epsilon) {
+      events = amplified;
+      observers = withSampling;
+    }
   }
-  const events = rounds.map((r) => roundEvent(r.config, r.samplingRate, r.contributors, r.dim));
-  const { perRound, cumulative, total } = accountRounds(events, opts.delta);
+  const readers = accountParticipants(
+    events.ledgerReader,
+    rounds.map((r) => (isCharged(r.outcome) ? r.contributorIds : [])),
+    opts.delta,
+    orders,
+  );
+  const participants: Record<string, number | null> = {};
+  for (const id of [...readers.participants.keys()].sort()) participants[id] = stored((readers.participants.get(id) as { epsilon: number }).epsilon);
+  const headline = stored(readers.worst.epsilon);
+  const anyCharged = rounds.some((r) => isCharged(r.outcome));
   return {
     format: REPORT_FORMAT,
     version: REPORT_VERSION,
     federationId: opts.federationId,
     delta: opts.delta,
+    colluders,
     accountant: { name: RDP_ACCOUNTANT.name, version: RDP_ACCOUNTANT.version },
-    event: { kind: 'composed', events },
     rounds: rounds.map((r, i) => ({
       ...r,
-      event: events[i] as DpEvent,
-      epsilon: stored(perRound[i] as number),
-      cumulativeEpsilon: stored(cumulative[i] as number),
+      charged: isCharged(r.outcome),
+      ledgerReader: {
+        event: events.ledgerReader[i] as DpEvent,
+        epsilon: stored(readers.perRound[i] as number),
+        cumulativeEpsilon: stored(readers.cumulativeWorst[i] as number),
+      },
+      modelObserver: {
+        event: events.modelObserver[i] as DpEvent,
+        epsilon: stored(observers.perRound[i] as number),
+        cumulativeEpsilon: stored(observers.cumulative[i] as number),
+      },
     })),
-    epsilon: rounds.length === 0 ? 0 : stored(total.epsilon),
-    order: rounds.length === 0 || !Number.isFinite(total.epsilon) ? null : total.order,
+    epsilon: headline,
+    ledgerReader: {
+      adversary: ledgerReaderAdversary(rounds),
+      adjacency: 'add-remove',
+      amplification: false,
+      epsilon: headline,
+      order: headline === null ? null : readers.worst.order,
+      participants,
+    },
+    modelObserver: {
+      adversary: MODEL_OBSERVER_ADVERSARY,
+      adjacency: events.adjacency,
+      amplification: events.modelObserver !== events.ledgerReader,
+      epsilon: anyCharged ? stored(observers.total.epsilon) : 0,
+      order: !anyCharged || !Number.isFinite(observers.total.epsilon) ? null : observers.total.order,
+    },
   };
+}
+
+/** True when the charged rounds mix secret Poisson and secret fixed-size draws (no common adjacency). */
+function mixesSampling(rounds: readonly RoundPrivacyEntry[]): boolean {
+  const charged = rounds.filter((r) => isCharged(r.outcome) && cohortAmplifies(r.cohort));
+  return charged.some((r) => r.cohort.kind === 'poisson') && charged.some((r) => r.cohort.kind === 'fixed');
+}
+
+/**
+ * One participant's ε against ledger readers: its rounds' unsampled events (n − 1 − c noise
+ * shares) composed over the charged rounds whose contributors include `participant` (public key
+ * hex), on the same orders a report of `rounds` uses, so it equals that report's
+ * `ledgerReader.participants[participant]`. `epsilon` is Infinity when unbounded; `rounds` counts
+ * the rounds composed. A participant that contributed to no charged round has ε 0.
+ */
+export function participantEpsilon(
+  rounds: readonly RoundPrivacyEntry[],
+  participant: string,
+  opts: { delta: number; colluders?: number },
+): { epsilon: number; order: number | null; rounds: number } {
+  checkDelta(opts.delta);
+  const colluders = opts.colluders ?? 0;
+  const entries = checkEntries(rounds, colluders);
+  const events = roundEvents(entries, colluders, false);
+  const orders = reportOrders(events.ledgerReader);
+  const mine = entries.map((r) => (isCharged(r.outcome) && r.contributorIds.includes(participant) ? [participant] : []));
+  const count = mine.filter((ids) => ids.length > 0).length;
+  if (count === 0) return { epsilon: 0, order: null, rounds: 0 };
+  const own = accountParticipants(events.ledgerReader, mine, opts.delta, orders, false).worst;
+  return { epsilon: own.epsilon, order: own.order, rounds: count };
+}
+
+/** The headline ε against ledger readers of `rounds` (the worst participant's; Infinity when unbounded). */
+export function ledgerReaderEpsilon(rounds: readonly RoundPrivacyEntry[], opts: { delta: number; colluders?: number }): number {
+  checkDelta(opts.delta);
+  const colluders = opts.colluders ?? 0;
+  const entries = checkEntries(rounds, colluders);
+  const events = roundEvents(entries, colluders, false);
+  const orders = reportOrders(events.ledgerReader);
+  return accountParticipants(
+    events.ledgerReader,
+    entries.map((r) => (isCharged(r.outcome) ? r.contributorIds : [])),
+    opts.delta,
+    orders,
+    false,
+  ).worst.epsilon;
 }

@@ -1,8 +1,21 @@
 import { FedveilError } from '../secagg/util/errors.js';
+import { cohortAmplifies, maxCohortMembers } from './cohort.js';
 import { checkModulusHeadroom } from './config.js';
-import { roundEvent, type DpEvent } from './events.js';
+import { ledgerReaderEvent, modelObserverAdjacency, modelObserverEvent, type Adjacency, type DpEvent } from './events.js';
 import { RDP_ACCOUNTANT } from './accountant/rdp.js';
-import { PrivacyReportSchema, accountRounds, type PrivacyReport } from './report.js';
+import {
+  MODEL_OBSERVER_ADVERSARY,
+  PrivacyReportSchema,
+  accountParticipants,
+  accountRounds,
+  claimsAmplification,
+  isCharged,
+  ledgerReaderAdversary,
+  reportOrders,
+  type PrivacyReport,
+  type ReportRound,
+  type RoundPrivacyEntry,
+} from './report.js';
 
 /** One claim of a report that does not hold. `code` is stable; see spec/dp.md for the list. */
 export interface Discrepancy {
@@ -56,13 +69,117 @@ function show(e: number | null): string {
   return e === null ? 'unbounded' : String(e);
 }
 
+/** The round entry inside a report round (its accounting fields dropped). */
+export function reportEntry(r: ReportRound): RoundPrivacyEntry {
+  return { round: r.round, outcome: r.outcome, cohort: r.cohort, contributors: r.contributors, contributorIds: r.contributorIds, dim: r.dim, config: r.config };
+}
+
+/** The sampling wrapper of an event, if any. */
+function samplingOf(e: DpEvent): 'poisson_sampled' | 'sampled_without_replacement' | null {
+  return e.kind === 'poisson_sampled' || e.kind === 'sampled_without_replacement' ? e.kind : null;
+}
+
+const NON_PRIVATE: DpEvent = { kind: 'non_private' };
+
+/** Builds an expected event; a refusal becomes a discrepancy and an unbounded event. */
+function expectEvent(out: Discrepancy[], round: number, build: () => DpEvent): DpEvent {
+  try {
+    return build();
+  } catch (e) {
+    if (!(e instanceof FedveilError)) throw e;
+    const code = e.code === 'dp/too-few-noise-shares' ? 'report/too-few-noise-shares' : 'report/invalid-round';
+    if (!out.some((d) => d.code === code && d.round === round)) out.push({ code, round, message: `round ${round}: ${e.message}` });
+    return NON_PRIVATE;
+  }
+}
+
 /**
- * Recomputes every claim of a privacy report from its per-round entries and returns each claim
- * that does not hold ([] iff all hold): a malformed report (one discrepancy per zod issue, with its
- * path), an unknown accountant, round numbers out of order, an event that does not match its round
- * entry, a composed tree that is not the round events, a contributor count below the noise's
- * assumed minimum t, an aggregate that could wrap the modulus, and any claimed ε (per round,
- * cumulative, total) below the recomputed one.
+ * Checks one round's entry, builds its expected events and compares them with the recorded ones.
+ * `adjacency` is the model observer's when the report claims amplification, 'unamplified' when it
+ * does not (the model observer then has the ledger reader's events), null when none can hold.
+ */
+function checkRound(r: PrivacyReport, round: ReportRound, adjacency: Adjacency | 'unamplified' | null, out: Discrepancy[]): { ledger: DpEvent; model: DpEvent } {
+  const n = round.round;
+  if (round.contributorIds.length !== round.contributors) {
+    out.push({ code: 'report/contributor-count', round: n, message: `round ${n}: ${round.contributorIds.length} contributor ids listed for ${round.contributors} contributors` });
+  }
+  if (new Set(round.contributorIds).size !== round.contributorIds.length) {
+    out.push({ code: 'report/duplicate-contributor', round: n, message: `round ${n}: a contributor is listed twice` });
+  }
+  if (round.contributors > maxCohortMembers(round.cohort)) {
+    out.push({ code: 'report/cohort-overflow', round: n, message: `round ${n}: ${round.contributors} contributors exceed the ${maxCohortMembers(round.cohort)} its cohort can have` });
+  }
+  const charged = isCharged(round.outcome);
+  if (round.charged !== charged) {
+    out.push({ code: 'report/charged-mismatch', round: n, message: `round ${n}: outcome '${round.outcome}' is ${charged ? '' : 'not '}charged, the report says otherwise` });
+  }
+  if (!charged) {
+    for (const [view, rec] of [['ledger-reader', round.ledgerReader.event], ['model-observer', round.modelObserver.event]] as const) {
+      if (rec.kind !== 'no_op') out.push({ code: 'report/event-mismatch', round: n, message: `round ${n} is not charged, but its ${view} event is ${JSON.stringify(rec)}` });
+    }
+    return { ledger: { kind: 'no_op' }, model: { kind: 'no_op' } };
+  }
+  const ledger = expectEvent(out, n, () => ledgerReaderEvent(round.config, round.contributors, r.colluders, round.dim));
+  const model =
+    adjacency === null
+      ? NON_PRIVATE
+      : adjacency === 'unamplified'
+        ? ledger
+        : expectEvent(out, n, () => modelObserverEvent(round.config, round.cohort, round.contributors, r.colluders, round.dim, adjacency));
+
+  const recLedger = round.ledgerReader.event;
+  if (samplingOf(recLedger) !== null) {
+    out.push({ code: 'report/ledger-reader-amplification', round: n, message: `round ${n}: the ledger names every cohort, yet the ledger-reader event claims amplification by sampling (${recLedger.kind})` });
+  } else if (!eventsMatch(ledger, recLedger)) {
+    out.push({ code: 'report/event-mismatch', round: n, message: `round ${n}: recorded ledger-reader event ${JSON.stringify(recLedger)} is not what its entry implies: ${JSON.stringify(ledger)}` });
+  }
+
+  const recModel = round.modelObserver.event;
+  const claimed = samplingOf(recModel);
+  const c = round.cohort;
+  if (claimed !== null && !cohortAmplifies(c)) {
+    if (c.kind !== 'all' && !c.secretSeed) {
+      out.push({ code: 'report/public-seed-amplification', round: n, message: `round ${n}: amplification by sampling (${claimed}) claimed for a draw with a public seed: anyone can replay who was drawn` });
+    } else {
+      out.push({ code: 'report/cohort-event-mismatch', round: n, message: `round ${n}: amplification by sampling (${claimed}) claimed for a ${c.kind} cohort that samples nobody out` });
+    }
+  } else if (claimed !== null && claimed !== (c.kind === 'poisson' ? 'poisson_sampled' : 'sampled_without_replacement')) {
+    out.push({ code: 'report/cohort-event-mismatch', round: n, message: `round ${n}: a ${c.kind} cohort recorded as ${claimed}` });
+  } else if (!eventsMatch(model, recModel)) {
+    out.push({ code: 'report/event-mismatch', round: n, message: `round ${n}: recorded model-observer event ${JSON.stringify(recModel)} is not what its entry implies: ${JSON.stringify(model)}` });
+  }
+
+  const distributed = round.config.mechanism === 'skellam' || round.config.mechanism === 'ddg';
+  if (distributed && round.contributors < round.config.minContributors) {
+    out.push({
+      code: 'report/too-few-contributors',
+      round: n,
+      message: `round ${n}: ${round.contributors} contributors, but each added 1/${round.config.minContributors} of the noise, so the sum carries less noise than configured`,
+    });
+  }
+  if (round.contributors >= 1) {
+    try {
+      checkModulusHeadroom(round.config, round.dim, round.contributors);
+    } catch (e) {
+      if (!(e instanceof FedveilError)) throw e;
+      out.push({ code: 'report/modulus-overflow', round: n, message: `round ${n}: ${e.message}` });
+    }
+  }
+  return { ledger, model };
+}
+
+/**
+ * Recomputes every claim of a privacy report (version 2) from its round entries alone and returns
+ * each claim that does not hold ([] iff all hold): a malformed report (one discrepancy per zod
+ * issue, with its path), an unknown accountant, round numbers out of order, contributor lists
+ * whose length is not `contributors` (or that repeat a key), a `charged` flag that does not follow
+ * the outcome, a distributed-noise round with n − 1 − c < 1, amplification claimed against ledger
+ * readers or for a draw with a public seed, an event whose sampling does not match its cohort
+ * method (a fixed-size draw recorded as Poisson), any other event that does not match its entry, a
+ * contributor count below the noise's assumed minimum t, an aggregate that could wrap the modulus,
+ * secret Poisson and fixed-size draws mixed, adversary / adjacency / amplification statements that
+ * are not what the entries imply, and any claimed ε below the recomputed one — per round,
+ * cumulative, per participant, and in total against each adversary.
  */
 export function verifyReport(report: unknown, options: VerifyReportOptions = {}): Discrepancy[] {
   const parsed = PrivacyReportSchema.safeParse(report);
@@ -81,58 +198,96 @@ export function verifyReport(report: unknown, options: VerifyReportOptions = {})
       message: `report was accounted with ${r.accountant.name} ${r.accountant.version}; this verifier recomputes with ${RDP_ACCOUNTANT.name} ${RDP_ACCOUNTANT.version}`,
     });
   }
-  const expected: DpEvent[] = [];
   r.rounds.forEach((round, i) => {
-    if (i > 0 && round.round <= (r.rounds[i - 1] as (typeof r.rounds)[number]).round) {
-      out.push({ code: 'report/round-order', round: round.round, message: `round ${round.round} does not follow round ${(r.rounds[i - 1] as (typeof r.rounds)[number]).round}` });
-    }
-    let ev: DpEvent;
-    try {
-      ev = roundEvent(round.config, round.samplingRate, round.contributors, round.dim);
-    } catch (e) {
-      out.push({ code: 'report/invalid-round', round: round.round, message: e instanceof Error ? e.message : String(e) });
-      ev = { kind: 'non_private' };
-    }
-    expected.push(ev);
-    if (!eventsMatch(ev, round.event)) {
-      out.push({
-        code: 'report/event-mismatch',
-        round: round.round,
-        message: `round ${round.round}: recorded event ${JSON.stringify(round.event)} is not what its entry implies: ${JSON.stringify(ev)}`,
-      });
-    }
-    const distributed = round.config.mechanism === 'skellam' || round.config.mechanism === 'ddg';
-    if (distributed && round.contributors < round.config.minContributors) {
-      out.push({
-        code: 'report/too-few-contributors',
-        round: round.round,
-        message: `round ${round.round}: ${round.contributors} contributors, but each added 1/${round.config.minContributors} of the noise, so the sum carries less noise than configured`,
-      });
-    }
-    try {
-      checkModulusHeadroom(round.config, round.dim, round.contributors);
-    } catch (e) {
-      if (!(e instanceof FedveilError)) throw e;
-      out.push({ code: 'report/modulus-overflow', round: round.round, message: `round ${round.round}: ${e.message}` });
+    const prev = r.rounds[i - 1];
+    if (prev !== undefined && round.round <= prev.round) {
+      out.push({ code: 'report/round-order', round: round.round, message: `round ${round.round} does not follow round ${prev.round}` });
     }
   });
-  if (!eventsMatch(r.event, { kind: 'composed', events: r.rounds.map((x) => x.event) })) {
-    out.push({ code: 'report/event-tree-mismatch', message: 'the composed event is not composed([round events in order])' });
+
+  const entries = r.rounds.map(reportEntry);
+  // The model-observer ε either claims amplification (each secret draw's sampling, under the
+  // adjacency the draws need) or states the ledger readers' unsampled events over all rounds.
+  let adjacency: Adjacency | 'unamplified' | null = 'unamplified';
+  if (r.modelObserver.amplification) {
+    if (!claimsAmplification(entries)) {
+      out.push({ code: 'report/amplification-mismatch', message: 'the model-observer ε claims amplification by sampling, but no charged round has a secret draw that leaves anyone out' });
+    } else {
+      try {
+        adjacency = modelObserverAdjacency(r.rounds.filter((x) => isCharged(x.outcome)).map((x) => x.cohort));
+      } catch (e) {
+        if (!(e instanceof FedveilError)) throw e;
+        out.push({ code: 'report/mixed-sampling-adjacency', message: `${e.message}; the amplified model-observer ε cannot be bounded` });
+        adjacency = null;
+      }
+    }
   }
-  const { perRound, cumulative, total } = accountRounds(expected, r.delta);
+  const expected = r.rounds.map((round) => checkRound(r, round, adjacency, out));
+
+  const wantReader = ledgerReaderAdversary(entries);
+  if (r.ledgerReader.adversary !== wantReader) {
+    out.push({ code: 'report/adversary-mismatch', message: `the ledger-reader ε is stated against '${r.ledgerReader.adversary}'; its rounds make it '${wantReader}'` });
+  }
+  if (r.modelObserver.adversary !== MODEL_OBSERVER_ADVERSARY) {
+    out.push({ code: 'report/adversary-mismatch', message: `the model-observer ε is stated against '${r.modelObserver.adversary}', not '${MODEL_OBSERVER_ADVERSARY}'` });
+  }
+  const wantAdjacency = adjacency === 'unamplified' ? 'add-remove' : adjacency;
+  if (wantAdjacency !== null && r.modelObserver.adjacency !== wantAdjacency) {
+    out.push({
+      code: 'report/adjacency-mismatch',
+      message: `the model-observer ε is stated under ${r.modelObserver.adjacency} adjacency; ${adjacency === 'unamplified' ? 'without amplification it is add-remove' : `its draws need ${wantAdjacency}`}`,
+    });
+  }
+
+  const ledgerEvents = expected.map((e) => e.ledger);
+  const modelEvents = expected.map((e) => e.model);
+  const orders = reportOrders([...ledgerEvents, ...modelEvents]);
+  const readers = accountParticipants(
+    ledgerEvents,
+    r.rounds.map((x) => (isCharged(x.outcome) ? x.contributorIds : [])),
+    r.delta,
+    orders,
+  );
+  const observers = accountRounds(modelEvents, r.delta, orders);
   r.rounds.forEach((round, i) => {
-    const own = perRound[i] as number;
-    const cum = cumulative[i] as number;
-    if (understated(round.epsilon, own)) {
-      out.push({ code: 'report/round-epsilon-understated', round: round.round, message: `round ${round.round}: claimed ε ${show(round.epsilon)} < recomputed ${own}` });
-    }
-    if (understated(round.cumulativeEpsilon, cum)) {
-      out.push({ code: 'report/cumulative-epsilon-understated', round: round.round, message: `after round ${round.round}: claimed cumulative ε ${show(round.cumulativeEpsilon)} < recomputed ${cum}` });
+    for (const [view, claimed, own, cum] of [
+      ['ledger readers', round.ledgerReader, readers.perRound[i] as number, readers.cumulativeWorst[i] as number],
+      ['model observers', round.modelObserver, observers.perRound[i] as number, observers.cumulative[i] as number],
+    ] as const) {
+      if (understated(claimed.epsilon, own)) {
+        out.push({ code: 'report/round-epsilon-understated', round: round.round, message: `round ${round.round}: claimed ε ${show(claimed.epsilon)} against ${view} < recomputed ${own}` });
+      }
+      if (understated(claimed.cumulativeEpsilon, cum)) {
+        out.push({
+          code: 'report/cumulative-epsilon-understated',
+          round: round.round,
+          message: `after round ${round.round}: claimed cumulative ε ${show(claimed.cumulativeEpsilon)} against ${view} < recomputed ${cum}`,
+        });
+      }
     }
   });
-  const totalEps = r.rounds.length === 0 ? 0 : total.epsilon;
-  if (understated(r.epsilon, totalEps)) {
-    out.push({ code: 'report/epsilon-understated', message: `claimed total ε ${show(r.epsilon)} at δ=${r.delta} < recomputed ${totalEps}` });
+  for (const [id, mine] of readers.participants) {
+    const claimed = r.ledgerReader.participants[id];
+    if (claimed === undefined) {
+      out.push({ code: 'report/participant-missing', message: `participant ${id} contributed to charged rounds (ε ${mine.epsilon}) but is not listed` });
+    } else if (understated(claimed, mine.epsilon)) {
+      out.push({ code: 'report/participant-epsilon-understated', message: `participant ${id}: claimed ε ${show(claimed)} < recomputed ${mine.epsilon}` });
+    }
+  }
+  for (const id of Object.keys(r.ledgerReader.participants)) {
+    if (!readers.participants.has(id)) out.push({ code: 'report/participant-unknown', message: `participant ${id} is listed but contributed to no charged round` });
+  }
+  const worst = readers.worst.epsilon;
+  for (const claimed of [r.epsilon, r.ledgerReader.epsilon]) {
+    if (understated(claimed, worst)) {
+      out.push({ code: 'report/epsilon-understated', message: `claimed ε ${show(claimed)} against ledger readers (the worst participant's) at δ=${r.delta} < recomputed ${worst}` });
+      break;
+    }
+  }
+  const anyCharged = r.rounds.some((x) => isCharged(x.outcome));
+  const modelTotal = anyCharged ? observers.total.epsilon : 0;
+  if (understated(r.modelObserver.epsilon, modelTotal)) {
+    out.push({ code: 'report/model-observer-epsilon-understated', message: `claimed ε ${show(r.modelObserver.epsilon)} against model observers at δ=${r.delta} < recomputed ${modelTotal}` });
   }
   for (const extra of options.checks ?? []) out.push(...extra(r));
   return out;

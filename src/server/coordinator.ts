@@ -1,5 +1,5 @@
 import { sha256 } from '@noble/hashes/sha2.js';
-import { accountRounds, roundEvent, type DpConfig, type DpEvent } from '../dp/index.js';
+import { ledgerReaderEpsilon, ledgerReaderEvent, type DpConfig, type RoundPrivacyEntry } from '../dp/index.js';
 import { planRound, toWireConfig, type RoundConfig, type RoundPlan } from '../protocol/config.js';
 import type { ClientMessage, ServerMessage } from '../protocol/messages.js';
 import { PROTOCOL_VERSION, phasesOf, type Phase } from '../protocol/phases.js';
@@ -28,6 +28,7 @@ import type { FederationConfig } from './config.js';
 import { federationDpConfig, federationSamplingRate, roundGraph } from './federation-plan.js';
 import { HttpError } from './http-errors.js';
 import { chainLedgerEntry, type LedgerEntry } from './ledger-entry.js';
+import { privacyEntryOf } from './report.js';
 import { CoordinatorMetrics } from './metrics.js';
 import { modelHash } from './sqlite-store.js';
 import type { CoordinatorStore, StoredModel } from './store.js';
@@ -216,7 +217,8 @@ export class Coordinator {
   private drawSeed: Uint8Array = new Uint8Array(0);
   private published!: StoredModel;
   private lastEntry: LedgerEntry | null = null;
-  private events: DpEvent[] = [];
+  /** The privacy-report entries of the committed rounds, in ledger order. */
+  private privacyEntries: RoundPrivacyEntry[] = [];
   private active: ActiveRound | null = null;
   private statusValue: CoordinatorStatus = 'starting';
   private stateVersion = 0;
@@ -284,7 +286,7 @@ export class Coordinator {
     for (const r of aborted) this.log(`round ${r}: recorded aborted (coordinator restarted while it ran; nothing was released)`);
     const ledger = await this.store.ledger();
     this.lastEntry = ledger.at(-1) ?? null;
-    this.events = ledger.map((e) => e.dpEvent);
+    this.privacyEntries = ledger.map((e) => privacyEntryOf(this.config, e));
     this.roundsCompleted = ledger.length;
     const rounds = await this.store.rounds();
     const last = rounds.at(-1);
@@ -339,10 +341,13 @@ export class Coordinator {
     return this.identity.publicKey;
   }
 
-  /** ε spent by all released rounds (the privacy report's RDP accounting at the config's δ); null when unbounded (no DP). */
+  /**
+   * ε spent by all released rounds: the privacy report's headline (against ledger readers, the
+   * worst participant's, at the config's δ); null when unbounded (no DP).
+   */
   epsilonSpent(): number | null {
-    if (this.events.length === 0) return 0;
-    const eps = accountRounds(this.events, this.config.dp.delta).total.epsilon;
+    if (this.privacyEntries.length === 0) return 0;
+    const eps = ledgerReaderEpsilon(this.privacyEntries, { delta: this.config.dp.delta, colluders: 0 });
     return Number.isFinite(eps) ? eps : null;
   }
 
@@ -724,7 +729,7 @@ export class Coordinator {
     // Only now, after the commit, is the new model served.
     this.published = next;
     this.lastEntry = entry;
-    this.events.push(entry.dpEvent);
+    this.privacyEntries.push(privacyEntryOf(this.config, entry));
     this.roundsCompleted++;
     this.metrics.modelVersion.set(next.version);
     const eps = this.epsilonSpent();
@@ -788,7 +793,7 @@ export class Coordinator {
         },
         mechanism: this.dp,
         samplingRate: this.samplingRate,
-        dpEvent: roundEvent(this.dp, this.samplingRate, outcome.u3.length, this.config.dim),
+        dpEvent: ledgerReaderEvent(this.dp, outcome.u3.length, 0, this.config.dim),
         modelVersionBefore: before.version,
         modelVersionAfter: next.version,
         modelHashBefore: before.hash,

@@ -6,9 +6,10 @@ import type { FederationConfig } from './config.js';
 /**
  * The DP configuration a federation's rounds encode with, derived from the config file: the
  * configured noise multiplier, or one calibrated so that `rounds` rounds reach `dp.targetEpsilon`
- * at `dp.delta`. Calibration assumes the worst case the protocol allows, exactly
- * `dp.minContributors` (default `threshold`) contributors per round (more contributors only add
- * noise), and the configured sampling rate.
+ * at `dp.delta` against ledger readers (the privacy report's headline): a participant in every
+ * round, no amplification by sampling (the ledger names every cohort), and the worst case the
+ * protocol allows, exactly `dp.minContributors` (default `threshold`) contributors per round (more
+ * contributors only add noise), of which n − 1 noise shares count (no colluders assumed).
  * Throws FedveilError('dp/modulus-overflow') when the largest possible cohort could wrap 2^bits.
  */
 export function federationDpConfig(config: FederationConfig): DpConfig {
@@ -30,7 +31,6 @@ export function federationDpConfig(config: FederationConfig): DpConfig {
         config: { ...base, noiseMultiplier: 1 },
         epsilon: dp.targetEpsilon as number,
         delta: dp.delta,
-        samplingRate: federationSamplingRate(config),
         rounds: config.rounds,
         contributors: dp.minContributors ?? config.threshold,
         dim: config.dim,

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson } from './canonical-json.js';
-import type { Discrepancy, PrivacyReport, ReportCheck } from '../dp/index.js';
-import { LedgerEntrySchema } from './ledger-entry.js';
+import type { CohortMethod, Discrepancy, PrivacyReport, ReportCheck } from '../dp/index.js';
+import { LedgerEntrySchema, type LedgerEntry } from './ledger-entry.js';
 import { verifyLedger, type VerifyLedgerOptions } from './ledger-verify.js';
 
 /** An exported audit bundle as read back from disk. */
@@ -15,6 +15,19 @@ export interface LedgerBundle {
   participants: string[] | null;
   /** Lines that are not JSON, and a missing or malformed key file. */
   problems: Discrepancy[];
+}
+
+/** Why a report round's cohort method is not the entry's draw, or null when it is. */
+function cohortMismatch(c: CohortMethod, e: LedgerEntry): string | null {
+  const { draw, members } = e.cohort;
+  if (c.population !== draw.population) return `cohort population ${c.population} ≠ ${draw.population}`;
+  if (c.kind === 'all') return members.length === draw.population ? null : `cohort 'all' but the ledger drew ${members.length} of ${draw.population}`;
+  if (c.kind === 'fixed') {
+    if (draw.method !== 'fixed-size') return `fixed-size cohort, but the ledger records a ${draw.method} draw`;
+    return c.size === members.length ? null : `cohort size ${c.size} ≠ ${members.length} drawn`;
+  }
+  if (draw.method !== 'poisson') return `Poisson cohort, but the ledger records a ${draw.method} draw`;
+  return c.rate === draw.samplingRate ? null : `sampling rate ${c.rate} ≠ ${draw.samplingRate}`;
 }
 
 /** Reads `ledger.jsonl` and `coordinator-key.json` from an export directory. Never throws on content. */
@@ -51,9 +64,11 @@ export function readLedgerBundle(dir: string): LedgerBundle {
 /**
  * A privacy-report check (for src/dp `verifyReport(report, {checks})`) that holds the report to
  * the ledger: the ledger itself verifies (chain, signatures, consistency signatures; participant
- * membership when `allowedParticipantKeys` is given), and the report has exactly one round per
- * ledger entry with the entry's round id, sampling rate, contributor count |U3|, dimension and DP
- * configuration, for the ledger's federation. Every mismatch is one discrepancy.
+ * membership when `allowedParticipantKeys` is given), and the report has exactly one released
+ * round per ledger entry with the entry's round id, cohort draw (method, size or rate,
+ * population), contributors U3 (count and keys, in order), dimension and DP configuration, for the
+ * ledger's federation. Whether the draw's seed was secret is not recorded in the ledger, so it is
+ * not checked here. Every mismatch is one discrepancy.
  */
 export function ledgerReportCheck(bundle: LedgerBundle, opts: VerifyLedgerOptions & { allowedParticipantKeys?: readonly string[] } = {}): ReportCheck {
   return (report: PrivacyReport): Discrepancy[] => {
@@ -76,8 +91,11 @@ export function ledgerReportCheck(bundle: LedgerBundle, opts: VerifyLedgerOption
         continue;
       }
       const mismatches: string[] = [];
-      if (r.samplingRate !== e.samplingRate) mismatches.push(`samplingRate ${r.samplingRate} ≠ ${e.samplingRate}`);
+      const cohort = cohortMismatch(r.cohort, e);
+      if (cohort !== null) mismatches.push(cohort);
+      if (r.outcome !== 'released') mismatches.push(`outcome '${r.outcome}', but the ledger records a released round`);
       if (r.contributors !== e.contributors.length) mismatches.push(`contributors ${r.contributors} ≠ ${e.contributors.length}`);
+      if (canonicalJson(r.contributorIds) !== canonicalJson(e.contributors.map((c) => c.publicKey))) mismatches.push('contributor ids differ');
       if (r.dim !== e.dim) mismatches.push(`dim ${r.dim} ≠ ${e.dim}`);
       if (canonicalJson(r.config) !== canonicalJson(e.mechanism)) mismatches.push('DP configuration differs');
       if (mismatches.length > 0) out.push({ code: 'ledger/report-mismatch', round: r.round, message: `round ${r.round}: ${mismatches.join('; ')}` });

@@ -1,26 +1,49 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildReport, type PrivacyReport } from '../dp/index.js';
+import { buildReport, type CohortMethod, type PrivacyReport, type RoundPrivacyEntry } from '../dp/index.js';
 import { toHex } from '../secagg/index.js';
 import type { FederationConfig } from './config.js';
 import { ledgerLine, type LedgerEntry } from './ledger-entry.js';
 
 /**
- * The federation's privacy report (src/dp format), built from the ledger alone: one report round
- * per ledger entry, with the entry's sampling rate, contributor count |U3|, dimension and DP
- * configuration. An auditor rebuilding it from an exported ledger gets the same report.
+ * The cohort method of a ledger entry's draw. Whether the draw was secret is not in the entry:
+ * it follows from the federation config (a configured `seed` is public, so its draws can be
+ * replayed by anyone and earn no amplification).
  */
-export function buildPrivacyReport(config: Pick<FederationConfig, 'federationId' | 'dp'>, entries: readonly LedgerEntry[]): PrivacyReport {
+export function entryCohortMethod(config: Pick<FederationConfig, 'seed'>, entry: LedgerEntry): CohortMethod {
+  const { draw, members } = entry.cohort;
+  const secretSeed = config.seed === undefined;
+  if (draw.method === 'fixed-size') {
+    return members.length >= draw.population ? { kind: 'all', population: draw.population } : { kind: 'fixed', size: members.length, population: draw.population, secretSeed };
+  }
+  return draw.samplingRate >= 1 ? { kind: 'all', population: draw.population } : { kind: 'poisson', rate: draw.samplingRate, population: draw.population, secretSeed };
+}
+
+/** The privacy-report entry of a ledger entry (a released round): its cohort method, contributors U3 with their keys, dimension and DP configuration. */
+export function privacyEntryOf(config: Pick<FederationConfig, 'seed'>, entry: LedgerEntry): RoundPrivacyEntry {
+  return {
+    round: entry.round,
+    outcome: 'released',
+    cohort: entryCohortMethod(config, entry),
+    contributors: entry.contributors.length,
+    contributorIds: entry.contributors.map((c) => c.publicKey),
+    dim: entry.dim,
+    config: entry.mechanism,
+  };
+}
+
+/**
+ * The federation's privacy report (src/dp format), built from the ledger alone: one report round
+ * per ledger entry (see {@link privacyEntryOf}). No participants are assumed to collude (the
+ * federation config does not name any yet). An auditor rebuilding it from an exported ledger gets
+ * the same report.
+ */
+export function buildPrivacyReport(config: Pick<FederationConfig, 'federationId' | 'dp' | 'seed'>, entries: readonly LedgerEntry[]): PrivacyReport {
   return buildReport({
     federationId: config.federationId,
     delta: config.dp.delta,
-    rounds: entries.map((e) => ({
-      round: e.round,
-      samplingRate: e.samplingRate,
-      contributors: e.contributors.length,
-      dim: e.dim,
-      config: e.mechanism,
-    })),
+    colluders: 0,
+    rounds: entries.map((e) => privacyEntryOf(config, e)),
   });
 }
 
@@ -38,7 +61,7 @@ export interface LedgerExport {
  */
 export function exportLedger(
   dir: string,
-  config: Pick<FederationConfig, 'federationId' | 'dp' | 'participants'>,
+  config: Pick<FederationConfig, 'federationId' | 'dp' | 'participants' | 'seed'>,
   entries: readonly LedgerEntry[],
   coordinatorPublicKey: Uint8Array,
 ): LedgerExport {

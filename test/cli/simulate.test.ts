@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { simulateOptionsFromFlags } from '../../src/cli/simulate.js';
+import { verifyReport, type PrivacyReport } from '../../src/dp/index.js';
 import type { SimulationSummary } from '../../src/cli/simulate/run.js';
 
 const cli = ['--import', 'tsx', 'src/cli/main.ts'];
@@ -63,6 +64,27 @@ describe('fedveil simulate', () => {
     const wrongKey = spawnSync('node', [...cli, 'verify-report', first.report as string, '--ledger', first.ledger as string, '--coordinator-key', 'ab'.repeat(32)], { encoding: 'utf8' });
     expect(wrongKey.status).toBe(1);
     expect(wrongKey.stdout).toContain('ledger/coordinator-key-mismatch');
+  });
+
+  it('a 10-of-20 fixed-size draw with the public simulation seed claims no amplification', () => {
+    const sim = simulate(['--clients', '20', '--cohort', '10', '--dropout', '0', '--epsilon', '4', '--seed', '11', '--examples', '30']);
+    const report = JSON.parse(readFileSync(sim.report as string, 'utf8')) as PrivacyReport;
+    expect(report.version).toBe(2);
+    expect(report.rounds).toHaveLength(2);
+    for (const r of report.rounds) {
+      expect(r.cohort).toEqual({ kind: 'fixed', size: 10, population: 20, secretSeed: false });
+      expect(r.contributorIds).toHaveLength(10);
+      expect(r.modelObserver.event).toEqual(r.ledgerReader.event);
+      expect(r.modelObserver.epsilon).toBe(r.ledgerReader.epsilon);
+    }
+    expect(report.modelObserver.amplification).toBe(false);
+    expect(report.modelObserver.adjacency).toBe('add-remove');
+    // Calibrated against a participant in every round without amplification: both ε meet the target.
+    expect(report.epsilon as number).toBeLessThanOrEqual(4 + 1e-9);
+    expect(report.modelObserver.epsilon as number).toBeLessThanOrEqual(4 + 1e-9);
+    expect(report.modelObserver.epsilon as number).toBeGreaterThanOrEqual(report.epsilon as number);
+    expect(sim.final.epsilon).toBe(report.epsilon);
+    expect(verifyReport(report)).toEqual([]);
   });
 
   it('is reproducible from its seed', () => {

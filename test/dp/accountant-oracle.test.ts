@@ -10,9 +10,9 @@ import {
   type DpEvent,
 } from '../../src/dp/index.js';
 
-// The shared reference file computed with Google's dp_accounting and the distributed-DP papers'
-// official code. A missing file must fail the suite, never skip it.
-const oraclePath = fileURLToPath(new URL('../../../shared/oracle/dp_reference.json', import.meta.url));
+// Reference values computed with Google's dp_accounting and the distributed-DP papers' official
+// code (provenance: test/data/PROVENANCE.md). A missing file must fail the suite, never skip it.
+const oraclePath = fileURLToPath(new URL('../data/dp_reference.json', import.meta.url));
 
 interface OracleCase {
   input: Record<string, unknown> & { id: string; mechanism: string };
@@ -36,8 +36,8 @@ const skellamCases = oracle.cases.filter((c) => c.expected.grfed_skellam_rdp !==
 const ddgCases = oracle.cases.filter((c) => c.expected.grfed_ddgauss_rdp !== undefined);
 
 describe('RDP accountant against dp_accounting (oracle)', () => {
-  it('loads the oracle from /work/shared/oracle with every expected family present', () => {
-    expect(oraclePath.endsWith('/shared/oracle/dp_reference.json')).toBe(true);
+  it('loads the oracle from the repository (test/data) with every expected family present', () => {
+    expect(oraclePath.endsWith('/test/data/dp_reference.json')).toBe(true);
     expect(rdpCases.length).toBeGreaterThanOrEqual(20);
     expect(calibrationCases.length).toBeGreaterThanOrEqual(2);
     expect(skellamCases.length).toBeGreaterThanOrEqual(1);

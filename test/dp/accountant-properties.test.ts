@@ -7,7 +7,8 @@ import {
   poissonGaussianEvent,
   rdpCurve,
   rdpEpsilon,
-  roundEvent,
+  ledgerReaderEvent,
+  modelObserverEvent,
   skellamRdp,
   type DpConfig,
   type DpEvent,
@@ -111,12 +112,37 @@ describe('RDP accountant properties', () => {
     expect(codeOf(() => calibrateNoiseMultiplier({ epsilon: 1, delta: 1e-5, samplingRate: 0.5, steps: 0 }))).toBe('dp/bad-steps');
   });
 
-  it('calibration of a Skellam config reaches the target ε', () => {
+  it('calibration of a Skellam config reaches the target ε against ledger readers (n − 1 − c noise shares, no amplification)', () => {
     const config: DpConfig = { mechanism: 'skellam', clipNorm: 1, bits: 32, scale: 1 / 4096, rotation: true, noiseMultiplier: 1, minContributors: 10 };
-    const z = calibrateConfigNoise({ config, epsilon: 3, delta: 1e-5, samplingRate: 0.05, rounds: 200, contributors: 10, dim: 1000 });
+    for (const colluders of [0, 3]) {
+      const z = calibrateConfigNoise({ config, epsilon: 3, delta: 1e-5, rounds: 200, contributors: 10, colluders, dim: 1000 });
+      const at = (m: number): number =>
+        rdpEpsilon({ kind: 'self_composed', count: 200, event: ledgerReaderEvent({ ...config, noiseMultiplier: m }, 10, colluders, 1000) }, 1e-5).epsilon;
+      expect(at(z)).toBeLessThanOrEqual(3);
+      expect(at(z * (1 - 1e-6))).toBeGreaterThan(3);
+    }
+    // Colluders' shares do not count, so reaching the same ε takes more noise.
+    const z0 = calibrateConfigNoise({ config, epsilon: 3, delta: 1e-5, rounds: 200, contributors: 10, dim: 1000 });
+    const z3 = calibrateConfigNoise({ config, epsilon: 3, delta: 1e-5, rounds: 200, contributors: 10, colluders: 3, dim: 1000 });
+    expect(z3).toBeGreaterThan(z0);
+  });
+
+  it('calibration against model observers uses the event that matches the draw', () => {
+    const config: DpConfig = { mechanism: 'central', clipNorm: 1, bits: 32, scale: 1 / 4096, rotation: false, noiseMultiplier: 1, minContributors: 1 };
+    const cohort = { kind: 'fixed', size: 10, population: 100, secretSeed: true } as const;
+    const z = calibrateConfigNoise({ config, epsilon: 2, delta: 1e-5, rounds: 50, contributors: 10, dim: 100, cohort });
     const at = (m: number): number =>
-      rdpEpsilon({ kind: 'self_composed', count: 200, event: roundEvent({ ...config, noiseMultiplier: m }, 0.05, 10, 1000) }, 1e-5).epsilon;
-    expect(at(z)).toBeLessThanOrEqual(3);
-    expect(at(z * (1 - 1e-6))).toBeGreaterThan(3);
+      rdpEpsilon({ kind: 'self_composed', count: 50, event: modelObserverEvent({ ...config, noiseMultiplier: m }, cohort, 10, 0, 100, 'replace-one') }, 1e-5).epsilon;
+    expect(at(z)).toBeLessThanOrEqual(2);
+    expect(at(z * (1 - 1e-6))).toBeGreaterThan(2);
+    // A public seed earns no amplification: the same noise as against ledger readers.
+    const pub = calibrateConfigNoise({ config, epsilon: 2, delta: 1e-5, rounds: 50, contributors: 10, dim: 100, cohort: { ...cohort, secretSeed: false } });
+    expect(pub).toBeGreaterThan(z);
+    expect(pub).toBeCloseTo(calibrateConfigNoise({ config, epsilon: 2, delta: 1e-5, rounds: 50, contributors: 10, dim: 100 }), 9);
+  });
+
+  it('calibration refuses a round that leaves no noise share to protect a participant', () => {
+    const config: DpConfig = { mechanism: 'ddg', clipNorm: 1, bits: 32, scale: 1 / 4096, rotation: true, noiseMultiplier: 1, minContributors: 3 };
+    expect(codeOf(() => calibrateConfigNoise({ config, epsilon: 3, delta: 1e-5, rounds: 10, contributors: 3, colluders: 2, dim: 100 }))).toBe('dp/too-few-noise-shares');
   });
 });

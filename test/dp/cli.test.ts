@@ -87,10 +87,15 @@ describe('fedveil accountant', () => {
 describe('fedveil verify-report', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fedveil-dp-'));
   const config: DpConfig = { mechanism: 'skellam', clipNorm: 1, bits: 32, scale: 1 / 1024, rotation: true, noiseMultiplier: 1, minContributors: 5 };
+  const key = (i: number): string => i.toString(16).padStart(64, '0');
+  // Participants 0..5 in rounds 1–2, 2..7 in round 3.
   const report = buildReport({
     federationId: 'cli-test',
     delta: 1e-5,
-    rounds: [1, 2, 3].map((round) => ({ round, samplingRate: 0.1, contributors: 6, dim: 1000, config })),
+    rounds: [1, 2, 3].map((round) => {
+      const ids = Array.from({ length: 6 }, (_, i) => key(i + (round === 3 ? 2 : 0)));
+      return { round, outcome: 'released' as const, cohort: { kind: 'fixed' as const, size: 6, population: 60, secretSeed: true }, contributors: 6, contributorIds: ids, dim: 1000, config };
+    }),
   });
 
   it('exits 0 when every claim holds, 1 listing each discrepancy, 2 for unreadable or malformed files', () => {
@@ -99,6 +104,9 @@ describe('fedveil verify-report', () => {
     const ok = run('verify-report', good);
     expect(ok.status).toBe(0);
     expect(ok.stdout).toContain('OK: every claim');
+    expect(ok.stdout).toContain(`against ${report.ledgerReader.adversary}: epsilon ${report.ledgerReader.epsilon}`);
+    expect(report.modelObserver.amplification).toBe(false); // 6 of 60 at this noise: amplification under replace-one does not pay
+    expect(ok.stdout).toContain(`against ${report.modelObserver.adversary}: epsilon ${report.modelObserver.epsilon} (no amplification by sampling)`);
 
     const bad = join(dir, 'bad.json');
     const tampered = structuredClone(report);
@@ -110,7 +118,7 @@ describe('fedveil verify-report', () => {
     const j = JSON.parse(r1.stdout) as { ok: boolean; discrepancies: { code: string }[] };
     expect(j.ok).toBe(false);
     expect(j.discrepancies.map((d) => d.code)).toEqual(
-      expect.arrayContaining(['report/event-mismatch', 'report/too-few-contributors', 'report/epsilon-understated']),
+      expect.arrayContaining(['report/contributor-count', 'report/event-mismatch', 'report/too-few-contributors', 'report/epsilon-understated']),
     );
 
     const garbage = join(dir, 'garbage.json');
@@ -118,6 +126,22 @@ describe('fedveil verify-report', () => {
     const r2 = run('verify-report', garbage);
     expect(r2.status).toBe(2);
     expect(r2.stderr).toContain('report/malformed');
+  });
+
+  it("prints one participant's own ε with --participant", async () => {
+    const good = join(dir, 'good-participant.json');
+    writeFileSync(good, JSON.stringify(report));
+    const inAll = await inProcess('verify-report', good, '--participant', key(3));
+    expect(inAll.error).toBeUndefined();
+    expect(inAll.stdout).toContain(`participant ${key(3)}: epsilon ${report.ledgerReader.participants[key(3)]} against ledger readers over the 3 charged round(s)`);
+    expect(report.ledgerReader.participants[key(3)]).toBe(report.epsilon);
+    const inOne = await inProcess('verify-report', good, '--participant', key(7).toUpperCase(), '--json');
+    const j = JSON.parse(inOne.stdout) as { participant: { key: string; epsilon: number; rounds: number } };
+    expect(j.participant).toEqual({ key: key(7), epsilon: report.ledgerReader.participants[key(7)], rounds: 1 });
+    expect(j.participant.epsilon).toBeLessThan(report.epsilon as number);
+    const bad = await inProcess('verify-report', good, '--participant', 'xyz');
+    expect(bad.error?.exitCode).toBe(2);
+    expect(bad.stderr).toContain('--participant must be 64 hex characters');
   });
 
   it('maps an unreadable or non-JSON file to exit 2', async () => {

@@ -60,7 +60,6 @@ export function planSimulation(o: SimulateOptions, dim: number, storagePath: str
         config: base(scale),
         epsilon: targetEpsilon,
         delta: o.delta,
-        samplingRate: cohort / o.clients,
         rounds: o.rounds,
         contributors: minContributors,
         dim,

@@ -1,6 +1,7 @@
 import { check } from '../../secagg/util/errors.js';
+import type { CohortMethod } from '../cohort.js';
 import { parseDpConfig, type DpConfig } from '../config.js';
-import { poissonGaussianEvent, roundEvent, type DpEvent } from '../events.js';
+import { ledgerReaderEvent, modelObserverAdjacency, modelObserverEvent, poissonGaussianEvent, type DpEvent } from '../events.js';
 import { checkDelta, rdpEpsilon } from './rdp.js';
 
 /** Relative precision to which calibration pins the noise multiplier. */
@@ -73,26 +74,38 @@ export function calibrateNoiseMultiplier(opts: { epsilon: number; delta: number;
 
 /**
  * Noise multiplier z for `config`'s mechanism (Skellam, distributed discrete Gaussian or central)
- * at its clip norm, scale γ, β and bit-free parameters, such that `rounds` rounds with sampling
- * rate `samplingRate` and `contributors` encodings of length `dim` reach `epsilon` at `delta`.
+ * at its clip norm, scale γ, β and bit-free parameters, such that a participant in all `rounds`
+ * rounds, each with `contributors` encodings of length `dim` and `colluders` assumed colluders
+ * (default 0), spends at most `epsilon` at `delta` — under the same rules as the privacy report:
+ *
+ * - without `cohort`: the ε against ledger readers (the report's headline): no amplification by
+ *   sampling, n − 1 − c noise shares (see noiseShares);
+ * - with `cohort`: the ε against model observers for rounds drawn that way (amplified only by a
+ *   secret draw).
+ *
  * For Skellam the per-client mean follows as (zC/γ)²/(2t) (see integerNoiseParameters).
+ * Throws FedveilError('dp/too-few-noise-shares') when contributors − 1 − colluders < 1.
  */
 export function calibrateConfigNoise(opts: {
   config: DpConfig;
   epsilon: number;
   delta: number;
-  samplingRate: number;
   rounds: number;
   contributors: number;
+  colluders?: number;
   dim: number;
+  cohort?: CohortMethod;
 }): number {
   const base = parseDpConfig({ ...opts.config, noiseMultiplier: opts.config.mechanism === 'none' ? 0 : 1 });
   check(base.mechanism !== 'none', 'dp/bad-config', "mechanism 'none' has no noise to calibrate");
-  checkTarget(opts.epsilon, opts.delta, opts.samplingRate, opts.rounds);
-  const eventFor = (z: number): DpEvent => ({
-    kind: 'self_composed',
-    count: opts.rounds,
-    event: roundEvent({ ...base, noiseMultiplier: z }, opts.samplingRate, opts.contributors, opts.dim),
-  });
+  checkTarget(opts.epsilon, opts.delta, 1, opts.rounds);
+  const colluders = opts.colluders ?? 0;
+  const cohort = opts.cohort;
+  const roundEventFor = (config: DpConfig): DpEvent =>
+    cohort === undefined
+      ? ledgerReaderEvent(config, opts.contributors, colluders, opts.dim)
+      : modelObserverEvent(config, cohort, opts.contributors, colluders, opts.dim, modelObserverAdjacency([cohort]));
+  roundEventFor(base); // refuses a round the accounting cannot protect before any search
+  const eventFor = (z: number): DpEvent => ({ kind: 'self_composed', count: opts.rounds, event: roundEventFor({ ...base, noiseMultiplier: z }) });
   return solveDecreasing((z) => rdpEpsilon(eventFor(z), opts.delta).epsilon, opts.epsilon);
 }

@@ -4,6 +4,7 @@ import { epsilonFromRdp, type ConversionOptions } from './conversion.js';
 import { distributedDiscreteGaussianRdp, skellamRdp, zhuWangSubsampledRdp } from './discrete-rdp.js';
 import { gaussianRdp, poissonGaussianRdp } from './gaussian-rdp.js';
 import { DEFAULT_RDP_ORDERS, INTEGER_RDP_ORDERS } from './orders.js';
+import { gaussianForwardDifferences, gaussianWithoutReplacementRdp, sampledWithoutReplacementRdp } from './wor-rdp.js';
 
 /** Name and version of this accountant, recorded in privacy reports. */
 export const RDP_ACCOUNTANT = { name: 'fedveil-rdp', version: '1' } as const;
@@ -15,6 +16,7 @@ export function containsDiscreteMechanism(event: DpEvent): boolean {
     case 'distributed_discrete_gaussian':
       return true;
     case 'poisson_sampled':
+    case 'sampled_without_replacement':
     case 'self_composed':
       return containsDiscreteMechanism(event.event);
     case 'composed':
@@ -54,7 +56,10 @@ function baseRdpAt(event: DpEvent, alpha: number): number {
  * The RDP curve of `event` on `orders` (RDP is additive under composition):
  * Gaussian and Poisson-subsampled Gaussian exactly as dp_accounting's RdpAccountant; Skellam and
  * distributed discrete Gaussian from their papers, Poisson-subsampled by the minimum of the
- * Zhu–Wang bound and the unsampled RDP.
+ * Zhu–Wang bound and the unsampled RDP. Sampling without replacement (replace-one adjacency, the
+ * inner event's sensitivities already stated under it): the Wang–Balle–Kasiviswanathan Theorem 9
+ * bound — for a Gaussian as dp_accounting computes it (with its forward-difference refinement), for
+ * Skellam and DDG the generic bound on their RDP curves, capped by the unsampled RDP.
  */
 export function rdpCurve(event: DpEvent, orders: readonly number[]): Float64Array {
   const out = new Float64Array(orders.length);
@@ -80,6 +85,20 @@ export function rdpCurve(event: DpEvent, orders: readonly number[]): Float64Arra
         const unsampled = eps(a);
         out[i] = q === 1 ? unsampled : Math.min(zhuWangSubsampledRdp(a, q, eps), unsampled);
       });
+      return out;
+    }
+    case 'sampled_without_replacement': {
+      const q = event.sampleSize / event.populationSize;
+      const inner = event.event;
+      if (inner.kind === 'no_op' || q === 0) return out;
+      if (inner.kind === 'non_private') return out.fill(Infinity);
+      if (inner.kind === 'gaussian') {
+        const forward = q === 1 || inner.noiseMultiplier === 0 ? undefined : gaussianForwardDifferences(inner.noiseMultiplier);
+        orders.forEach((a, i) => (out[i] = gaussianWithoutReplacementRdp(q, inner.noiseMultiplier, a, forward)));
+        return out;
+      }
+      const eps = (a: number): number => baseRdpAt(inner, a);
+      orders.forEach((a, i) => (out[i] = Math.min(sampledWithoutReplacementRdp(a, q, eps), eps(a))));
       return out;
     }
     case 'self_composed': {
