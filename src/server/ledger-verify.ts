@@ -34,6 +34,8 @@ export function protocolConsistencyMessage(entry: LedgerEntry, signer: string): 
     { version: entry.protocolVersion, federationId: entry.federationId, round: entry.round },
     index.get(signer) ?? -1,
     u3,
+    // The coordinator does not bind its rounds yet: they sign an empty binding.
+    new Uint8Array(0),
   );
 }
 

@@ -19,7 +19,7 @@ export function sampleRecord(round: number, members: KeyPair[], modelBefore: str
   return {
     federationId: 'fed-test',
     round,
-    protocolVersion: 1,
+    protocolVersion: 2,
     samplingRate: 1,
     timestamp: new Date(Date.UTC(2026, 0, 1, 0, round)).toISOString(),
     mode: 'semi-honest',

@@ -86,11 +86,11 @@ describe('privacy ledger', () => {
   it('checks consistency signatures of malicious-mode rounds against the protocol encoding', () => {
     const record = sampleRecord(0, people, '11'.repeat(32), '22'.repeat(32), 0);
     const u3 = [0, 1, 2];
-    const header = { version: 1, federationId: record.federationId, round: 0 };
+    const header = { version: 2, federationId: record.federationId, round: 0 };
     const contributors = people.slice(0, 3).map((p, i) => ({
       publicKey: toHex(p.publicKey),
       // participant 2 signs a different U3 than the one recorded
-      consistencySignature: toHex(nodeProvider.ed25519Sign(p.secretKey, consistencySignedBytes(header, i, i === 2 ? [0, 1] : u3))),
+      consistencySignature: toHex(nodeProvider.ed25519Sign(p.secretKey, consistencySignedBytes(header, i, i === 2 ? [0, 1] : u3, new Uint8Array(0)))),
     }));
     const entry = chainLedgerEntry(null, { ...record, mode: 'malicious', contributors }, nodeProvider, coordinator.secretKey);
     const found = verifyLedger([entry], coordPub, allowed);
