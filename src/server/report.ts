@@ -3,18 +3,21 @@ import { join } from 'node:path';
 import { buildReport, type PrivacyReport } from '../dp/index.js';
 import { toHex } from '../secagg/index.js';
 import type { FederationConfig } from './config.js';
-import { ledgerLine, type LedgerEntry } from './ledger-entry.js';
+import { chargedEntries, ledgerLine, type LedgerEntry } from './ledger-entry.js';
 
 /**
  * The federation's privacy report (src/dp format), built from the ledger alone: one report round
- * per ledger entry, with the entry's sampling rate, contributor count |U3|, dimension and DP
- * configuration. An auditor rebuilding it from an exported ledger gets the same report.
+ * per charged entry (released rounds and rounds aborted after unmask), with the entry's sampling
+ * rate, contributor count |U3|, dimension and DP configuration, at the genesis δ when the ledger
+ * has a genesis (else the config's). An auditor rebuilding it from an exported ledger gets the
+ * same report.
  */
 export function buildPrivacyReport(config: Pick<FederationConfig, 'federationId' | 'dp'>, entries: readonly LedgerEntry[]): PrivacyReport {
+  const genesis = entries[0]?.kind === 'genesis' ? entries[0] : null;
   return buildReport({
-    federationId: config.federationId,
-    delta: config.dp.delta,
-    rounds: entries.map((e) => ({
+    federationId: genesis?.federationId ?? config.federationId,
+    delta: genesis?.delta ?? config.dp.delta,
+    rounds: chargedEntries(entries).map((e) => ({
       round: e.round,
       samplingRate: e.samplingRate,
       contributors: e.contributors.length,
