@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { defaultProvider, FedveilError } from '../secagg/index.js';
 import { readIdentityFile } from '../server/identity.js';
+import { readCoordinatorKey } from '../server/ledger-audit.js';
 import { Participant } from '../server/participant.js';
+import { defaultReceiptsDir, ReceiptStore } from '../server/receipt-store.js';
 import type * as tf from '@tensorflow/tfjs';
 import type { FederationConfig } from '../server/config.js';
 import {
@@ -31,11 +33,20 @@ interface ClientOptions {
   maxRounds?: number;
   seed: number;
   quiet?: boolean;
+  receipts?: string;
+  coordinatorKey?: string;
+  maxEpsilon?: number;
+  maxDelta?: number;
 }
 
 const positiveInt = (name: string) => (raw: string): number => {
   const v = Number(raw);
   if (!Number.isSafeInteger(v) || v < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got ${raw}.`);
+  return v;
+};
+const positive = (name: string) => (raw: string): number => {
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v <= 0) throw new InvalidArgumentError(`${name} must be a number > 0, got ${raw}.`);
   return v;
 };
 const nonNegative = (name: string) => (raw: string): number => {
@@ -69,8 +80,10 @@ export function loadData(source: string, label: string | undefined, layout: 'fla
 
 /**
  * `fedveil client --coordinator URL --identity KEYFILE --data SOURCE`: a federation participant.
- * Follows the coordinator's rounds; when drawn, it trains the federation's model on its local
- * data with src/trainer and takes part in secure aggregation. Only masked, noised updates leave.
+ * Follows the coordinator's rounds; when drawn, it verifies the coordinator's ledger (pinned key,
+ * genesis, its receipts, the round's binding, its own ε and δ limits), trains the federation's
+ * model on its local data with src/trainer and takes part in secure aggregation, then keeps the
+ * coordinator-signed receipt of the round. Only masked, noised updates leave.
  */
 export function registerClient(program: Command): void {
   program
@@ -87,6 +100,10 @@ export function registerClient(program: Command): void {
     .option('--prox-mu <mu>', 'FedProx proximal term (0 = FedAvg)', nonNegative('--prox-mu'), 0)
     .option('--max-rounds <n>', 'stop after taking part in this many rounds', positiveInt('--max-rounds'))
     .option('--seed <n>', 'seed of local training (batch order, dropout layers)', positiveInt('--seed'), 1)
+    .option('--receipts <dir>', 'where the pinned coordinator key and the signed ledger receipts of my rounds are kept (default: <identity>.receipts)')
+    .option('--coordinator-key <key>', "the coordinator's public key obtained out of band (64 hex characters or its coordinator-key.json); default: pinned on first contact")
+    .option('--max-epsilon <E>', 'refuse to contribute to a round that would take my own ε past E', positive('--max-epsilon'))
+    .option('--max-delta <D>', "refuse a federation whose δ (in its ledger's genesis) is above D", positive('--max-delta'))
     .option('--quiet', 'no log lines')
     .action(async (opts: ClientOptions) => {
       const log = opts.quiet ? () => {} : (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
@@ -109,6 +126,10 @@ export function registerClient(program: Command): void {
           return { update: r.update, examples: r.examples };
         },
         ...(opts.maxRounds === undefined ? {} : { maxRounds: opts.maxRounds }),
+        receipts: new ReceiptStore(opts.receipts ?? defaultReceiptsDir(opts.identity)),
+        ...(opts.coordinatorKey === undefined ? {} : { coordinatorKey: readCoordinatorKey(opts.coordinatorKey) }),
+        ...(opts.maxEpsilon === undefined ? {} : { maxEpsilon: opts.maxEpsilon }),
+        ...(opts.maxDelta === undefined ? {} : { maxDelta: opts.maxDelta }),
       });
       const info = await participant.federation();
       const model = await federationModel({ name: info.model.name, options: info.model.options }, opts.seed);

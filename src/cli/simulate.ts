@@ -100,7 +100,7 @@ function printSummary(s: SimulationSummary, write: (l: string) => void): void {
   write(`${s.seconds.toFixed(1)} s in all (${s.secondsPerRound.toFixed(2)} s per round), backend ${s.backend.name}, crypto ${defaultProvider.name}\n`);
   if (s.report !== null) write(`privacy report: ${s.report}\nledger:         ${s.ledger}\ncoordinator key: ${s.coordinatorKey}\n`);
   write(`model:          ${s.model}\n`);
-  if (s.report !== null) write(`check it:       fedveil verify-report ${s.report} --ledger ${s.ledger}\n`);
+  if (s.report !== null) write(`check it:       fedveil verify-report ${s.report} --ledger ${s.ledger} --coordinator-key ${s.coordinatorKey}\n`);
 }
 
 /** Registers `fedveil simulate`. Defaults shown in `--help` are the schema's own. */

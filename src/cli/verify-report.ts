@@ -1,34 +1,18 @@
-import { readFileSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { participantEpsilon, reportEntry, verifyReport, type Discrepancy, type PrivacyReport, type ReportCheck } from '../dp/index.js';
-import { ledgerReportCheck, readLedgerBundle } from '../server/ledger-audit.js';
+import { ledgerReportCheck, readLedgerBundle, type LedgerBundle } from '../server/ledger-audit.js';
 
 /**
- * The check that holds a report to its ledger. `ledgerPath` is `ledger.jsonl` or the folder that
- * holds it beside `coordinator-key.json`. The key in that file only proves the bundle is
- * self-consistent; `pinnedKey` (obtained from the coordinator out of band) proves who signed it.
+ * The check that holds a report to a ledger: exactly the file `ledger` (one entry per line),
+ * signed by the coordinator key `coordinatorKey` (64 hex characters, or a file holding it, e.g.
+ * `coordinator-key.json`; obtained out of band: without it the ledger's own genesis key is used,
+ * which proves only self-consistency) and, with `receipts`, honouring every participant receipt
+ * under that folder. Returns the check and the bundle read (for the summary line).
  */
-export function ledgerCheck(ledgerPath: string, pinnedKey?: string): ReportCheck {
-  let dir = ledgerPath;
-  try {
-    if (statSync(ledgerPath).isFile()) dir = dirname(ledgerPath);
-  } catch {
-    // Missing path: readLedgerBundle reports it as a discrepancy.
-  }
-  const bundle = readLedgerBundle(dir);
-  const keyProblems: Discrepancy[] = [];
-  if (pinnedKey !== undefined && pinnedKey.toLowerCase() !== bundle.coordinatorPublicKey) {
-    keyProblems.push({
-      code: 'ledger/coordinator-key-mismatch',
-      message: `the ledger is signed by ${bundle.coordinatorPublicKey || '(no key)'}, not by the pinned coordinator key ${pinnedKey}`,
-    });
-  }
-  const inner = ledgerReportCheck(bundle, {
-    ...(bundle.participants === null ? {} : { allowedParticipantKeys: bundle.participants }),
-    ...(bundle.federationId === null ? {} : { federationId: bundle.federationId }),
-  });
-  return (report) => [...keyProblems, ...inner(report)];
+export function ledgerCheck(o: { ledger: string; coordinatorKey?: string; receipts?: string }): { check: ReportCheck; bundle: LedgerBundle } {
+  const bundle = readLedgerBundle(o);
+  return { check: ledgerReportCheck(bundle), bundle };
 }
 
 /** Outcome of verifying one report file. `exitCode`: 0 every claim holds, 1 some do not, 2 unreadable or malformed. */
@@ -84,33 +68,33 @@ function showEpsilon(e: number | null | undefined): string {
 }
 
 /**
- * Registers `fedveil verify-report REPORT [--ledger PATH] [--coordinator-key HEX] [--participant KEY] [--json]`:
+ * Registers `fedveil verify-report REPORT [--ledger FILE] [--coordinator-key FILE|HEX] [--receipts DIR] [--participant KEY] [--json]`:
  * recomputes every claim of a privacy report and, with a ledger, checks the ledger's hash chain,
- * the coordinator's and the participants' signatures, and that every round of the report is what
- * the ledger recorded. Prints both ε (against ledger readers, the headline, and against model
- * observers) and, with `--participant`, that participant's own ε. Exit 0 only when all hold, 1
- * with each discrepancy printed, 2 for an unreadable or malformed report.
+ * genesis, the coordinator's and the participants' signatures, the participants' receipts, and
+ * that every round of the report is what the ledger recorded. Prints both ε (against ledger
+ * readers, the headline, and against model observers) and, with `--participant`, that
+ * participant's own ε. Exit 0 only when all hold, 1 with each discrepancy printed, 2 for an
+ * unreadable or malformed report.
  */
 export function registerVerifyReport(program: Command): void {
   program
     .command('verify-report')
     .description('recompute every claim of a privacy report; exit 0 only when all hold (1: a claim fails, 2: unreadable/malformed)')
     .argument('<report>', 'privacy report JSON file')
-    .option('--ledger <path>', 'ledger.jsonl (or its folder, with coordinator-key.json) to hold the report to')
-    .option('--coordinator-key <hex>', "the coordinator's Ed25519 public key, obtained out of band; the ledger must be signed by it")
+    .option('--ledger <file>', 'the ledger file (ledger.jsonl) to hold the report to; exactly this file is read')
+    .option('--coordinator-key <key>', "the coordinator's Ed25519 public key, obtained out of band: 64 hex characters or a file (coordinator-key.json); the ledger must be signed by it")
+    .option('--receipts <dir>', "a participant's receipts folder (fedveil client --receipts): the ledger must hold every receipt in it")
     .option('--participant <key>', "also print this participant's own ε against ledger readers (its public key, 64 hex characters)")
     .option('--json', 'print one JSON object')
-    .action(function (this: Command, path: string, o: { json?: boolean; ledger?: string; coordinatorKey?: string; participant?: string }) {
-      if (o.coordinatorKey !== undefined && o.ledger === undefined) {
-        this.error('error: --coordinator-key needs --ledger', { exitCode: 2, code: 'fedveil.badOption' });
-      }
-      if (o.coordinatorKey !== undefined && !/^[0-9a-fA-F]{64}$/.test(o.coordinatorKey)) {
-        this.error('error: --coordinator-key must be 64 hex characters (an Ed25519 public key)', { exitCode: 2, code: 'fedveil.badOption' });
+    .action(function (this: Command, path: string, o: { json?: boolean; ledger?: string; coordinatorKey?: string; receipts?: string; participant?: string }) {
+      if ((o.coordinatorKey !== undefined || o.receipts !== undefined) && o.ledger === undefined) {
+        this.error('error: --coordinator-key and --receipts need --ledger', { exitCode: 2, code: 'fedveil.badOption' });
       }
       if (o.participant !== undefined && !/^[0-9a-fA-F]{64}$/.test(o.participant)) {
         this.error('error: --participant must be 64 hex characters (a participant public key)', { exitCode: 2, code: 'fedveil.badOption' });
       }
-      const out = verifyReportFile(path, o.ledger === undefined ? [] : [ledgerCheck(o.ledger, o.coordinatorKey)]);
+      const held = o.ledger === undefined ? null : ledgerCheck({ ledger: o.ledger, ...(o.coordinatorKey === undefined ? {} : { coordinatorKey: o.coordinatorKey }), ...(o.receipts === undefined ? {} : { receipts: o.receipts }) });
+      const out = verifyReportFile(path, held === null ? [] : [held.check]);
       const mine = o.participant !== undefined && out.exitCode === 0 && out.report !== undefined ? participantEpsilonOf(out.report, o.participant) : undefined;
       if (o.json === true) {
         process.stdout.write(
@@ -122,6 +106,7 @@ export function registerVerifyReport(program: Command): void {
             modelObserverEpsilon: out.modelObserverEpsilon,
             delta: out.delta,
             ...(mine === undefined ? {} : { participant: { key: (o.participant as string).toLowerCase(), epsilon: mine.epsilon, rounds: mine.rounds } }),
+            ledger: held === null ? null : { path: held.bundle.path, entries: held.bundle.entries.length, coordinatorKey: held.bundle.pinnedKey, receipts: held.bundle.receipts?.length ?? null },
             discrepancies: out.discrepancies,
           }) + '\n',
         );
@@ -139,7 +124,7 @@ export function registerVerifyReport(program: Command): void {
         process.exitCode = 1;
         return;
       }
-      const scope = o.ledger === undefined ? 'report alone; give --ledger to check it against the ledger' : `checked against ledger ${o.ledger}`;
+      const scope = held === null ? 'report alone; give --ledger to check it against the ledger' : ledgerScope(held.bundle);
       const r = out.report as PrivacyReport;
       process.stdout.write(
         `OK: every claim of ${path} holds (epsilon ${showEpsilon(out.epsilon)} at delta ${out.delta}; ${scope})\n` +
@@ -150,4 +135,14 @@ export function registerVerifyReport(program: Command): void {
             : `  participant ${(o.participant as string).toLowerCase()}: epsilon ${showEpsilon(mine.epsilon)} against ledger readers over the ${mine.rounds} charged round(s) it contributed to\n`),
       );
     });
+}
+
+/** What an OK verdict against a ledger covered: the file, the key (pinned or not) and the receipts. */
+function ledgerScope(b: LedgerBundle): string {
+  const key =
+    b.pinnedKey === null
+      ? 'coordinator key NOT pinned: the ledger is only self-consistent under the key its own genesis names; give --coordinator-key to prove who signed it'
+      : `signed by the pinned coordinator key ${b.pinnedKey}`;
+  const receipts = b.receipts === null ? 'no receipts given' : `${b.receipts.length} receipt(s) held`;
+  return `checked against ledger ${b.path} (${b.entries.length} entries), ${key}; ${receipts}`;
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { utf8 } from '../secagg/util/bytes.js';
 import type { CryptoProvider } from '../secagg/index.js';
-import type { ClientHeader, ClientMessage, ConsistencyCheckMessage, RevealedShare } from './messages.js';
+import type { ClientHeader, ClientMessage, ConsistencyCheckMessage, MaskedInputMessage, RevealedShare } from './messages.js';
 import { PHASE_CODE } from './phases.js';
 
 /**
@@ -107,9 +107,11 @@ export function canonicalPayload(msg: ClientMessage): Uint8Array {
 
 /**
  * The bytes a participant signs: lp(domain) ‖ u16 version ‖ lp(federationId) ‖ u32 round ‖
- * u8 phase ‖ u32 sender ‖ SHA-256(canonical payload) (lp = u32 length prefix).
+ * u8 phase ‖ u32 sender ‖ lp(binding) ‖ lp(SHA-256(canonical payload)) (lp = u32 length prefix).
+ * `binding` is the round's {@link RoundConfig.binding} (empty when the round has none): every
+ * signature of the round therefore also covers what the coordinator bound the round to.
  */
-export function signedBytes(header: ClientHeader, payloadHash: Uint8Array): Uint8Array {
+export function signedBytes(header: ClientHeader, payloadHash: Uint8Array, binding: Uint8Array): Uint8Array {
   return new CanonicalWriter()
     .text(SIGNED_MESSAGE_DOMAIN)
     .u16(header.version)
@@ -117,13 +119,14 @@ export function signedBytes(header: ClientHeader, payloadHash: Uint8Array): Uint
     .u32(header.round)
     .u8(PHASE_CODE[header.phase])
     .u32(header.sender)
+    .bytes(binding)
     .bytes(payloadHash)
     .finish();
 }
 
-/** The signed bytes of `msg` (its header and the hash of its canonical payload). */
-export function messageSignedBytes(msg: ClientMessage): Uint8Array {
-  return signedBytes(msg.header, new Uint8Array(createHash('sha256').update(canonicalPayload(msg)).digest()));
+/** The signed bytes of `msg` (its header, the round binding and the hash of its canonical payload). */
+export function messageSignedBytes(msg: ClientMessage, binding: Uint8Array): Uint8Array {
+  return signedBytes(msg.header, new Uint8Array(createHash('sha256').update(canonicalPayload(msg)).digest()), binding);
 }
 
 /** Distributes Omit over a union, so each member keeps its own fields. */
@@ -132,21 +135,22 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 /** A client message before signing. */
 export type UnsignedClientMessage = DistributiveOmit<ClientMessage, 'signature'>;
 
-/** Signs `msg` with the sender's long-term Ed25519 secret key. */
+/** Signs `msg` with the sender's long-term Ed25519 secret key, under the round's `binding`. */
 export function signMessage<M extends ClientMessage>(
   provider: CryptoProvider,
   identitySecretKey: Uint8Array,
   msg: Omit<M, 'signature'>,
+  binding: Uint8Array,
 ): M {
   const withEmpty = { ...msg, signature: new Uint8Array(64) } as unknown as M;
-  const signature = provider.ed25519Sign(identitySecretKey, messageSignedBytes(withEmpty));
+  const signature = provider.ed25519Sign(identitySecretKey, messageSignedBytes(withEmpty, binding));
   return { ...withEmpty, signature };
 }
 
-/** True when `msg.signature` is the sender's valid signature under `publicKey`. Never throws. */
-export function verifyMessage(provider: CryptoProvider, publicKey: Uint8Array, msg: ClientMessage): boolean {
+/** True when `msg.signature` is the sender's valid signature under `publicKey` for the round's `binding`. Never throws. */
+export function verifyMessage(provider: CryptoProvider, publicKey: Uint8Array, msg: ClientMessage, binding: Uint8Array): boolean {
   try {
-    return provider.ed25519Verify(publicKey, messageSignedBytes(msg), msg.signature);
+    return provider.ed25519Verify(publicKey, messageSignedBytes(msg, binding), msg.signature);
   } catch {
     return false;
   }
@@ -157,6 +161,7 @@ export function consistencySignedBytes(
   header: Omit<ClientHeader, 'phase' | 'sender'>,
   signer: number,
   u3: readonly number[],
+  binding: Uint8Array,
 ): Uint8Array {
   const msg: ConsistencyCheckMessage = {
     type: 'consistency-check',
@@ -164,7 +169,28 @@ export function consistencySignedBytes(
     u3: [...u3],
     signature: new Uint8Array(64),
   };
-  return messageSignedBytes(msg);
+  return messageSignedBytes(msg, binding);
+}
+
+/**
+ * The bytes of a masked-input signature by `sender` over a vector of `length` coordinates of
+ * `bits` bits with SHA-256 `vectorSha256` (as the sender's masked-input message): what an auditor
+ * re-verifies to check a contributor co-signed the round's binding.
+ */
+export function maskedInputSignedBytes(
+  header: Omit<ClientHeader, 'phase' | 'sender'>,
+  sender: number,
+  envelope: { length: number; bits: number; vectorSha256: Uint8Array },
+  binding: Uint8Array,
+): Uint8Array {
+  const msg: MaskedInputMessage = {
+    type: 'masked-input',
+    header: { ...header, phase: 'masked-input', sender },
+    ...envelope,
+    signature: new Uint8Array(64),
+    vector: new Uint8Array(0),
+  };
+  return messageSignedBytes(msg, binding);
 }
 
 /**

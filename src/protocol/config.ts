@@ -48,6 +48,18 @@ export interface RoundConfig {
   dp: DpConfig;
   /** 32 public random bytes of this round: seeds the SecAgg+ graph and the DP rotation. */
   roundSeed: Uint8Array;
+  /**
+   * 32 bytes the coordinator binds the round to (the ledger layer's hash of this config, the cohort
+   * draw, the federation's genesis and the ledger head). Every message a participant signs covers
+   * it, so a participant's signatures attest what the round was bound to. The protocol treats it
+   * as opaque data; a round without one signs an empty binding.
+   */
+  binding?: Uint8Array;
+}
+
+/** The binding every signature of the round covers: `config.binding`, or empty when the round has none. */
+export function roundBinding(config: RoundConfig): Uint8Array {
+  return config.binding ?? new Uint8Array(0);
 }
 
 /** `complete`: every pair are neighbours. `secagg-plus`: each participant has `degree` neighbours. */
@@ -87,6 +99,7 @@ export const RoundConfigSchema = z
     extraCoordinates: z.number().int().min(0).max(MAX_EXTRA_COORDINATES),
     dp: DpConfigSchema,
     roundSeed: bytesCodec(32),
+    binding: bytesCodec(32).optional(),
   })
   .strict();
 
@@ -205,12 +218,13 @@ export function quorumFloor(mode: RoundMode, n: number, colluders: number): numb
 
 /** The JSON form of a config (hex for bytes). */
 export function toWireConfig(config: RoundConfig): unknown {
-  const { participants, roundSeed, ...rest } = config;
+  const { participants, roundSeed, binding, ...rest } = config;
   return {
     ...rest,
     participants: Array.isArray(participants)
       ? participants.map((p) => (p instanceof Uint8Array ? toHex(p) : p))
       : participants,
     roundSeed: roundSeed instanceof Uint8Array ? toHex(roundSeed) : roundSeed,
+    ...(binding === undefined ? {} : { binding: binding instanceof Uint8Array ? toHex(binding) : binding }),
   };
 }

@@ -12,6 +12,7 @@ export { PROTOCOL_VERSION, PHASES, PHASE_CODE, phasesOf, nextPhase, type Phase, 
 export {
   planRound,
   toWireConfig,
+  roundBinding,
   RoundConfigSchema,
   MAX_PARTICIPANTS,
   MAX_DIM,
@@ -50,6 +51,7 @@ export {
   signMessage,
   verifyMessage,
   consistencySignedBytes,
+  maskedInputSignedBytes,
   vectorDigest,
 } from './canonical.js';
 export {

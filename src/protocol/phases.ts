@@ -3,8 +3,11 @@
  * one-byte codes that bind a signature to its phase (see spec/protocol.md, "Signed bytes").
  */
 
-/** Wire version of every protocol message. A message of any other version is rejected. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Wire version of every protocol message. A message of any other version is rejected. Version 2:
+ * the signed bytes cover the round's binding (spec/protocol.md, "Signed bytes").
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** A phase of the round. `consistency-check` runs only in malicious-server mode. */
 export type Phase = 'advertise-keys' | 'share-keys' | 'masked-input' | 'consistency-check' | 'unmask';

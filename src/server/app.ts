@@ -36,6 +36,8 @@ const RoundQuerySchema = z
   })
   .strict();
 
+const HeadQuerySchema = z.object({ seq: z.string().regex(/^[0-9]{1,10}$/, 'must be a non-negative integer').transform(Number).optional() }).strict();
+
 const ModelQuerySchema = z.object({ version: z.string().regex(/^[0-9]{1,10}$/, 'must be a non-negative integer').transform(Number).optional() }).strict();
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -153,7 +155,8 @@ function decodeMessage(json: unknown, vector: Uint8Array | undefined): ReturnTyp
  * - `GET  /v1/federation`: federation id, dim, model, mode, phases, coordinator key
  * - `GET  /v1/round[?since=V | ?waitFor=PHASE|end&round=R][&timeoutMs=T]`: the state; long-polls
  * - `GET  /v1/model[?version=N]`: float32 little-endian weights (`application/octet-stream`)
- * - `GET  /v1/ledger` (JSON lines), `GET /v1/ledger/key`, `GET /v1/report` (privacy report)
+ * - `GET  /v1/ledger` (JSON lines), `GET /v1/ledger/head[?seq=K]` (a coordinator-signed head: a
+ *   participant's receipt), `GET /v1/ledger/key`, `GET /v1/report` (privacy report)
  * - `POST /v1/rounds/:round/:phase`: a signed protocol submission
  * - `GET  /v1/rounds/:round/:phase`: the signed-for request the sender must answer in that phase
  *
@@ -248,12 +251,23 @@ export function createCoordinatorApp(c: Coordinator, opts: CoordinatorAppOptions
       .send(entries.map((e) => `${ledgerLine(e)}\n`).join(''));
   });
 
+  app.get('/v1/ledger/head', async (req, res) => {
+    const q = parseQuery(HeadQuerySchema, req.query);
+    let entry = c.ledgerHead;
+    if (q.seq !== undefined && q.seq !== entry.seq) {
+      const found = (await c.ledger())[q.seq];
+      if (found === undefined) throw new HttpError('request/not-found', `the ledger has no entry ${q.seq}`, 'seq');
+      entry = found;
+    }
+    res.json(c.signedHead(entry));
+  });
+
   app.get('/v1/ledger/key', (_req, res) => {
     res.json({ algorithm: 'ed25519', federationId: c.config.federationId, publicKey: Buffer.from(c.publicKey).toString('hex') });
   });
 
   app.get('/v1/report', async (_req, res) => {
-    res.json(buildPrivacyReport(c.config, await c.ledger()));
+    res.json(buildPrivacyReport(await c.ledger()));
   });
 
   app.post('/v1/rounds/:round/:phase', raw, (req: Request, res: Response) => {

@@ -1,8 +1,8 @@
 import { sha256 } from '@noble/hashes/sha2.js';
-import { ledgerReaderEpsilon, ledgerReaderEvent, type DpConfig, type RoundPrivacyEntry } from '../dp/index.js';
+import { ledgerReaderEpsilon, type DpConfig, type RoundPrivacyEntry } from '../dp/index.js';
 import { planRound, toWireConfig, type RoundConfig, type RoundPlan } from '../protocol/config.js';
 import type { ClientMessage, ServerMessage } from '../protocol/messages.js';
-import { PROTOCOL_VERSION, phasesOf, type Phase } from '../protocol/phases.js';
+import { phasesOf, type Phase } from '../protocol/phases.js';
 import type { CompletedOutcome, RoundOutcome, ServerStep } from '../protocol/results.js';
 import { ServerRound } from '../protocol/server/server-round.js';
 import {
@@ -27,7 +27,11 @@ import { drawCohort, type CohortDraw } from './cohort.js';
 import type { FederationConfig } from './config.js';
 import { federationDpConfig, federationSamplingRate, roundGraph } from './federation-plan.js';
 import { HttpError } from './http-errors.js';
-import { chainLedgerEntry, type LedgerEntry } from './ledger-entry.js';
+import { chainLedgerEntry, chargedEntries, type ChargedEntry, type GenesisEntry, type LedgerEntry } from './ledger-entry.js';
+import { signLedgerHead, type LedgerHead } from './ledger-head.js';
+import { openLedger } from './ledger-open.js';
+import { roundBinding, type BoundDraw, type LedgerHeadRef } from './round-binding.js';
+import { abortedAfterUnmaskRecord, chargedRoundFields, RoundCoSignatures, type RoundContext } from './round-record.js';
 import { privacyEntryOf } from './report.js';
 import { CoordinatorMetrics } from './metrics.js';
 import { modelHash } from './sqlite-store.js';
@@ -73,6 +77,10 @@ export interface CoordinatorState {
   phase: Phase | 'finalizing' | null;
   /** Round config (wire JSON) of the running round; cohort members are `participants` in index order. */
   roundConfig: unknown;
+  /** The running round's cohort draw, which its binding covers (null between rounds). */
+  cohortDraw: BoundDraw | null;
+  /** The ledger head the running round extends, which its binding covers (null between rounds). */
+  ledgerHead: LedgerHeadRef | null;
   /** Published global model version. */
   modelVersion: number;
   roundsCompleted: number;
@@ -115,11 +123,11 @@ export interface CoordinatorOptions {
 }
 
 /** The running round's coordinator-side context. */
-interface ActiveRound {
-  round: number;
+interface ActiveRound extends RoundContext {
   config: RoundConfig;
-  plan: RoundPlan;
   wireConfig: unknown;
+  ledgerHead: LedgerHeadRef;
+  cohortDraw: BoundDraw;
   server: ServerRound;
   draw: CohortDraw;
   index: Map<string, number>;
@@ -216,8 +224,9 @@ export class Coordinator {
   private readonly maxConsecutiveAborts: number;
   private drawSeed: Uint8Array = new Uint8Array(0);
   private published!: StoredModel;
-  private lastEntry: LedgerEntry | null = null;
-  /** The privacy-report entries of the committed rounds, in ledger order. */
+  private genesis!: GenesisEntry;
+  private lastEntry!: LedgerEntry;
+  /** The privacy-report entries of the charged rounds, in ledger order. */
   private privacyEntries: RoundPrivacyEntry[] = [];
   private active: ActiveRound | null = null;
   private statusValue: CoordinatorStatus = 'starting';
@@ -284,10 +293,19 @@ export class Coordinator {
     }
     const aborted = await this.store.abortRunningRounds('coordinator-restart', new Date(this.clock()).toISOString());
     for (const r of aborted) this.log(`round ${r}: recorded aborted (coordinator restarted while it ran; nothing was released)`);
-    const ledger = await this.store.ledger();
-    this.lastEntry = ledger.at(-1) ?? null;
-    this.privacyEntries = ledger.map((e) => privacyEntryOf(this.config, e));
-    this.roundsCompleted = ledger.length;
+    const { entries: ledger, genesis } = await openLedger({
+      store: this.store,
+      config: this.config,
+      identity: this.identity,
+      provider: this.provider,
+      drawSeed: this.drawSeed,
+      model: this.published,
+      timestamp: new Date(this.clock()).toISOString(),
+    });
+    this.genesis = genesis;
+    this.lastEntry = ledger.at(-1) as LedgerEntry;
+    this.privacyEntries = chargedEntries(ledger).map((e) => privacyEntryOf(genesis, e));
+    this.roundsCompleted = ledger.filter((e) => e.kind === 'round').length;
     const rounds = await this.store.rounds();
     const last = rounds.at(-1);
     if (last) {
@@ -347,13 +365,23 @@ export class Coordinator {
    */
   epsilonSpent(): number | null {
     if (this.privacyEntries.length === 0) return 0;
-    const eps = ledgerReaderEpsilon(this.privacyEntries, { delta: this.config.dp.delta, colluders: 0 });
+    const eps = ledgerReaderEpsilon(this.privacyEntries, { delta: this.genesis.delta, colluders: this.genesis.colluders });
     return Number.isFinite(eps) ? eps : null;
   }
 
   /** The ledger as committed. */
   ledger(): Promise<LedgerEntry[]> {
     return this.store.ledger();
+  }
+
+  /** The last committed ledger entry (the head). */
+  get ledgerHead(): LedgerEntry {
+    return this.lastEntry;
+  }
+
+  /** The coordinator-signed head statement of a committed entry (what participants keep as receipts). */
+  signedHead(entry: LedgerEntry): LedgerHead {
+    return signLedgerHead(entry, this.provider, this.identity);
   }
 
   /** A stored model version. */
@@ -371,6 +399,8 @@ export class Coordinator {
       round: a ? a.round : this.lastRoundId,
       phase: a ? a.phase : null,
       roundConfig: a ? a.wireConfig : null,
+      cohortDraw: a ? a.cohortDraw : null,
+      ledgerHead: a ? a.ledgerHead : null,
       modelVersion: this.published.version,
       roundsCompleted: this.roundsCompleted,
       roundsTarget: this.config.rounds,
@@ -491,6 +521,7 @@ export class Coordinator {
     const step = a.server.receive(message);
     if (step.kind === 'rejected') throw httpRejection(step.code, step.message);
     onAccept?.();
+    a.cosign.observe(index, message);
     this.metrics.participants.set({ phase }, a.server.submitted.length);
     this.afterStep(a, step);
   }
@@ -547,6 +578,8 @@ export class Coordinator {
     let config: RoundConfig | null = null;
     let plan: RoundPlan | null = null;
     let failure: string | null = null;
+    let unboundConfig: Record<string, unknown> = {};
+    const ledgerHead = { seq: this.lastEntry.seq, hash: this.lastEntry.hash };
     if (draw.members.length < Math.max(2, this.config.threshold, this.dp.minContributors)) {
       failure = `cohort of ${draw.members.length} is below the threshold ${this.config.threshold} or the ${this.dp.minContributors} contributors the noise needs`;
     } else {
@@ -564,6 +597,9 @@ export class Coordinator {
         dp: this.dp,
         roundSeed: randomBytes(this.random, 32),
       };
+      unboundConfig = toWireConfig(config) as Record<string, unknown>;
+      // Every signature the participants make in this round covers this binding (spec/ledger.md §4).
+      config.binding = roundBinding({ roundConfig: unboundConfig, draw: drawRecord, genesisHash: this.genesis.hash, ledgerHead });
       try {
         plan = planRound(config);
       } catch (e) {
@@ -599,10 +635,18 @@ export class Coordinator {
       return;
     }
     const a: ActiveRound = {
+      federationId: this.config.federationId,
       round,
       config,
       plan,
       wireConfig: toWireConfig(config),
+      unboundConfig,
+      binding: toHex(config.binding as Uint8Array),
+      cohortDraw: drawRecord,
+      ledgerHead,
+      dp: this.dp,
+      samplingRate: this.samplingRate,
+      cosign: new RoundCoSignatures(),
       server: new ServerRound(plan, { rng: this.random, provider: this.provider }),
       draw,
       index: new Map(draw.members.map((k, i) => [k, i])),
@@ -677,7 +721,8 @@ export class Coordinator {
       return out;
     };
     if (outcome.status === 'aborted') {
-      await this.store.abortRound(a.round, outcome.code, iso);
+      if (outcome.phase === 'unmask' && a.cosign.unmaskResponders.length > 0) await this.chargeAborted(a, outcome, iso);
+      else await this.store.abortRound(a.round, outcome.code, iso);
       this.endActive(a, {
         round: a.round,
         status: 'aborted',
@@ -729,7 +774,7 @@ export class Coordinator {
     // Only now, after the commit, is the new model served.
     this.published = next;
     this.lastEntry = entry;
-    this.privacyEntries.push(privacyEntryOf(this.config, entry));
+    this.privacyEntries.push(privacyEntryOf(this.genesis, entry as ChargedEntry));
     this.roundsCompleted++;
     this.metrics.modelVersion.set(next.version);
     const eps = this.epsilonSpent();
@@ -765,35 +810,12 @@ export class Coordinator {
       weights: bytes,
       optimizerState: encodeOptimizerState(this.optimizer.exportState()),
     };
-    const members = a.draw.members;
-    const key = (i: number): string => members[i] as string;
-    const signatures = new Map(outcome.consistencySignatures.map((s) => [s.signer, toHex(s.signature)]));
     const sum = outcome.sum;
     const entry = chainLedgerEntry(
       this.lastEntry,
       {
-        federationId: this.config.federationId,
-        round: a.round,
-        protocolVersion: PROTOCOL_VERSION,
-        timestamp: iso,
-        mode: this.config.mode,
-        threshold: a.plan.threshold,
-        dim: this.config.dim,
-        cohort: {
-          draw: { method: a.draw.method, samplingRate: a.draw.samplingRate, seedCommitment: a.draw.seedCommitment, population: a.draw.population },
-          members: [...members],
-        },
-        contributors: outcome.u3.map((i) => ({ publicKey: key(i), consistencySignature: signatures.get(i) ?? null })),
-        dropouts: {
-          'advertise-keys': outcome.dropouts['advertise-keys'].map(key),
-          'share-keys': outcome.dropouts['share-keys'].map(key),
-          'masked-input': outcome.dropouts['masked-input'].map(key),
-          'consistency-check': outcome.dropouts['consistency-check'].map(key),
-          unmask: outcome.dropouts.unmask.map(key),
-        },
-        mechanism: this.dp,
-        samplingRate: this.samplingRate,
-        dpEvent: ledgerReaderEvent(this.dp, outcome.u3.length, 0, this.config.dim),
+        kind: 'round',
+        ...chargedRoundFields(a, outcome.u3, outcome.dropouts, iso),
         modelVersionBefore: before.version,
         modelVersionAfter: next.version,
         modelHashBefore: before.hash,
@@ -804,6 +826,21 @@ export class Coordinator {
       this.identity.secretKey,
     );
     return { entry, next };
+  }
+
+  /**
+   * A round that aborted after some participant revealed unmask shares: nothing is published, but
+   * the coordinator may hold enough shares to unmask the sum, so its ε is charged in the ledger.
+   */
+  private async chargeAborted(a: ActiveRound, outcome: Extract<RoundOutcome, { status: 'aborted' }>, iso: string): Promise<void> {
+    const record = abortedAfterUnmaskRecord(a, a.server.sets, a.config.mode === 'malicious', a.modelBefore, outcome, iso);
+    const entry = chainLedgerEntry(this.lastEntry, record, this.provider, this.identity.secretKey);
+    await this.store.chargeAbortedRound(a.round, entry, outcome.code, iso);
+    this.lastEntry = entry;
+    this.privacyEntries.push(privacyEntryOf(this.genesis, entry as ChargedEntry));
+    const eps = this.epsilonSpent();
+    if (eps !== null) this.metrics.epsilon.set(eps);
+    this.log(`round ${a.round}: aborted after unmask shares were revealed; charged in the ledger (entry ${entry.seq})`);
   }
 
   private endActive(a: ActiveRound, summary: RoundSummary): void {

@@ -27,29 +27,57 @@ export { canonicalJson } from './canonical-json.js';
 export { drawCohort, type CohortDraw } from './cohort.js';
 export { federationDpConfig, federationSamplingRate, maxCohortSize, roundGraph } from './federation-plan.js';
 export {
-  GENESIS_HASH,
+  ZERO_HASH,
   LEDGER_SIGNATURE_DOMAIN,
   LEDGER_VERSION,
-  LedgerEntryBodySchema,
+  NEIGHBOURING_RELATION,
+  GenesisBodySchema,
+  RoundBodySchema,
+  AbortedAfterUnmaskBodySchema,
   LedgerEntrySchema,
   chainLedgerEntry,
+  chargedEntries,
+  entryEvent,
+  isCharged,
   ledgerEntryHash,
   ledgerLine,
   ledgerSignatureMessage,
   signLedgerEntry,
+  type ChargedEntry,
+  type GenesisEntry,
   type LedgerEntry,
   type LedgerEntryBody,
   type LedgerRecord,
+  type RoundEntry,
 } from './ledger-entry.js';
+export { OPERATIONAL_CONFIG_FIELDS, configHash, genesisProblems, genesisRecord, genesisSamplingRate, privacyConfig } from './ledger-genesis.js';
+export { ROUND_BINDING_DOMAIN, roundBinding, roundBindingHex, type BoundDraw, type LedgerHeadRef, type RoundBindingInput } from './round-binding.js';
 export {
-  protocolConsistencyMessage,
+  drawProblems,
+  entryBinding,
+  entryRoundConfig,
+  ledgerGenesis,
   verifyLedger,
-  type ConsistencyMessageFn,
   type LedgerDiscrepancy,
   type VerifyLedgerOptions,
 } from './ledger-verify.js';
+export {
+  LEDGER_HEAD_DOMAIN,
+  LedgerHeadSchema,
+  ReceiptSchema,
+  checkReceipts,
+  ledgerHeadMessage,
+  signLedgerHead,
+  verifyLedgerHead,
+  type LedgerHead,
+  type Receipt,
+  type ReceiptDiscrepancy,
+} from './ledger-head.js';
+export { ReceiptStore, defaultReceiptsDir, readReceipts } from './receipt-store.js';
+export { participantEpsilon } from './participant-budget.js';
+export { checkLedgerBeforeRound, type LedgerCheck, type LedgerCheckInput, type RoundAnnouncement } from './participant-ledger-check.js';
 export { buildPrivacyReport, exportLedger, type LedgerExport } from './report.js';
-export { ledgerReportCheck, readLedgerBundle, type LedgerBundle } from './ledger-audit.js';
+export { ledgerReportCheck, readCoordinatorKey, readLedgerBundle, readLedgerFile, type LedgerBundle } from './ledger-audit.js';
 export type { CoordinatorStore, RoundRecord, RoundStatus, StoredModel } from './store.js';
 export { SqliteCoordinatorStore, modelHash } from './sqlite-store.js';
 export { IdentityFileSchema, generateIdentity, readIdentityFile, writeIdentityFile, type IdentityFile } from './identity.js';

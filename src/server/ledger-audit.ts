@@ -1,87 +1,130 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { canonicalJson } from './canonical-json.js';
-import type { CohortMethod, Discrepancy, PrivacyReport, ReportCheck } from '../dp/index.js';
-import { LedgerEntrySchema, type LedgerEntry } from './ledger-entry.js';
-import { verifyLedger, type VerifyLedgerOptions } from './ledger-verify.js';
+import type { Discrepancy, PrivacyReport, ReportCheck } from '../dp/index.js';
+import { defaultProvider, type CryptoProvider } from '../secagg/index.js';
+import { FedveilError } from '../secagg/util/errors.js';
+import { chargedEntries, LedgerEntrySchema } from './ledger-entry.js';
+import { checkReceipts, type Receipt } from './ledger-head.js';
+import { ledgerGenesis, verifyLedger, type VerifyLedgerOptions } from './ledger-verify.js';
+import { readReceipts } from './receipt-store.js';
+import { entryCohortMethod } from './report.js';
 
-/** An exported audit bundle as read back from disk. */
+/** A ledger as an auditor gives it: the entries of one file, the key pinned for it, the receipts held. */
 export interface LedgerBundle {
+  /** The file the entries were read from. */
+  path: string;
   /** ledger.jsonl lines, parsed (unparseable lines are kept as null and reported). */
   entries: unknown[];
-  coordinatorPublicKey: string;
-  federationId: string | null;
-  /** Allowed participant keys recorded at export (informational: compare with the federation's own list). */
-  participants: string[] | null;
-  /** Lines that are not JSON, and a missing or malformed key file. */
+  /** The coordinator key obtained out of band (hex), or null: then the genesis's own key is used and nothing proves who signed. */
+  pinnedKey: string | null;
+  /** Participants' receipts to hold the ledger to, or null when none were given. */
+  receipts: Receipt[] | null;
+  /** Lines that are not JSON, and unreadable files. */
   problems: Discrepancy[];
 }
 
-/** Why a report round's cohort method is not the entry's draw, or null when it is. */
-function cohortMismatch(c: CohortMethod, e: LedgerEntry): string | null {
-  const { draw, members } = e.cohort;
-  if (c.population !== draw.population) return `cohort population ${c.population} ≠ ${draw.population}`;
-  if (c.kind === 'all') return members.length === draw.population ? null : `cohort 'all' but the ledger drew ${members.length} of ${draw.population}`;
-  if (c.kind === 'fixed') {
-    if (draw.method !== 'fixed-size') return `fixed-size cohort, but the ledger records a ${draw.method} draw`;
-    return c.size === members.length ? null : `cohort size ${c.size} ≠ ${members.length} drawn`;
-  }
-  if (draw.method !== 'poisson') return `Poisson cohort, but the ledger records a ${draw.method} draw`;
-  return c.rate === draw.samplingRate ? null : `sampling rate ${c.rate} ≠ ${draw.samplingRate}`;
-}
-
-/** Reads `ledger.jsonl` and `coordinator-key.json` from an export directory. Never throws on content. */
-export function readLedgerBundle(dir: string): LedgerBundle {
+/** Reads exactly the ledger file `path` (one JSON entry per line). Never throws on content. */
+export function readLedgerFile(path: string): Pick<LedgerBundle, 'entries' | 'problems'> {
   const problems: Discrepancy[] = [];
   let entries: unknown[] = [];
   try {
-    const lines = readFileSync(join(dir, 'ledger.jsonl'), 'utf8').split('\n').filter((l) => l.trim() !== '');
+    if (statSync(path).isDirectory()) throw new Error('it is a folder; name the ledger file itself');
+    const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '');
     entries = lines.map((l, i) => {
       try {
         return JSON.parse(l) as unknown;
       } catch {
-        problems.push({ code: 'ledger/malformed-line', message: `ledger.jsonl line ${i + 1} is not JSON` });
+        problems.push({ code: 'ledger/malformed-line', message: `${path} line ${i + 1} is not JSON` });
         return null;
       }
     });
   } catch (e) {
-    problems.push({ code: 'ledger/unreadable', message: `cannot read ${join(dir, 'ledger.jsonl')}: ${(e as Error).message}` });
+    problems.push({ code: 'ledger/unreadable', message: `cannot read ledger ${path}: ${(e as Error).message}` });
   }
-  let key = { publicKey: '', federationId: null as string | null, participants: null as string[] | null };
+  return { entries, problems };
+}
+
+/**
+ * A coordinator key given as 64 hex characters, or as a file: `coordinator-key.json`
+ * (`{"publicKey": …}`) or a file holding the hex alone. Throws FedveilError 'ledger/bad-coordinator-key'.
+ */
+export function readCoordinatorKey(arg: string): string {
+  if (/^[0-9a-fA-F]{64}$/.test(arg)) return arg.toLowerCase();
+  if (!existsSync(arg)) throw new FedveilError('ledger/bad-coordinator-key', `--coordinator-key ${arg} is neither 64 hex characters nor a file`);
+  const text = readFileSync(arg, 'utf8').trim();
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return text.toLowerCase();
+  let key: unknown;
   try {
-    const k = JSON.parse(readFileSync(join(dir, 'coordinator-key.json'), 'utf8')) as { publicKey?: unknown; federationId?: unknown; participants?: unknown };
-    key = {
-      publicKey: typeof k.publicKey === 'string' ? k.publicKey : '',
-      federationId: typeof k.federationId === 'string' ? k.federationId : null,
-      participants: Array.isArray(k.participants) && k.participants.every((p) => typeof p === 'string') ? (k.participants as string[]) : null,
-    };
-  } catch (e) {
-    problems.push({ code: 'ledger/unreadable', message: `cannot read ${join(dir, 'coordinator-key.json')}: ${(e as Error).message}` });
+    key = (JSON.parse(text) as { publicKey?: unknown }).publicKey;
+  } catch {
+    key = undefined;
   }
-  return { entries, coordinatorPublicKey: key.publicKey, federationId: key.federationId, participants: key.participants, problems };
+  if (typeof key !== 'string' || !/^[0-9a-fA-F]{64}$/.test(key)) throw new FedveilError('ledger/bad-coordinator-key', `${arg} holds no 32-byte coordinator public key`);
+  return key.toLowerCase();
+}
+
+/** Reads the ledger file and, when given, the pinned key and the receipts folder. */
+export function readLedgerBundle(o: { ledger: string; coordinatorKey?: string; receipts?: string }): LedgerBundle {
+  const { entries, problems } = readLedgerFile(o.ledger);
+  let pinnedKey: string | null = null;
+  if (o.coordinatorKey !== undefined) {
+    try {
+      pinnedKey = readCoordinatorKey(o.coordinatorKey);
+    } catch (e) {
+      problems.push({ code: 'ledger/bad-coordinator-key', message: (e as Error).message });
+    }
+  }
+  let receipts: Receipt[] | null = null;
+  if (o.receipts !== undefined) {
+    try {
+      receipts = readReceipts(o.receipts);
+    } catch (e) {
+      problems.push({ code: 'receipt/unreadable', message: (e as Error).message });
+      receipts = [];
+    }
+  }
+  return { path: o.ledger, entries, pinnedKey, receipts, problems };
 }
 
 /**
  * A privacy-report check (for src/dp `verifyReport(report, {checks})`) that holds the report to
- * the ledger: the ledger itself verifies (chain, signatures, consistency signatures; participant
- * membership when `allowedParticipantKeys` is given), and the report has exactly one released
- * round per ledger entry with the entry's round id, cohort draw (method, size or rate,
- * population), contributors U3 (count and keys, in order), dimension and DP configuration, for the
- * ledger's federation. Whether the draw's seed was secret is not recorded in the ledger, so it is
- * not checked here. Every mismatch is one discrepancy.
+ * the ledger: the ledger verifies ({@link verifyLedger}: chain, signatures under the pinned key,
+ * genesis, co-signatures, agreement with the genesis), honours every receipt given (none missing:
+ * `receipt/ledger-truncated`, none contradicted: `receipt/ledger-fork`), and the report is for
+ * the genesis's federation at its δ and c, with exactly one round per charged entry carrying the
+ * entry's round id, outcome, cohort method (draw and the genesis's seed secrecy), contributors U3
+ * (count and keys, in order), dimension and DP configuration.
  */
-export function ledgerReportCheck(bundle: LedgerBundle, opts: VerifyLedgerOptions & { allowedParticipantKeys?: readonly string[] } = {}): ReportCheck {
+export function ledgerReportCheck(
+  bundle: LedgerBundle,
+  opts: VerifyLedgerOptions & { allowedParticipantKeys?: readonly string[]; provider?: CryptoProvider } = {},
+): ReportCheck {
   return (report: PrivacyReport): Discrepancy[] => {
     const out: Discrepancy[] = [...bundle.problems];
-    for (const d of verifyLedger(bundle.entries, bundle.coordinatorPublicKey, opts.allowedParticipantKeys ?? null, opts)) {
+    for (const d of verifyLedger(bundle.entries, bundle.pinnedKey, opts.allowedParticipantKeys ?? null, opts)) {
       out.push({ code: d.code, ...(d.round === undefined ? {} : { round: d.round }), message: d.message });
     }
-    const entries = bundle.entries.map((e) => LedgerEntrySchema.safeParse(e)).flatMap((r) => (r.success ? [r.data] : []));
-    if (bundle.federationId !== null && report.federationId !== bundle.federationId) {
-      out.push({ code: 'ledger/report-federation', message: `report is for '${report.federationId}', the ledger for '${bundle.federationId}'` });
+    const genesis = ledgerGenesis(bundle.entries);
+    if (bundle.receipts !== null) {
+      const key = bundle.pinnedKey ?? genesis?.coordinatorPublicKey ?? '';
+      const mine = bundle.receipts.filter((r) => genesis === null || r.federationId === genesis.federationId);
+      if (mine.length === 0) out.push({ code: 'receipt/none', message: `no receipt of federation '${genesis?.federationId ?? '?'}' was found in the receipts given` });
+      out.push(...checkReceipts(bundle.entries, mine, key, opts.provider ?? defaultProvider));
+    }
+    const entries = chargedEntries(bundle.entries.map((e) => LedgerEntrySchema.safeParse(e)).flatMap((r) => (r.success ? [r.data] : [])));
+    if (genesis !== null) {
+      if (report.federationId !== genesis.federationId) {
+        out.push({ code: 'ledger/report-federation', message: `report is for '${report.federationId}', the ledger for '${genesis.federationId}'` });
+      }
+      if (report.delta !== genesis.delta) {
+        out.push({ code: 'ledger/report-delta', message: `report states ε at δ = ${report.delta}, the federation's genesis fixes δ = ${genesis.delta}` });
+      }
+      if (report.colluders !== genesis.colluders) {
+        out.push({ code: 'ledger/report-colluders', message: `report assumes ${report.colluders} colluders, the federation's genesis ${genesis.colluders}` });
+      }
     }
     if (report.rounds.length !== entries.length) {
-      out.push({ code: 'ledger/report-rounds', message: `report accounts ${report.rounds.length} rounds, the ledger records ${entries.length}` });
+      out.push({ code: 'ledger/report-rounds', message: `report accounts ${report.rounds.length} rounds, the ledger charges ${entries.length}` });
     }
     const byRound = new Map(entries.map((e) => [e.round, e]));
     for (const r of report.rounds) {
@@ -91,9 +134,12 @@ export function ledgerReportCheck(bundle: LedgerBundle, opts: VerifyLedgerOption
         continue;
       }
       const mismatches: string[] = [];
-      const cohort = cohortMismatch(r.cohort, e);
-      if (cohort !== null) mismatches.push(cohort);
-      if (r.outcome !== 'released') mismatches.push(`outcome '${r.outcome}', but the ledger records a released round`);
+      const cohort = genesis === null ? null : entryCohortMethod(genesis, e);
+      if (cohort !== null && canonicalJson(r.cohort) !== canonicalJson(cohort)) {
+        mismatches.push(`cohort ${canonicalJson(r.cohort)} is not ${canonicalJson(cohort)}, what the ledger's draw and the genesis's seed imply`);
+      }
+      const outcome = e.kind === 'round' ? 'released' : 'aborted-after-unmask';
+      if (r.outcome !== outcome) mismatches.push(`outcome '${r.outcome}', but the ledger records '${outcome}'`);
       if (r.contributors !== e.contributors.length) mismatches.push(`contributors ${r.contributors} ≠ ${e.contributors.length}`);
       if (canonicalJson(r.contributorIds) !== canonicalJson(e.contributors.map((c) => c.publicKey))) mismatches.push('contributor ids differ');
       if (r.dim !== e.dim) mismatches.push(`dim ${r.dim} ≠ ${e.dim}`);

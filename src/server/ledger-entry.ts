@@ -1,15 +1,20 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { z } from 'zod';
-import { DpConfigSchema, DpEventSchema } from '../dp/index.js';
+import { DpConfigSchema, DpEventSchema, ledgerReaderEvent, type DpConfig, type DpEvent } from '../dp/index.js';
 import { concatBytes, fromHex, toHex, utf8, type CryptoProvider } from '../secagg/index.js';
 import { canonicalJson } from './canonical-json.js';
 
 /** The ledger format version this code writes and verifies. */
-export const LEDGER_VERSION = 1;
-/** `prevHash` of the first entry: 32 zero bytes in hex. */
-export const GENESIS_HASH = '0'.repeat(64);
+export const LEDGER_VERSION = 2;
+/** `prevHash` of the first (genesis) entry: 32 zero bytes in hex. */
+export const ZERO_HASH = '0'.repeat(64);
 /** Domain-separation prefix of the coordinator's signature over an entry hash. */
-export const LEDGER_SIGNATURE_DOMAIN = 'fedveil/ledger-entry/v1';
+export const LEDGER_SIGNATURE_DOMAIN = 'fedveil/ledger-entry/v2';
+/**
+ * The neighbouring relation every ε of the ledger is stated for: two federations are neighbours
+ * when one participant's whole contribution is added or removed (client-level DP, add/remove).
+ */
+export const NEIGHBOURING_RELATION = 'add-or-remove-one-participant';
 
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 32 bytes as 64 lower-case hex characters');
 const hex64 = z.string().regex(/^[0-9a-f]{128}$/, 'must be 64 bytes as 128 lower-case hex characters');
@@ -25,11 +30,16 @@ export const DropoutsSchema = z
   })
   .strict();
 
-/** A contributor (member of U3) and its signature from the consistency check, when one ran. */
+/**
+ * A contributor (member of U3) and its co-signatures of the round binding: the signature of its
+ * masked-input message (with the vector hash it covers, so anyone can re-verify it) and, in
+ * malicious mode, of its consistency-check message.
+ */
 export const ContributorSchema = z
   .object({
     publicKey: hex32,
-    /** Ed25519 signature over the protocol's consistency-check message; null in semi-honest mode. */
+    maskedInput: z.object({ vectorSha256: hex32, signature: hex64 }).strict(),
+    /** Ed25519 signature over the protocol's consistency-check message; null in semi-honest mode or when the contributor then fell silent. */
     consistencySignature: hex64.nullable(),
   })
   .strict();
@@ -40,38 +50,87 @@ export const CohortDrawSchema = z
     method: z.enum(['fixed-size', 'poisson']),
     /** The probability with which each allowed participant was included (size / N for fixed-size). */
     samplingRate: z.number().gt(0).max(1),
-    /** SHA-256 commitment to the draw seed (the seed itself stays with the coordinator). */
+    /** SHA-256 commitment to the draw seed. */
     seedCommitment: hex32,
     /** Number of allowed participants drawn from. */
     population: z.number().int().min(1),
   })
   .strict();
 
-/** Everything an entry records except its own hash and signature. */
-export const LedgerEntryBodySchema = z
+/** The federation's cohort rule as the genesis binds it. */
+export const GenesisCohortSchema = z.discriminatedUnion('method', [
+  z.object({ method: z.literal('fixed-size'), size: z.number().int().min(1), population: z.number().int().min(1), seedCommitment: hex32, seed: z.enum(['secret', 'public']) }).strict(),
+  z.object({ method: z.literal('poisson'), rate: z.number().gt(0).max(1), population: z.number().int().min(1), seedCommitment: hex32, seed: z.enum(['secret', 'public']) }).strict(),
+]);
+
+const common = {
+  version: z.literal(LEDGER_VERSION),
+  federationId: z.string().min(1),
+  seq: z.number().int().min(0),
+  prevHash: hex32,
+  /** Version of the protocol messages (binds every participant signature the entry carries). */
+  protocolVersion: z.number().int().min(1),
+  timestamp: z.string().datetime(),
+};
+
+/**
+ * Entry 0: the federation as its coordinator opened it. Every later entry must agree with it,
+ * and every participant signature of every round covers its hash (through the round binding).
+ */
+export const GenesisBodySchema = z
   .object({
-    version: z.literal(LEDGER_VERSION),
-    federationId: z.string().min(1),
-    seq: z.number().int().min(0),
-    prevHash: hex32,
-    round: z.number().int().min(0),
-    /** Version of the protocol messages the round ran (binds the consistency signatures). */
-    protocolVersion: z.number().int().min(1),
-    timestamp: z.string().datetime(),
-    mode: z.enum(['semi-honest', 'malicious']),
-    threshold: z.number().int().min(1),
-    dim: z.number().int().min(1),
-    /** `members` is the round's participant list in index order (participant i = members[i]). */
-    cohort: z.object({ draw: CohortDrawSchema, members: z.array(hex32) }).strict(),
-    /** U3 in index order. */
-    contributors: z.array(ContributorSchema),
-    dropouts: DropoutsSchema,
-    /** The DP encoding configuration the round ran with (src/dp DpConfig). */
+    kind: z.literal('genesis'),
+    ...common,
+    /** The coordinator's Ed25519 key, which signs every entry. */
+    coordinatorPublicKey: hex32,
+    /** The privacy-relevant federation config (spec/ledger.md §2.1) and SHA-256 of its canonical JSON. */
+    config: z.record(z.string(), z.unknown()),
+    configHash: hex32,
+    delta: z.number().gt(0).lt(1),
+    /** The ε the federation is calibrated to spend (config `dp.targetEpsilon`), or null. */
+    epsilonBudget: z.number().gt(0).nullable(),
+    accountant: z.object({ name: z.string().min(1), version: z.string().min(1) }).strict(),
+    neighbouring: z.literal(NEIGHBOURING_RELATION),
+    cohort: GenesisCohortSchema,
+    /** The allowed participants (population of every draw). */
+    participants: z.array(hex32).min(1),
+    /** c: participants assumed to collude with the coordinator. */
+    colluders: z.number().int().min(0),
+    /** The DP configuration every round encodes with (calibrated from `config` when it gives a target ε). */
     mechanism: DpConfigSchema,
-    /** Sampling rate the accountant assumed (each participant's inclusion probability). */
-    samplingRate: z.number().gt(0).max(1),
-    /** The round's privacy event (src/dp DpEvent), the input to every accountant. */
-    dpEvent: DpEventSchema,
+    /** The published model when the ledger opened. */
+    model: z.object({ version: z.number().int().min(0), hash: hex32 }).strict(),
+  })
+  .strict();
+
+const roundFields = {
+  ...common,
+  round: z.number().int().min(0),
+  mode: z.enum(['semi-honest', 'malicious']),
+  threshold: z.number().int().min(1),
+  dim: z.number().int().min(1),
+  /** The protocol RoundConfig the participants ran, wire form, without its `binding`. */
+  roundConfig: z.record(z.string(), z.unknown()),
+  /** The round binding (spec/ledger.md §4) the participants signed under. */
+  binding: hex32,
+  /** `members` is the round's participant list in index order (participant i = members[i]). */
+  cohort: z.object({ draw: CohortDrawSchema, members: z.array(hex32) }).strict(),
+  /** U3 in index order, with their co-signatures. */
+  contributors: z.array(ContributorSchema),
+  dropouts: DropoutsSchema,
+  /** The DP encoding configuration the round ran with (src/dp DpConfig). */
+  mechanism: DpConfigSchema,
+  /** Each participant's inclusion probability; follows from the draw and the genesis. */
+  samplingRate: z.number().gt(0).max(1),
+  /** The round's privacy event (src/dp DpEvent): {@link entryEvent} of the entry. */
+  dpEvent: DpEventSchema,
+};
+
+/** A released round: its aggregate was decoded and its model published. */
+export const RoundBodySchema = z
+  .object({
+    kind: z.literal('round'),
+    ...roundFields,
     modelVersionBefore: z.number().int().min(0),
     modelVersionAfter: z.number().int().min(1),
     modelHashBefore: hex32,
@@ -81,15 +140,73 @@ export const LedgerEntryBodySchema = z
   })
   .strict();
 
-/** A signed, chained ledger entry as stored and exported (one line of ledger.jsonl). */
-export const LedgerEntrySchema = LedgerEntryBodySchema.extend({ hash: hex32, signature: hex64 }).strict();
+/**
+ * A round that aborted after unmask shares were revealed: nothing was published, but the
+ * coordinator may hold enough shares to unmask the sum, so the round is charged.
+ */
+export const AbortedAfterUnmaskBodySchema = z
+  .object({
+    kind: z.literal('aborted-after-unmask'),
+    ...roundFields,
+    abort: z.object({ code: z.string().min(1), reason: z.string() }).strict(),
+    /** Members that sent unmask shares before the abort. */
+    unmaskResponders: z.array(hex32).min(1),
+    /** The published model, unchanged by the round. */
+    modelVersion: z.number().int().min(0),
+    modelHash: hex32,
+  })
+  .strict();
 
-/** The recorded content of one completed round. */
-export type LedgerEntryBody = z.infer<typeof LedgerEntryBodySchema>;
-/** A ledger entry with its hash and the coordinator's signature. */
+const signed = { hash: hex32, signature: hex64 };
+
+/** Any ledger entry as stored and exported (one line of ledger.jsonl). */
+export const LedgerEntrySchema = z.discriminatedUnion('kind', [
+  GenesisBodySchema.extend(signed).strict(),
+  RoundBodySchema.extend(signed).strict(),
+  AbortedAfterUnmaskBodySchema.extend(signed).strict(),
+]);
+
+/** The genesis entry's body. */
+export type GenesisBody = z.infer<typeof GenesisBodySchema>;
+/** A released round's entry body. */
+export type RoundBody = z.infer<typeof RoundBodySchema>;
+/** A charged aborted round's entry body. */
+export type AbortedAfterUnmaskBody = z.infer<typeof AbortedAfterUnmaskBodySchema>;
+/** A signed ledger entry. */
 export type LedgerEntry = z.infer<typeof LedgerEntrySchema>;
-/** An entry body before it is placed in the chain (seq and prevHash are assigned on append). */
-export type LedgerRecord = Omit<LedgerEntryBody, 'seq' | 'prevHash' | 'version'>;
+/** Everything an entry records except its own hash and signature. */
+export type LedgerEntryBody = GenesisBody | RoundBody | AbortedAfterUnmaskBody;
+/** The signed genesis entry. */
+export type GenesisEntry = Extract<LedgerEntry, { kind: 'genesis' }>;
+/** An entry that spends ε: a released round, or a round charged after an abort past unmask. */
+export type ChargedEntry = Extract<LedgerEntry, { kind: 'round' | 'aborted-after-unmask' }>;
+/** A released round's signed entry. */
+export type RoundEntry = Extract<LedgerEntry, { kind: 'round' }>;
+
+/** Distributes Omit over a union. */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** An entry body before it is placed in the chain (version, seq and prevHash are assigned on append). */
+export type LedgerRecord = DistributiveOmit<LedgerEntryBody, 'seq' | 'prevHash' | 'version'>;
+
+/** True for the entries that spend ε (and carry a round's contributors). */
+export function isCharged(e: LedgerEntry): e is ChargedEntry {
+  return e.kind === 'round' || e.kind === 'aborted-after-unmask';
+}
+
+/** The charged entries of a ledger, in order: what every privacy accountant consumes. */
+export function chargedEntries(entries: readonly LedgerEntry[]): ChargedEntry[] {
+  return entries.filter(isCharged);
+}
+
+/**
+ * The privacy event a charged entry must record: the round's mechanism on its |U3| contributors,
+ * of whose noise shares those of the protected participant and of the federation's c colluders
+ * do not count, with no amplification by sampling (the ledger names every cohort). The one place
+ * the ledger maps a round to a src/dp event.
+ */
+export function entryEvent(e: { mechanism: DpConfig; contributors: readonly unknown[]; dim: number }, colluders: number): DpEvent {
+  return ledgerReaderEvent(e.mechanism, e.contributors.length, colluders, e.dim);
+}
 
 /** SHA-256 (hex) of the canonical JSON of an entry body. Extra fields `hash`/`signature` are ignored. */
 export function ledgerEntryHash(entry: LedgerEntryBody | LedgerEntry): string {
@@ -103,26 +220,26 @@ export function ledgerSignatureMessage(hashHex: string): Uint8Array {
 }
 
 /** Hashes and signs an entry body with the coordinator's Ed25519 secret key (32-byte seed). */
-export function signLedgerEntry(body: LedgerEntryBody, provider: CryptoProvider, coordinatorSecretKey: Uint8Array): LedgerEntry {
+export function signLedgerEntry<B extends LedgerEntryBody>(body: B, provider: CryptoProvider, coordinatorSecretKey: Uint8Array): B & { hash: string; signature: string } {
   const hash = ledgerEntryHash(body);
   const signature = toHex(provider.ed25519Sign(coordinatorSecretKey, ledgerSignatureMessage(hash)));
   return { ...body, hash, signature };
 }
 
-/** Builds the next chained entry after `previous` (null for the first). */
+/** Builds the next chained entry after `previous` (null for the genesis). */
 export function chainLedgerEntry(
   previous: LedgerEntry | null,
   record: LedgerRecord,
   provider: CryptoProvider,
   coordinatorSecretKey: Uint8Array,
 ): LedgerEntry {
-  const body: LedgerEntryBody = {
+  const body = {
     version: LEDGER_VERSION,
     seq: previous === null ? 0 : previous.seq + 1,
-    prevHash: previous === null ? GENESIS_HASH : previous.hash,
+    prevHash: previous === null ? ZERO_HASH : previous.hash,
     ...record,
-  };
-  return signLedgerEntry(body, provider, coordinatorSecretKey);
+  } as LedgerEntryBody;
+  return signLedgerEntry(body, provider, coordinatorSecretKey) as LedgerEntry;
 }
 
 /** One line of ledger.jsonl: the entry's canonical JSON. */

@@ -1,49 +1,46 @@
-import { consistencySignedBytes } from '../protocol/canonical.js';
-import { defaultProvider, fromHex, type CryptoProvider } from '../secagg/index.js';
+import { z } from 'zod';
+import { encodedLength } from '../dp/index.js';
+import { consistencySignedBytes, maskedInputSignedBytes } from '../protocol/canonical.js';
+import { planRound, RoundConfigSchema, type RoundConfig } from '../protocol/config.js';
+import { defaultProvider, fromHex, toHex, type CryptoProvider } from '../secagg/index.js';
+import { canonicalJson } from './canonical-json.js';
+import { drawCohort } from './cohort.js';
 import { formatZodError } from './config.js';
+import { eventsMatch, type DpEvent } from '../dp/index.js';
 import {
-  GENESIS_HASH,
+  entryEvent,
   LedgerEntrySchema,
   ledgerEntryHash,
   ledgerSignatureMessage,
+  ZERO_HASH,
+  type ChargedEntry,
+  type GenesisEntry,
   type LedgerEntry,
 } from './ledger-entry.js';
+import { genesisFederationConfig, genesisProblems, genesisSamplingRate, publicDrawSeed } from './ledger-genesis.js';
+import { roundBinding } from './round-binding.js';
 
-/** One reason a ledger does not hold. `seq` is the position in the given list. */
+/** One reason a ledger does not hold. */
 export interface LedgerDiscrepancy {
   /** Stable rule identifier, e.g. `ledger/broken-chain`. */
   code: string;
-  /** Index of the offending line in the input (0-based). */
+  /** Index of the offending line in the input (0-based); -1 for the ledger as a whole. */
   index: number;
-  /** The entry's round id, when the entry parsed. */
+  /** The entry's round id, when the entry parsed and has one. */
   round?: number;
   message: string;
-}
-
-/** The bytes contributor `signer` (public key hex) signed in the consistency check of `entry`'s round. */
-export type ConsistencyMessageFn = (entry: LedgerEntry, signer: string) => Uint8Array;
-
-/**
- * The protocol's consistency-check signed bytes for `signer` in `entry`'s round: the signer's
- * index and U3 are positions in `entry.cohort.members` (the round's participant list).
- */
-export function protocolConsistencyMessage(entry: LedgerEntry, signer: string): Uint8Array {
-  const index = new Map(entry.cohort.members.map((k, i) => [k, i]));
-  const u3 = entry.contributors.map((c) => index.get(c.publicKey) ?? -1).sort((a, b) => a - b);
-  return consistencySignedBytes(
-    { version: entry.protocolVersion, federationId: entry.federationId, round: entry.round },
-    index.get(signer) ?? -1,
-    u3,
-  );
 }
 
 /** Options of {@link verifyLedger}. */
 export interface VerifyLedgerOptions {
   provider?: CryptoProvider;
-  /** How to rebuild what contributors signed; defaults to {@link protocolConsistencyMessage}. */
-  consistencyMessage?: ConsistencyMessageFn;
   /** When set, every entry must name this federation. */
   federationId?: string;
+  /**
+   * The first `verifiedPrefix` entries were verified before (a participant re-checking a ledger
+   * that grew): their signatures are not checked again; chain, genesis and agreement still are.
+   */
+  verifiedPrefix?: number;
 }
 
 /** Verifies without throwing: a message that cannot be built (e.g. an index out of range) fails. */
@@ -57,39 +54,100 @@ function safeVerify(provider: CryptoProvider, publicKey: string, message: () => 
 
 const isHexKey = (k: string): boolean => /^[0-9a-f]{64}$/.test(k);
 
+/** The genesis a ledger opens with, when its first line is one. */
+export function ledgerGenesis(entries: readonly unknown[]): GenesisEntry | null {
+  const first = LedgerEntrySchema.safeParse(entries[0]);
+  return first.success && first.data.kind === 'genesis' ? first.data : null;
+}
+
+/** The round config an entry records, decoded; null when it is not a valid wire RoundConfig. */
+export function entryRoundConfig(e: ChargedEntry): RoundConfig | null {
+  const r = z.safeDecode(RoundConfigSchema, e.roundConfig as z.input<typeof RoundConfigSchema>);
+  return r.success ? (r.data as RoundConfig) : null;
+}
+
 /**
- * Checks a whole ledger and returns EVERY discrepancy found (an empty list means it holds):
- * malformed entries, entry hashes that do not match their content, bad coordinator signatures,
- * broken hash chain, missing / reordered / duplicated entries (sequence numbers), round ids that
- * do not increase, model hashes that do not chain (a round's `modelHashBefore` must be the
- * previous round's `modelHashAfter`), participants outside `allowedParticipantKeys`, contributors
- * outside the cohort (skipped when `allowedParticipantKeys` is null: an auditor without the
- * federation's list), fewer contributors than the threshold, and missing or invalid consistency
- * signatures in malicious-mode rounds.
+ * How a round's draw disagrees with the genesis (empty when it agrees): method, population, seed
+ * commitment, a sampling rate that is not the genesis's rate (or size / N), and for fixed-size
+ * cohorts the number of members drawn.
+ */
+export function drawProblems(draw: ChargedEntry['cohort']['draw'], members: readonly string[], g: Pick<GenesisEntry, 'cohort'>): string[] {
+  const rate = genesisSamplingRate(g);
+  const problems: string[] = [];
+  if (draw.method !== g.cohort.method) problems.push(`draw method ${draw.method}, the genesis says ${g.cohort.method}`);
+  if (draw.population !== g.cohort.population) problems.push(`population ${draw.population}, the genesis says ${g.cohort.population}`);
+  if (draw.seedCommitment !== g.cohort.seedCommitment) problems.push("the draw seed commitment is not the genesis's");
+  if (draw.samplingRate !== rate) problems.push(`the draw's sampling rate ${draw.samplingRate} does not follow from the genesis (${rate})`);
+  if (g.cohort.method === 'fixed-size' && members.length !== g.cohort.size) problems.push(`${members.length} members drawn, the cohort size is ${g.cohort.size}`);
+  return problems;
+}
+
+/** The binding a charged entry's participants must have signed, recomputed from the entry and the genesis hash. */
+export function entryBinding(e: ChargedEntry, genesisHash: string): Uint8Array {
+  return roundBinding({ roundConfig: e.roundConfig, draw: e.cohort.draw, genesisHash, ledgerHead: { seq: e.seq - 1, hash: e.prevHash } });
+}
+
+/**
+ * Checks a whole ledger and returns EVERY discrepancy found (an empty list means it holds).
+ *
+ * - Structure: malformed entries, hashes that do not match their content, coordinator signatures
+ *   (under `coordinatorPublicKey`, or the genesis's own key when null: an unpinned check), broken
+ *   hash chain, missing / reordered entries, round ids that do not increase, the model chain.
+ * - Genesis: entry 0 is a genesis that agrees with its own config; no other genesis; when
+ *   `allowedParticipantKeys` is given it must be the genesis's participant list.
+ * - Every charged entry agrees with the genesis: protocol version, mechanism, mode, dimension, c,
+ *   cohort members allowed, draw method / population / seed commitment, a sampling rate that
+ *   follows from the draw and the genesis (and, for a public seed, the draw replays), its event.
+ * - Co-signatures: the binding is recomputed from the entry (round config, draw, genesis hash,
+ *   previous head) and at least `threshold` contributors' masked-input signatures must verify
+ *   over it; every recorded co-signature must verify; malicious rounds' consistency signatures too.
  */
 export function verifyLedger(
   entries: readonly unknown[],
-  coordinatorPublicKey: Uint8Array | string,
+  coordinatorPublicKey: Uint8Array | string | null,
   allowedParticipantKeys: readonly string[] | null,
   opts: VerifyLedgerOptions = {},
 ): LedgerDiscrepancy[] {
   const provider = opts.provider ?? defaultProvider;
+  const skip = opts.verifiedPrefix ?? 0;
   const out: LedgerDiscrepancy[] = [];
-  let coordKey: Uint8Array;
-  try {
-    coordKey = typeof coordinatorPublicKey === 'string' ? fromHex(coordinatorPublicKey) : coordinatorPublicKey;
-  } catch {
-    coordKey = new Uint8Array(0);
+  const genesis = ledgerGenesis(entries);
+  let coordKey: string;
+  if (coordinatorPublicKey === null) {
+    coordKey = genesis?.coordinatorPublicKey ?? '';
+  } else {
+    coordKey = typeof coordinatorPublicKey === 'string' ? coordinatorPublicKey.toLowerCase() : toHex(coordinatorPublicKey);
+    if (!isHexKey(coordKey)) {
+      out.push({ code: 'ledger/bad-coordinator-key', index: -1, message: 'the coordinator public key is not 32 bytes' });
+      coordKey = '';
+    }
   }
-  if (coordKey.length !== 32) {
-    out.push({ code: 'ledger/bad-coordinator-key', index: -1, message: 'the coordinator public key is not 32 bytes' });
-  }
-  const allowed = allowedParticipantKeys === null ? null : new Set(allowedParticipantKeys.map((k) => k.toLowerCase()));
   for (const k of allowedParticipantKeys ?? []) {
     if (!isHexKey(k.toLowerCase())) out.push({ code: 'ledger/bad-participant-key', index: -1, message: `allowed key ${k} is not 64 hex characters` });
   }
+  if (entries.length === 0 || genesis === null) {
+    out.push({ code: 'ledger/missing-genesis', index: 0, message: entries.length === 0 ? 'the ledger is empty: it has no genesis' : 'entry 0 is not a genesis entry' });
+  }
+  const allowed = new Set(genesis?.participants ?? (allowedParticipantKeys ?? []).map((k) => k.toLowerCase()));
+  let genesisConfig: ReturnType<typeof genesisFederationConfig> | null = null;
+  if (genesis !== null) {
+    for (const p of genesisProblems(genesis)) out.push({ code: 'ledger/genesis-mismatch', index: 0, message: `genesis: ${p}` });
+    try {
+      genesisConfig = genesisFederationConfig(genesis);
+    } catch {
+      genesisConfig = null;
+    }
+    if (allowedParticipantKeys !== null && canonicalJson([...allowedParticipantKeys].map((k) => k.toLowerCase()).sort()) !== canonicalJson([...genesis.participants].sort())) {
+      out.push({ code: 'ledger/genesis-mismatch', index: 0, message: 'the genesis does not list exactly the given allowed participants' });
+    }
+    if (coordKey !== '' && genesis.coordinatorPublicKey !== coordKey) {
+      out.push({ code: 'ledger/genesis-mismatch', index: 0, message: `the genesis names coordinator key ${genesis.coordinatorPublicKey}, not ${coordKey}` });
+    }
+  }
 
   let prev: LedgerEntry | null = null;
+  let lastModel: { version: number; hash: string } | null = genesis === null ? null : genesis.model;
+  let lastRound: number | null = null;
   entries.forEach((raw, index) => {
     const parsed = LedgerEntrySchema.safeParse(raw);
     if (!parsed.success) {
@@ -99,81 +157,169 @@ export function verifyLedger(
       return;
     }
     const e = parsed.data;
+    const round = e.kind === 'genesis' ? undefined : e.round;
     const report = (code: string, message: string): void => {
-      out.push({ code, index, round: e.round, message: `entry ${index} (round ${e.round}): ${message}` });
+      out.push({ code, index, ...(round === undefined ? {} : { round }), message: `entry ${index}${round === undefined ? '' : ` (round ${round})`}: ${message}` });
     };
+    const fresh = index >= skip;
 
     if (opts.federationId !== undefined && e.federationId !== opts.federationId) {
       report('ledger/federation-mismatch', `federation '${e.federationId}', expected '${opts.federationId}'`);
     }
     const recomputed = ledgerEntryHash(e);
     if (recomputed !== e.hash) report('ledger/bad-hash', `recorded hash ${e.hash} but content hashes to ${recomputed}`);
-    if (coordKey.length === 32 && !provider.ed25519Verify(coordKey, ledgerSignatureMessage(e.hash), fromHex(e.signature))) {
+    if (fresh && coordKey !== '' && !safeVerify(provider, coordKey, () => ledgerSignatureMessage(e.hash), e.signature)) {
       report('ledger/bad-signature', 'the coordinator signature does not verify');
     }
-
     if (e.seq !== index) {
       if (e.seq > index) report('ledger/missing-entry', `sequence number ${e.seq} at position ${index}: entries ${index}..${e.seq - 1} are missing`);
       else report('ledger/reordered-entry', `sequence number ${e.seq} at position ${index}: entry repeated or out of order`);
     }
-    const expectedPrev = prev === null ? GENESIS_HASH : prev.hash;
-    if (index === 0 && e.prevHash !== GENESIS_HASH) {
-      report('ledger/broken-chain', 'the first entry does not start from the genesis hash');
-    } else if (prev !== null && e.prevHash !== expectedPrev) {
-      report('ledger/broken-chain', `prevHash ${e.prevHash} is not the previous entry's hash ${expectedPrev}`);
+    if (index === 0 && e.prevHash !== ZERO_HASH) {
+      report('ledger/broken-chain', 'the first entry does not start from the zero hash');
+    } else if (prev !== null && e.prevHash !== prev.hash) {
+      report('ledger/broken-chain', `prevHash ${e.prevHash} is not the previous entry's hash ${prev.hash}`);
     }
-    if (prev !== null) {
-      if (e.round <= prev.round) report('ledger/round-not-increasing', `round ${e.round} does not follow round ${prev.round}`);
-      if (e.federationId !== prev.federationId) report('ledger/federation-mismatch', `federation changed from '${prev.federationId}'`);
-      if (e.modelHashBefore !== prev.modelHashAfter) {
-        report('ledger/model-chain', `modelHashBefore is not the previous round's modelHashAfter`);
-      }
-      if (e.modelVersionBefore !== prev.modelVersionAfter) {
-        report('ledger/model-chain', `model version ${e.modelVersionBefore} does not follow ${prev.modelVersionAfter}`);
-      }
-    }
-    if (e.modelVersionAfter !== e.modelVersionBefore + 1) {
-      report('ledger/model-chain', `model version jumps from ${e.modelVersionBefore} to ${e.modelVersionAfter}`);
-    }
-
-    const cohort = new Set(e.cohort.members);
-    for (const m of e.cohort.members) {
-      if (allowed !== null && !allowed.has(m)) report('ledger/unknown-participant', `cohort member ${m} is not an allowed participant`);
-    }
-    if (cohort.size !== e.cohort.members.length) report('ledger/duplicate-participant', 'the cohort lists a participant twice');
-    const contributorKeys = new Set<string>();
-    for (const c of e.contributors) {
-      if (contributorKeys.has(c.publicKey)) report('ledger/duplicate-participant', `contributor ${c.publicKey} listed twice`);
-      contributorKeys.add(c.publicKey);
-      if (!cohort.has(c.publicKey)) report('ledger/contributor-not-in-cohort', `contributor ${c.publicKey} was not in the cohort`);
-    }
-    for (const [phase, keys] of Object.entries(e.dropouts)) {
-      for (const k of keys) {
-        if (!cohort.has(k)) report('ledger/dropout-not-in-cohort', `${phase} dropout ${k} was not in the cohort`);
-        if (contributorKeys.has(k) && phase !== 'consistency-check' && phase !== 'unmask') {
-          report('ledger/dropout-contributed', `${k} is both a contributor and a ${phase} dropout`);
-        }
-      }
-    }
-    if (e.contributors.length < e.threshold) {
-      report('ledger/below-threshold', `${e.contributors.length} contributors, below threshold ${e.threshold}`);
-    }
-
-    if (e.mode === 'malicious') {
-      const messageOf = opts.consistencyMessage ?? protocolConsistencyMessage;
-      const silent = new Set(e.dropouts['consistency-check']);
-      const signed = e.contributors.filter((c) => c.consistencySignature !== null).length;
-      if (signed < e.threshold) report('ledger/below-threshold', `${signed} consistency signatures, below threshold ${e.threshold}`);
-      for (const c of e.contributors) {
-        if (c.consistencySignature === null) {
-          // A contributor that dropped before signing is recorded as a consistency-check dropout.
-          if (!silent.has(c.publicKey)) report('ledger/missing-consistency-signature', `contributor ${c.publicKey} has no consistency signature`);
-        } else if (!safeVerify(provider, c.publicKey, () => messageOf(e, c.publicKey), c.consistencySignature)) {
-          report('ledger/bad-consistency-signature', `the consistency signature of ${c.publicKey} does not verify`);
-        }
-      }
-    }
+    if (prev !== null && e.federationId !== prev.federationId) report('ledger/federation-mismatch', `federation changed from '${prev.federationId}'`);
     prev = e;
+    if (e.kind === 'genesis') {
+      if (index !== 0) report('ledger/extra-genesis', 'a genesis entry after the first: the federation was reopened');
+      return;
+    }
+
+    if (lastRound !== null && e.round <= lastRound) report('ledger/round-not-increasing', `round ${e.round} does not follow round ${lastRound}`);
+    lastRound = e.round;
+    const before = e.kind === 'round' ? { version: e.modelVersionBefore, hash: e.modelHashBefore } : { version: e.modelVersion, hash: e.modelHash };
+    if (lastModel !== null && before.hash !== lastModel.hash) report('ledger/model-chain', `the model the round started from is not the published one`);
+    if (lastModel !== null && before.version !== lastModel.version) report('ledger/model-chain', `model version ${before.version} does not follow ${lastModel.version}`);
+    if (e.kind === 'round') {
+      if (e.modelVersionAfter !== e.modelVersionBefore + 1) report('ledger/model-chain', `model version jumps from ${e.modelVersionBefore} to ${e.modelVersionAfter}`);
+      lastModel = { version: e.modelVersionAfter, hash: e.modelHashAfter };
+    }
+
+    checkMembership(e, allowed, report);
+    if (genesis !== null) checkAgainstGenesis(e, genesis, genesisConfig, fresh, report);
+    const expectedEvent = safeEvent(e, genesis?.colluders ?? 0);
+    if (expectedEvent === null || !eventsMatch(e.dpEvent, expectedEvent)) report('ledger/event-mismatch', 'the recorded privacy event is not the event of the round\'s mechanism on its contributors, less the genesis\'s colluders');
+    if (genesis !== null && fresh) checkCoSignatures(e, genesis, provider, report);
   });
   return out;
+}
+
+/** The entry's expected event, or null when its fields form none (an invalid mechanism, or too few noise shares). */
+function safeEvent(e: ChargedEntry, colluders: number): DpEvent | null {
+  try {
+    return entryEvent(e, colluders);
+  } catch {
+    return null;
+  }
+}
+
+type Report = (code: string, message: string) => void;
+
+function checkMembership(e: ChargedEntry, allowed: ReadonlySet<string>, report: Report): void {
+  const cohort = new Set(e.cohort.members);
+  for (const m of e.cohort.members) {
+    if (allowed.size > 0 && !allowed.has(m)) report('ledger/unknown-participant', `cohort member ${m} is not an allowed participant`);
+  }
+  if (cohort.size !== e.cohort.members.length) report('ledger/duplicate-participant', 'the cohort lists a participant twice');
+  const contributorKeys = new Set<string>();
+  for (const c of e.contributors) {
+    if (contributorKeys.has(c.publicKey)) report('ledger/duplicate-participant', `contributor ${c.publicKey} listed twice`);
+    contributorKeys.add(c.publicKey);
+    if (!cohort.has(c.publicKey)) report('ledger/contributor-not-in-cohort', `contributor ${c.publicKey} was not in the cohort`);
+  }
+  for (const [phase, keys] of Object.entries(e.dropouts)) {
+    for (const k of keys) {
+      if (!cohort.has(k)) report('ledger/dropout-not-in-cohort', `${phase} dropout ${k} was not in the cohort`);
+      if (contributorKeys.has(k) && phase !== 'consistency-check' && phase !== 'unmask') {
+        report('ledger/dropout-contributed', `${k} is both a contributor and a ${phase} dropout`);
+      }
+    }
+  }
+  if (e.contributors.length < e.threshold) report('ledger/below-threshold', `${e.contributors.length} contributors, below threshold ${e.threshold}`);
+}
+
+/** What the genesis fixes for every round: versions, mechanism, mode, dimension, c, the draw and its sampling rate. */
+function checkAgainstGenesis(e: ChargedEntry, g: GenesisEntry, config: ReturnType<typeof genesisFederationConfig> | null, fresh: boolean, report: Report): void {
+  if (e.protocolVersion !== g.protocolVersion) report('ledger/protocol-version', `protocol version ${e.protocolVersion}, the genesis says ${g.protocolVersion}`);
+  if (canonicalJson(e.mechanism) !== canonicalJson(g.mechanism)) report('ledger/mechanism-mismatch', `mechanism ${canonicalJson(e.mechanism)} is not the genesis's ${canonicalJson(g.mechanism)}`);
+  if (config !== null && (e.mode !== config.mode || e.dim !== config.dim)) report('ledger/config-mismatch', `mode ${e.mode} / dim ${e.dim}, the genesis config says ${config.mode} / ${config.dim}`);
+  const problems = drawProblems(e.cohort.draw, e.cohort.members, g);
+  if (e.samplingRate !== genesisSamplingRate(g)) problems.push(`samplingRate ${e.samplingRate} does not follow from the draw and the genesis (${genesisSamplingRate(g)})`);
+  for (const p of problems) report('ledger/sampling-mismatch', p);
+  const seed = config === null ? null : publicDrawSeed(config.seed);
+  if (seed !== null && config !== null) {
+    const replay = drawCohort(g.participants, config.cohort, seed, e.round).members;
+    if (canonicalJson(replay) !== canonicalJson(e.cohort.members)) report('ledger/draw-mismatch', 'the cohort is not the one the public seed draws for this round');
+  }
+  const rc = entryRoundConfig(e);
+  const rcProblems: string[] = [];
+  if (rc === null) rcProblems.push('the recorded round config is not a valid RoundConfig');
+  else {
+    if (rc.binding !== undefined) rcProblems.push('the recorded round config carries its own binding');
+    if (rc.federationId !== e.federationId || rc.round !== e.round) rcProblems.push('federation or round differs from the entry');
+    if (canonicalJson(rc.participants.map((p) => toHex(p))) !== canonicalJson(e.cohort.members)) rcProblems.push('participants are not the cohort members');
+    if (rc.threshold !== e.threshold || rc.mode !== e.mode || rc.dim !== e.dim) rcProblems.push('threshold, mode or dim differs from the entry');
+    if (canonicalJson(rc.dp) !== canonicalJson(e.mechanism)) rcProblems.push('its DP configuration is not the entry\'s mechanism');
+    if ((rc.colluders ?? 0) !== g.colluders) rcProblems.push(`c = ${rc.colluders ?? 0}, the genesis says ${g.colluders}`);
+    // planRound builds the round's encoder (O(d)): entries verified before are not planned again.
+    if (rcProblems.length === 0 && fresh) {
+      try {
+        planRound(rc);
+      } catch (err) {
+        rcProblems.push(`not a valid round: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  }
+  for (const p of rcProblems) report('ledger/round-config-mismatch', p);
+}
+
+/** The binding recomputed from the entry must be what it records, and at least t contributors must have signed it. */
+function checkCoSignatures(e: ChargedEntry, g: GenesisEntry, provider: CryptoProvider, report: Report): void {
+  const binding = entryBinding(e, g.hash);
+  if (toHex(binding) !== e.binding) report('ledger/binding-mismatch', 'the recorded binding is not the binding of the round config, draw, genesis and previous head');
+  const rc = entryRoundConfig(e);
+  if (rc === null) return;
+  const index = new Map(e.cohort.members.map((k, i) => [k, i]));
+  const header = { version: e.protocolVersion, federationId: e.federationId, round: e.round };
+  let length: number;
+  try {
+    length = encodedLength(rc.dp, rc.dim) + rc.extraCoordinates;
+  } catch {
+    return;
+  }
+  const forged: string[] = [];
+  for (const c of e.contributors) {
+    const ok = safeVerify(
+      provider,
+      c.publicKey,
+      () => maskedInputSignedBytes(header, index.get(c.publicKey) ?? -1, { length, bits: rc.dp.bits, vectorSha256: fromHex(c.maskedInput.vectorSha256) }, binding),
+      c.maskedInput.signature,
+    );
+    if (!ok) forged.push(c.publicKey);
+  }
+  const valid = e.contributors.length - forged.length;
+  if (valid < e.threshold) {
+    // Not a forged contributor or two: the participants did not sign what the entry records.
+    report(
+      'ledger/binding-not-cosigned',
+      `${valid} contributors co-signed the round binding recomputed from the entry, fewer than the threshold ${e.threshold}: the participants did not run what the entry records (mechanism, sampling, genesis or history differ)`,
+    );
+  } else {
+    for (const k of forged) report('ledger/bad-cosignature', `the masked-input signature of contributor ${k} does not verify over the round binding: it did not contribute`);
+  }
+  if (e.mode !== 'malicious') return;
+  const u3 = e.contributors.map((c) => index.get(c.publicKey) ?? -1).sort((a, b) => a - b);
+  const silent = new Set(e.dropouts['consistency-check']);
+  const signedCount = e.contributors.filter((c) => c.consistencySignature !== null).length;
+  if (signedCount < e.threshold) report('ledger/below-threshold', `${signedCount} consistency signatures, below threshold ${e.threshold}`);
+  for (const c of e.contributors) {
+    if (c.consistencySignature === null) {
+      // A contributor that dropped before signing is recorded as a consistency-check dropout.
+      if (!silent.has(c.publicKey)) report('ledger/missing-consistency-signature', `contributor ${c.publicKey} has no consistency signature`);
+    } else if (!safeVerify(provider, c.publicKey, () => consistencySignedBytes(header, index.get(c.publicKey) ?? -1, u3, binding), c.consistencySignature)) {
+      report('ledger/bad-consistency-signature', `the consistency signature of ${c.publicKey} does not verify`);
+    }
+  }
 }

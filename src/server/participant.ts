@@ -15,6 +15,8 @@ import {
   type RandomSource,
 } from '../secagg/index.js';
 import { CoordinatorHttp, CoordinatorRejection, DEFAULT_RETRY, sha256Hex, type RetryPolicy } from './http-transport.js';
+import { ParticipantLedger } from './participant-ledger.js';
+import type { ReceiptStore } from './receipt-store.js';
 import { CoordinatorStateSchema, FederationInfoSchema, OCTET_STREAM, SubmissionAckSchema, type CoordinatorStateWire, type FederationInfo } from './wire.js';
 
 /** What local training returns: the model update (local − global, flattened) and the number of examples used. */
@@ -60,6 +62,14 @@ export interface ParticipantOptions {
   /** Longest single long-poll, in ms (the coordinator may cap it lower). */
   longPollMs?: number;
   signal?: AbortSignal;
+  /** Where the pinned coordinator key and the receipts of my rounds persist; default: this process only. */
+  receipts?: ReceiptStore;
+  /** The coordinator's key obtained out of band (hex); default: pinned on first contact. */
+  coordinatorKey?: string;
+  /** Refuse a round that would take my own ε (over the rounds I contributed to, no amplification) past this. */
+  maxEpsilon?: number;
+  /** Refuse a federation whose genesis δ is above this. */
+  maxDelta?: number;
 }
 
 /**
@@ -77,6 +87,7 @@ export class Participant {
   private readonly log: (line: string) => void;
   private info: FederationInfo | null = null;
   private readonly results: ParticipationResult[] = [];
+  private readonly ledger: ParticipantLedger;
 
   constructor(private readonly opts: ParticipantOptions) {
     this.provider = opts.provider ?? defaultProvider;
@@ -84,6 +95,14 @@ export class Participant {
     this.log = opts.log ?? (() => {});
     this.publicKey = toHex(opts.identity.publicKey);
     this.http = new CoordinatorHttp(opts.coordinator, opts.identity, this.provider, this.random, opts.retry ?? DEFAULT_RETRY, opts.fetch ?? fetch, opts.signal);
+    this.ledger = new ParticipantLedger(this.http, {
+      self: this.publicKey,
+      store: opts.receipts ?? null,
+      provider: this.provider,
+      ...(opts.coordinatorKey === undefined ? {} : { coordinatorKey: opts.coordinatorKey }),
+      ...(opts.maxEpsilon === undefined ? {} : { maxEpsilon: opts.maxEpsilon }),
+      ...(opts.maxDelta === undefined ? {} : { maxDelta: opts.maxDelta }),
+    });
   }
 
   /** Every participation so far. */
@@ -111,7 +130,17 @@ export class Participant {
         attempted.add(state.round);
         const config = this.roundConfig(state, info);
         if (config !== null) {
-          const result = await this.participate(state, config);
+          // Never contribute to a round the ledger I can verify does not back.
+          const check = await this.ledger.beforeRound(info.federationId, info.coordinatorPublicKey, {
+            config,
+            draw: state.cohortDraw,
+            ledgerHead: state.ledgerHead,
+          });
+          const result = check.ok ? await this.participate(state, config) : refusal(config.round, check.code);
+          if (!check.ok) this.log(`round ${config.round}: refusing to contribute: ${check.message}`);
+          if (check.ok && (result.status === 'completed' || (result.status === 'aborted' && result.lastPhase === 'unmask'))) {
+            await this.keepReceipt(info.federationId, result, check.head);
+          }
           this.results.push(result);
           this.log(`round ${result.round}: ${result.status}${result.code ? ` (${result.code})` : ''}`);
           if (this.opts.maxRounds !== undefined && this.results.length >= this.opts.maxRounds) break;
@@ -122,6 +151,16 @@ export class Participant {
       state = await this.getState(`?since=${state.stateVersion}`);
     }
     return this.results;
+  }
+
+  /** Stores the coordinator-signed head of my round's entry (a round aborted after unmask may have none). */
+  private async keepReceipt(federationId: string, result: ParticipationResult, headBefore: { seq: number }): Promise<void> {
+    try {
+      const path = await this.ledger.receipt(federationId, result.round, headBefore);
+      if (path !== null) this.log(`round ${result.round}: receipt ${path}`);
+    } catch (e) {
+      if (result.status === 'completed') this.log(`round ${result.round}: no receipt: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   private async getState(query: string): Promise<CoordinatorStateWire> {
@@ -305,6 +344,11 @@ export class Participant {
     if (hash !== sha256Hex(bytes)) throw new FedveilError('client/bad-model', 'model bytes do not match their announced hash');
     return new Float32Array(bytes.slice().buffer);
   }
+}
+
+/** The result of a round I refused to join (nothing was sent). */
+function refusal(round: number, code: string): ParticipationResult {
+  return { round, status: 'refused', code, lastPhase: null, examples: 0, durationMs: 0 };
 }
 
 function sortKeys(o: object): Record<string, unknown> {

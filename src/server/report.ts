@@ -3,28 +3,29 @@ import { join } from 'node:path';
 import { buildReport, type CohortMethod, type PrivacyReport, type RoundPrivacyEntry } from '../dp/index.js';
 import { toHex } from '../secagg/index.js';
 import type { FederationConfig } from './config.js';
-import { ledgerLine, type LedgerEntry } from './ledger-entry.js';
+import { FedveilError } from '../secagg/util/errors.js';
+import { chargedEntries, ledgerLine, type ChargedEntry, type GenesisEntry, type LedgerEntry } from './ledger-entry.js';
 
 /**
- * The cohort method of a ledger entry's draw. Whether the draw was secret is not in the entry:
- * it follows from the federation config (a configured `seed` is public, so its draws can be
- * replayed by anyone and earn no amplification).
+ * The cohort method of a charged entry's draw, with the draw seed's secrecy as the genesis binds
+ * it (a configured `seed` is public: anyone can replay its draws, which then earn no
+ * amplification).
  */
-export function entryCohortMethod(config: Pick<FederationConfig, 'seed'>, entry: LedgerEntry): CohortMethod {
+export function entryCohortMethod(genesis: GenesisEntry, entry: ChargedEntry): CohortMethod {
   const { draw, members } = entry.cohort;
-  const secretSeed = config.seed === undefined;
+  const secretSeed = genesis.cohort.seed === 'secret';
   if (draw.method === 'fixed-size') {
     return members.length >= draw.population ? { kind: 'all', population: draw.population } : { kind: 'fixed', size: members.length, population: draw.population, secretSeed };
   }
   return draw.samplingRate >= 1 ? { kind: 'all', population: draw.population } : { kind: 'poisson', rate: draw.samplingRate, population: draw.population, secretSeed };
 }
 
-/** The privacy-report entry of a ledger entry (a released round): its cohort method, contributors U3 with their keys, dimension and DP configuration. */
-export function privacyEntryOf(config: Pick<FederationConfig, 'seed'>, entry: LedgerEntry): RoundPrivacyEntry {
+/** The privacy-report entry of a charged ledger entry: its outcome, cohort method, contributors U3 with their keys, dimension and DP configuration. */
+export function privacyEntryOf(genesis: GenesisEntry, entry: ChargedEntry): RoundPrivacyEntry {
   return {
     round: entry.round,
-    outcome: 'released',
-    cohort: entryCohortMethod(config, entry),
+    outcome: entry.kind === 'round' ? 'released' : 'aborted-after-unmask',
+    cohort: entryCohortMethod(genesis, entry),
     contributors: entry.contributors.length,
     contributorIds: entry.contributors.map((c) => c.publicKey),
     dim: entry.dim,
@@ -34,16 +35,18 @@ export function privacyEntryOf(config: Pick<FederationConfig, 'seed'>, entry: Le
 
 /**
  * The federation's privacy report (src/dp format), built from the ledger alone: one report round
- * per ledger entry (see {@link privacyEntryOf}). No participants are assumed to collude (the
- * federation config does not name any yet). An auditor rebuilding it from an exported ledger gets
- * the same report.
+ * per charged entry (released rounds and rounds aborted after unmask; see {@link privacyEntryOf}),
+ * at the genesis's δ and with its c colluders. An auditor rebuilding it from an exported ledger
+ * gets the same report. Throws FedveilError('ledger/no-genesis') for a ledger without a genesis.
  */
-export function buildPrivacyReport(config: Pick<FederationConfig, 'federationId' | 'dp' | 'seed'>, entries: readonly LedgerEntry[]): PrivacyReport {
+export function buildPrivacyReport(entries: readonly LedgerEntry[]): PrivacyReport {
+  const genesis = entries[0]?.kind === 'genesis' ? entries[0] : null;
+  if (genesis === null) throw new FedveilError('ledger/no-genesis', 'the ledger has no genesis entry: nothing binds its δ, cohort rule or colluders');
   return buildReport({
-    federationId: config.federationId,
-    delta: config.dp.delta,
-    colluders: 0,
-    rounds: entries.map((e) => privacyEntryOf(config, e)),
+    federationId: genesis.federationId,
+    delta: genesis.delta,
+    colluders: genesis.colluders,
+    rounds: chargedEntries(entries).map((e) => privacyEntryOf(genesis, e)),
   });
 }
 
@@ -76,6 +79,6 @@ export function exportLedger(
     paths.coordinatorKey,
     `${JSON.stringify({ algorithm: 'ed25519', federationId: config.federationId, publicKey: toHex(coordinatorPublicKey), participants: config.participants }, null, 2)}\n`,
   );
-  writeFileSync(paths.report, `${JSON.stringify(buildPrivacyReport(config, entries), null, 2)}\n`);
+  writeFileSync(paths.report, `${JSON.stringify(buildPrivacyReport(entries), null, 2)}\n`);
   return paths;
 }

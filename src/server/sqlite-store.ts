@@ -3,7 +3,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { toHex } from '../secagg/util/bytes.js';
 import { FedveilError } from '../secagg/util/errors.js';
 import type { PhaseName } from './config.js';
-import { GENESIS_HASH, LedgerEntrySchema, type LedgerEntry } from './ledger-entry.js';
+import { LEDGER_VERSION, LedgerEntrySchema, ZERO_HASH, type LedgerEntry } from './ledger-entry.js';
 import type { CoordinatorStore, RoundRecord, StoredModel } from './store.js';
 
 const SCHEMA = `
@@ -26,7 +26,7 @@ CREATE TABLE IF NOT EXISTS rounds (
 );
 CREATE TABLE IF NOT EXISTS ledger (
   seq INTEGER PRIMARY KEY,
-  round INTEGER NOT NULL UNIQUE REFERENCES rounds(round),
+  round INTEGER UNIQUE REFERENCES rounds(round),
   hash TEXT NOT NULL UNIQUE,
   entry TEXT NOT NULL
 );
@@ -86,10 +86,23 @@ export class SqliteCoordinatorStore implements CoordinatorStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
+    this.migrateLedgerTable();
     this.db.exec(SCHEMA);
     // Files created before the optimiser state was kept get its column (NULL for old versions).
     const columns = this.db.prepare('PRAGMA table_info(models)').all() as { name: string }[];
     if (!columns.some((c) => c.name === 'optimizer_state')) this.db.exec('ALTER TABLE models ADD COLUMN optimizer_state BLOB');
+  }
+
+  /**
+   * Ledger v1 tables required a round for every entry (v2's genesis has none). An empty v1 table
+   * is replaced; a file that holds a v1 ledger is refused: its entries cannot be verified as v2.
+   */
+  private migrateLedgerTable(): void {
+    const columns = this.db.prepare('PRAGMA table_info(ledger)').all() as { name: string; notnull: number }[];
+    if (!columns.some((c) => c.name === 'round' && c.notnull === 1)) return;
+    const { n } = this.db.prepare('SELECT COUNT(*) AS n FROM ledger').get() as { n: number };
+    if (n > 0) throw new FedveilError('store/ledger-version', `this store holds a version-1 ledger; this coordinator writes version ${LEDGER_VERSION}: start the federation on a new store`);
+    this.db.exec('DROP TABLE ledger');
   }
 
   async getMeta(key: string): Promise<string | undefined> {
@@ -159,16 +172,8 @@ export class SqliteCoordinatorStore implements CoordinatorStore {
 
   async completeRound(round: number, entry: LedgerEntry, model: StoredModel, endedAt: string): Promise<void> {
     const tx = this.db.transaction(() => {
-      const r = this.db.prepare('SELECT status FROM rounds WHERE round = ?').get(round) as { status: string } | undefined;
-      if (r === undefined) throw new FedveilError('store/unknown-round', `round ${round} was never begun`);
-      if (r.status !== 'running') throw new FedveilError('store/round-not-running', `round ${round} is ${r.status}; it cannot be released again`);
-      if (entry.round !== round) throw new FedveilError('store/ledger-round', `ledger entry is for round ${entry.round}, not ${round}`);
-      const last = this.db.prepare('SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
-      const expectedSeq = last === undefined ? 0 : last.seq + 1;
-      const expectedPrev = last === undefined ? GENESIS_HASH : last.hash;
-      if (entry.seq !== expectedSeq || entry.prevHash !== expectedPrev) {
-        throw new FedveilError('store/ledger-chain', `ledger entry seq ${entry.seq} does not extend the chain (expected seq ${expectedSeq})`);
-      }
+      this.checkRunning(round, entry);
+      this.checkExtends(entry);
       const latest = this.db.prepare('SELECT MAX(version) AS v FROM models').get() as { v: number | null };
       const expectedVersion = latest.v === null ? 0 : latest.v + 1;
       if (model.version !== expectedVersion) {
@@ -186,6 +191,41 @@ export class SqliteCoordinatorStore implements CoordinatorStore {
         );
     });
     this.withFullSync(() => tx.immediate());
+  }
+
+  async appendGenesis(entry: LedgerEntry): Promise<void> {
+    const tx = this.db.transaction(() => {
+      if (entry.kind !== 'genesis' || entry.seq !== 0) throw new FedveilError('store/ledger-chain', 'only a genesis entry at seq 0 opens the ledger');
+      this.checkExtends(entry);
+      this.db.prepare('INSERT INTO ledger (seq, round, hash, entry) VALUES (?, NULL, ?, ?)').run(entry.seq, entry.hash, JSON.stringify(entry));
+    });
+    this.withFullSync(() => tx.immediate());
+  }
+
+  async chargeAbortedRound(round: number, entry: LedgerEntry, reason: string, endedAt: string): Promise<void> {
+    const tx = this.db.transaction(() => {
+      this.checkRunning(round, entry);
+      this.checkExtends(entry);
+      this.db.prepare('INSERT INTO ledger (seq, round, hash, entry) VALUES (?, ?, ?, ?)').run(entry.seq, round, entry.hash, JSON.stringify(entry));
+      this.db.prepare("UPDATE rounds SET status = 'aborted', abort_reason = ?, ended_at = ? WHERE round = ?").run(reason, endedAt, round);
+    });
+    this.withFullSync(() => tx.immediate());
+  }
+
+  private checkRunning(round: number, entry: LedgerEntry): void {
+    const r = this.db.prepare('SELECT status FROM rounds WHERE round = ?').get(round) as { status: string } | undefined;
+    if (r === undefined) throw new FedveilError('store/unknown-round', `round ${round} was never begun`);
+    if (r.status !== 'running') throw new FedveilError('store/round-not-running', `round ${round} is ${r.status}; it cannot be released again`);
+    if (entry.kind === 'genesis' || entry.round !== round) throw new FedveilError('store/ledger-round', `the ledger entry is not for round ${round}`);
+  }
+
+  private checkExtends(entry: LedgerEntry): void {
+    const last = this.db.prepare('SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+    const expectedSeq = last === undefined ? 0 : last.seq + 1;
+    const expectedPrev = last === undefined ? ZERO_HASH : last.hash;
+    if (entry.seq !== expectedSeq || entry.prevHash !== expectedPrev) {
+      throw new FedveilError('store/ledger-chain', `ledger entry seq ${entry.seq} does not extend the chain (expected seq ${expectedSeq})`);
+    }
   }
 
   async ledger(): Promise<LedgerEntry[]> {

@@ -72,6 +72,16 @@ export interface CoordinatorStore {
    * would break or the model version is not the next one.
    */
   completeRound(round: number, entry: LedgerEntry, model: StoredModel, endedAt: string): Promise<void>;
+  /**
+   * Appends the genesis entry (seq 0) to an empty ledger. Rejects with FedveilError
+   * 'store/ledger-chain' when the ledger is not empty or the entry is not a genesis at seq 0.
+   */
+  appendGenesis(entry: LedgerEntry): Promise<void>;
+  /**
+   * In one transaction: appends the `aborted-after-unmask` entry of a running round (it extends
+   * the stored chain) and marks the round aborted with `reason`. Same refusals as completeRound.
+   */
+  chargeAbortedRound(round: number, entry: LedgerEntry, reason: string, endedAt: string): Promise<void>;
   /** All ledger entries in chain order. */
   ledger(): Promise<LedgerEntry[]>;
   /** All rounds in id order. */

@@ -23,6 +23,13 @@ export const CoordinatorStateSchema = z
     phase: z.union([PhaseSchema, z.literal('finalizing')]).nullable(),
     /** Wire JSON of the protocol RoundConfig; decoded and checked by the protocol layer. */
     roundConfig: z.unknown(),
+    /** The running round's cohort draw (what its binding covers), null between rounds. */
+    cohortDraw: z
+      .object({ method: z.enum(['fixed-size', 'poisson']), samplingRate: z.number().gt(0).max(1), seedCommitment: hex32, population: z.number().int().min(1) })
+      .strict()
+      .nullable(),
+    /** The ledger head the running round extends, null between rounds. */
+    ledgerHead: z.object({ seq: z.number().int().min(0), hash: hex32 }).strict().nullable(),
     modelVersion: z.number().int().min(0),
     roundsCompleted: z.number().int().min(0),
     roundsTarget: z.number().int().min(1),

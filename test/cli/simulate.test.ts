@@ -44,26 +44,27 @@ describe('fedveil simulate', () => {
     expect(first.final.epsilon as number).toBeLessThanOrEqual(6 + 1e-9);
     expect(first.dp).toMatchObject({ mechanism: 'skellam', targetEpsilon: 6 });
     for (const p of [first.report, first.ledger, first.coordinatorKey, first.model]) expect(existsSync(p as string)).toBe(true);
-    expect(readFileSync(first.ledger as string, 'utf8').trim().split('\n')).toHaveLength(2);
+    expect(readFileSync(first.ledger as string, 'utf8').trim().split('\n')).toHaveLength(3); // genesis + 2 rounds
   });
 
   it('writes an audit bundle that verify-report accepts, and rejects once the ledger is edited', () => {
-    const ok = spawnSync('node', [...cli, 'verify-report', first.report as string, '--ledger', first.ledger as string], { encoding: 'utf8' });
+    const ok = spawnSync('node', [...cli, 'verify-report', first.report as string, '--ledger', first.ledger as string, '--coordinator-key', first.coordinatorKey as string], { encoding: 'utf8' });
     expect(ok.stdout + ok.stderr).toContain('OK');
+    expect(ok.stdout).toContain('signed by the pinned coordinator key');
     expect(ok.status).toBe(0);
 
     const lines = readFileSync(first.ledger as string, 'utf8').trim().split('\n');
     // Claim a round had one contributor fewer than it had.
-    const entry = JSON.parse(lines[1] as string) as { contributors: unknown[] };
+    const entry = JSON.parse(lines[2] as string) as { contributors: unknown[] };
     entry.contributors.pop();
-    writeFileSync(first.ledger as string, `${lines[0]}\n${JSON.stringify(entry)}\n`);
+    writeFileSync(first.ledger as string, `${lines[0]}\n${lines[1]}\n${JSON.stringify(entry)}\n`);
     const bad = spawnSync('node', [...cli, 'verify-report', first.report as string, '--ledger', first.ledger as string], { encoding: 'utf8' });
     expect(bad.status).toBe(1);
     expect(bad.stdout).toContain('ledger/report-mismatch');
 
     const wrongKey = spawnSync('node', [...cli, 'verify-report', first.report as string, '--ledger', first.ledger as string, '--coordinator-key', 'ab'.repeat(32)], { encoding: 'utf8' });
     expect(wrongKey.status).toBe(1);
-    expect(wrongKey.stdout).toContain('ledger/coordinator-key-mismatch');
+    expect(wrongKey.stdout).toContain('ledger/bad-signature');
   });
 
   it('a 10-of-20 fixed-size draw with the public simulation seed claims no amplification', () => {

@@ -10,6 +10,7 @@ import { fromHex, toHex } from '../../src/secagg/util/bytes.js';
 const vector = JSON.parse(readFileSync(new URL('../../spec/vectors/protocol-signed-message.json', import.meta.url), 'utf8')) as {
   identitySecretKey: string;
   identityPublicKey: string;
+  binding: string;
   message: unknown;
   canonicalPayload: string;
   payloadSha256: string;
@@ -19,19 +20,20 @@ const vector = JSON.parse(readFileSync(new URL('../../spec/vectors/protocol-sign
 
 describe('canonical encoding and signed bytes (spec/vectors/protocol-signed-message.json)', () => {
   const msg = decodeClientMessage(vector.message) as AdvertiseKeysMessage;
+  const binding = fromHex(vector.binding);
 
   it('reproduces the canonical payload, its hash and the signed bytes', () => {
     expect(toHex(canonicalPayload(msg))).toBe(vector.canonicalPayload);
     expect(toHex(sha256(canonicalPayload(msg)))).toBe(vector.payloadSha256);
-    expect(toHex(messageSignedBytes(msg))).toBe(vector.signedBytes);
-    expect(toHex(signedBytes(msg.header, fromHex(vector.payloadSha256)))).toBe(vector.signedBytes);
+    expect(toHex(messageSignedBytes(msg, binding))).toBe(vector.signedBytes);
+    expect(toHex(signedBytes(msg.header, fromHex(vector.payloadSha256), binding))).toBe(vector.signedBytes);
   });
 
   it('the signature is the deterministic Ed25519 signature under both providers', () => {
     for (const p of [nobleProvider, nodeProvider]) {
       expect(toHex(p.ed25519PublicKey(fromHex(vector.identitySecretKey)))).toBe(vector.identityPublicKey);
       expect(toHex(p.ed25519Sign(fromHex(vector.identitySecretKey), fromHex(vector.signedBytes)))).toBe(vector.signature);
-      expect(verifyMessage(p, fromHex(vector.identityPublicKey), msg)).toBe(true);
+      expect(verifyMessage(p, fromHex(vector.identityPublicKey), msg, binding)).toBe(true);
     }
   });
 
@@ -42,14 +44,22 @@ describe('canonical encoding and signed bytes (spec/vectors/protocol-signed-mess
   it('binds every header field: changing any one breaks the signature', () => {
     const pk = fromHex(vector.identityPublicKey);
     const variants: ClientMessage[] = [
-      { ...msg, header: { ...msg.header, version: 2 } },
+      { ...msg, header: { ...msg.header, version: 1 } },
       { ...msg, header: { ...msg.header, federationId: 'vector-federatioN' } },
       { ...msg, header: { ...msg.header, round: 43 } },
       { ...msg, header: { ...msg.header, phase: 'share-keys' } },
       { ...msg, header: { ...msg.header, sender: 4 } },
       { ...msg, maskingKey: msg.encryptionKey },
     ];
-    for (const v of variants) expect(verifyMessage(nodeProvider, pk, v)).toBe(false);
+    for (const v of variants) expect(verifyMessage(nodeProvider, pk, v, binding)).toBe(false);
+  });
+
+  it('binds the round binding: another binding, or none, breaks the signature', () => {
+    const pk = fromHex(vector.identityPublicKey);
+    const other = binding.slice();
+    other[0] = (other[0] as number) ^ 1;
+    expect(verifyMessage(nodeProvider, pk, msg, other)).toBe(false);
+    expect(verifyMessage(nodeProvider, pk, msg, new Uint8Array(0))).toBe(false);
   });
 
   it('is injective where a naive concatenation would not be: lengths are part of the encoding', () => {

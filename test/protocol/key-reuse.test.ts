@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { signMessage } from '../../src/protocol/canonical.js';
+import { roundBinding } from '../../src/protocol/config.js';
 import type { AdvertiseKeysMessage, KeyListMessage, ServerMessage } from '../../src/protocol/messages.js';
 import { defaultProvider } from '../../src/secagg/index.js';
 import { codeOf, start, toServer, world, type World } from './helpers.js';
@@ -25,7 +26,7 @@ function reusedAdvertisement(w: World, ads: Map<number, AdvertiseKeysMessage>): 
     header: own.header,
     encryptionKey: own.encryptionKey,
     maskingKey: (ads.get(0) as AdvertiseKeysMessage).maskingKey,
-  });
+  }, roundBinding(w.plan.config));
 }
 
 describe('Sybil key reuse (participant 2 re-advertises participant 0’s masking key)', () => {

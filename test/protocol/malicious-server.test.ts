@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { signMessage } from '../../src/protocol/canonical.js';
 import { ClientRound } from '../../src/protocol/client/client-round.js';
-import { planRound, type RoundPlan } from '../../src/protocol/config.js';
+import { planRound, roundBinding, type RoundPlan } from '../../src/protocol/config.js';
 import {
   SERVER_MESSAGE_PHASE,
   type AdvertiseKeysMessage,
@@ -233,7 +233,7 @@ describe('malicious server: every honest client refuses', () => {
 /** `ad` with `changes`, signed by its sender: an advertisement a participant colluding with the server would sign. */
 function resignedBy(w: World, ad: AdvertiseKeysMessage, changes: Partial<Pick<AdvertiseKeysMessage, 'encryptionKey' | 'maskingKey'>>): AdvertiseKeysMessage {
   const { signature: _, ...rest } = ad;
-  return signMessage<AdvertiseKeysMessage>(defaultProvider, (w.identities[ad.header.sender] as KeyPair).secretKey, { ...rest, ...changes });
+  return signMessage<AdvertiseKeysMessage>(defaultProvider, (w.identities[ad.header.sender] as KeyPair).secretKey, { ...rest, ...changes }, roundBinding(w.plan.config));
 }
 
 /** `list` with the advertisement of `forged.header.sender` replaced by `forged` (if the list has one). */

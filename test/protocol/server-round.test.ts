@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { signMessage } from '../../src/protocol/canonical.js';
+import { roundBinding } from '../../src/protocol/config.js';
+import { PROTOCOL_VERSION } from '../../src/protocol/phases.js';
 import type {
   AdvertiseKeysMessage,
   ClientMessage,
@@ -31,7 +33,7 @@ const LOW_ORDER_POINTS = [
 
 function resign<M extends ClientMessage>(w: World, msg: M): M {
   const { signature: _, ...rest } = msg;
-  return signMessage<M>(defaultProvider, (w.identities[msg.header.sender] as { secretKey: Uint8Array }).secretKey, rest as Omit<M, 'signature'>);
+  return signMessage<M>(defaultProvider, (w.identities[msg.header.sender] as { secretKey: Uint8Array }).secretKey, rest as Omit<M, 'signature'>, roundBinding(w.plan.config));
 }
 
 describe('ServerRound rejects bad submissions with specific codes and unchanged state', () => {
@@ -41,7 +43,7 @@ describe('ServerRound rejects bad submissions with specific codes and unchanged 
     const a0 = ads.get(0) as ClientMessage;
     expectRejected(w, 'junk', 'protocol/malformed-message');
     expectRejected(w, { ...a0, extra: 1 }, 'protocol/malformed-message');
-    expectRejected(w, { ...a0, header: { ...a0.header, version: 2 } }, 'protocol/wrong-version');
+    expectRejected(w, { ...a0, header: { ...a0.header, version: 1 } }, 'protocol/wrong-version');
     expectRejected(w, { ...a0, header: { ...a0.header, federationId: 'other' } }, 'protocol/wrong-federation');
     expectRejected(w, { ...a0, header: { ...a0.header, round: 4 } }, 'protocol/wrong-round');
     expectRejected(w, { ...a0, header: { ...a0.header, phase: 'share-keys' } }, 'protocol/wrong-phase');
@@ -195,7 +197,7 @@ describe('an input never unmasked alone', () => {
     for (const c of w.clients) expect(c.revealed.size).toBe(0);
     // A server that asks anyway is refused by every client it asks.
     const u3 = w.server.sets.u3 as number[];
-    const header = { version: 1, federationId: w.plan.config.federationId, round: w.plan.config.round, phase: 'unmask' as const };
+    const header = { version: PROTOCOL_VERSION, federationId: w.plan.config.federationId, round: w.plan.config.round, phase: 'unmask' as const };
     for (const i of u3) {
       const r = w.clients[i]?.receive({ type: 'unmask-request', header, u3, dropped: [...gone], signatures: [] });
       expect(codeOf(r as never)).toBe('refused:protocol/isolated-survivor');

@@ -63,9 +63,9 @@ describe('fedveil keygen → serve → client (separate processes, tfjs training
       expect(summary.completed).toBeGreaterThanOrEqual(1);
     }
     expect(serveLog).toContain('federation finished: 2 of 2 rounds released');
-    const bundle = readLedgerBundle(join(dir, 'audit'));
+    const bundle = readLedgerBundle({ ledger: join(dir, 'audit', 'ledger.jsonl'), coordinatorKey: join(dir, 'audit', 'coordinator-key.json') });
     const report = JSON.parse(readFileSync(join(dir, 'audit', 'report.json'), 'utf8')) as unknown;
     expect(verifyReport(report, { checks: [ledgerReportCheck(bundle, { allowedParticipantKeys: keys })] })).toEqual([]);
-    expect(bundle.entries).toHaveLength(2);
+    expect(bundle.entries).toHaveLength(3);
   });
 });

@@ -1,8 +1,18 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { encodedLength } from '../../src/dp/index.js';
+import { consistencySignedBytes, maskedInputSignedBytes } from '../../src/protocol/canonical.js';
+import { toWireConfig, type RoundConfig } from '../../src/protocol/config.js';
+import { PROTOCOL_VERSION, type RoundMode } from '../../src/protocol/phases.js';
 import { nodeProvider } from '../../src/secagg/providers/index.js';
 import type { KeyPair } from '../../src/secagg/keys.js';
-import { toHex } from '../../src/secagg/util/bytes.js';
+import { fromHex, toHex, utf8 } from '../../src/secagg/util/bytes.js';
 import { seededRandom } from '../../src/secagg/util/random.js';
-import type { LedgerRecord } from '../../src/server/ledger-entry.js';
+import { drawCohort } from '../../src/server/cohort.js';
+import { parseFederationConfig, type FederationConfig, type FederationConfigInput } from '../../src/server/config.js';
+import { federationDpConfig, federationSamplingRate } from '../../src/server/federation-plan.js';
+import { chainLedgerEntry, entryEvent, signLedgerEntry, ZERO_HASH, type LedgerEntry, type LedgerEntryBody } from '../../src/server/ledger-entry.js';
+import { drawSeedCommitment, genesisRecord, publicDrawSeed } from '../../src/server/ledger-genesis.js';
+import { roundBinding } from '../../src/server/round-binding.js';
 
 /** `n` deterministic Ed25519 identities. */
 export function identities(n: number, label = 'participant'): KeyPair[] {
@@ -13,36 +23,140 @@ export function identities(n: number, label = 'participant'): KeyPair[] {
 /** A deterministic coordinator key. */
 export const coordinator = nodeProvider.ed25519Keygen(seededRandom('fedveil-test/coordinator'));
 
-/** A plausible semi-honest ledger record for round `round` over `members`. */
-export function sampleRecord(round: number, members: KeyPair[], modelBefore: string, modelAfter: string, version: number): LedgerRecord {
-  const keys = members.map((m) => toHex(m.publicKey));
-  return {
+const hash = (s: string): string => toHex(sha256(utf8(s)));
+
+/** A federation config over `people` for ledger fixtures (public draw seed, Skellam, c = 0). */
+export function fixtureConfig(people: KeyPair[], overrides: Partial<FederationConfigInput> = {}): FederationConfig {
+  return parseFederationConfig({
     federationId: 'fed-test',
-    round,
-    protocolVersion: 1,
-    samplingRate: 1,
-    timestamp: new Date(Date.UTC(2026, 0, 1, 0, round)).toISOString(),
-    mode: 'semi-honest',
+    participants: people.map((p) => toHex(p.publicKey)),
+    rounds: 5,
+    cohort: { size: people.length },
     threshold: 2,
+    dp: { mechanism: 'skellam', clipNorm: 1, bits: 20, scale: 0.01, rotation: false, noiseMultiplier: 1, minContributors: 2 },
+    model: { name: 'test' },
     dim: 4,
-    cohort: {
-      draw: { method: 'fixed-size', samplingRate: 1, seedCommitment: 'ab'.repeat(32), population: keys.length },
-      members: keys,
-    },
-    contributors: keys.slice(0, keys.length - 1).map((publicKey) => ({ publicKey, consistencySignature: null })),
-    dropouts: {
-      'advertise-keys': [],
-      'share-keys': [],
-      'masked-input': keys.slice(keys.length - 1),
-      'consistency-check': [],
-      unmask: [],
-    },
-    mechanism: { mechanism: 'skellam', clipNorm: 1, bits: 16, scale: 0.01, rotation: false, noiseMultiplier: 1, minContributors: 2 },
-    dpEvent: { kind: 'gaussian', noiseMultiplier: 1 },
-    modelVersionBefore: version,
-    modelVersionAfter: version + 1,
-    modelHashBefore: modelBefore,
-    modelHashAfter: modelAfter,
-    aggregateHash: 'cd'.repeat(32),
+    storage: { path: ':memory:' },
+    seed: 'fixture-seed',
+    ...overrides,
+  });
+}
+
+/**
+ * A valid v2 ledger built without a coordinator: a genesis, then `rounds` released rounds (ids
+ * 0, 2, 4 … so aborted rounds leave gaps) in which the last cohort member drops before its masked
+ * input and every contributor co-signs the round binding with its fixture key, as the protocol
+ * would have it sign.
+ */
+export function fixtureLedger(
+  people: KeyPair[],
+  rounds: number,
+  opts: { mode?: RoundMode; config?: FederationConfig; coordinator?: KeyPair } = {},
+): { config: FederationConfig; entries: LedgerEntry[] } {
+  const coord = opts.coordinator ?? coordinator;
+  const config = opts.config ?? fixtureConfig(people, { mode: opts.mode ?? 'semi-honest' });
+  const mode = config.mode;
+  const drawSeed = publicDrawSeed(config.seed) as Uint8Array;
+  const dp = federationDpConfig(config);
+  const keyOf = new Map(people.map((p) => [toHex(p.publicKey), p]));
+  const entries: LedgerEntry[] = [
+    chainLedgerEntry(
+      null,
+      genesisRecord(config, {
+        coordinatorPublicKey: toHex(coord.publicKey),
+        drawSeedCommitment: drawSeedCommitment(drawSeed),
+        timestamp: '2026-01-01T00:00:00.000Z',
+        model: { version: 0, hash: hash('model 0') },
+      }),
+      nodeProvider,
+      coord.secretKey,
+    ),
+  ];
+  for (let r = 0; r < rounds; r++) {
+    const round = 2 * r;
+    const prev = entries.at(-1) as LedgerEntry;
+    const { draw, drawRecord, unbound, binding } = fixtureRound(config, round, entries[0]!.hash, { seq: prev.seq, hash: prev.hash });
+    const u3 = draw.members.map((_, i) => i).slice(0, -1);
+    const header = { version: PROTOCOL_VERSION, federationId: config.federationId, round };
+    const contributors = u3.map((i) => {
+      const id = keyOf.get(draw.members[i] as string) as KeyPair;
+      const vectorSha256 = hash(`vector ${round} ${i}`);
+      const envelope = { length: encodedLength(dp, config.dim), bits: dp.bits, vectorSha256: fromHex(vectorSha256) };
+      return {
+        publicKey: draw.members[i] as string,
+        maskedInput: { vectorSha256, signature: toHex(nodeProvider.ed25519Sign(id.secretKey, maskedInputSignedBytes(header, i, envelope, binding))) },
+        consistencySignature: mode === 'malicious' ? toHex(nodeProvider.ed25519Sign(id.secretKey, consistencySignedBytes(header, i, u3, binding))) : null,
+      };
+    });
+    const fields = {
+      federationId: config.federationId,
+      round,
+      protocolVersion: PROTOCOL_VERSION,
+      timestamp: new Date(Date.UTC(2026, 0, 1, 0, round + 1)).toISOString(),
+      mode,
+      threshold: config.threshold,
+      dim: config.dim,
+      roundConfig: unbound,
+      binding: toHex(binding),
+      cohort: { draw: drawRecord, members: draw.members },
+      contributors,
+      dropouts: { 'advertise-keys': [], 'share-keys': [], 'masked-input': draw.members.slice(-1), 'consistency-check': [], unmask: [] },
+      mechanism: dp,
+      samplingRate: federationSamplingRate(config),
+    };
+    entries.push(
+      chainLedgerEntry(
+        prev,
+        {
+          kind: 'round',
+          ...fields,
+          dpEvent: entryEvent(fields, 0),
+          modelVersionBefore: r,
+          modelVersionAfter: r + 1,
+          modelHashBefore: hash(`model ${r}`),
+          modelHashAfter: hash(`model ${r + 1}`),
+          aggregateHash: hash(`aggregate ${round}`),
+        },
+        nodeProvider,
+        coord.secretKey,
+      ),
+    );
+  }
+  return { config, entries };
+}
+
+/** Round `round` of a fixture federation as its coordinator would announce it after `head`: draw, config and binding. */
+export function fixtureRound(config: FederationConfig, round: number, genesisHash: string, head: { seq: number; hash: string }) {
+  const draw = drawCohort(config.participants, config.cohort, publicDrawSeed(config.seed) as Uint8Array, round);
+  const drawRecord = { method: draw.method, samplingRate: draw.samplingRate, seedCommitment: draw.seedCommitment, population: draw.population };
+  const rc: RoundConfig = {
+    federationId: config.federationId,
+    round,
+    participants: draw.members.map((k) => fromHex(k)),
+    threshold: config.threshold,
+    graph: { kind: 'complete' },
+    mode: config.mode,
+    colluders: config.colluders,
+    dim: config.dim,
+    extraCoordinates: 0,
+    dp: federationDpConfig(config),
+    roundSeed: sha256(utf8(`round seed ${round}`)),
   };
+  const unbound = toWireConfig(rc) as Record<string, unknown>;
+  const binding = roundBinding({ roundConfig: unbound, draw: drawRecord, genesisHash, ledgerHead: head });
+  return { draw, drawRecord, unbound, binding, config: { ...rc, binding } };
+}
+
+/**
+ * What a coordinator that tampers with its ledger does afterwards: renumbers the entries, re-links
+ * their hash chain and re-signs every one with its key, so chain and signatures hold again.
+ */
+export function rechain(entries: readonly LedgerEntry[], secretKey: Uint8Array = coordinator.secretKey): LedgerEntry[] {
+  const out: LedgerEntry[] = [];
+  for (const [i, e] of entries.entries()) {
+    const { hash: _h, signature: _s, ...body } = structuredClone(e);
+    const prev = out.at(-1);
+    out.push(signLedgerEntry({ ...body, seq: i, prevHash: prev === undefined ? ZERO_HASH : prev.hash } as LedgerEntryBody, nodeProvider, secretKey) as LedgerEntry);
+  }
+  return out;
 }

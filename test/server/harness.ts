@@ -34,7 +34,7 @@ export async function startTestCoordinator(
   return startCoordinator({
     ...more,
     config: cfg,
-    identity: coordinatorKey,
+    identity: more.identity ?? coordinatorKey,
     initialModel: new Float32Array(cfg.dim),
     random: seededRandom('coordinator-random'),
   });

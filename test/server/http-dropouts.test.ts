@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Phase } from '../../src/protocol/phases.js';
 import { toHex } from '../../src/secagg/index.js';
+import { chargedEntries } from '../../src/server/ledger-entry.js';
 import { verifyLedger } from '../../src/server/ledger-verify.js';
 import { buildPrivacyReport } from '../../src/server/report.js';
 import type { RunningCoordinator } from '../../src/server/start.js';
@@ -58,7 +59,9 @@ describe('rounds over HTTP with dropouts', () => {
     expect(results[4]!.map((r) => [r.round, r.status])).toEqual(schedule.map((_, r) => [r, 'dropped']));
     for (const r of results.slice(0, 4)) expect(r.map((x) => x.status)).toEqual(schedule.map(() => 'completed'));
 
-    const ledger = await running.coordinator.ledger();
+    const full = await running.coordinator.ledger();
+    const ledger = chargedEntries(full);
+    expect(full[0]!.kind).toBe('genesis');
     expect(ledger.map((e) => e.round)).toEqual([0, 1, 2, 3, 4]);
     schedule.forEach((phase, round) => {
       const e = ledger[round]!;
@@ -69,14 +72,14 @@ describe('rounds over HTTP with dropouts', () => {
       expect(e.contributors.some((c) => c.publicKey === dropper)).toBe(contributed);
       expect(e.contributors).toHaveLength(contributed ? 5 : 4);
     });
-    expect(verifyLedger(ledger, toHex(running.coordinator.publicKey), config.participants)).toEqual([]);
-    const report = buildPrivacyReport(config, ledger);
+    expect(verifyLedger(full, toHex(running.coordinator.publicKey), config.participants)).toEqual([]);
+    const report = buildPrivacyReport(full);
     expect(report.rounds.map((r) => r.contributors)).toEqual([4, 4, 4, 5, 5]);
     expect(report.epsilon).toBeGreaterThan(0);
     expect(running.coordinator.epsilonSpent()).toBeCloseTo(report.epsilon as number, 10);
   });
 
-  it('aborts a round below quorum: nothing released, no ledger entry, clients told why', async () => {
+  it('aborts a round below quorum before unmask: nothing released, no ledger entry but the genesis, clients told why', async () => {
     const people = identities(3, 'abort');
     const config = smallConfig(people, { rounds: 1, threshold: 3, deadlines });
     running = await startTestCoordinator(config, { maxConsecutiveAborts: 1 });
@@ -88,9 +91,41 @@ describe('rounds over HTTP with dropouts', () => {
     expect(results[1]![0]).toMatchObject({ status: 'aborted', code: 'protocol/quorum-not-met' });
     const summary = running.coordinator.summaries[0]!;
     expect(summary).toMatchObject({ round: 0, status: 'aborted', code: 'protocol/quorum-not-met', phase: 'masked-input' });
-    expect(await running.coordinator.ledger()).toEqual([]);
+    expect((await running.coordinator.ledger()).map((e) => e.kind)).toEqual(['genesis']);
     expect(running.coordinator.model.version).toBe(0);
     await running.coordinator.finished; // one abort is the limit: the federation stops
     expect(running.coordinator.state().status).toBe('finished');
+  });
+
+  it('charges a round that aborts during unmask after shares were revealed: an aborted-after-unmask entry', async () => {
+    const people = identities(4, 'charged');
+    const config = smallConfig(people, {
+      rounds: 1,
+      threshold: 3,
+      deadlines,
+      dp: { mechanism: 'skellam', clipNorm: 1, bits: 24, scale: 0.01, rotation: false, noiseMultiplier: 0.5 },
+    });
+    running = await startTestCoordinator(config, { maxConsecutiveAborts: 1 });
+    // three of four go silent at unmask: one revealed its shares, the quorum of 3 is not met
+    const silent = people.slice(1).map((p) => toHex(p.publicKey));
+    const stop = expireWhenOnlySilentMissing(running, (p) => (p.phase === 'unmask' ? silent : []));
+    const clients = people.map((p, i) => participant(running!.url, p, 0.1, config.dim, { maxRounds: 1, ...(i === 0 ? {} : { dropout: () => 'unmask' as const }) }));
+    await Promise.all(clients.map((c) => c.run()));
+    stop();
+    await running.coordinator.finished;
+    expect(running.coordinator.summaries[0]).toMatchObject({ status: 'aborted', phase: 'unmask', code: 'protocol/quorum-not-met' });
+    const ledger = await running.coordinator.ledger();
+    expect(ledger.map((e) => e.kind)).toEqual(['genesis', 'aborted-after-unmask']);
+    const charged = ledger[1] as Extract<(typeof ledger)[number], { kind: 'aborted-after-unmask' }>;
+    expect(charged.unmaskResponders).toEqual([toHex(people[0]!.publicKey)]);
+    expect(charged.contributors).toHaveLength(4);
+    expect(charged.modelVersion).toBe(0);
+    expect(verifyLedger(ledger, toHex(running.coordinator.publicKey), config.participants)).toEqual([]);
+    // nothing was published, yet the round's ε is spent
+    expect(running.coordinator.model.version).toBe(0);
+    const report = buildPrivacyReport(ledger);
+    expect(report.rounds.map((r) => r.round)).toEqual([charged.round]);
+    expect(running.coordinator.epsilonSpent()).toBeGreaterThan(0);
+    expect(running.coordinator.epsilonSpent()).toBeCloseTo(report.epsilon as number, 10);
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signMessage } from '../../src/protocol/canonical.js';
+import { roundBinding } from '../../src/protocol/config.js';
 import type { AdvertiseKeysMessage, ClientMessage, MaskedInputMessage } from '../../src/protocol/messages.js';
 import { nodeProvider, seededRandom, toHex } from '../../src/secagg/index.js';
 import { signRequest } from '../../src/server/request-auth.js';
@@ -117,7 +118,7 @@ describe('every bad request is a distinct 4xx and changes nothing', () => {
   it('key rules at advertise-keys: a reused or low-order key is 422 round/rejected with the protocol code', async () => {
     const m = members[1]!;
     const { signature: _, ...own } = ads[1] as AdvertiseKeysMessage;
-    const resigned = (changes: Partial<AdvertiseKeysMessage>) => signMessage<AdvertiseKeysMessage>(nodeProvider, m.id.secretKey, { ...own, ...changes });
+    const resigned = (changes: Partial<AdvertiseKeysMessage>) => signMessage<AdvertiseKeysMessage>(nodeProvider, m.id.secretKey, { ...own, ...changes }, roundBinding(m.config));
     const refused = async (msg: AdvertiseKeysMessage, protocolCode: string) => {
       let answer: Answer | undefined;
       await rejected(async () => (answer = await m.post(msg)), 422, 'round/rejected');

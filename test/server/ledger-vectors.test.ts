@@ -2,36 +2,48 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fromHex, nobleProvider, nodeProvider, toHex } from '../../src/secagg/index.js';
 import { canonicalJson } from '../../src/server/canonical-json.js';
-import { LedgerEntrySchema, ledgerEntryHash, ledgerSignatureMessage, signLedgerEntry } from '../../src/server/ledger-entry.js';
-import { verifyLedger } from '../../src/server/ledger-verify.js';
+import { LedgerEntrySchema, ledgerEntryHash, ledgerSignatureMessage, signLedgerEntry, type LedgerEntry } from '../../src/server/ledger-entry.js';
+import { genesisProblems } from '../../src/server/ledger-genesis.js';
+import { LedgerHeadSchema, ledgerHeadMessage, verifyLedgerHead } from '../../src/server/ledger-head.js';
+import { entryBinding, verifyLedger } from '../../src/server/ledger-verify.js';
 import { requestSigningBytes } from '../../src/server/request-auth.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { utf8 } from '../../src/secagg/util/bytes.js';
+import { buildLedgerVectors } from './ledger-vectors.js';
 
 interface Vector {
   coordinatorSecretKey: string;
   coordinatorPublicKey: string;
   participants: { secretKey: string; publicKey: string }[];
   entries: Record<string, unknown>[];
-  entry0CanonicalBody: string;
-  entry0Hash: string;
+  genesisCanonicalBody: string;
+  genesisHash: string;
+  binding: { round: number; canonicalInput: string; binding: string };
+  head: { value: unknown; signedBytes: string };
   requestSignature: { binding: Parameters<typeof requestSigningBytes>[0]; signedBytes: string; signature: string };
 }
 
-const v = JSON.parse(readFileSync('spec/vectors/ledger-v1.json', 'utf8')) as Vector;
+const v = JSON.parse(readFileSync('spec/vectors/ledger-v2.json', 'utf8')) as Vector;
 const allowed = v.participants.map((p) => p.publicKey);
+const entries = v.entries.map((e) => LedgerEntrySchema.parse(e));
 
-describe('spec/vectors/ledger-v1.json', () => {
-  it('pins the canonical encoding and the entry hash', () => {
+describe('spec/vectors/ledger-v2.json', () => {
+  it('is what the builder makes from the vector keys (regenerate: npx tsx test/server/ledger-vectors.ts --write)', () => {
+    expect(JSON.parse(JSON.stringify(buildLedgerVectors()))).toEqual(v);
+  });
+
+  it('pins the canonical encoding and the genesis hash; the genesis agrees with its config', () => {
     const { hash: _h, signature: _s, ...body } = v.entries[0]!;
-    expect(canonicalJson(body)).toBe(v.entry0CanonicalBody);
-    expect(ledgerEntryHash(LedgerEntrySchema.parse(v.entries[0]))).toBe(v.entry0Hash);
-    expect(v.entries[0]!.hash).toBe(v.entry0Hash);
+    expect(canonicalJson(body)).toBe(v.genesisCanonicalBody);
+    expect(ledgerEntryHash(entries[0]!)).toBe(v.genesisHash);
+    expect(entries[0]!.kind).toBe('genesis');
+    expect(genesisProblems(entries[0] as Extract<LedgerEntry, { kind: 'genesis' }>)).toEqual([]);
   });
 
   it('re-signing each entry with the vector key reproduces it byte for byte, on both providers', () => {
     for (const provider of [nodeProvider, nobleProvider]) {
       expect(toHex(provider.ed25519PublicKey(fromHex(v.coordinatorSecretKey)))).toBe(v.coordinatorPublicKey);
-      for (const raw of v.entries) {
-        const e = LedgerEntrySchema.parse(raw);
+      for (const e of entries) {
         const { hash: _h, signature: _s, ...body } = e;
         expect(signLedgerEntry(body, provider, fromHex(v.coordinatorSecretKey))).toEqual(e);
         expect(provider.ed25519Verify(fromHex(v.coordinatorPublicKey), ledgerSignatureMessage(e.hash), fromHex(e.signature))).toBe(true);
@@ -39,11 +51,26 @@ describe('spec/vectors/ledger-v1.json', () => {
     }
   });
 
-  it('the vector ledger verifies (chain, signatures, consistency signatures) and a tampered copy does not', () => {
+  it('pins the round binding: SHA-256 of the canonical JSON of its inputs', () => {
+    const round = entries.find((e) => e.kind === 'round' && e.round === v.binding.round) as Extract<LedgerEntry, { kind: 'round' }>;
+    expect(toHex(sha256(utf8(v.binding.canonicalInput)))).toBe(v.binding.binding);
+    expect(toHex(entryBinding(round, v.genesisHash))).toBe(v.binding.binding);
+    expect(round.binding).toBe(v.binding.binding);
+  });
+
+  it('the vector ledger verifies (genesis, chain, signatures, co-signatures) and a tampered copy does not', () => {
     expect(verifyLedger(v.entries, v.coordinatorPublicKey, allowed)).toEqual([]);
     const tampered = structuredClone(v.entries);
-    (tampered[1]!.contributors as { consistencySignature: string }[])[0]!.consistencySignature = '00'.repeat(64);
-    expect(verifyLedger(tampered, v.coordinatorPublicKey, allowed).map((d) => d.code)).toEqual(['ledger/bad-hash', 'ledger/bad-consistency-signature']);
+    (tampered[1]!.contributors as { maskedInput: { signature: string } }[])[0]!.maskedInput.signature = '00'.repeat(64);
+    expect(verifyLedger(tampered, v.coordinatorPublicKey, allowed).map((d) => d.code)).toEqual(['ledger/bad-hash', 'ledger/binding-not-cosigned']);
+  });
+
+  it('pins the signed ledger head (a receipt)', () => {
+    const head = LedgerHeadSchema.parse(v.head.value);
+    expect(toHex(ledgerHeadMessage(head))).toBe(v.head.signedBytes);
+    expect(head.hash).toBe(entries[head.seq]!.hash);
+    for (const provider of [nodeProvider, nobleProvider]) expect(verifyLedgerHead(head, v.coordinatorPublicKey, provider)).toBe(true);
+    expect(verifyLedgerHead({ ...head, seq: head.seq + 1 }, v.coordinatorPublicKey, nodeProvider)).toBe(false);
   });
 
   it('pins the request-signature bytes', () => {

@@ -1,29 +1,22 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { consistencySignedBytes } from '../../src/protocol/canonical.js';
 import { nodeProvider } from '../../src/secagg/providers/index.js';
 import { toHex } from '../../src/secagg/util/bytes.js';
-import { consistencySignedBytes } from '../../src/protocol/canonical.js';
 import { canonicalJson } from '../../src/server/canonical-json.js';
-import { chainLedgerEntry, GENESIS_HASH, ledgerEntryHash, signLedgerEntry, type LedgerEntry } from '../../src/server/ledger-entry.js';
-import { verifyLedger } from '../../src/server/ledger-verify.js';
-import { coordinator, identities, sampleRecord } from './fixtures.js';
+import { ledgerEntryHash, signLedgerEntry, ZERO_HASH, type LedgerEntry } from '../../src/server/ledger-entry.js';
+import { configHash, privacyConfig } from '../../src/server/ledger-genesis.js';
+import { entryBinding, verifyLedger } from '../../src/server/ledger-verify.js';
+import { coordinator, fixtureLedger, identities, rechain } from './fixtures.js';
 
 const people = identities(4);
 const allowed = people.map((p) => toHex(p.publicKey));
 const coordPub = toHex(coordinator.publicKey);
+const { entries: base } = fixtureLedger(people, 4);
+const chain = (): LedgerEntry[] => structuredClone(base);
 
-function chain(n: number): LedgerEntry[] {
-  const out: LedgerEntry[] = [];
-  let model = '11'.repeat(32);
-  for (let i = 0; i < n; i++) {
-    const after = (i + 2).toString(16).padStart(2, '0').repeat(32);
-    out.push(chainLedgerEntry(out.at(-1) ?? null, sampleRecord(i * 2, people, model, after, i), nodeProvider, coordinator.secretKey));
-    model = after;
-  }
-  return out;
-}
-
-const codes = (entries: unknown[]) => verifyLedger(entries, coordPub, allowed).map((d) => d.code);
+const codes = (entries: unknown[], key: string | null = coordPub) => verifyLedger(entries, key, allowed).map((d) => d.code);
+type Mutable = Record<string, unknown> & { contributors: { consistencySignature: string | null; maskedInput: { signature: string } }[] };
 
 describe('canonical JSON', () => {
   it('sorts keys at every depth and has no whitespace', () => {
@@ -48,83 +41,124 @@ describe('canonical JSON', () => {
   });
 });
 
-describe('privacy ledger', () => {
-  it('a well-formed chain verifies with no discrepancy', () => {
-    const entries = chain(4);
-    expect(entries[0]!.prevHash).toBe(GENESIS_HASH);
+describe('privacy ledger v2', () => {
+  it('a genesis and co-signed rounds verify with no discrepancy, in both modes and through JSON', () => {
+    const entries = chain();
+    expect(entries[0]!.kind).toBe('genesis');
+    expect(entries[0]!.prevHash).toBe(ZERO_HASH);
     expect(entries[2]!.prevHash).toBe(entries[1]!.hash);
     expect(verifyLedger(entries, coordPub, allowed)).toEqual([]);
-    // Through a JSON round trip, as an auditor reads ledger.jsonl.
     expect(verifyLedger(JSON.parse(JSON.stringify(entries)) as unknown[], coordPub, allowed)).toEqual([]);
+    expect(verifyLedger(fixtureLedger(people, 2, { mode: 'malicious' }).entries, coordPub, allowed)).toEqual([]);
+    // without a pinned key the genesis's own key is used: self-consistent
+    expect(verifyLedger(entries, null, null)).toEqual([]);
+  });
+
+  it('refuses a ledger without a genesis, and a second genesis', () => {
+    const e = chain();
+    expect(codes([])).toEqual(['ledger/missing-genesis']);
+    expect(codes(rechain(e.slice(1)))).toContain('ledger/missing-genesis');
+    expect(codes(rechain([e[0]!, e[1]!, e[0]!]))).toContain('ledger/extra-genesis');
   });
 
   it('detects edited content (bad hash) and a re-hashed edit (bad signature)', () => {
-    const entries = chain(3);
-    const edited = { ...entries[1]!, threshold: 1 };
-    // The signature covers the recorded hash, which no longer matches the content.
-    expect(codes([entries[0], edited, entries[2]])).toEqual(['ledger/bad-hash']);
+    const entries = chain();
+    const edited = { ...entries[2]!, aggregateHash: 'ef'.repeat(32) } as LedgerEntry;
+    expect(codes([entries[0], entries[1], edited, entries[3]])).toEqual(['ledger/bad-hash']);
     const rehashed = { ...edited, hash: ledgerEntryHash(edited) };
-    expect(codes([entries[0], rehashed, entries[2]])).toEqual(['ledger/bad-signature', 'ledger/broken-chain']);
+    expect(codes([entries[0], entries[1], rehashed, entries[3]])).toEqual(['ledger/bad-signature', 'ledger/broken-chain']);
   });
 
-  it('detects a missing entry, a reordered pair and a truncated-from-the-front ledger', () => {
-    const e = chain(4);
-    expect(codes([e[0], e[1], e[3]])).toEqual(['ledger/missing-entry', 'ledger/broken-chain', 'ledger/model-chain', 'ledger/model-chain']);
+  it('detects a missing entry and a reordered pair', () => {
+    const e = chain();
+    expect(codes([e[0], e[1], e[3], e[4]])).toEqual(expect.arrayContaining(['ledger/missing-entry', 'ledger/broken-chain', 'ledger/model-chain']));
     expect(codes([e[0], e[2], e[1], e[3]])).toContain('ledger/reordered-entry');
-    expect(codes([e[1], e[2]])).toEqual(expect.arrayContaining(['ledger/missing-entry', 'ledger/broken-chain']));
   });
 
-  it('detects a signature by a different coordinator key and unknown participants', () => {
-    const e = chain(2);
+  it('detects a signature by a different coordinator key, and participants outside the genesis', () => {
+    const e = chain();
     const other = identities(1, 'other-coordinator')[0]!;
-    const forged = signLedgerEntry({ ...e[1]!, hash: undefined, signature: undefined } as never, nodeProvider, other.secretKey);
-    expect(codes([e[0], forged])).toEqual(['ledger/bad-signature']);
-    const few = verifyLedger(e, coordPub, allowed.slice(0, 3)).map((d) => d.code);
-    expect(few).toEqual(['ledger/unknown-participant', 'ledger/unknown-participant']);
+    expect(codes(e, toHex(other.publicKey))).toEqual(expect.arrayContaining(['ledger/bad-signature', 'ledger/genesis-mismatch']));
+    expect(codes(rechain(e, other.secretKey))).toEqual(expect.arrayContaining(['ledger/bad-signature']));
+    expect(verifyLedger(e, coordPub, allowed.slice(0, 3)).map((d) => d.code)).toEqual(['ledger/genesis-mismatch']);
   });
 
-  it('checks consistency signatures of malicious-mode rounds against the protocol encoding', () => {
-    const record = sampleRecord(0, people, '11'.repeat(32), '22'.repeat(32), 0);
-    const u3 = [0, 1, 2];
-    const header = { version: 1, federationId: record.federationId, round: 0 };
-    const contributors = people.slice(0, 3).map((p, i) => ({
-      publicKey: toHex(p.publicKey),
-      // participant 2 signs a different U3 than the one recorded
-      consistencySignature: toHex(nodeProvider.ed25519Sign(p.secretKey, consistencySignedBytes(header, i, i === 2 ? [0, 1] : u3))),
-    }));
-    const entry = chainLedgerEntry(null, { ...record, mode: 'malicious', contributors }, nodeProvider, coordinator.secretKey);
-    const found = verifyLedger([entry], coordPub, allowed);
-    expect(found.map((d) => d.code)).toEqual(['ledger/bad-consistency-signature']);
-    expect(found[0]!.message).toContain(toHex(people[2]!.publicKey));
-    const unsigned = chainLedgerEntry(
-      null,
-      { ...record, mode: 'malicious', contributors: contributors.map((c, i) => (i === 1 ? { ...c, consistencySignature: null } : c)) },
+  it('checks consistency signatures of malicious-mode rounds over the recomputed binding', () => {
+    const { entries } = fixtureLedger(people, 1, { mode: 'malicious' });
+    const round = entries[1] as Extract<LedgerEntry, { kind: 'round' }>;
+    const binding = entryBinding(round, entries[0]!.hash);
+    const header = { version: round.protocolVersion, federationId: round.federationId, round: round.round };
+    const signer = people.find((p) => toHex(p.publicKey) === round.contributors[2]!.publicKey)!;
+    // contributor 2 signs a different U3 than the one recorded
+    const tampered = structuredClone(round) as unknown as Mutable;
+    tampered.contributors[2]!.consistencySignature = toHex(nodeProvider.ed25519Sign(signer.secretKey, consistencySignedBytes(header, 2, [0, 1], binding)));
+    expect(codes(rechain([entries[0]!, tampered as unknown as LedgerEntry]))).toEqual(['ledger/bad-consistency-signature']);
+    const unsigned = structuredClone(round) as unknown as Mutable;
+    unsigned.contributors[1]!.consistencySignature = null;
+    expect(codes(rechain([entries[0]!, unsigned as unknown as LedgerEntry]))).toEqual(['ledger/missing-consistency-signature']);
+  });
+
+  it('a genesis that disagrees with its own config is refused, and rewriting it breaks every co-signature', () => {
+    const e = chain();
+    const g = structuredClone(e[0]!) as Extract<LedgerEntry, { kind: 'genesis' }>;
+    const loose = rechain([{ ...g, delta: 1e-3 }, ...e.slice(1)]);
+    const found = codes(loose);
+    expect(found).toContain('ledger/genesis-mismatch');
+    expect(found).toContain('ledger/binding-not-cosigned');
+    // a genesis rewritten consistently (config, hash, δ) still changes its hash: no round was co-signed under it
+    const config = { ...g.config, dp: { ...(g.config.dp as object), delta: 1e-3 } };
+    const consistent = rechain([{ ...g, config, configHash: configHash(config), delta: 1e-3 }, ...e.slice(1)]);
+    const codes2 = codes(consistent);
+    expect(codes2).not.toContain('ledger/genesis-mismatch');
+    expect(codes2.filter((c) => c === 'ledger/binding-not-cosigned')).toHaveLength(4);
+  });
+
+  it('the genesis binds the privacy config only: operational fields stay out', () => {
+    const g = chain()[0] as Extract<LedgerEntry, { kind: 'genesis' }>;
+    for (const k of ['storage', 'identity', 'listen', 'longPollMs', 'deadlines', 'maxBodyBytes']) expect(k in g.config).toBe(false);
+    for (const k of ['federationId', 'participants', 'rounds', 'cohort', 'threshold', 'mode', 'colluders', 'dp', 'dim', 'seed']) expect(k in g.config).toBe(true);
+    expect(g.configHash).toBe(configHash(privacyConfig({ ...g.config, storage: { path: 'elsewhere.db' }, longPollMs: 9 } as never)));
+  });
+
+  it('charges a round aborted after unmask: it verifies, and the model chain passes through it', () => {
+    const e = chain();
+    const last = e.at(-1) as Extract<LedgerEntry, { kind: 'round' }>;
+    const { modelVersionBefore, modelVersionAfter: _a, modelHashBefore, modelHashAfter: _h, aggregateHash: _g, kind: _k, hash: _x, signature: _y, ...rest } = last;
+    const aborted = signLedgerEntry(
+      { ...rest, kind: 'aborted-after-unmask', abort: { code: 'protocol/unrecoverable-secret', reason: 'r' }, unmaskResponders: [last.contributors[0]!.publicKey], modelVersion: modelVersionBefore, modelHash: modelHashBefore },
       nodeProvider,
       coordinator.secretKey,
     );
-    expect(verifyLedger([unsigned], coordPub, allowed).map((d) => d.code)).toEqual([
-      'ledger/missing-consistency-signature',
-      'ledger/bad-consistency-signature',
-    ]);
+    expect(codes([...e.slice(0, -1), aborted])).toEqual([]);
+    const wrongModel = signLedgerEntry({ ...aborted, hash: undefined, signature: undefined, modelHash: 'ee'.repeat(32) } as never, nodeProvider, coordinator.secretKey);
+    expect(codes([...e.slice(0, -1), wrongModel])).toEqual(['ledger/model-chain']);
   });
 
   it('reports a malformed line and keeps checking the rest', () => {
-    const e = chain(3);
-    const found = codes([e[0], { nonsense: true }, e[2]]);
+    const e = chain();
+    const found = codes([e[0], e[1], { nonsense: true }, e[3]]);
     expect(found[0]).toBe('ledger/malformed-entry');
-    // The next readable entry is checked against the last readable one: its link is broken.
-    expect(found.slice(1)).toEqual(['ledger/broken-chain', 'ledger/model-chain', 'ledger/model-chain']);
+    expect(found.slice(1)).toEqual(expect.arrayContaining(['ledger/broken-chain', 'ledger/model-chain']));
   });
 
-  it('flags any single-field corruption of any entry (property)', () => {
-    const e = chain(3);
+  it('flags any single-field corruption of any round entry, even re-signed (property)', () => {
+    const e = chain();
+    const fields = ['round', 'threshold', 'dim', 'samplingRate', 'mode', 'binding', 'mechanism', 'roundConfig', 'contributors'] as const;
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 2 }), fc.constantFrom('round', 'threshold', 'dim', 'timestamp', 'aggregateHash'), (i, field) => {
-        const copy = e.map((x) => structuredClone(x)) as Record<string, unknown>[];
-        const target = copy[i]!;
-        target[field] = field === 'timestamp' ? '2030-01-01T00:00:00.000Z' : field === 'aggregateHash' ? 'ef'.repeat(32) : (target[field] as number) + 1;
-        expect(verifyLedger(copy, coordPub, allowed).length).toBeGreaterThan(0);
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.constantFrom(...fields), fc.boolean(), (i, field, resign) => {
+        const copy = structuredClone(e) as unknown as Record<string, unknown>[];
+        const t = copy[i]!;
+        if (field === 'mode') t.mode = 'malicious';
+        else if (field === 'binding') t.binding = 'ab'.repeat(32);
+        else if (field === 'mechanism') t.mechanism = { ...(t.mechanism as object), noiseMultiplier: 2 };
+        else if (field === 'roundConfig') t.roundConfig = { ...(t.roundConfig as object), roundSeed: 'cd'.repeat(32) };
+        else if (field === 'contributors') (t.contributors as unknown[]).pop();
+        else if (field === 'samplingRate') t.samplingRate = 0.5;
+        else t[field] = (t[field] as number) + 1;
+        const tampered = resign ? rechain(copy as unknown as LedgerEntry[]) : copy;
+        expect(verifyLedger(tampered, coordPub, allowed).length).toBeGreaterThan(0);
       }),
+      { numRuns: 60 },
     );
   });
 });

@@ -1,72 +1,58 @@
 import { describe, expect, it } from 'vitest';
 import { verifyReport, type PrivacyReport } from '../../src/dp/index.js';
-import { nodeProvider } from '../../src/secagg/providers/index.js';
 import { toHex } from '../../src/secagg/util/bytes.js';
 import { ledgerReportCheck, type LedgerBundle } from '../../src/server/ledger-audit.js';
-import { chainLedgerEntry, type LedgerEntry, type LedgerRecord } from '../../src/server/ledger-entry.js';
-import { buildPrivacyReport, entryCohortMethod } from '../../src/server/report.js';
-import { coordinator, identities, sampleRecord } from './fixtures.js';
+import type { ChargedEntry, GenesisEntry, LedgerEntry } from '../../src/server/ledger-entry.js';
+import { buildPrivacyReport, entryCohortMethod, privacyEntryOf } from '../../src/server/report.js';
+import { coordinator, fixtureConfig, fixtureLedger, identities } from './fixtures.js';
 
-const people = identities(4, 'privacy-report');
-const allowed = people.map((p) => toHex(p.publicKey));
-
-/** Three rounds whose cohort (all four people) was drawn out of a population of 40. */
-function ledger(edit: (r: LedgerRecord) => LedgerRecord = (r) => r): LedgerEntry[] {
-  const out: LedgerEntry[] = [];
-  let model = '11'.repeat(32);
-  for (let i = 0; i < 3; i++) {
-    const after = (i + 2).toString(16).padStart(2, '0').repeat(32);
-    const rec = sampleRecord(i, people, model, after, i);
-    rec.cohort.draw = { ...rec.cohort.draw, samplingRate: 0.1, population: 40 };
-    out.push(chainLedgerEntry(out.at(-1) ?? null, edit(rec), nodeProvider, coordinator.secretKey));
-    model = after;
-  }
-  return out;
-}
-
-const bundle = (entries: LedgerEntry[]): LedgerBundle => ({ entries, coordinatorPublicKey: toHex(coordinator.publicKey), federationId: 'fed-test', participants: allowed, problems: [] });
-const dp = { delta: 1e-5 } as never;
+// Four of forty allowed participants are drawn each round; the last of them drops.
+const people = identities(40, 'privacy-report');
+const { entries } = fixtureLedger(people, 3, { config: fixtureConfig(people, { cohort: { size: 4 }, mode: 'semi-honest' }) });
+const genesis = entries[0] as GenesisEntry;
+const rounds = entries.slice(1) as ChargedEntry[];
+const bundle = (ledger: LedgerEntry[]): LedgerBundle => ({ path: 'ledger.jsonl', entries: ledger, pinnedKey: toHex(coordinator.publicKey), receipts: null, problems: [] });
 
 describe('the privacy report built from the ledger', () => {
-  it('carries each round’s contributor keys and the cohort method its draw and seed imply', () => {
-    // enough noise and a small enough sample that amplification pays
-    const entries = ledger((r) => ({ ...r, mechanism: { ...r.mechanism, noiseMultiplier: 8 } }));
-    const secret = buildPrivacyReport({ federationId: 'fed-test', dp }, entries);
-    expect(secret.rounds.map((r) => r.contributorIds)).toEqual(entries.map((e) => e.contributors.map((c) => c.publicKey)));
-    expect(secret.rounds[0]?.cohort).toEqual({ kind: 'fixed', size: 4, population: 40, secretSeed: true });
-    expect(secret.modelObserver.epsilon as number).toBeLessThan(secret.epsilon as number);
-    expect(secret.modelObserver.amplification).toBe(true);
-    expect(secret.rounds[0]?.modelObserver.event.kind).toBe('sampled_without_replacement');
-    expect(verifyReport(secret, { checks: [ledgerReportCheck(bundle(entries), { allowedParticipantKeys: allowed })] })).toEqual([]);
-
-    // A configured seed is public: the same ledger earns no amplification.
-    const pub = buildPrivacyReport({ federationId: 'fed-test', dp, seed: 'simulation-7' }, entries);
-    expect(pub.rounds[0]?.cohort).toEqual({ kind: 'fixed', size: 4, population: 40, secretSeed: false });
-    expect(pub.modelObserver.amplification).toBe(false);
-    expect(pub.rounds[0]?.modelObserver.event).toEqual(pub.rounds[0]?.ledgerReader.event);
-    expect(pub.epsilon).toBe(secret.epsilon);
-    expect(pub.modelObserver.epsilon).toBeCloseTo(pub.epsilon as number, 12);
+  it('carries each round’s contributor keys, and the cohort method its draw and the genesis’s seed imply', () => {
+    const report = buildPrivacyReport(entries);
+    expect(report.colluders).toBe(genesis.colluders);
+    expect(report.delta).toBe(genesis.delta);
+    expect(report.rounds.map((r) => r.contributorIds)).toEqual(rounds.map((e) => e.contributors.map((c) => c.publicKey)));
+    // The fixture federation configures a seed: its draws are public and earn no amplification.
+    expect(genesis.cohort.seed).toBe('public');
+    expect(report.rounds[0]?.cohort).toEqual({ kind: 'fixed', size: 4, population: 40, secretSeed: false });
+    expect(report.modelObserver.amplification).toBe(false);
+    expect(report.rounds[0]?.modelObserver.event).toEqual(report.rounds[0]?.ledgerReader.event);
+    expect(verifyReport(report, { checks: [ledgerReportCheck(bundle(entries))] })).toEqual([]);
   });
 
-  it('maps draws of everyone to the `all` method and Poisson draws to `poisson`', () => {
-    const all = ledger((r) => ({ ...r, cohort: { ...r.cohort, draw: { ...r.cohort.draw, population: 4, samplingRate: 1 } } }));
-    expect(entryCohortMethod({}, all[0] as LedgerEntry)).toEqual({ kind: 'all', population: 4 });
-    const poisson = ledger((r) => ({ ...r, cohort: { ...r.cohort, draw: { ...r.cohort.draw, method: 'poisson', samplingRate: 0.1 } } }));
-    expect(entryCohortMethod({ seed: 3 }, poisson[0] as LedgerEntry)).toEqual({ kind: 'poisson', rate: 0.1, population: 40, secretSeed: false });
+  it('a secret seed makes the same draw a sample without replacement; Poisson draws map to `poisson`, draws of everyone to `all`', () => {
+    const secret = { ...genesis, cohort: { ...genesis.cohort, seed: 'secret' as const } };
+    expect(privacyEntryOf(secret, rounds[0]!).cohort).toEqual({ kind: 'fixed', size: 4, population: 40, secretSeed: true });
+    const poissonEntry = { ...rounds[0]!, cohort: { ...rounds[0]!.cohort, draw: { ...rounds[0]!.cohort.draw, method: 'poisson' as const, samplingRate: 0.1 } } };
+    expect(entryCohortMethod(genesis, poissonEntry)).toEqual({ kind: 'poisson', rate: 0.1, population: 40, secretSeed: false });
+    const everyone = { ...rounds[0]!, cohort: { ...rounds[0]!.cohort, draw: { ...rounds[0]!.cohort.draw, population: 4, samplingRate: 1 } } };
+    expect(entryCohortMethod(genesis, everyone)).toEqual({ kind: 'all', population: 4 });
   });
 
-  it('the ledger check refuses a report whose contributor keys or cohort are not the ledger’s', () => {
-    const entries = ledger();
-    const check = ledgerReportCheck(bundle(entries), { allowedParticipantKeys: allowed });
-    const report = buildPrivacyReport({ federationId: 'fed-test', dp }, entries);
+  it('the ledger check refuses a report whose contributor keys, cohort or colluders are not the ledger’s', () => {
+    const check = ledgerReportCheck(bundle(entries));
+    const report = buildPrivacyReport(entries);
     const swapped = structuredClone(report) as PrivacyReport;
     (swapped.rounds[1] as PrivacyReport['rounds'][number]).contributorIds[0] = toHex(identities(1, 'stranger')[0]!.publicKey);
-    expect(check(swapped).map((d) => [d.code, d.round, d.message])).toEqual([['ledger/report-mismatch', 1, 'round 1: contributor ids differ']]);
+    expect(check(swapped).map((d) => [d.code, d.round, d.message])).toEqual([['ledger/report-mismatch', rounds[1]!.round, `round ${rounds[1]!.round}: contributor ids differ`]]);
     const resized = structuredClone(report) as PrivacyReport;
-    (resized.rounds[2] as PrivacyReport['rounds'][number]).cohort = { kind: 'fixed', size: 10, population: 40, secretSeed: true };
-    expect(check(resized).map((d) => d.message)).toEqual(['round 2: cohort size 10 ≠ 4 drawn']);
-    const poisson = structuredClone(report) as PrivacyReport;
-    (poisson.rounds[0] as PrivacyReport['rounds'][number]).cohort = { kind: 'poisson', rate: 0.1, population: 40, secretSeed: true };
-    expect(check(poisson).map((d) => d.message)).toEqual(['round 0: Poisson cohort, but the ledger records a fixed-size draw']);
+    (resized.rounds[2] as PrivacyReport['rounds'][number]).cohort = { kind: 'fixed', size: 10, population: 40, secretSeed: false };
+    expect(check(resized).map((d) => d.code)).toEqual(['ledger/report-mismatch']);
+    // A claim of a secret draw where the genesis says the seed is public.
+    const claimed = structuredClone(report) as PrivacyReport;
+    (claimed.rounds[0] as PrivacyReport['rounds'][number]).cohort = { kind: 'fixed', size: 4, population: 40, secretSeed: true };
+    expect(check(claimed).map((d) => d.message)).toEqual([
+      `round ${rounds[0]!.round}: cohort {"kind":"fixed","population":40,"secretSeed":true,"size":4} is not {"kind":"fixed","population":40,"secretSeed":false,"size":4}, what the ledger's draw and the genesis's seed imply`,
+    ]);
+    const colluders = structuredClone(report) as PrivacyReport;
+    colluders.colluders = 1;
+    expect(check(colluders).map((d) => d.code)).toContain('ledger/report-colluders');
   });
 });

@@ -2,12 +2,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { nodeProvider } from '../../src/secagg/providers/index.js';
-import { chainLedgerEntry } from '../../src/server/ledger-entry.js';
+import type { LedgerEntry } from '../../src/server/ledger-entry.js';
 import { modelHash, SqliteCoordinatorStore } from '../../src/server/sqlite-store.js';
-import { coordinator, identities, sampleRecord } from './fixtures.js';
+import { fixtureLedger, identities } from './fixtures.js';
 
 const people = identities(3);
+const { entries: fixture } = fixtureLedger(people, 2);
+const [genesis, e0, e1] = fixture as [LedgerEntry, LedgerEntry, LedgerEntry];
 const weights = (v: number) => new Uint8Array(new Float32Array([v, v + 1, v + 2, v + 3]).buffer);
 
 describe('SQLite coordinator store', () => {
@@ -25,14 +26,15 @@ describe('SQLite coordinator store', () => {
     expect(await store.useNonce('s', 'n1', 0)).toBe(true);
     expect(await store.useNonce('s', 'n1', 0)).toBe(false);
     const after = weights(1);
-    const entry = chainLedgerEntry(null, sampleRecord(0, people, m0.hash, modelHash(after), 0), nodeProvider, coordinator.secretKey);
-    await store.completeRound(0, entry, { version: 1, hash: modelHash(after), weights: after }, 't1');
+    await store.appendGenesis(genesis);
+    await expect(store.appendGenesis(genesis)).rejects.toMatchObject({ code: 'store/ledger-chain' });
+    await store.completeRound(0, e0, { version: 1, hash: modelHash(after), weights: after }, 't1');
     await store.close();
 
     store = new SqliteCoordinatorStore(path);
     expect((await store.latestModel())!.version).toBe(1);
     expect(Array.from(new Float32Array((await store.latestModel())!.weights.slice().buffer))).toEqual([1, 2, 3, 4]);
-    expect(await store.ledger()).toEqual([entry]);
+    expect(await store.ledger()).toEqual([genesis, e0]);
     expect((await store.rounds())[0]).toMatchObject({ round: 0, status: 'completed', phase: 'share-keys', cohort: ['a'] });
     expect(await store.useNonce('s', 'n1', 0)).toBe(false);
     await store.pruneNonces(1);
@@ -43,20 +45,20 @@ describe('SQLite coordinator store', () => {
 
   it('never releases a round twice and never breaks the chain (nothing changes on refusal)', async () => {
     const store = new SqliteCoordinatorStore(':memory:');
-    const m0 = await store.initModel(weights(0));
+    await store.initModel(weights(0));
     await store.beginRound({ round: 0, startedAt: 't', cohort: [], draw: {} });
     const m1 = { version: 1, hash: modelHash(weights(1)), weights: weights(1) };
-    const e0 = chainLedgerEntry(null, sampleRecord(0, people, m0.hash, m1.hash, 0), nodeProvider, coordinator.secretKey);
+    await expect(store.completeRound(0, e0, m1, 't')).rejects.toMatchObject({ code: 'store/ledger-chain' });
+    await store.appendGenesis(genesis);
     await store.completeRound(0, e0, m1, 't');
     await expect(store.completeRound(0, e0, m1, 't')).rejects.toMatchObject({ code: 'store/round-not-running' });
     await expect(store.beginRound({ round: 0, startedAt: 't', cohort: [], draw: {} })).rejects.toMatchObject({ code: 'store/round-id' });
     await store.beginRound({ round: 1, startedAt: 't', cohort: [], draw: {} });
     const m2 = { version: 2, hash: modelHash(weights(2)), weights: weights(2) };
-    const unchained = chainLedgerEntry(null, sampleRecord(1, people, m1.hash, m2.hash, 1), nodeProvider, coordinator.secretKey);
-    await expect(store.completeRound(1, unchained, m2, 't')).rejects.toMatchObject({ code: 'store/ledger-chain' });
-    const e1 = chainLedgerEntry(e0, sampleRecord(1, people, m1.hash, m2.hash, 1), nodeProvider, coordinator.secretKey);
-    await expect(store.completeRound(1, e1, { ...m2, version: 5 }, 't')).rejects.toMatchObject({ code: 'store/model-version' });
-    expect(await store.ledger()).toHaveLength(1);
+    const second = { ...e1, round: 1 } as LedgerEntry;
+    await expect(store.completeRound(1, { ...second, seq: 1, prevHash: genesis.hash } as LedgerEntry, m2, 't')).rejects.toMatchObject({ code: 'store/ledger-chain' });
+    await expect(store.completeRound(1, second, { ...m2, version: 5 }, 't')).rejects.toMatchObject({ code: 'store/model-version' });
+    expect(await store.ledger()).toHaveLength(2);
     expect((await store.latestModel())!.version).toBe(1);
     expect((await store.rounds())[1]!.status).toBe('running');
     expect(await store.abortRunningRounds('restart', 't')).toEqual([1]);
@@ -82,11 +84,11 @@ describe('server optimiser state survives a restart', () => {
     expect(after.step).toBe(1);
     await first.close();
 
-    const second = await startTestCoordinator({ ...config, rounds: 2 }, { storePath: db, serverOptimizer: { kind: 'fedavgm', lr: 1, momentum: 0.9 }, autoStart: false });
+    const second = await startTestCoordinator(config, { storePath: db, serverOptimizer: { kind: 'fedavgm', lr: 1, momentum: 0.9 }, autoStart: false });
     const restored = (second.coordinator as unknown as { optimizer: { exportState(): { step: number; m: Float32Array | null } } }).optimizer.exportState();
     expect(restored.step).toBe(1);
     expect(restored.m).toEqual(after.m);
-    expect((await second.coordinator.ledger()).length).toBe(1);
+    expect((await second.coordinator.ledger()).map((e) => e.kind)).toEqual(['genesis', 'round']);
     await second.close();
   });
 });

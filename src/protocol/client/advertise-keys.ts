@@ -1,4 +1,5 @@
 import { signMessage } from '../canonical.js';
+import { roundBinding } from '../config.js';
 import type { AdvertiseKeysMessage } from '../messages.js';
 import { maskingSecretFromSeed, freshSecret } from '../secrets.js';
 import { clientHeader, type ClientContext, type RoundKeys } from './context.js';
@@ -23,6 +24,6 @@ export function advertiseKeys(ctx: ClientContext): { keys: RoundKeys; message: A
     header: clientHeader(ctx, 'advertise-keys'),
     encryptionKey: keys.encryptionKey,
     maskingKey: keys.maskingKey,
-  });
+  }, roundBinding(ctx.plan.config));
   return { keys, message };
 }

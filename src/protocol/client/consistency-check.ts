@@ -1,5 +1,6 @@
 import { check } from '../../secagg/util/errors.js';
 import { signMessage } from '../canonical.js';
+import { roundBinding } from '../config.js';
 import { checkNoIsolatedSurvivor } from '../checks.js';
 import type { ConsistencyCheckMessage, ConsistencyRequestMessage } from '../messages.js';
 import { isSubset } from '../sets.js';
@@ -23,7 +24,7 @@ export function consistencyCheck(
     type: 'consistency-check',
     header: clientHeader(ctx, 'consistency-check'),
     u3: [...msg.u3],
-  });
+  }, roundBinding(ctx.plan.config));
   return { state: { ...state, signedU3: [...msg.u3] }, message };
 }
 

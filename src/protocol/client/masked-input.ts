@@ -9,6 +9,7 @@ import {
 } from '../../secagg/index.js';
 import { check, FedveilError } from '../../secagg/util/errors.js';
 import { signMessage, vectorDigest } from '../canonical.js';
+import { roundBinding } from '../config.js';
 import { packVector } from '../wire/vector.js';
 import type { MaskedInputMessage, ShareBundleMessage } from '../messages.js';
 import { intersect, isSubset, sameSet } from '../sets.js';
@@ -96,6 +97,6 @@ export function maskedInput(
     bits: plan.bits,
     vectorSha256: vectorDigest(vector),
     vector,
-  });
+  }, roundBinding(plan.config));
   return { state: { ...state, u2: [...msg.u2], held }, message: signed };
 }

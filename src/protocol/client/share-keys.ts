@@ -3,6 +3,7 @@ import { bytesEqual, concatBytes, toHex } from '../../secagg/util/bytes.js';
 import { check } from '../../secagg/util/errors.js';
 import { signMessage, verifyMessage } from '../canonical.js';
 import { checkClientHeader } from '../checks.js';
+import { roundBinding } from '../config.js';
 import type { EncryptedShare, KeyListMessage, ShareKeysMessage } from '../messages.js';
 import { intersect, sameSet } from '../sets.js';
 import { freshSecret } from '../secrets.js';
@@ -43,7 +44,7 @@ export function shareKeys(
     checkClientHeader(plan, ad.header, 'advertise-keys');
     const owner = ad.header.sender;
     check(
-      verifyMessage(ctx.provider, plan.config.participants[owner] as Uint8Array, ad),
+      verifyMessage(ctx.provider, plan.config.participants[owner] as Uint8Array, ad, roundBinding(plan.config)),
       'protocol/bad-signature',
       () => `advertisement of participant ${owner} is not signed by its long-term key`,
     );
@@ -85,7 +86,7 @@ export function shareKeys(
     type: 'share-keys',
     header: clientHeader(ctx, 'share-keys'),
     shares,
-  });
+  }, roundBinding(plan.config));
   return {
     state: { keys, u1: [...msg.u1], holders, peers, shareKeys, selfSeed, ownShares: ownShares as SharedState['ownShares'] },
     message,

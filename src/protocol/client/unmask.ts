@@ -1,5 +1,6 @@
 import { check } from '../../secagg/util/errors.js';
 import { consistencySignedBytes, signMessage } from '../canonical.js';
+import { roundBinding } from '../config.js';
 import type { RevealedShare, UnmaskMessage, UnmaskRequestMessage } from '../messages.js';
 import { difference, intersect, isSubset, sameSet } from '../sets.js';
 import { checkU3 } from './consistency-check.js';
@@ -57,7 +58,7 @@ export function unmask(
     header: clientHeader(ctx, 'unmask'),
     selfMaskShares,
     maskKeyShares,
-  });
+  }, roundBinding(plan.config));
   return { revealed, message };
 }
 
@@ -77,7 +78,7 @@ function checkConsistencySignatures(ctx: ClientContext, state: CheckedState, msg
     check(inU3.has(signer), 'protocol/bad-signature', () => `consistency signature from participant ${signer}, who is not in U3`);
     const ok = ctx.provider.ed25519Verify(
       plan.config.participants[signer] as Uint8Array,
-      consistencySignedBytes(header, signer, msg.u3),
+      consistencySignedBytes(header, signer, msg.u3, roundBinding(plan.config)),
       signature,
     );
     check(ok, 'protocol/bad-signature', () => `consistency signature of participant ${signer} does not verify over this U3`);

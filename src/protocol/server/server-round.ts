@@ -4,7 +4,7 @@ import { check, FedveilError } from '../../secagg/util/errors.js';
 import type { RandomSource } from '../../secagg/util/random.js';
 import { verifyMessage } from '../canonical.js';
 import { checkClientHeader, checkNoIsolatedSurvivor } from '../checks.js';
-import { planRound, type RoundConfig, type RoundPlan } from '../config.js';
+import { planRound, roundBinding, type RoundConfig, type RoundPlan } from '../config.js';
 import {
   CLIENT_MESSAGE_PHASE,
   type AdvertiseKeysMessage,
@@ -147,7 +147,7 @@ export class ServerRound {
       );
       check(!c.submitted.has(sender), 'protocol/duplicate-submission', () => `participant ${sender} already submitted in phase ${c.phase}`);
       check(
-        verifyMessage(this.provider, this.plan.config.participants[sender] as Uint8Array, message),
+        verifyMessage(this.provider, this.plan.config.participants[sender] as Uint8Array, message, roundBinding(this.plan.config)),
         'protocol/bad-signature',
         () => `${message.type} from participant ${sender} is not signed by its long-term key`,
       );

@@ -1,0 +1,113 @@
+import { planRound, toWireConfig, type RoundConfig } from '../protocol/config.js';
+import { defaultProvider, toHex, type CryptoProvider } from '../secagg/index.js';
+import { canonicalJson } from './canonical-json.js';
+import { LedgerEntrySchema, type GenesisEntry, type LedgerEntry } from './ledger-entry.js';
+import { genesisFederationConfig } from './ledger-genesis.js';
+import { checkReceipts, type Receipt } from './ledger-head.js';
+import { drawProblems, ledgerGenesis, verifyLedger } from './ledger-verify.js';
+import { participantEpsilon } from './participant-budget.js';
+import { roundBinding, unboundWireConfig, type BoundDraw, type LedgerHeadRef } from './round-binding.js';
+
+/** What the coordinator announced for the round a participant is asked to join. */
+export interface RoundAnnouncement {
+  /** The decoded round config, with its binding. */
+  config: RoundConfig;
+  /** The cohort draw the coordinator says it made (null: not announced). */
+  draw: BoundDraw | null;
+  /** The ledger head the coordinator says the round extends (null: not announced). */
+  ledgerHead: LedgerHeadRef | null;
+}
+
+/** Everything a participant checks before it contributes, and its limits. */
+export interface LedgerCheckInput {
+  /** The coordinator's ledger, as fetched (one parsed JSON value per line). */
+  entries: readonly unknown[];
+  /** My public key (hex). */
+  self: string;
+  /** The coordinator key I pinned on first contact or was given. */
+  coordinatorKey: string;
+  /** Receipts I hold for this federation. */
+  receipts: readonly Receipt[];
+  round: RoundAnnouncement;
+  /** Refuse when taking part would take my own ε past this. */
+  maxEpsilon?: number;
+  /** Refuse a federation whose genesis δ is above this. */
+  maxDelta?: number;
+  /** Entries verified before (their signatures are not checked again). */
+  verifiedPrefix?: number;
+  provider?: CryptoProvider;
+}
+
+/** The verdict: go ahead (with my ε if I take part), or refuse with a code. */
+export type LedgerCheck =
+  | { ok: true; genesis: GenesisEntry; head: LedgerHeadRef; entries: LedgerEntry[]; epsilonIfContributing: number }
+  | { ok: false; code: string; message: string };
+
+const refuse = (code: string, message: string): LedgerCheck => ({ ok: false, code, message });
+
+/**
+ * Decides whether a participant may contribute to the announced round. Refusal codes:
+ * `client/ledger-invalid` (no genesis, or any discrepancy of {@link verifyLedger} under the pinned
+ * key), `client/coordinator-key-changed` (the genesis names another coordinator key),
+ * `client/ledger-behind-receipt` / `client/ledger-fork` / `client/receipt-invalid` (the ledger
+ * lacks or contradicts a receipt I hold), `client/not-allowed` (I am not in the genesis),
+ * `client/delta-above-limit`, `client/round-off-genesis` (the round's DP config, mode, dim, c,
+ * cohort or draw disagree with the genesis), `client/ledger-head-mismatch` (the announced head is
+ * not the ledger's head), `client/binding-mismatch` (the round's binding is not the one I
+ * recompute from the verified ledger) and `client/epsilon-budget`.
+ */
+export function checkLedgerBeforeRound(input: LedgerCheckInput): LedgerCheck {
+  const provider = input.provider ?? defaultProvider;
+  const genesis = ledgerGenesis(input.entries);
+  if (genesis === null) return refuse('client/ledger-invalid', 'the coordinator\'s ledger does not open with a genesis entry');
+  if (genesis.coordinatorPublicKey !== input.coordinatorKey) {
+    return refuse('client/coordinator-key-changed', `the ledger's genesis names coordinator key ${genesis.coordinatorPublicKey}, not the pinned ${input.coordinatorKey}: another coordinator, or the federation was restarted`);
+  }
+  for (const d of checkReceipts(input.entries, input.receipts, input.coordinatorKey, provider)) {
+    if (d.code === 'receipt/ledger-truncated') return refuse('client/ledger-behind-receipt', `the ledger is behind a receipt I hold: ${d.message}`);
+    if (d.code === 'receipt/ledger-fork') return refuse('client/ledger-fork', `the ledger forks from a receipt I hold: ${d.message}`);
+    return refuse('client/receipt-invalid', d.message);
+  }
+  const problems = verifyLedger(input.entries, input.coordinatorKey, null, { provider, verifiedPrefix: input.verifiedPrefix ?? 0 });
+  if (problems.length > 0) {
+    return refuse('client/ledger-invalid', `the ledger does not verify: ${problems.slice(0, 3).map((p) => `${p.code} ${p.message}`).join('; ')}${problems.length > 3 ? ` (and ${problems.length - 3} more)` : ''}`);
+  }
+  if (!genesis.participants.includes(input.self)) return refuse('client/not-allowed', 'the genesis does not list me as a participant');
+  if (input.maxDelta !== undefined && genesis.delta > input.maxDelta) {
+    return refuse('client/delta-above-limit', `the federation's δ ${genesis.delta} is above my limit ${input.maxDelta}`);
+  }
+  const { config, draw } = input.round;
+  const fedConfig = genesisFederationConfig(genesis);
+  const off: string[] = [];
+  if (config.federationId !== genesis.federationId) off.push('another federation');
+  if (canonicalJson(config.dp) !== canonicalJson(genesis.mechanism)) off.push('its DP configuration is not the genesis mechanism');
+  if (config.mode !== fedConfig.mode || config.dim !== fedConfig.dim) off.push('mode or dim differs from the genesis');
+  if ((config.colluders ?? 0) !== genesis.colluders) off.push(`c = ${config.colluders ?? 0}, the genesis says ${genesis.colluders}`);
+  const members = config.participants.map((p) => toHex(p));
+  if (members.some((m) => !genesis.participants.includes(m))) off.push('the cohort names a participant the genesis does not allow');
+  if (draw === null) off.push('the coordinator did not announce its cohort draw');
+  else off.push(...drawProblems(draw, members, genesis));
+  if (off.length > 0) return refuse('client/round-off-genesis', `round ${config.round}: ${off.join('; ')}`);
+
+  const entries = input.entries.map((e) => LedgerEntrySchema.parse(e));
+  const last = entries.at(-1) as LedgerEntry;
+  const head = { seq: last.seq, hash: last.hash };
+  const announced = input.round.ledgerHead;
+  if (announced !== null && (announced.seq !== head.seq || announced.hash !== head.hash)) {
+    return refuse('client/ledger-head-mismatch', `the coordinator announced ledger head ${announced.seq}/${announced.hash}, its ledger ends at ${head.seq}/${head.hash}`);
+  }
+  const expected = toHex(roundBinding({ roundConfig: unboundWireConfig(toWireConfig(config)), draw: draw as BoundDraw, genesisHash: genesis.hash, ledgerHead: head }));
+  const got = config.binding === undefined ? null : toHex(config.binding);
+  if (got !== expected) {
+    return refuse('client/binding-mismatch', `round ${config.round}: the round's binding ${got ?? '(none)'} is not ${expected}, the binding of its config and draw to the ledger I verified`);
+  }
+  // The fewest contributors the round can release with carry the least noise: the worst case.
+  const { epsilon, rounds } = participantEpsilon(genesis, entries, input.self, { config, quorum: planRound(config).minSurvivors });
+  if (input.maxEpsilon !== undefined && !(epsilon <= input.maxEpsilon)) {
+    return refuse(
+      'client/epsilon-budget',
+      `taking part in round ${config.round} would bring my ε to ${epsilon} at δ ${genesis.delta} (${rounds - 1} rounds so far), above my limit ${input.maxEpsilon}`,
+    );
+  }
+  return { ok: true, genesis, head, entries, epsilonIfContributing: epsilon };
+}

@@ -1,0 +1,118 @@
+import { defaultProvider, FedveilError, type CryptoProvider } from '../secagg/index.js';
+import type { CoordinatorHttp } from './http-transport.js';
+import { LedgerHeadSchema, verifyLedgerHead } from './ledger-head.js';
+import { checkLedgerBeforeRound, type LedgerCheck, type RoundAnnouncement } from './participant-ledger-check.js';
+import type { ReceiptStore } from './receipt-store.js';
+
+/** Options of a {@link ParticipantLedger}. */
+export interface ParticipantLedgerOptions {
+  /** My public key (hex). */
+  self: string;
+  /** Where pinned keys and receipts persist; null keeps them for this process only. */
+  store: ReceiptStore | null;
+  /** The coordinator key obtained out of band; otherwise the key is pinned on first contact. */
+  coordinatorKey?: string;
+  maxEpsilon?: number;
+  maxDelta?: number;
+  provider?: CryptoProvider;
+}
+
+/**
+ * A participant's side of the ledger: before each round it fetches the coordinator's ledger and
+ * checks it ({@link checkLedgerBeforeRound}) against the pinned coordinator key, its receipts and
+ * what it verified before (the ledger must extend it); after a round it contributed to, it fetches
+ * the coordinator-signed head of that round's entry and keeps it as a receipt.
+ */
+export class ParticipantLedger {
+  private readonly provider: CryptoProvider;
+  private pinned: string | null = null;
+  /** Entry hashes of the ledger verified last (by position). */
+  private verified: string[] = [];
+
+  constructor(
+    private readonly http: CoordinatorHttp,
+    private readonly opts: ParticipantLedgerOptions,
+  ) {
+    this.provider = opts.provider ?? defaultProvider;
+  }
+
+  /**
+   * The coordinator key for `federationId`: the given one, else the one pinned (in the receipt
+   * store or in memory), else `advertised` is pinned now. A given key that contradicts a stored
+   * pin is refused (FedveilError 'client/coordinator-key-changed').
+   */
+  coordinatorKey(federationId: string, advertised: string): string {
+    if (this.pinned !== null) return this.pinned;
+    const stored = this.opts.store?.pinnedKey(federationId) ?? null;
+    const given = this.opts.coordinatorKey?.toLowerCase();
+    if (given !== undefined && stored !== null && given !== stored) {
+      throw new FedveilError('client/coordinator-key-changed', `the given coordinator key ${given} is not the key ${stored} pinned for '${federationId}'`);
+    }
+    const key = given ?? stored ?? advertised;
+    if (stored === null) this.opts.store?.pinKey(federationId, key);
+    this.pinned = key;
+    return key;
+  }
+
+  /** Fetches and checks the ledger for the announced round. Never throws on a bad ledger: it refuses. */
+  async beforeRound(federationId: string, advertisedKey: string, round: RoundAnnouncement): Promise<LedgerCheck> {
+    let key: string;
+    try {
+      key = this.coordinatorKey(federationId, advertisedKey);
+    } catch (e) {
+      if (e instanceof FedveilError) return { ok: false, code: e.code, message: e.message };
+      throw e;
+    }
+    const entries = await this.fetchLedger();
+    const prefix = this.verifiedPrefix(entries);
+    if (prefix < this.verified.length) {
+      return { ok: false, code: 'client/ledger-fork', message: `the ledger no longer extends the ${this.verified.length} entries I verified before (it differs from entry ${prefix} on)` };
+    }
+    const result = checkLedgerBeforeRound({
+      entries,
+      self: this.opts.self,
+      coordinatorKey: key,
+      receipts: this.opts.store?.receipts(federationId) ?? [],
+      round,
+      verifiedPrefix: prefix,
+      provider: this.provider,
+      ...(this.opts.maxEpsilon === undefined ? {} : { maxEpsilon: this.opts.maxEpsilon }),
+      ...(this.opts.maxDelta === undefined ? {} : { maxDelta: this.opts.maxDelta }),
+    });
+    if (result.ok) this.verified = result.entries.map((e) => e.hash);
+    return result;
+  }
+
+  /**
+   * After a round I contributed to, whose entry follows `headBefore`: fetches the signed head of
+   * that entry, checks it (my round, the pinned key) and stores it as a receipt. Returns its path
+   * (null without a store), or throws FedveilError 'client/bad-receipt'.
+   */
+  async receipt(federationId: string, round: number, headBefore: { seq: number }): Promise<string | null> {
+    const head = await this.http.getJson(`/v1/ledger/head?seq=${headBefore.seq + 1}`, LedgerHeadSchema);
+    const key = this.pinned;
+    if (head.federationId !== federationId || head.round !== round || key === null || head.coordinatorPublicKey !== key || !verifyLedgerHead(head, key, this.provider)) {
+      throw new FedveilError('client/bad-receipt', `the coordinator's signed head for round ${round} (entry ${headBefore.seq + 1}) is not a valid receipt of it`);
+    }
+    return this.opts.store?.save(head) ?? null;
+  }
+
+  private async fetchLedger(): Promise<unknown[]> {
+    const { bytes } = await this.http.getBytes('/v1/ledger');
+    const lines = new TextDecoder().decode(bytes).split('\n').filter((l) => l.trim() !== '');
+    return lines.map((l) => {
+      try {
+        return JSON.parse(l) as unknown;
+      } catch {
+        return null;
+      }
+    });
+  }
+
+  /** How many leading entries are the ones verified before. */
+  private verifiedPrefix(entries: readonly unknown[]): number {
+    let k = 0;
+    while (k < this.verified.length && k < entries.length && (entries[k] as { hash?: unknown } | null)?.hash === this.verified[k]) k++;
+    return k;
+  }
+}

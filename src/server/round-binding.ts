@@ -1,0 +1,63 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { toHex, utf8 } from '../secagg/index.js';
+import { canonicalJson } from './canonical-json.js';
+
+/** Domain string inside every round binding. */
+export const ROUND_BINDING_DOMAIN = 'fedveil/round-binding/v2';
+
+/** The ledger head a coordinator announces before a round: the last entry's seq and hash. */
+export interface LedgerHeadRef {
+  seq: number;
+  hash: string;
+}
+
+/** The cohort draw as bound: method, inclusion probability, seed commitment and population. */
+export interface BoundDraw {
+  method: 'fixed-size' | 'poisson';
+  samplingRate: number;
+  seedCommitment: string;
+  population: number;
+}
+
+/** What a round binding commits to. */
+export interface RoundBindingInput {
+  /** The round's protocol RoundConfig, wire form, without its `binding` field. */
+  roundConfig: unknown;
+  draw: BoundDraw;
+  /** Hash of the federation's genesis entry. */
+  genesisHash: string;
+  /** The ledger head announced before the round (the entry the round's entry will follow). */
+  ledgerHead: LedgerHeadRef;
+}
+
+/**
+ * The round binding (spec/ledger.md §4): SHA-256 of the canonical JSON of
+ * `{domain, roundConfig, draw, genesisHash, ledgerHead}`. It goes into the RoundConfig, so every
+ * signature a participant makes in the round covers it: the DP mechanism, c, the cohort and its
+ * draw, the genesis (hence δ and the federation's terms) and the history the round extends.
+ */
+export function roundBinding(input: RoundBindingInput): Uint8Array {
+  const { draw, ledgerHead } = input;
+  return sha256(
+    utf8(
+      canonicalJson({
+        domain: ROUND_BINDING_DOMAIN,
+        roundConfig: input.roundConfig,
+        draw: { method: draw.method, samplingRate: draw.samplingRate, seedCommitment: draw.seedCommitment, population: draw.population },
+        genesisHash: input.genesisHash,
+        ledgerHead: { seq: ledgerHead.seq, hash: ledgerHead.hash },
+      }),
+    ),
+  );
+}
+
+/** {@link roundBinding} in hex. */
+export function roundBindingHex(input: RoundBindingInput): string {
+  return toHex(roundBinding(input));
+}
+
+/** The wire form of a round config with its `binding` removed: what the binding itself covers. */
+export function unboundWireConfig(wire: unknown): Record<string, unknown> {
+  const { binding: _b, ...rest } = wire as Record<string, unknown>;
+  return rest;
+}

@@ -1,0 +1,69 @@
+/**
+ * Builds spec/vectors/ledger-v2.json: a genesis and two malicious-mode rounds of a three-member
+ * federation, each round co-signed by its contributors over its binding (the fixture ledger of
+ * test/server/fixtures.ts, under the vector's own keys); the binding of round 0 spelled out; the
+ * coordinator's signed head of the last entry (a receipt); one request signature. Regenerate with
+ * `npx tsx test/server/ledger-vectors.ts --write`; ledger-vectors.test.ts checks the file against
+ * this builder and verifies it from the spec's rules.
+ */
+import { fromHex, nodeProvider, toHex, type KeyPair } from '../../src/secagg/index.js';
+import { canonicalJson } from '../../src/server/canonical-json.js';
+import { type ChargedEntry } from '../../src/server/ledger-entry.js';
+import { signLedgerHead, ledgerHeadMessage } from '../../src/server/ledger-head.js';
+import { requestSigningBytes, type RequestBinding } from '../../src/server/request-auth.js';
+import { ROUND_BINDING_DOMAIN } from '../../src/server/round-binding.js';
+import { fixtureConfig, fixtureLedger } from './fixtures.js';
+
+/** Fixed keys of the vector (32-byte Ed25519 seeds). Test keys: never use them for anything else. */
+const COORDINATOR_SEED = '42'.repeat(32);
+const PARTICIPANT_SEEDS = ['01', '02', '03'].map((b) => b.repeat(32));
+
+const keyPair = (seed: string): KeyPair => ({ secretKey: fromHex(seed), publicKey: nodeProvider.ed25519PublicKey(fromHex(seed)) });
+
+export function buildLedgerVectors() {
+  const coordinator = keyPair(COORDINATOR_SEED);
+  const people = PARTICIPANT_SEEDS.map(keyPair);
+  const config = fixtureConfig(people, { federationId: 'vector-federation', rounds: 2, mode: 'malicious', seed: 'vector-seed' });
+  const { entries } = fixtureLedger(people, 2, { config, coordinator });
+  const genesis = entries[0]!;
+  const { hash: _h, signature: _s, ...genesisBody } = genesis;
+  const round0 = entries[1] as ChargedEntry;
+  const bindingInput = {
+    domain: ROUND_BINDING_DOMAIN,
+    roundConfig: round0.roundConfig,
+    draw: round0.cohort.draw,
+    genesisHash: genesis.hash,
+    ledgerHead: { seq: round0.seq - 1, hash: round0.prevHash },
+  };
+  const head = signLedgerHead(entries.at(-1)!, nodeProvider, coordinator);
+  const request: RequestBinding = {
+    federationId: config.federationId,
+    round: 7,
+    phase: 'masked-input',
+    method: 'POST',
+    sender: toHex(people[0]!.publicKey),
+    bodyHash: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    nonce: '00112233445566778899aabbccddeeff',
+  };
+  const requestBytes = requestSigningBytes(request);
+  return {
+    description:
+      'fedveil privacy ledger v2 (spec/ledger.md): a genesis and two malicious-mode rounds, each co-signed by its contributors over the round binding; the binding of round 0 spelled out; a signed ledger head (a receipt); one request signature. Secret keys are 32-byte Ed25519 seeds; never reuse them.',
+    coordinatorSecretKey: COORDINATOR_SEED,
+    coordinatorPublicKey: toHex(coordinator.publicKey),
+    participants: people.map((p) => ({ secretKey: toHex(p.secretKey), publicKey: toHex(p.publicKey) })),
+    entries,
+    genesisCanonicalBody: canonicalJson(genesisBody),
+    genesisHash: genesis.hash,
+    binding: { round: round0.round, canonicalInput: canonicalJson(bindingInput), binding: round0.binding },
+    head: { value: head, signedBytes: toHex(ledgerHeadMessage(head)) },
+    requestSignature: { binding: request, signedBytes: new TextDecoder().decode(requestBytes), signature: toHex(nodeProvider.ed25519Sign(people[0]!.secretKey, requestBytes)) },
+  };
+}
+
+if (process.argv.includes('--write')) {
+  const { writeFileSync } = await import('node:fs');
+  const path = new URL('../../spec/vectors/ledger-v2.json', import.meta.url);
+  writeFileSync(path, JSON.stringify(buildLedgerVectors(), null, 2) + '\n');
+  console.log(`wrote ${path.pathname}`);
+}
