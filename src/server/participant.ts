@@ -8,6 +8,7 @@ import {
   bytesEqual,
   defaultProvider,
   FedveilError,
+  randomUnit,
   systemRandom,
   toHex,
   type CryptoProvider,
@@ -15,7 +16,8 @@ import {
   type RandomSource,
 } from '../secagg/index.js';
 import { CoordinatorHttp, CoordinatorRejection, DEFAULT_RETRY, sha256Hex, type RetryPolicy } from './http-transport.js';
-import { CoordinatorStateSchema, FederationInfoSchema, OCTET_STREAM, SubmissionAckSchema, type CoordinatorStateWire, type FederationInfo } from './wire.js';
+import { joinFederation, newSessionToken } from './join-client.js';
+import { CoordinatorStateSchema, FederationInfoSchema, OCTET_STREAM, SubmissionAckSchema, type CoordinatorStateWire, type FederationInfo, type JoinAck } from './wire.js';
 
 /** What local training returns: the model update (local − global, flattened) and the number of examples used. */
 export interface TrainResult {
@@ -77,13 +79,33 @@ export class Participant {
   private readonly log: (line: string) => void;
   private info: FederationInfo | null = null;
   private readonly results: ParticipationResult[] = [];
+  /** This process's session token (drawn from the system source: it is no protocol secret). */
+  private readonly session: string;
+  private joined = false;
+  private stoppedSince: number | null = null;
 
   constructor(private readonly opts: ParticipantOptions) {
     this.provider = opts.provider ?? defaultProvider;
     this.random = opts.random ?? systemRandom;
     this.log = opts.log ?? (() => {});
     this.publicKey = toHex(opts.identity.publicKey);
-    this.http = new CoordinatorHttp(opts.coordinator, opts.identity, this.provider, this.random, opts.retry ?? DEFAULT_RETRY, opts.fetch ?? fetch, opts.signal);
+    this.http = new CoordinatorHttp(opts.coordinator, opts.identity, this.provider, this.random, opts.retry ?? DEFAULT_RETRY, opts.fetch ?? fetch, opts.signal, this.log);
+    this.session = newSessionToken(systemRandom);
+    this.http.onUnknownSession = async () => {
+      this.http.session = null;
+      await joinFederation(this.http, await this.federation(), this.session);
+    };
+  }
+
+  /**
+   * Joins the federation (signed `POST /v1/join`), claiming this process's session for its
+   * identity. Throws `client/not-a-participant` or `client/identity-in-use` with the
+   * coordinator's explanation. {@link run} joins first; call it earlier to fail fast.
+   */
+  async join(): Promise<JoinAck> {
+    const ack = await joinFederation(this.http, await this.federation(), this.session);
+    this.joined = true;
+    return ack;
   }
 
   /** Every participation so far. */
@@ -100,12 +122,20 @@ export class Participant {
   /** Follows the federation until it finishes, the coordinator stops, or `maxRounds` participations. */
   async run(): Promise<ParticipationResult[]> {
     const info = await this.federation();
+    if (!this.joined) await this.join();
     let state = await this.getState('');
     const attempted = new Set<number>();
     for (;;) {
       if (this.opts.signal?.aborted) break;
       if (this.results.at(-1)?.code === 'client/outcome-unknown') break;
-      if (state.status === 'finished' || state.status === 'stopped') break;
+      if (state.status === 'finished') break;
+      if (state.status === 'stopped') {
+        // A stopped coordinator is usually restarting: wait for it, as for one that is unreachable.
+        if (!(await this.awaitRestart())) break;
+        state = await this.getState('');
+        continue;
+      }
+      this.stoppedSince = null;
       if (this.opts.maxRounds !== undefined && this.results.length >= this.opts.maxRounds) break;
       if (state.round !== null && state.phase === 'advertise-keys' && !attempted.has(state.round)) {
         attempted.add(state.round);
@@ -122,6 +152,19 @@ export class Participant {
       state = await this.getState(`?since=${state.stateVersion}`);
     }
     return this.results;
+  }
+
+  /** Pauses while the coordinator reports itself stopped; false once that has lasted longer than the retry policy allows. */
+  private async awaitRestart(): Promise<boolean> {
+    const now = Date.now();
+    const limit = (this.opts.retry ?? DEFAULT_RETRY).giveUpAfterMs ?? Infinity;
+    if (this.stoppedSince === null) {
+      this.stoppedSince = now;
+      this.log(`the coordinator at ${this.opts.coordinator} stopped; waiting for it to come back`);
+    }
+    if (now - this.stoppedSince >= limit || this.opts.signal?.aborted) return false;
+    await new Promise((resolve) => setTimeout(resolve, 500 + 1000 * randomUnit(systemRandom)));
+    return true;
   }
 
   private async getState(query: string): Promise<CoordinatorStateWire> {
