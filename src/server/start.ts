@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -62,6 +63,7 @@ export function coordinatorIdentity(config: FederationConfig): KeyPair {
  */
 export async function startCoordinator(opts: StartCoordinatorOptions): Promise<RunningCoordinator> {
   const { config } = opts;
+  if (opts.store === undefined && config.storage.path !== ':memory:') mkdirSync(dirname(config.storage.path), { recursive: true });
   const store = opts.store ?? new SqliteCoordinatorStore(config.storage.path);
   let coordinator: Coordinator;
   try {
@@ -131,6 +133,11 @@ function short(key: string): string {
  */
 function startWhenJoined(coordinator: Coordinator, joins: JoinRegistry, log: (line: string) => void): () => void {
   const participants = coordinator.config.participants;
+  if (coordinator.state().roundsCompleted >= coordinator.config.rounds) {
+    // Nothing left to run (a restart after the last round): finish at once.
+    coordinator.start();
+    return () => {};
+  }
   const waiting = () => {
     const missing = joins.waitingFor(participants);
     const shown = missing.slice(0, 10).map(short).join(', ') + (missing.length > 10 ? ` and ${missing.length - 10} more` : '');

@@ -24,7 +24,7 @@ import {
   type ServerOptimizerConfig,
 } from '../../trainer/index.js';
 import { silentIn, simulatedDropout } from './dropout.js';
-import { saveModelFiles } from './model-files.js';
+import { saveModelFiles } from '../model-files.js';
 import { cohortSize, modelSpecOf, thresholdOf, type SimulateOptions } from './options.js';
 import { planSimulation, simulatedParticipants, type SimulationPlan } from './plan.js';
 import { startWorker, type SimulationWorker } from './pool.js';
