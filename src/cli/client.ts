@@ -129,7 +129,11 @@ export function registerClient(program: Command): void {
     .option('--prox-mu <mu>', 'FedProx proximal term (0 = FedAvg)', nonNegative('--prox-mu'), 0)
     .option('--max-rounds <n>', 'stop after taking part in this many rounds', positiveInt('--max-rounds'))
     .option('--seed <n>', 'seed of local training (batch order, dropout layers)', positiveInt('--seed'), 1)
-    .option('--give-up-after <duration>', 'how long to keep retrying an unreachable coordinator (e.g. 90s, 10m, 2h)', duration('--give-up-after'), parseDuration(DEFAULT_GIVE_UP) as number)
+    .addOption(
+      new Option('--give-up-after <duration>', 'how long to keep retrying an unreachable coordinator (e.g. 90s, 10m, 2h)')
+        .argParser(duration('--give-up-after'))
+        .default(DEFAULT_RETRY.giveUpAfterMs, DEFAULT_GIVE_UP),
+    )
     .option('--ca <file>', "PEM certificate to trust for an https:// coordinator (its self-signed certificate, or its CA's)")
     .option('--quiet', 'no log lines')
     .action(async (opts: ClientOptions) => {
