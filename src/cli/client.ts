@@ -1,18 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { defaultProvider, FedveilError } from '../secagg/index.js';
+import { defaultProvider, FedveilError, toHex } from '../secagg/index.js';
 import { readIdentityFile } from '../server/identity.js';
 import { readCoordinatorKey } from '../server/ledger-audit.js';
 import { Participant } from '../server/participant.js';
 import { defaultReceiptsDir, ReceiptStore } from '../server/receipt-store.js';
+import { DEFAULT_RETRY, formatDuration, parseDuration } from '../server/retry.js';
+import { fetchTrusting, readCaFile } from '../server/tls.js';
 import type * as tf from '@tensorflow/tfjs';
 import type { FederationConfig } from '../server/config.js';
+import type { FederationInfo } from '../server/wire.js';
 import {
+  checkDataFitsModel,
   countParams,
   createModel,
   initBackend,
+  labelHistogram,
   loadMnist,
-  parseCsv,
+  parseTabular,
   subset,
   trainLocal,
   type Dataset,
@@ -32,12 +37,23 @@ interface ClientOptions {
   proxMu: number;
   maxRounds?: number;
   seed: number;
+  giveUpAfter: number;
+  ca?: string;
   quiet?: boolean;
   receipts?: string;
   coordinatorKey?: string;
   maxEpsilon?: number;
   maxDelta?: number;
 }
+
+/** Default of `--give-up-after`. */
+const DEFAULT_GIVE_UP = formatDuration(DEFAULT_RETRY.giveUpAfterMs as number);
+
+const duration = (name: string) => (raw: string): number => {
+  const v = parseDuration(raw);
+  if (v === null || v <= 0) throw new InvalidArgumentError(`${name} must be a duration such as 90s, 10m or 2h, got ${raw}.`);
+  return v;
+};
 
 const positiveInt = (name: string) => (raw: string): number => {
   const v = Number(raw);
@@ -61,12 +77,17 @@ export async function federationModel(model: FederationConfig['model'], seed: nu
 }
 
 /**
- * The participant's local data: `mnist` (the training split), `mnist:A-B` (examples A..B-1 of
- * it, e.g. one participant's shard), or a CSV file (`--label` names its label column).
+ * The participant's local data, checked against the federation's data schema: `mnist` (the
+ * training split), `mnist:A-B` (examples A..B-1 of it, e.g. one participant's shard), or a CSV
+ * file, which must follow the schema the coordinator publishes (columns, label, classes). Every
+ * mismatch is an error naming the file, the line or column, and the rule.
  */
-export function loadData(source: string, label: string | undefined, layout: 'flat' | 'image'): Dataset {
+export function loadData(source: string, info: Pick<FederationInfo, 'federationId' | 'data'>, layout: 'flat' | 'image', label?: string): Dataset {
   const m = /^mnist(?::(\d+)-(\d+))?$/.exec(source);
   if (m) {
+    if (info.data !== null) {
+      throw new FedveilError('cli/bad-data', `federation '${info.federationId}' trains on CSV data with columns ${info.data.features.join(', ')} and label ${info.data.label}, not on MNIST`);
+    }
     const all = loadMnist({ split: 'train', layout, ...(m[2] ? { limit: Number(m[2]) } : {}) });
     if (!m[1]) return all;
     const from = Number(m[1]);
@@ -74,8 +95,29 @@ export function loadData(source: string, label: string | undefined, layout: 'fla
     if (!(from < to)) throw new FedveilError('cli/bad-data', `empty MNIST range ${from}-${to}`);
     return subset(all, Array.from({ length: to - from }, (_, i) => from + i));
   }
-  if (label === undefined) throw new FedveilError('cli/bad-data', 'a CSV data source needs --label <column>');
-  return parseCsv(readFileSync(source, 'utf8'), { labelColumn: /^\d+$/.test(label) ? Number(label) : label });
+  if (info.data === null) {
+    throw new FedveilError(
+      'cli/no-data-schema',
+      `federation '${info.federationId}' publishes no data schema, so CSV data cannot be used: each participant would number the classes by its own rows. ` +
+        'Ask the operator to add a `data` section (features, label, classes) to the federation config.',
+    );
+  }
+  if (label !== undefined && label !== info.data.label) {
+    throw new FedveilError('cli/bad-data', `--label ${label} contradicts the federation's data schema, whose label column is ${info.data.label}: leave --label out`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(source, 'utf8');
+  } catch (e) {
+    throw new FedveilError('cli/bad-data', `cannot read ${source}: ${(e as Error).message}`);
+  }
+  try {
+    return parseTabular(text, info.data);
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code !== 'string') throw e;
+    throw new FedveilError(code, `${source} does not fit the data schema of federation '${info.federationId}': ${(e as Error).message}`);
+  }
 }
 
 /**
@@ -92,7 +134,7 @@ export function registerClient(program: Command): void {
     .requiredOption('--coordinator <url>', 'coordinator base URL, e.g. http://127.0.0.1:8080/')
     .requiredOption('--identity <keyfile>', 'identity file from `fedveil keygen`')
     .requiredOption('--data <source>', "local data: 'mnist', 'mnist:A-B' (a shard) or a CSV file")
-    .option('--label <column>', 'label column of a CSV source (name, or index without header)')
+    .option('--label <column>', "the CSV's label column; optional, it must match the federation's data schema")
     .option('--epochs <n>', 'local epochs per round', positiveInt('--epochs'), 1)
     .option('--batch-size <n>', 'local batch size', positiveInt('--batch-size'), 32)
     .option('--lr <rate>', 'local learning rate', nonNegative('--lr'), 0.05)
@@ -104,17 +146,28 @@ export function registerClient(program: Command): void {
     .option('--coordinator-key <key>', "the coordinator's public key obtained out of band (64 hex characters or its coordinator-key.json); default: pinned on first contact")
     .option('--max-epsilon <E>', 'refuse to contribute to a round that would take my own ε past E', positive('--max-epsilon'))
     .option('--max-delta <D>', "refuse a federation whose δ (in its ledger's genesis) is above D", positive('--max-delta'))
+    .addOption(
+      new Option('--give-up-after <duration>', 'how long to keep retrying an unreachable coordinator (e.g. 90s, 10m, 2h)')
+        .argParser(duration('--give-up-after'))
+        .default(DEFAULT_RETRY.giveUpAfterMs, DEFAULT_GIVE_UP),
+    )
+    .option('--ca <file>', "PEM certificate to trust for an https:// coordinator (its self-signed certificate, or its CA's)")
     .option('--quiet', 'no log lines')
     .action(async (opts: ClientOptions) => {
       const log = opts.quiet ? () => {} : (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
       const identity = readIdentityFile(opts.identity, defaultProvider);
+      const trusted = opts.ca === undefined ? undefined : fetchTrusting(readCaFile(opts.ca));
       await initBackend();
+      let model: tf.LayersModel | null = null;
+      let data: Dataset | null = null;
       const participant = new Participant({
         coordinator: opts.coordinator,
         identity,
         log,
+        retry: { ...DEFAULT_RETRY, giveUpAfterMs: opts.giveUpAfter },
+        ...(trusted ? { fetch: trusted } : {}),
         train: async (weights, info) => {
-          const r = await trainLocal(model, weights, data, {
+          const r = await trainLocal(model as tf.LayersModel, weights, data as Dataset, {
             epochs: opts.epochs,
             batchSize: opts.batchSize,
             learningRate: opts.lr,
@@ -132,12 +185,22 @@ export function registerClient(program: Command): void {
         ...(opts.maxDelta === undefined ? {} : { maxDelta: opts.maxDelta }),
       });
       const info = await participant.federation();
-      const model = await federationModel({ name: info.model.name, options: info.model.options }, opts.seed);
+      // Everything about the local data is checked before joining: a participant that cannot
+      // train must not hold up a round.
+      data = loadData(opts.data, info, info.model.name === 'cnn' ? 'image' : 'flat', opts.label);
+      model = await federationModel({ name: info.model.name, options: info.model.options }, opts.seed);
       if (countParams(model) !== info.dim) {
         throw new FedveilError('cli/dim-mismatch', `model '${info.model.name}' has ${countParams(model)} parameters, the federation's dim is ${info.dim}`);
       }
-      const data = loadData(opts.data, opts.label, info.model.name === 'cnn' ? 'image' : 'flat');
-      log(`joined '${info.federationId}' as ${Buffer.from(identity.publicKey).toString('hex')} with ${data.size} local examples`);
+      checkDataFitsModel(model, data);
+      const classes = info.data?.classes ?? Array.from({ length: data.numClasses }, (_, i) => String(i));
+      const counts = labelHistogram(data.labels, classes.length);
+      log(`local data ${opts.data}: ${data.size} rows; rows per class: ${classes.map((c, i) => `${c} ${counts[i]}`).join(', ')}`);
+      const ack = await participant.join();
+      log(
+        `joined '${info.federationId}' at ${opts.coordinator} as ${toHex(identity.publicKey)}` +
+          (ack.status === 'starting' ? `; the coordinator starts when ${ack.minJoined} participants have joined (${ack.joinedCount} so far)` : ''),
+      );
       const results = await participant.run();
       const done = results.filter((r) => r.status === 'completed').length;
       process.stdout.write(`${JSON.stringify({ participated: results.length, completed: done, rounds: results })}\n`);

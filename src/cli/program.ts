@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerAccountant } from './accountant.js';
 import { registerClient } from './client.js';
 import { registerKeygen } from './keygen.js';
+import { registerPredict } from './predict.js';
 import { registerServe } from './serve.js';
 import { registerSimulate } from './simulate.js';
 import { registerVerifyReport } from './verify-report.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerKeygen(program);
   registerServe(program);
   registerClient(program);
+  registerPredict(program);
   registerVerifyReport(program);
   registerSimulate(program);
   return program;

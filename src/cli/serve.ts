@@ -2,32 +2,39 @@ import { defaultProvider } from '../secagg/index.js';
 import { dirname, join, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadFederationConfig } from '../server/config.js';
-import { startCoordinator } from '../server/start.js';
+import { startCoordinator, type RunningCoordinator } from '../server/start.js';
 import { readFileSync } from 'node:fs';
 import { FedveilError } from '../secagg/index.js';
 import type { FederationConfig } from '../server/config.js';
-import { countParams, getFlatWeights, initBackend } from '../trainer/index.js';
+import { countParams, getFlatWeights, initBackend, setFlatWeights } from '../trainer/index.js';
+import type * as tf from '@tensorflow/tfjs';
 import { federationModel } from './client.js';
+import { writeModelRelease } from './model-files.js';
 
 /**
  * Version 0 of the global model: a raw little-endian float32 file when given, else the freshly
  * initialised trainer model of the config. Its length must equal the config's `dim`.
  */
-export async function initialWeights(config: FederationConfig, file: string | undefined, seed: number): Promise<Float32Array> {
+export async function initialWeights(config: FederationConfig, file: string | undefined, seed: number, model?: tf.LayersModel): Promise<Float32Array> {
   let weights: Float32Array;
   if (file !== undefined) {
     const bytes = readFileSync(file);
     if (bytes.length % 4 !== 0) throw new FedveilError('cli/bad-model-file', `${file} is not a whole number of float32 values`);
     weights = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
   } else {
-    const model = await federationModel(config.model, seed);
-    if (countParams(model) !== config.dim) {
-      throw new FedveilError('cli/dim-mismatch', `model '${config.model.name}' has ${countParams(model)} parameters but the config says dim ${config.dim}`);
-    }
-    weights = getFlatWeights(model);
+    weights = getFlatWeights(model ?? (await checkedModel(config, seed)));
   }
   if (weights.length !== config.dim) throw new FedveilError('cli/dim-mismatch', `initial model has ${weights.length} values, config dim is ${config.dim}`);
   return weights;
+}
+
+/** The config's trainer model, checked against its `dim`. */
+async function checkedModel(config: FederationConfig, seed: number): Promise<tf.LayersModel> {
+  const model = await federationModel(config.model, seed);
+  if (countParams(model) !== config.dim) {
+    throw new FedveilError('cli/dim-mismatch', `model '${config.model.name}' has ${countParams(model)} parameters but the config says dim ${config.dim}`);
+  }
+  return model;
 }
 
 interface ServeOptions {
@@ -45,45 +52,84 @@ const port = (raw: string): number => {
   return v;
 };
 
+/** Longest the coordinator keeps answering after the last round, for clients to learn how it ended. */
+const MAX_LINGER_MS = 60_000;
+
 /**
  * `fedveil serve --config FILE`: runs a coordinator until the federation's rounds are done (or
- * SIGINT/SIGTERM), then writes the audit bundle (ledger.jsonl, coordinator-key.json,
- * report.json). Prints the listening URL on stdout; log lines go to stderr.
+ * SIGINT/SIGTERM). It starts its first round once `minJoined` participants have joined, and after
+ * every released round writes the audit bundle (ledger.jsonl, coordinator-key.json, report.json)
+ * and the model (model/: tfjs model.json, weights.bin, data-schema.json) into the export folder,
+ * and once more at the end. Prints the listening URL on stdout; log lines go to stderr.
  */
 export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('run a federation coordinator (HTTP API under /v1)')
-    .requiredOption('--config <file>', 'federation config (YAML or JSON)')
+    .requiredOption('--config <file>', 'federation config (YAML or JSON); paths in it are relative to its folder')
     .option('--host <host>', 'listen address (overrides the config)')
     .option('--port <port>', 'listen port, 0 = ephemeral (overrides the config)', port)
     .option('--initial-model <file>', 'initial global weights as raw little-endian float32 (default: the config model, freshly initialised)')
-    .option('--export <dir>', 'where to write the audit bundle at the end (default: audit/ beside the storage file)')
+    .option('--export <dir>', 'where to write the audit bundle and the model after every round (default: audit/ beside the storage file)')
     .option('--quiet', 'no log lines')
     .action(async (opts: ServeOptions) => {
       const loaded = loadFederationConfig(opts.config);
       const config = {
         ...loaded,
-        listen: { host: opts.host ?? loaded.listen.host, port: opts.port ?? loaded.listen.port },
+        listen: { ...loaded.listen, host: opts.host ?? loaded.listen.host, port: opts.port ?? loaded.listen.port },
       };
       const log = opts.quiet ? () => {} : (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-      if (opts.initialModel === undefined) await initBackend();
-      const weights = await initialWeights(config, opts.initialModel, 0);
-      const running = await startCoordinator({ config, initialModel: weights, log });
+      await initBackend();
+      const model = await checkedModel(config, 0);
+      const weights = await initialWeights(config, opts.initialModel, 0, model);
+      const dir = opts.export ?? (config.storage.path === ':memory:' ? resolve('audit') : join(dirname(resolve(config.storage.path)), 'audit'));
+      // Exports run one after another, each of the state at its time.
+      let exports: Promise<void> = Promise.resolve();
+      const exportRelease = (running: RunningCoordinator): Promise<void> => {
+        exports = exports
+          .then(async () => {
+            await running.exportAudit(dir);
+            const m = running.coordinator.model;
+            setFlatWeights(model, new Float32Array(m.weights.slice().buffer));
+            const meta = { fedveil: { federationId: config.federationId, modelVersion: m.version, modelHash: m.hash, model: config.model } };
+            await writeModelRelease(model, join(dir, 'model'), meta, config.data ?? null);
+            log(`model v${m.version} and audit bundle written to ${dir}`);
+          })
+          .catch((e: unknown) => {
+            log(`export to ${dir} failed: ${e instanceof Error ? e.message : String(e)}`);
+          });
+        return exports;
+      };
+      let runningRef: RunningCoordinator | null = null;
+      const running = await startCoordinator({
+        config,
+        initialModel: weights,
+        log,
+        autoStart: 'when-joined',
+        onRoundEnd: (summary) => {
+          if (summary.status === 'completed' && runningRef !== null) void exportRelease(runningRef);
+        },
+      });
+      runningRef = running;
       process.stdout.write(`${running.url}\n`);
       log(`coordinator for '${config.federationId}' listening on ${running.url} (crypto ${defaultProvider.name}, coordinator key ${Buffer.from(running.coordinator.publicKey).toString('hex')})`);
       const stop = new Promise<void>((done) => {
         const onSignal = () => done();
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
-        // After the last round, keep answering for a moment so clients learn how it ended.
-        void running.coordinator.finished.then(() => setTimeout(done, Math.min(5_000, config.longPollMs)));
+        // After the last round, keep answering until every joined client has seen how it ended.
+        void running.coordinator.finished.then(async () => {
+          const t = Date.now();
+          const until = t + Math.min(MAX_LINGER_MS, config.longPollMs + 5_000);
+          await new Promise((r) => setTimeout(r, 250));
+          while (Date.now() < until && !running.joins.allHeardSince(t)) await new Promise((r) => setTimeout(r, 100));
+          done();
+        });
       });
       await stop;
-      const dir = opts.export ?? (config.storage.path === ':memory:' ? resolve('audit') : join(dirname(resolve(config.storage.path)), 'audit'));
-      const paths = await running.exportAudit(dir);
+      await exportRelease(running);
       const eps = running.coordinator.epsilonSpent();
       await running.close();
-      log(`audit bundle: ${paths.ledger}, ${paths.coordinatorKey}, ${paths.report}; ε = ${eps === null ? 'unbounded' : eps.toFixed(4)}`);
+      log(`audit bundle and model in ${dir}; ε = ${eps === null ? 'unbounded' : eps.toFixed(4)}`);
     });
 }

@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { defaultProvider } from '../secagg/index.js';
 import { Option, type Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
@@ -96,11 +97,21 @@ function printSummary(s: SimulationSummary, write: (l: string) => void): void {
     );
   }
   const eps = s.final.epsilon === null ? 'no DP guarantee (--dp none)' : `ε = ${s.final.epsilon.toFixed(3)} at δ = ${s.final.delta}`;
+  if (s.interrupted) write(`\ninterrupted: ${s.final.completedRounds} rounds were released before the stop; the report and ledger cover them\n`);
   write(`\nfinal test accuracy ${(100 * s.final.accuracy).toFixed(2)}% after ${s.final.completedRounds}/${s.final.rounds} completed rounds; ${eps}\n`);
   write(`${s.seconds.toFixed(1)} s in all (${s.secondsPerRound.toFixed(2)} s per round), backend ${s.backend.name}, crypto ${defaultProvider.name}\n`);
   if (s.report !== null) write(`privacy report: ${s.report}\nledger:         ${s.ledger}\ncoordinator key: ${s.coordinatorKey}\n`);
   write(`model:          ${s.model}\n`);
   if (s.report !== null) write(`check it:       fedveil verify-report ${s.report} --ledger ${s.ledger} --coordinator-key ${s.coordinatorKey}\n`);
+}
+
+/** A few of the entries of a non-empty `dir` (or 'a file' when it is one), null when it is absent or empty. */
+function outContents(dir: string): string | null {
+  if (!existsSync(dir)) return null;
+  if (!statSync(dir).isDirectory()) return 'a file, not a folder';
+  const entries = readdirSync(dir);
+  if (entries.length === 0) return null;
+  return entries.slice(0, 4).join(', ') + (entries.length > 4 ? ` and ${entries.length - 4} more` : '');
 }
 
 /** Registers `fedveil simulate`. Defaults shown in `--help` are the schema's own. */
@@ -134,19 +145,28 @@ export function registerSimulate(program: Command): void {
     .addOption(new Option('--server-optimizer <name>', 'server optimiser').choices(['fedavg', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad']).default(D.serverOptimizer))
     .option('--server-lr <lr>', 'server learning rate (default: the optimiser\'s)')
     .option('--seed <n>', 'seed of everything random: a seeded simulation is reproducible, hence not private', String(D.seed))
-    .option('--out <dir>', 'output directory (report, ledger, model)', D.out)
+    .option('--out <dir>', 'output directory (report, ledger, model); refused when not empty, unless --force', D.out)
+    .option('--force', 'write into a non-empty --out, replacing an earlier run\'s files')
     .option('--workers <n>', 'worker threads for the participants (default: one per core)')
     .addOption(new Option('--backend <name>', 'tfjs backend (default: fastest available)').choices(['node', 'wasm', 'cpu']).env('FEDVEIL_BACKEND'))
     .option('--test-examples <n>', 'test examples evaluated after each round', String(D.testExamples))
     .option('--deadline-ms <ms>', 'deadline of each protocol phase (default: from the measured training time)')
     .option('--insecure-baseline', 'plain federated averaging without masking or DP, to measure the protocol overhead')
     .option('--json', 'print one JSON summary on stdout instead of progress and tables')
-    .action(async (flags: RawFlags, cmd: Command) => {
+    .action(async (allFlags: RawFlags, cmd: Command) => {
+      const { force, ...flags } = allFlags;
       let options: SimulateOptions;
       try {
         options = simulateOptionsFromFlags(flags);
       } catch (e) {
         cmd.error(`error: ${(e as Error).message}`, { exitCode: 2, code: 'fedveil.badOption' });
+      }
+      const held = force === true ? null : outContents(options.out);
+      if (held !== null) {
+        cmd.error(
+          `error: --out ${options.out} already holds ${held}: this run would replace them. Pass --force to overwrite (npm start -- --force), or choose another --out.`,
+          { exitCode: 2, code: 'fedveil.outNotEmpty' },
+        );
       }
       const tty = !options.json && process.stderr.isTTY === true;
       const observer: SimulationObserver & { stop?: () => void } = options.json
@@ -154,13 +174,23 @@ export function registerSimulate(program: Command): void {
         : tty
           ? barObserver(options.rounds)
           : lineObserver((s) => process.stdout.write(s));
+      // Ctrl-C: stop the federation and still write the report and ledger of the released rounds; twice: quit at once.
+      const interrupt = new AbortController();
+      const onSigint = () => {
+        if (interrupt.signal.aborted) process.exit(130);
+        process.stderr.write('\ninterrupted: stopping the federation; writing the report and ledger of the rounds released so far (Ctrl-C again to quit at once)\n');
+        interrupt.abort();
+      };
+      process.on('SIGINT', onSigint);
       let summary: SimulationSummary;
       try {
-        summary = await runSimulation(options, observer);
+        summary = await runSimulation(options, observer, interrupt.signal);
       } finally {
+        process.off('SIGINT', onSigint);
         observer.stop?.();
       }
       if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
       else printSummary(summary, (l) => process.stdout.write(l));
+      if (summary.interrupted) process.exitCode = 130;
     });
 }

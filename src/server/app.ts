@@ -8,6 +8,7 @@ import { FedveilError, fromHex, packedLength } from '../secagg/index.js';
 import { formatIssuePath } from './config.js';
 import type { Coordinator, CoordinatorState } from './coordinator.js';
 import { errorMiddleware, HttpError } from './http-errors.js';
+import { JoinRegistry, registerJoinRoutes, sessionLeaseMs } from './join.js';
 import { ledgerLine } from './ledger-entry.js';
 import { OCTET_STREAM } from './wire.js';
 import { buildPrivacyReport } from './report.js';
@@ -21,6 +22,13 @@ export interface CoordinatorAppOptions {
   maxLongPollMs?: number;
   /** Receives one line per rejected request and per internal error. */
   log?: (line: string) => void;
+  /** Who has joined; default a fresh registry for the coordinator's config. */
+  joins?: JoinRegistry;
+}
+
+/** A join registry for coordinator `c`'s federation. */
+export function joinRegistryFor(c: Coordinator): JoinRegistry {
+  return new JoinRegistry({ federationId: c.config.federationId, allowed: c.allowed, minJoined: c.config.minJoined, leaseMs: sessionLeaseMs(c.config) });
 }
 
 
@@ -152,7 +160,8 @@ function decodeMessage(json: unknown, vector: Uint8Array | undefined): ReturnTyp
  * The coordinator's HTTP API (Express 5), all under /v1:
  *
  * - `GET  /v1/healthz`, `GET /v1/metrics` (Prometheus text, the coordinator's own registry)
- * - `GET  /v1/federation`: federation id, dim, model, mode, phases, coordinator key
+ * - `GET  /v1/federation`: federation id, dim, model, data schema, mode, phases, coordinator key
+ * - `POST /v1/join`: a signed join claiming a session for the sender's identity (src/server/join.ts)
  * - `GET  /v1/round[?since=V | ?waitFor=PHASE|end&round=R][&timeoutMs=T]`: the state; long-polls
  * - `GET  /v1/model[?version=N]`: float32 little-endian weights (`application/octet-stream`)
  * - `GET  /v1/ledger` (JSON lines), `GET /v1/ledger/head[?seq=K]` (a coordinator-signed head: a
@@ -185,6 +194,7 @@ export function createCoordinatorApp(c: Coordinator, opts: CoordinatorAppOptions
   });
 
   const raw = express.raw({ type: () => true, limit });
+  registerJoinRoutes(app, opts.joins ?? joinRegistryFor(c), c.provider, () => c.state().status);
 
   app.get('/v1/healthz', (_req, res) => {
     const s = c.state();
@@ -210,6 +220,7 @@ export function createCoordinatorApp(c: Coordinator, opts: CoordinatorAppOptions
       samplingRate: c.samplingRate,
       coordinatorPublicKey: Buffer.from(c.publicKey).toString('hex'),
       longPollMs: maxLongPoll,
+      data: c.config.data ?? null,
     });
   });
 

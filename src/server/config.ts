@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { dirname, extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { phasesOf, type Phase } from '../protocol/phases.js';
 import { FedveilError } from '../secagg/util/errors.js';
+import { DataSchemaSchema } from './data-schema.js';
+import { resolveFederationModel } from './federation-model.js';
 
 /** One protocol phase name (the protocol's own), as used in URLs, deadlines and the ledger. */
 export type PhaseName = Phase;
@@ -81,15 +83,21 @@ const DpSectionSchema = z
 
 const ModelSchema = z
   .object({
-    /** Model architecture name understood by the trainer (e.g. 'mlp', 'cnn'). */
+    /** Model architecture name understood by the trainer: 'logreg', 'mlp', 'cnn' or 'json'. */
     name: z.string().min(1).max(64),
-    /** Architecture options passed to the trainer unchanged. */
+    /**
+     * Architecture options (see src/server/federation-model.ts): logreg {inputSize, numClasses},
+     * mlp {inputSize, hidden, numClasses}, cnn {inputShape, numClasses}, json {topology}. The input
+     * size and class count are derived from `data` when it is given.
+     */
     options: z.record(z.string(), z.unknown()).default({}),
   })
   .strict();
 
-/** Zod schema of a federation config file. Every field, range and cross-field rule is checked. */
-export const FederationConfigSchema = z
+const path = z.string().min(1);
+
+/** The config's fields and rules, before the model and `dim` are resolved. */
+const FederationConfigFields = z
   .object({
     federationId: z
       .string()
@@ -109,8 +117,11 @@ export const FederationConfigSchema = z
      */
     colluders: z.number().int().min(0).default(0),
     dp: DpSectionSchema,
+    /** The data schema every participant's CSV must follow (absent for MNIST federations). */
+    data: DataSchemaSchema.optional(),
     model: ModelSchema,
-    dim: z.number().int().min(1).max(1 << 28),
+    /** Length of the model vector: derived from `model` (and `data`); give it only for a model that is not built in. */
+    dim: z.number().int().min(1).max(1 << 28).optional(),
     deadlines: DeadlinesSchema.default({
       'advertise-keys': 30_000,
       'share-keys': 30_000,
@@ -118,16 +129,24 @@ export const FederationConfigSchema = z
       'consistency-check': 30_000,
       unmask: 30_000,
     }),
-    storage: z.object({ path: z.string().min(1) }).strict(),
+    /** SQLite file (or ':memory:'); a relative path is relative to the config file. */
+    storage: z.object({ path }).strict(),
     /** Coordinator Ed25519 identity file; created (mode 0600) beside the storage when absent. */
-    identity: z.string().min(1).optional(),
+    identity: path.optional(),
     listen: z
       .object({
         host: z.string().min(1).default('127.0.0.1'),
         port: z.number().int().min(0).max(65_535).default(0),
+        /** Serve HTTPS with this PEM certificate (chain) and private key. */
+        tls: z.object({ cert: path, key: path }).strict().optional(),
       })
       .strict()
       .default({ host: '127.0.0.1', port: 0 }),
+    /**
+     * Participants that must have joined (`POST /v1/join`) before the coordinator starts its first
+     * round. Default: the threshold, or dp.minContributors when larger: fewer could not release a round.
+     */
+    minJoined: z.number().int().min(1).optional(),
     /** Seed of the cohort draw. Public seeds make the draw predictable; omit it in production. */
     seed: z.union([z.string().min(1).max(256), z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)]).optional(),
     /** Largest request body accepted, in bytes (masked vectors included). */
@@ -164,6 +183,11 @@ export const FederationConfigSchema = z
         message: `minContributors ${minContributors} exceeds the largest possible cohort`,
       });
     }
+    if (cfg.minJoined !== undefined && cfg.minJoined > cfg.participants.length) {
+      ctx.addIssue({ code: 'custom', path: ['minJoined'], message: `minJoined ${cfg.minJoined} exceeds the ${cfg.participants.length} allowed participants` });
+    }
+    const model = resolveFederationModel(cfg.model, cfg.data, cfg.dim);
+    if ('issues' in model) for (const i of model.issues) ctx.addIssue({ code: 'custom', path: i.path, message: i.message });
     if ('size' in cfg.cohort) {
       if (cfg.cohort.size > cfg.participants.length) {
         ctx.addIssue({
@@ -177,6 +201,24 @@ export const FederationConfigSchema = z
       }
     }
   });
+
+/**
+ * Zod schema of a federation config file. Every field, range and cross-field rule is checked; the
+ * output has the model's options completed and `dim` derived (see {@link resolveFederationModel}).
+ */
+export const FederationConfigSchema = FederationConfigFields.transform((cfg, ctx) => {
+  const model = resolveFederationModel(cfg.model, cfg.data, cfg.dim);
+  if ('issues' in model) {
+    for (const i of model.issues) ctx.addIssue({ code: 'custom', path: i.path, message: i.message });
+    return z.NEVER;
+  }
+  return {
+    ...cfg,
+    model: model.model,
+    dim: model.dim,
+    minJoined: cfg.minJoined ?? Math.min(cfg.participants.length, Math.max(cfg.threshold, cfg.dp.minContributors ?? 0)),
+  };
+});
 
 /** A validated federation config with defaults filled in. */
 export type FederationConfig = z.infer<typeof FederationConfigSchema>;
@@ -209,9 +251,23 @@ export function parseFederationConfig(value: unknown): FederationConfig {
 }
 
 /**
- * Reads a federation config from a `.yaml`/`.yml` or `.json` file. Throws
- * FedveilError('config/unreadable') when the file cannot be read or parsed, 'config/invalid'
- * when it breaks a rule.
+ * The config with every file path in it (storage, identity, TLS certificate and key) resolved
+ * against `baseDir`, so that where a config points does not depend on the working directory.
+ */
+export function resolveConfigPaths(config: FederationConfig, baseDir: string): FederationConfig {
+  const at = (p: string) => resolve(baseDir, p);
+  return {
+    ...config,
+    storage: { path: config.storage.path === ':memory:' ? ':memory:' : at(config.storage.path) },
+    ...(config.identity === undefined ? {} : { identity: at(config.identity) }),
+    listen: { ...config.listen, ...(config.listen.tls ? { tls: { cert: at(config.listen.tls.cert), key: at(config.listen.tls.key) } } : {}) },
+  };
+}
+
+/**
+ * Reads a federation config from a `.yaml`/`.yml` or `.json` file; relative paths in it are
+ * relative to the file's directory. Throws FedveilError('config/unreadable') when the file
+ * cannot be read or parsed, 'config/invalid' when it breaks a rule.
  */
 export function loadFederationConfig(path: string): FederationConfig {
   let text: string;
@@ -227,7 +283,7 @@ export function loadFederationConfig(path: string): FederationConfig {
   } catch (err) {
     throw new FedveilError('config/unreadable', `cannot parse config ${path}: ${(err as Error).message}`);
   }
-  return parseFederationConfig(value);
+  return resolveConfigPaths(parseFederationConfig(value), dirname(resolve(path)));
 }
 
 /** Phases the coordinator runs in this mode (semi-honest skips the consistency check). */

@@ -19,11 +19,18 @@ export {
   loadFederationConfig,
   parseFederationConfig,
   phasesFor,
+  resolveConfigPaths,
   type FederationConfig,
   type FederationConfigInput,
   type PhaseName,
 } from './config.js';
 export { canonicalJson } from './canonical-json.js';
+export { DataSchemaSchema, type DataSchema, type DataSchemaInput } from './data-schema.js';
+export { BUILTIN_MODELS, resolveFederationModel, type ModelIssue, type ResolvedModel } from './federation-model.js';
+export { JoinRegistry, registerJoinRoutes, sessionLeaseMs, type JoinRegistryOptions } from './join.js';
+export { joinFederation, newSessionToken } from './join-client.js';
+export { backoffDelay, describeNetworkError, formatDuration, isTlsFailure, parseDuration } from './retry.js';
+export { fetchTrusting, readCaFile, readTlsFiles } from './tls.js';
 export { drawCohort, type CohortDraw } from './cohort.js';
 export { federationDpConfig, federationSamplingRate, maxCohortSize, roundGraph } from './federation-plan.js';
 export {
@@ -100,8 +107,21 @@ export {
   type CoordinatorStatus,
   type RoundSummary,
 } from './coordinator.js';
-export { createCoordinatorApp, type CoordinatorAppOptions } from './app.js';
+export { createCoordinatorApp, joinRegistryFor, type CoordinatorAppOptions } from './app.js';
 export { coordinatorIdentity, startCoordinator, type RunningCoordinator, type StartCoordinatorOptions } from './start.js';
-export { CoordinatorStateSchema, ErrorBodySchema, FederationInfoSchema, OCTET_STREAM, SubmissionAckSchema, type CoordinatorStateWire, type FederationInfo } from './wire.js';
+export {
+  CoordinatorStateSchema,
+  ErrorBodySchema,
+  FederationInfoSchema,
+  JOIN_TARGET,
+  JoinAckSchema,
+  JoinRequestSchema,
+  OCTET_STREAM,
+  SESSION_HEADER,
+  SubmissionAckSchema,
+  type CoordinatorStateWire,
+  type FederationInfo,
+  type JoinAck,
+} from './wire.js';
 export { CoordinatorHttp, CoordinatorRejection, DEFAULT_RETRY, type RetryPolicy } from './http-transport.js';
 export { Participant, type ParticipantOptions, type ParticipationResult, type TrainFn, type TrainResult } from './participant.js';

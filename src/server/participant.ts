@@ -8,6 +8,7 @@ import {
   bytesEqual,
   defaultProvider,
   FedveilError,
+  randomUnit,
   systemRandom,
   toHex,
   type CryptoProvider,
@@ -17,7 +18,8 @@ import {
 import { CoordinatorHttp, CoordinatorRejection, DEFAULT_RETRY, sha256Hex, type RetryPolicy } from './http-transport.js';
 import { ParticipantLedger } from './participant-ledger.js';
 import type { ReceiptStore } from './receipt-store.js';
-import { CoordinatorStateSchema, FederationInfoSchema, OCTET_STREAM, SubmissionAckSchema, type CoordinatorStateWire, type FederationInfo } from './wire.js';
+import { joinFederation, newSessionToken } from './join-client.js';
+import { CoordinatorStateSchema, FederationInfoSchema, OCTET_STREAM, SubmissionAckSchema, type CoordinatorStateWire, type FederationInfo, type JoinAck } from './wire.js';
 
 /** What local training returns: the model update (local − global, flattened) and the number of examples used. */
 export interface TrainResult {
@@ -88,13 +90,17 @@ export class Participant {
   private info: FederationInfo | null = null;
   private readonly results: ParticipationResult[] = [];
   private readonly ledger: ParticipantLedger;
+  /** This process's session token (drawn from the system source: it is no protocol secret). */
+  private readonly session: string;
+  private joined = false;
+  private stoppedSince: number | null = null;
 
   constructor(private readonly opts: ParticipantOptions) {
     this.provider = opts.provider ?? defaultProvider;
     this.random = opts.random ?? systemRandom;
     this.log = opts.log ?? (() => {});
     this.publicKey = toHex(opts.identity.publicKey);
-    this.http = new CoordinatorHttp(opts.coordinator, opts.identity, this.provider, this.random, opts.retry ?? DEFAULT_RETRY, opts.fetch ?? fetch, opts.signal);
+    this.http = new CoordinatorHttp(opts.coordinator, opts.identity, this.provider, this.random, opts.retry ?? DEFAULT_RETRY, opts.fetch ?? fetch, opts.signal, this.log);
     this.ledger = new ParticipantLedger(this.http, {
       self: this.publicKey,
       store: opts.receipts ?? null,
@@ -103,6 +109,22 @@ export class Participant {
       ...(opts.maxEpsilon === undefined ? {} : { maxEpsilon: opts.maxEpsilon }),
       ...(opts.maxDelta === undefined ? {} : { maxDelta: opts.maxDelta }),
     });
+    this.session = newSessionToken(systemRandom);
+    this.http.onUnknownSession = async () => {
+      this.http.session = null;
+      await joinFederation(this.http, await this.federation(), this.session);
+    };
+  }
+
+  /**
+   * Joins the federation (signed `POST /v1/join`), claiming this process's session for its
+   * identity. Throws `client/not-a-participant` or `client/identity-in-use` with the
+   * coordinator's explanation. {@link run} joins first; call it earlier to fail fast.
+   */
+  async join(): Promise<JoinAck> {
+    const ack = await joinFederation(this.http, await this.federation(), this.session);
+    this.joined = true;
+    return ack;
   }
 
   /** Every participation so far. */
@@ -119,12 +141,20 @@ export class Participant {
   /** Follows the federation until it finishes, the coordinator stops, or `maxRounds` participations. */
   async run(): Promise<ParticipationResult[]> {
     const info = await this.federation();
+    if (!this.joined) await this.join();
     let state = await this.getState('');
     const attempted = new Set<number>();
     for (;;) {
       if (this.opts.signal?.aborted) break;
       if (this.results.at(-1)?.code === 'client/outcome-unknown') break;
-      if (state.status === 'finished' || state.status === 'stopped') break;
+      if (state.status === 'finished') break;
+      if (state.status === 'stopped') {
+        // A stopped coordinator is usually restarting: wait for it, as for one that is unreachable.
+        if (!(await this.awaitRestart())) break;
+        state = await this.getState('');
+        continue;
+      }
+      this.stoppedSince = null;
       if (this.opts.maxRounds !== undefined && this.results.length >= this.opts.maxRounds) break;
       if (state.round !== null && state.phase === 'advertise-keys' && !attempted.has(state.round)) {
         attempted.add(state.round);
@@ -161,6 +191,19 @@ export class Participant {
     } catch (e) {
       if (result.status === 'completed') this.log(`round ${result.round}: no receipt: ${e instanceof Error ? e.message : String(e)}`);
     }
+  }
+
+  /** Pauses while the coordinator reports itself stopped; false once that has lasted longer than the retry policy allows. */
+  private async awaitRestart(): Promise<boolean> {
+    const now = Date.now();
+    const limit = (this.opts.retry ?? DEFAULT_RETRY).giveUpAfterMs ?? Infinity;
+    if (this.stoppedSince === null) {
+      this.stoppedSince = now;
+      this.log(`the coordinator at ${this.opts.coordinator} stopped; waiting for it to come back`);
+    }
+    if (now - this.stoppedSince >= limit || this.opts.signal?.aborted) return false;
+    await new Promise((resolve) => setTimeout(resolve, 500 + 1000 * randomUnit(systemRandom)));
+    return true;
   }
 
   private async getState(query: string): Promise<CoordinatorStateWire> {

@@ -1,14 +1,21 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { defaultProvider, systemRandom, type KeyPair } from '../secagg/index.js';
-import { createCoordinatorApp, type CoordinatorAppOptions } from './app.js';
+import { createCoordinatorApp, joinRegistryFor, type CoordinatorAppOptions } from './app.js';
 import type { FederationConfig } from './config.js';
 import { Coordinator, type CoordinatorOptions } from './coordinator.js';
 import { generateIdentity, readIdentityFile, writeIdentityFile } from './identity.js';
+import type { JoinRegistry } from './join.js';
 import { exportLedger, type LedgerExport } from './report.js';
 import { SqliteCoordinatorStore } from './sqlite-store.js';
 import type { CoordinatorStore } from './store.js';
+import { readTlsFiles } from './tls.js';
+
+/** How often a coordinator waiting for participants to join says whom it waits for. */
+const WAITING_LOG_EVERY_MS = 30_000;
 
 /** Options of {@link startCoordinator}. */
 export interface StartCoordinatorOptions extends Omit<CoordinatorOptions, 'store' | 'identity'> {
@@ -17,15 +24,21 @@ export interface StartCoordinatorOptions extends Omit<CoordinatorOptions, 'store
   /** Default: read from `config.identity` (created when missing), else `<storage.path>.coordinator-key.json`; ephemeral for ':memory:'. */
   identity?: KeyPair;
   app?: CoordinatorAppOptions;
-  /** Start running rounds at once (default true). */
-  autoStart?: boolean;
+  /**
+   * When to start running rounds: at once (true, the default), when `config.minJoined`
+   * participants have joined ('when-joined', what `fedveil serve` does), or never (false: call
+   * `coordinator.start()`).
+   */
+  autoStart?: boolean | 'when-joined';
 }
 
 /** A coordinator listening on HTTP. */
 export interface RunningCoordinator {
   coordinator: Coordinator;
   server: Server;
-  /** Base URL, e.g. `http://127.0.0.1:41234/`. */
+  /** Who has joined the federation. */
+  joins: JoinRegistry;
+  /** Base URL, e.g. `http://127.0.0.1:41234/` (`https://` with `listen.tls`). */
   url: string;
   host: string;
   port: number;
@@ -50,6 +63,7 @@ export function coordinatorIdentity(config: FederationConfig): KeyPair {
  */
 export async function startCoordinator(opts: StartCoordinatorOptions): Promise<RunningCoordinator> {
   const { config } = opts;
+  if (opts.store === undefined && config.storage.path !== ':memory:') mkdirSync(dirname(config.storage.path), { recursive: true });
   const store = opts.store ?? new SqliteCoordinatorStore(config.storage.path);
   let coordinator: Coordinator;
   try {
@@ -58,22 +72,37 @@ export async function startCoordinator(opts: StartCoordinatorOptions): Promise<R
     await store.close();
     throw e;
   }
-  const app = createCoordinatorApp(coordinator, { ...(opts.log ? { log: opts.log } : {}), ...opts.app });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.listen.port, config.listen.host, (err?: Error) => (err ? reject(err) : resolve(s)));
-  });
+  const joins = opts.app?.joins ?? joinRegistryFor(coordinator);
+  const app = createCoordinatorApp(coordinator, { ...(opts.log ? { log: opts.log } : {}), ...opts.app, joins });
+  let server: Server;
+  try {
+    const tls = config.listen.tls ? readTlsFiles(config.listen.tls) : null;
+    server = await new Promise<Server>((resolve, reject) => {
+      const s: Server = tls === null ? app.listen(config.listen.port, config.listen.host) : createHttpsServer(tls, app).listen(config.listen.port, config.listen.host);
+      s.once('listening', () => resolve(s));
+      s.once('error', reject);
+    });
+  } catch (e) {
+    await coordinator.stop();
+    await store.close();
+    throw e;
+  }
   // Long-polls are answered before they reach these limits.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = Math.max(120_000, config.longPollMs * 2);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  if (opts.autoStart ?? true) coordinator.start();
+  const log = opts.log ?? (() => {});
+  let stopWaiting = () => {};
+  if (opts.autoStart === 'when-joined') stopWaiting = startWhenJoined(coordinator, joins, log);
+  else if (opts.autoStart ?? true) coordinator.start();
   let closed = false;
   return {
     coordinator,
     server,
-    url: `http://${host}:${address.port}/`,
+    joins,
+    url: `${config.listen.tls ? 'https' : 'http'}://${host}:${address.port}/`,
     host: address.address,
     port: address.port,
     async exportAudit(dir: string): Promise<LedgerExport> {
@@ -82,6 +111,7 @@ export async function startCoordinator(opts: StartCoordinatorOptions): Promise<R
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      stopWaiting();
       await coordinator.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -89,5 +119,55 @@ export async function startCoordinator(opts: StartCoordinatorOptions): Promise<R
       });
       await store.close();
     },
+  };
+}
+
+/** Short form of a key in log lines. */
+function short(key: string): string {
+  return `${key.slice(0, 16)}…`;
+}
+
+/**
+ * Starts `coordinator` once `joins.minJoined` participants hold live sessions, saying whom it
+ * waits for at every join and every so often. Returns a function that stops waiting.
+ */
+function startWhenJoined(coordinator: Coordinator, joins: JoinRegistry, log: (line: string) => void): () => void {
+  const participants = coordinator.config.participants;
+  if (coordinator.state().roundsCompleted >= coordinator.config.rounds) {
+    // Nothing left to run (a restart after the last round): finish at once.
+    coordinator.start();
+    return () => {};
+  }
+  const waiting = () => {
+    const missing = joins.waitingFor(participants);
+    const shown = missing.slice(0, 10).map(short).join(', ') + (missing.length > 10 ? ` and ${missing.length - 10} more` : '');
+    return `${joins.live().length} of ${participants.length} participants joined, ${joins.minJoined} needed before the first round; waiting for ${shown}`;
+  };
+  let done = false;
+  const check = (joined?: string) => {
+    if (done) return;
+    if (joins.live().length >= joins.minJoined) {
+      done = true;
+      stop();
+      log(`${joined ? `${short(joined)} joined; ` : ''}${joins.live().length} of ${participants.length} participants joined: starting rounds`);
+      coordinator.start();
+    } else if (joined) {
+      log(`${short(joined)} joined; ${waiting()}`);
+    }
+  };
+  const unsubscribe = joins.onJoin((key) => check(key));
+  const timer = setInterval(() => {
+    if (!done) log(waiting());
+  }, WAITING_LOG_EVERY_MS);
+  timer.unref();
+  const stop = () => {
+    unsubscribe();
+    clearInterval(timer);
+  };
+  log(waiting());
+  check();
+  return () => {
+    done = true;
+    stop();
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DpConfigSchema } from '../dp/index.js';
 import { PHASES, type Phase } from '../protocol/phases.js';
+import { DataSchemaSchema } from './data-schema.js';
 
 /**
  * zod schemas of the coordinator's JSON answers. The participant client validates every response
@@ -9,6 +10,9 @@ import { PHASES, type Phase } from '../protocol/phases.js';
 
 /** Media type of masked-input bodies and of the global model. */
 export const OCTET_STREAM = 'application/octet-stream';
+
+/** Header carrying a joined participant's session token (32 hex) on every request after its join. */
+export const SESSION_HEADER = 'x-fedveil-session';
 
 const PhaseSchema = z.enum(PHASES as [Phase, ...Phase[]]);
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/);
@@ -56,6 +60,35 @@ export const FederationInfoSchema = z
     samplingRate: z.number().gt(0).max(1),
     coordinatorPublicKey: hex32,
     longPollMs: z.number().int().min(1),
+    /** The data schema every participant's data must follow; null when the federation has none (MNIST). */
+    data: DataSchemaSchema.nullable(),
+  })
+  .strict();
+
+/** Round and phase a join signature binds: no protocol phase is called 'join', so a join can never be replayed as a submission. */
+export const JOIN_TARGET = { round: 0, phase: 'join' } as const;
+
+/** Body of `POST /v1/join` (signed with {@link JOIN_TARGET}). */
+export const JoinRequestSchema = z
+  .object({
+    /** 16 random bytes, hex: the session this process claims for its identity. */
+    session: z.string().regex(/^[0-9a-f]{32}$/),
+    /** The sender's clock, ms since the epoch: a join is accepted only within minutes of it. */
+    time: z.number().int().min(0),
+  })
+  .strict();
+
+/** Answer to an accepted join. */
+export const JoinAckSchema = z
+  .object({
+    joined: z.literal(true),
+    session: z.string(),
+    /** A session not heard from for this long is gone; another process may then take the identity. */
+    leaseMs: z.number().int().min(1),
+    /** Live joined participants, and how many the coordinator waits for before its first round. */
+    joinedCount: z.number().int().min(0),
+    minJoined: z.number().int().min(1),
+    status: z.enum(['starting', 'running', 'finished', 'stopped']),
   })
   .strict();
 
@@ -69,5 +102,7 @@ export const ErrorBodySchema = z
 
 /** Validated `GET /v1/round` answer. */
 export type CoordinatorStateWire = z.infer<typeof CoordinatorStateSchema>;
+/** Validated `POST /v1/join` answer. */
+export type JoinAck = z.infer<typeof JoinAckSchema>;
 /** Validated `GET /v1/federation` answer. */
 export type FederationInfo = z.infer<typeof FederationInfoSchema>;

@@ -61,3 +61,23 @@ export async function evaluate(model: tf.LayersModel, data: Dataset, batchSize =
     examples: data.size,
   };
 }
+
+/** The arg-max class of `model` for every example of `data` (labels ignored), in batches of `batchSize`. */
+export async function predictClasses(model: tf.LayersModel, data: Dataset, batchSize = 500): Promise<Uint8Array> {
+  ensure(Number.isInteger(batchSize) && batchSize >= 1, 'trainer/bad-option', `batchSize must be a positive integer, got ${batchSize}`);
+  const classes = checkDataFitsModel(model, data);
+  const inShape = model.inputs[0]!.shape.slice(1) as number[];
+  const out = new Uint8Array(data.size);
+  const idx = new Uint32Array(Math.min(batchSize, Math.max(data.size, 1)));
+  for (let start = 0; start < data.size; start += batchSize) {
+    const b = Math.min(batchSize, data.size - start);
+    for (let i = 0; i < b; i++) idx[i] = start + i;
+    const { xs, ys } = makeBatch(data, idx.subarray(0, b), inShape, classes);
+    const predT = tf.tidy(() => tf.argMax(model.predict(xs) as tf.Tensor, -1));
+    xs.dispose();
+    ys.dispose();
+    out.set(await predT.data(), start);
+    predT.dispose();
+  }
+  return out;
+}

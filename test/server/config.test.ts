@@ -13,8 +13,7 @@ const base = {
   cohort: { size: 3 },
   threshold: 2,
   dp: { mechanism: 'skellam', clipNorm: 1, bits: 20, scale: 0.001, noiseMultiplier: 1 },
-  model: { name: 'mlp' },
-  dim: 10,
+  model: { name: 'mlp', options: { inputSize: 2, hidden: [], numClasses: 2 } },
   storage: { path: ':memory:' },
 };
 
@@ -75,7 +74,7 @@ describe('federation config', () => {
     writeFileSync(
       yaml,
       `federationId: fed-2\nparticipants:\n${keys.map((k) => `  - "${k}"`).join('\n')}\nrounds: 1\ncohort: { samplingRate: 0.5 }\nthreshold: 2\n` +
-        `dp: { mechanism: none, clipNorm: 1, bits: 16, scale: 0.01 }\nmodel: { name: mlp }\ndim: 4\nstorage: { path: x.db }\nlisten: { port: 8080 }\n`,
+        `dp: { mechanism: none, clipNorm: 1, bits: 16, scale: 0.01 }\nmodel: { name: logreg, options: { inputSize: 1, numClasses: 2 } }\nstorage: { path: x.db }\nlisten: { port: 8080 }\n`,
     );
     const cfg = loadFederationConfig(yaml);
     expect(cfg.federationId).toBe('fed-2');
@@ -83,5 +82,73 @@ describe('federation config', () => {
     writeFileSync(join(dir, 'bad.yaml'), 'a: [');
     expect(() => loadFederationConfig(join(dir, 'bad.yaml'))).toThrow(expect.objectContaining({ code: 'config/unreadable' }));
     expect(() => loadFederationConfig(join(dir, 'missing.json'))).toThrow(expect.objectContaining({ code: 'config/unreadable' }));
+  });
+});
+
+describe('the data schema and the model it determines', () => {
+  const data = { features: ['precipitation', 'temp_max', 'temp_min', 'wind'], label: 'weather', classes: ['drizzle', 'fog', 'rain', 'snow', 'sun'] };
+
+  it('derives the model input size, class count and dim from the schema', () => {
+    const cfg = parseFederationConfig({ ...base, data, model: { name: 'logreg' } });
+    expect(cfg.model.options).toEqual({ inputSize: 4, numClasses: 5 });
+    expect(cfg.dim).toBe((4 + 1) * 5);
+    expect(cfg.data).toEqual({ ...data, delimiter: ',' });
+    const mlp = parseFederationConfig({ ...base, data, model: { name: 'mlp', options: { hidden: [8] } } });
+    expect(mlp.model.options).toEqual({ inputSize: 4, hidden: [8], numClasses: 5 });
+    expect(mlp.dim).toBe(5 * 8 + 9 * 5);
+    // an explicit dim is accepted only when it matches
+    expect(parseFederationConfig({ ...base, data, model: { name: 'logreg' }, dim: 25 }).dim).toBe(25);
+  });
+
+  it('refuses a typed dim or option that contradicts the schema, naming the field', () => {
+    expect(errorOf({ ...base, data, model: { name: 'logreg' }, dim: 199210 }).message).toContain(
+      "dim: 199210 does not match the 25 parameters of model 'logreg' (inputSize 4, numClasses 5); leave dim out: it is derived",
+    );
+    expect(errorOf({ ...base, data, model: { name: 'logreg', options: { numClasses: 4 } } }).message).toContain(
+      'model.options.numClasses: 4 does not match the 5 classes of data.classes',
+    );
+    expect(errorOf({ ...base, data, model: { name: 'mlp', options: { inputSize: 3 } } }).message).toContain('model.options.inputSize: 3 does not match the 4 feature columns');
+    expect(errorOf({ ...base, data, model: { name: 'cnn' } }).message).toContain('model.options.inputShape: the default [28, 28, 1] holds 784 values but data.features lists 4 columns');
+  });
+
+  it('checks model.options per model and names the field of each problem', () => {
+    expect(errorOf({ ...base, model: { name: 'mlp', options: { hidden: [8, -1] } } }).message).toContain('model.options.hidden[1]:');
+    expect(errorOf({ ...base, model: { name: 'mlp', options: { hiden: [8] } } }).message).toMatch(/model\.options: .*hiden/);
+    expect(errorOf({ ...base, model: { name: 'logreg' } }).message).toContain("model.options.inputSize: required for model 'logreg'");
+    expect(errorOf({ ...base, model: { name: 'json', options: { topology: {} } } }).message).toContain("dim: required: a 'json' model's size is known only once it is built");
+    expect(errorOf({ ...base, model: { name: 'custom' } }).message).toContain("dim: required: 'custom' is not a built-in model");
+    expect(parseFederationConfig({ ...base, model: { name: 'custom' }, dim: 7 }).dim).toBe(7);
+  });
+
+  it('refuses a schema whose classes, columns or standardisation do not add up', () => {
+    expect(errorOf({ ...base, data: { ...data, classes: ['sun', 'rain', 'sun'] }, model: { name: 'logreg' } }).message).toContain('data.classes[2]: class "sun" is listed twice');
+    expect(errorOf({ ...base, data: { ...data, features: [...data.features, 'weather'] }, model: { name: 'logreg' } }).message).toContain(
+      'data.label: the label column "weather" cannot also be a feature',
+    );
+    expect(errorOf({ ...base, data: { ...data, standardize: { mean: [0, 0, 0, 0], std: [1, 1, 1] } }, model: { name: 'logreg' } }).message).toContain(
+      'data.standardize.std: has 3 values; it needs one per feature column (4)',
+    );
+    expect(errorOf({ ...base, data: { ...data, standardize: { mean: [0, 0, 0, 0], std: [1, 0, 1, 1] } }, model: { name: 'logreg' } }).message).toContain('data.standardize.std[1]');
+    expect(errorOf({ ...base, data: { ...data, delimiter: '"' }, model: { name: 'logreg' } }).message).toContain('data.delimiter: must not be a quote');
+  });
+
+  it('waits by default for as many joined participants as a round needs', () => {
+    expect(parseFederationConfig(base).minJoined).toBe(2);
+    expect(parseFederationConfig({ ...base, dp: { ...base.dp, minContributors: 3 } }).minJoined).toBe(3);
+    expect(errorOf({ ...base, minJoined: 4 }).message).toContain('minJoined: minJoined 4 exceeds the 3 allowed participants');
+  });
+});
+
+describe('paths in a config file', () => {
+  it('are relative to the config file, not to the working directory', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fedveil-config-paths-'));
+    const file = join(dir, 'fed.json');
+    writeFileSync(file, JSON.stringify({ ...base, storage: { path: 'state/coordinator.db' }, identity: 'coordinator.key.json', listen: { tls: { cert: 'tls/cert.pem', key: '/etc/k.pem' } } }));
+    const cfg = loadFederationConfig(file);
+    expect(cfg.storage.path).toBe(join(dir, 'state/coordinator.db'));
+    expect(cfg.identity).toBe(join(dir, 'coordinator.key.json'));
+    expect(cfg.listen.tls).toEqual({ cert: join(dir, 'tls/cert.pem'), key: '/etc/k.pem' });
+    writeFileSync(file, JSON.stringify(base));
+    expect(loadFederationConfig(file).storage.path).toBe(':memory:');
   });
 });

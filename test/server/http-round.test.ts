@@ -62,7 +62,9 @@ describe('participant traffic and long-polling', () => {
     const clients = people.map((p) => participant(running!.url, p, 3, config.dim, { fetch: spy }));
     const results = await Promise.all(clients.map((c) => c.run()));
     expect(results.flat().map((r) => r.status)).toEqual(['completed', 'completed', 'completed']);
-    expect(new Set(sent.map((s) => s.url.replace(/.*\/v1\/rounds\/\d+\//, '')))).toEqual(new Set(['advertise-keys', 'share-keys', 'masked-input', 'unmask']));
+    expect(new Set(sent.map((s) => s.url.replace(/.*\/v1\/rounds\/\d+\//, '').replace(/.*\/v1\//, '')))).toEqual(new Set(['join', 'advertise-keys', 'share-keys', 'masked-input', 'unmask']));
+    // besides the protocol's messages, only the join: a session token and a time
+    for (const s of sent.filter((x) => x.url.endsWith('/v1/join'))) expect(Object.keys(JSON.parse(Buffer.from(s.body).toString()) as object).sort()).toEqual(['session', 'time']);
     const raw = new Uint8Array(update.buffer);
     const encoded = packBits(new Uint32Array(config.dim).fill(6), 24);
     const contains = (hay: Uint8Array, needle: Uint8Array) => Buffer.from(hay).includes(Buffer.from(needle));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitStandardizer, parseCsv, standardize } from '../../src/trainer/data/csv.js';
+import { fitStandardizer, parseCsv, parseTabular, standardize, type TabularSchema } from '../../src/trainer/data/csv.js';
 
 const CSV = 'age,income,outcome\n30,1000,no\n40,3000,yes\n50,2000,no\n';
 
@@ -47,5 +47,51 @@ describe('standardisation computed locally', () => {
     expect(z.features[1]).toBeCloseTo(-1000 / Math.sqrt(2e6 / 3), 5);
     const constant = fitStandardizer(parseCsv('a,y\n5,0\n5,1\n', { labelColumn: 'y' }));
     expect(constant.std[0]).toBe(1); // no division by zero for a constant column
+  });
+});
+
+describe('parseTabular: data read through the federation\'s schema', () => {
+  const schema: TabularSchema = { features: ['temp_max', 'wind'], label: 'weather', classes: ['drizzle', 'fog', 'rain', 'snow', 'sun'] };
+
+  it('gives every participant the same class index, whatever classes its own rows hold', () => {
+    const withSnow = parseTabular('date,wind,temp_max,weather\n1,2,10,sun\n2,5,-3,snow\n3,1,20,fog\n', schema);
+    const withoutSnow = parseTabular('date,wind,temp_max,weather\n4,2,11,sun\n5,3,12,rain\n', schema);
+    expect(Array.from(withSnow.labels)).toEqual([4, 3, 1]);
+    expect(Array.from(withoutSnow.labels)).toEqual([4, 2]); // "sun" is class 4 here too, not 3
+    expect(withoutSnow.numClasses).toBe(5);
+    // features follow the schema's order, not the file's; other columns (date) are ignored
+    expect(Array.from(withSnow.features.subarray(0, 2))).toEqual([10, 2]);
+    expect(withSnow.labelled).toBe(true);
+  });
+
+  it('applies the standardisation fixed in the schema', () => {
+    const ds = parseTabular('temp_max,wind,weather\n12,4,sun\n', { ...schema, standardize: { mean: [10, 2], std: [4, 0.5] } });
+    expect(Array.from(ds.features)).toEqual([0.5, 4]);
+  });
+
+  it('reads a file without the label column as unlabelled only where labels are optional', () => {
+    const ds = parseTabular('temp_max,wind\n1,2\n3,4\n', schema, { labels: 'optional' });
+    expect(ds.labelled).toBe(false);
+    expect(ds.size).toBe(2);
+    expect(() => parseTabular('temp_max,wind\n1,2\n', schema)).toThrow(expect.objectContaining({ code: 'trainer/csv-missing-label-column', message: expect.stringContaining('label column "weather" not found') }));
+  });
+
+  it('names the column, the line and the rule of each mismatch', () => {
+    const refusal = (text: string) => {
+      try {
+        parseTabular(text, schema);
+      } catch (e) {
+        return e as { code: string; message: string };
+      }
+      throw new Error('accepted');
+    };
+    expect(refusal('temp_max,weather\n1,sun\n')).toMatchObject({ code: 'trainer/csv-unknown-column', message: expect.stringContaining('feature column "wind" not found') });
+    expect(refusal('temp_max,wind,weather\n1,2,sun\n1,2,hail\n')).toMatchObject({
+      code: 'trainer/csv-unknown-class',
+      message: 'CSV line 3, column "weather": label "hail" is not one of the classes drizzle, fog, rain, snow, sun',
+    });
+    expect(refusal('temp_max,wind,weather\n1,calm,sun\n')).toMatchObject({ code: 'trainer/csv-non-numeric', message: expect.stringContaining('line 2, column "wind"') });
+    expect(refusal('temp_max,wind,weather\n1,2,sun\n1,2,3,sun\n')).toMatchObject({ code: 'trainer/csv-ragged-row', message: 'CSV line 3 has 4 fields, expected 3 (one per header column)' });
+    expect(parseTabular('temp_max;wind;weather\n1;2;fog\n', { ...schema, delimiter: ';' }).labels[0]).toBe(1);
   });
 });

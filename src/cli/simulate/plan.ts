@@ -3,7 +3,7 @@ import { parseFederationConfig, type FederationConfig } from '../../server/confi
 import { federationDpConfig } from '../../server/federation-plan.js';
 import { defaultProvider, seededRandom, toHex, type KeyPair } from '../../secagg/index.js';
 import { FedveilError } from '../../secagg/util/errors.js';
-import { clipOf, cohortSize, DEFAULT_TARGET_EPSILON, minContributorsOf, secaggPlusDropout, SIMULATED_CORRUPTION, thresholdOf, type SimulateOptions } from './options.js';
+import { clipOf, cohortSize, DEFAULT_TARGET_EPSILON, minContributorsOf, modelSpecOf, secaggPlusDropout, SIMULATED_CORRUPTION, thresholdOf, type SimulateOptions } from './options.js';
 
 /** Everything the simulation decides before the first round. */
 export interface SimulationPlan {
@@ -33,6 +33,12 @@ export function simulatedParticipants(o: Pick<SimulateOptions, 'clients' | 'seed
  */
 function scaleFor(bits: number, clip: number, contributors: number, z: number): number {
   return (2 * (contributors + 10 * z + 1) * clip) / 2 ** (bits - 1);
+}
+
+/** The model's shape options as the federation config takes them (its spec less the kind). */
+function modelOptions(model: SimulateOptions['model']): Record<string, unknown> {
+  const { kind: _kind, ...options } = modelSpecOf(model);
+  return options;
 }
 
 /**
@@ -102,7 +108,7 @@ export function planSimulation(o: SimulateOptions, dim: number, storagePath: str
       minContributors,
       ...(o.dp === 'none' ? {} : targetEpsilon !== null ? { targetEpsilon } : { noiseMultiplier: z }),
     },
-    model: { name: o.model, options: {} },
+    model: { name: o.model, options: modelOptions(o.model) },
     dim,
     deadlines: {
       'advertise-keys': deadlineMs,

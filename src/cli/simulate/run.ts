@@ -24,7 +24,7 @@ import {
   type ServerOptimizerConfig,
 } from '../../trainer/index.js';
 import { silentIn, simulatedDropout } from './dropout.js';
-import { saveModelFiles } from './model-files.js';
+import { saveModelFiles } from '../model-files.js';
 import { cohortSize, modelSpecOf, thresholdOf, type SimulateOptions } from './options.js';
 import { planSimulation, simulatedParticipants, type SimulationPlan } from './plan.js';
 import { startWorker, type SimulationWorker } from './pool.js';
@@ -75,6 +75,8 @@ export interface SimulationSummary {
   coordinatorKey: string | null;
   model: string;
   out: string;
+  /** True when the run was stopped early (SIGINT): the report covers the rounds released until then. */
+  interrupted: boolean;
 }
 
 /** What the simulation tells its caller while it runs (progress bars, plain lines, or nothing). */
@@ -127,15 +129,18 @@ interface Setup {
   onTrained: { wake: (() => void) | null };
   rows: RoundRow[];
   lastEval: EvaluationResult | null;
+  signal: AbortSignal | undefined;
 }
 
 /**
  * Runs a whole simulated federation on this machine: the real coordinator on 127.0.0.1, the
  * participants in worker threads (one per core) talking to it over HTTP, each training on its
  * partition of MNIST, with secure aggregation, distributed DP and the privacy ledger. Writes the
- * ledger, the privacy report and the final model under `o.out`.
+ * ledger, the privacy report and the final model under `o.out`. When `signal` aborts, the
+ * federation stops (the running round is recorded aborted, nothing of it released) and the same
+ * files are written for the rounds released so far (`interrupted` in the summary).
  */
-export async function runSimulation(o: SimulateOptions, observer: SimulationObserver): Promise<SimulationSummary> {
+export async function runSimulation(o: SimulateOptions, observer: SimulationObserver, signal?: AbortSignal): Promise<SimulationSummary> {
   const started = performance.now();
   const backend = await initBackend(o.backend ? { prefer: o.backend } : {});
   observer.info(`tfjs backend: ${backend.name} (${backend.reason})`);
@@ -190,7 +195,7 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
             `${plan.config.mode} mode, phase deadline ${(deadlineMs / 1000).toFixed(1)} s`
           : 'INSECURE BASELINE: no masking, no DP'),
     );
-    const setup: Setup = { o, observer, model, initial, test, out, plan, groups, workers, trained, onTrained, rows: [], lastEval: null };
+    const setup: Setup = { o, observer, model, initial, test, out, plan, groups, workers, trained, onTrained, rows: [], lastEval: null, signal };
     let audit: Pick<SimulationSummary, 'report' | 'ledger' | 'coordinatorKey'> = { report: null, ledger: null, coordinatorKey: null };
     if (secure) audit = await runSecureRounds(setup);
     else await runBaselineRounds(setup);
@@ -227,6 +232,7 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
       ...audit,
       model: modelPaths.modelJson,
       out,
+      interrupted: signal?.aborted ?? false,
     };
   } finally {
     await Promise.all(workers.map((w) => w.worker.terminate()));
@@ -291,8 +297,17 @@ async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'repor
   try {
     for (const w of s.workers) w.worker.postMessage({ type: 'start', coordinator: running.url } satisfies StartParticipating);
     coordinator.start();
-    await coordinator.finished;
-    await Promise.all(s.workers.map((w) => w.done));
+    const interrupted = new Promise<void>((resolve) => {
+      if (s.signal?.aborted) resolve();
+      s.signal?.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await Promise.race([coordinator.finished, interrupted]);
+    if (s.signal?.aborted) {
+      // The running round is recorded aborted; its participants are terminated with their workers.
+      await coordinator.stop();
+    } else {
+      await Promise.all(s.workers.map((w) => w.done));
+    }
     await evaluations;
     const paths = await running.exportAudit(s.out);
     return { report: paths.report, ledger: paths.ledger, coordinatorKey: paths.coordinatorKey };
@@ -308,7 +323,7 @@ async function runBaselineRounds(s: Setup): Promise<void> {
   const drawSeed = utf8(String(s.plan.config.seed));
   const clientOf = new Map(s.plan.config.participants.map((k, i) => [k, i]));
   let weights = s.initial;
-  for (let round = 0; round < s.o.rounds; round++) {
+  for (let round = 0; round < s.o.rounds && !s.signal?.aborted; round++) {
     const t0 = performance.now();
     s.observer.phase(round, 'train');
     // The coordinator's draw procedure, seeded from the federation's seed.

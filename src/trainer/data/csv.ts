@@ -8,8 +8,11 @@ import type { Dataset } from './dataset.js';
 
 /** Options for {@link parseCsv}. */
 export interface CsvOptions {
-  /** Name of the label column (a header name), or its 0-based index when there is no header. */
-  labelColumn: string | number;
+  /**
+   * Name of the label column (a header name), or its 0-based index when there is no header; null
+   * for unlabelled rows (every label is then 0 and `labelled` false).
+   */
+  labelColumn: string | number | null;
   /** Whether the first row is a header. Default true. */
   header?: boolean;
   /** Field delimiter, one character. Default `,`. */
@@ -33,6 +36,21 @@ export interface CsvDataset extends Dataset {
   readonly featureNames: readonly string[];
   /** Class names, index-aligned with the labels. */
   readonly classNames: readonly string[];
+  /** Whether the rows carried labels (false: every label is 0, a placeholder). */
+  readonly labelled: boolean;
+}
+
+/**
+ * A tabular data schema, as a federation agrees on it: feature columns by header name in model
+ * order, the label column, the ordered classes, the delimiter, and the standardisation fixed by
+ * the operator (per-feature mean and std, in feature order).
+ */
+export interface TabularSchema {
+  readonly features: readonly string[];
+  readonly label: string;
+  readonly classes: readonly string[];
+  readonly delimiter?: string;
+  readonly standardize?: { readonly mean: readonly number[]; readonly std: readonly number[] };
 }
 
 /** Splits CSV text into rows of fields (RFC 4180 quoting: `"a,b"`, `""` for a quote). */
@@ -109,17 +127,23 @@ function resolveColumn(ref: string | number, names: readonly string[], hasHeader
  * (an empty label cell), `trainer/csv-unknown-class`, `trainer/csv-too-many-classes`.
  */
 export function parseCsv(text: string, opts: CsvOptions): CsvDataset {
-  const delimiter = opts.delimiter ?? ',';
+  return fromRows(splitRows(text, checkedDelimiter(opts.delimiter)), opts);
+}
+
+function checkedDelimiter(delimiter = ','): string {
   ensure(delimiter.length === 1 && delimiter !== '"' && delimiter !== '\n' && delimiter !== '\r', 'trainer/bad-option', `CSV delimiter must be one character other than a quote or newline, got ${JSON.stringify(delimiter)}`);
+  return delimiter;
+}
+
+function fromRows(rows: { fields: string[]; line: number }[], opts: CsvOptions): CsvDataset {
   const hasHeader = opts.header ?? true;
-  const rows = splitRows(text, delimiter);
   ensure(rows.length > 0, 'trainer/csv-empty', 'CSV text holds no rows');
   const width = rows[0]!.fields.length;
   const names = hasHeader ? rows[0]!.fields.map((s) => s.trim()) : Array.from({ length: width }, (_, i) => String(i));
   const body = hasHeader ? rows.slice(1) : rows;
   ensure(body.length > 0, 'trainer/csv-empty', 'CSV text holds a header but no data rows');
 
-  const labelIdx = resolveColumn(opts.labelColumn, names, hasHeader, 'label');
+  const labelIdx = opts.labelColumn === null ? -1 : resolveColumn(opts.labelColumn, names, hasHeader, 'label');
   const featureIdx = opts.featureColumns
     ? opts.featureColumns.map((c) => resolveColumn(c, names, hasHeader, 'feature'))
     : names.map((_, i) => i).filter((i) => i !== labelIdx);
@@ -133,7 +157,7 @@ export function parseCsv(text: string, opts: CsvOptions): CsvDataset {
   for (let r = 0; r < n; r++) {
     const { fields, line } = body[r]!;
     if (fields.length !== width) {
-      throw new TrainerError('trainer/csv-ragged-row', `CSV line ${line} has ${fields.length} fields, expected ${width}`);
+      throw new TrainerError('trainer/csv-ragged-row', `CSV line ${line} has ${fields.length} fields, expected ${width} (one per ${hasHeader ? 'header' : 'first-row'} column)`);
     }
     for (let j = 0; j < d; j++) {
       const col = featureIdx[j]!;
@@ -144,9 +168,14 @@ export function parseCsv(text: string, opts: CsvOptions): CsvDataset {
       }
       features[r * d + j] = v;
     }
+    if (labelIdx < 0) continue;
     const label = fields[labelIdx]!.trim();
     ensure(label !== '', 'trainer/csv-missing-label', `CSV line ${line}: the label column "${names[labelIdx]}" is empty`);
     rawLabels[r] = label;
+  }
+  if (labelIdx < 0) {
+    const classNames = [...(opts.classNames ?? [])];
+    return { features, labels: new Uint8Array(n), size: n, featureShape: [d], numClasses: Math.max(classNames.length, 1), classNames, featureNames: featureIdx.map((i) => names[i]!), labelled: false };
   }
 
   let classNames: string[];
@@ -164,7 +193,7 @@ export function parseCsv(text: string, opts: CsvOptions): CsvDataset {
   for (let r = 0; r < n; r++) {
     const k = index.get(rawLabels[r]!);
     if (k === undefined) {
-      throw new TrainerError('trainer/csv-unknown-class', `CSV line ${body[r]!.line}: label "${rawLabels[r]}" is not one of the classes ${classNames.join(', ')}`);
+      throw new TrainerError('trainer/csv-unknown-class', `CSV line ${body[r]!.line}, column "${names[labelIdx]}": label "${rawLabels[r]}" is not one of the classes ${classNames.join(', ')}`);
     }
     labels[r] = k;
   }
@@ -176,7 +205,26 @@ export function parseCsv(text: string, opts: CsvOptions): CsvDataset {
     numClasses: Math.max(classNames.length, 1),
     classNames,
     featureNames: featureIdx.map((i) => names[i]!),
+    labelled: true,
   };
+}
+
+/**
+ * Reads CSV text that must follow a federation's {@link TabularSchema}: a header naming every
+ * schema column (other columns are ignored), the label column unless `labels` is 'optional'
+ * (then a file without it reads as unlabelled, e.g. data to predict), labels among the schema's
+ * classes, numeric features, and as many fields in every row as in the header. Applies the
+ * schema's standardisation. The same errors as {@link parseCsv}, each naming the line or the
+ * column and the rule; an unlabelled file where labels are required is `trainer/csv-missing-label-column`.
+ */
+export function parseTabular(text: string, schema: TabularSchema, opts: { labels?: 'required' | 'optional' } = {}): CsvDataset {
+  const rows = splitRows(text, checkedDelimiter(schema.delimiter));
+  ensure(rows.length > 0, 'trainer/csv-empty', 'CSV text holds no rows');
+  const header = rows[0]!.fields.map((s) => s.trim());
+  const labelled = header.includes(schema.label) || opts.labels !== 'optional';
+  const ds = fromRows(rows, { labelColumn: labelled ? schema.label : null, featureColumns: schema.features, classNames: schema.classes });
+  if (!schema.standardize) return ds;
+  return standardize(ds, { mean: Float64Array.from(schema.standardize.mean), std: Float64Array.from(schema.standardize.std) });
 }
 
 /** Per-feature mean and standard deviation, computed from one participant's rows. */

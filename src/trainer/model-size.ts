@@ -1,0 +1,45 @@
+/**
+ * Parameter counts of the built-in models, computed from their shape options without building
+ * them. A federation's vector length (`dim`) is this number: the coordinator's config derives it
+ * here, synchronously and without loading TensorFlow.js. `test/trainer/model-size.test.ts` checks
+ * every formula against `countParams` of the model tfjs builds.
+ */
+import type { ModelSpec } from './models.js';
+
+/** Weights and bias of a dense layer from `inputs` to `units`. */
+function dense(inputs: number, units: number): number {
+  return (inputs + 1) * units;
+}
+
+/** Weights and bias of a 5×5 convolution from `channels` to `filters`. */
+function conv5(channels: number, filters: number): number {
+  return (25 * channels + 1) * filters;
+}
+
+/**
+ * The number of float32 values in the weights of the built-in model `spec` describes (defaults
+ * filled in as {@link createModel} fills them), or null for a `json` model, whose size is known
+ * only once tfjs builds it. Shape options are assumed valid (positive integers).
+ */
+export function builtinParamCount(spec: ModelSpec): number | null {
+  switch (spec.kind) {
+    case 'logreg':
+      return dense(spec.inputSize, spec.numClasses);
+    case 'mlp': {
+      const sizes = [spec.inputSize ?? 784, ...(spec.hidden ?? [200, 200]), spec.numClasses ?? 10];
+      let n = 0;
+      for (let i = 1; i < sizes.length; i++) n += dense(sizes[i - 1]!, sizes[i]!);
+      return n;
+    }
+    case 'cnn': {
+      const [h, w, c] = spec.inputShape ?? [28, 28, 1];
+      // Two 'same' convolutions keep height and width; each 2×2 pooling (stride 2, 'valid') halves them, rounding down.
+      const flat = Math.floor(Math.floor(h / 2) / 2) * Math.floor(Math.floor(w / 2) / 2) * 64;
+      return conv5(c, 32) + conv5(32, 64) + dense(flat, 512) + dense(512, spec.numClasses ?? 10);
+    }
+    case 'json':
+      return null;
+    default:
+      return null;
+  }
+}
