@@ -13,6 +13,7 @@ import {
 import { UniformStream } from '../../src/dp/noise/uniform-stream.js';
 import { seededRandom } from '../../src/secagg/util/random.js';
 import { moments } from './moments.js';
+import { gammaQ } from './goodness-of-fit.js';
 
 /*
  * The Skellam sampler inverts a table of P(k) = e^{-2μ} I_|k|(2μ) computed by Miller's backward
@@ -47,39 +48,6 @@ function seriesPmf(mu: number, k: number): number {
   return Math.exp(top) * sum;
 }
 
-/** Regularised upper incomplete gamma Q(a, x) (Numerical Recipes §6.2: series below a + 1, continued fraction above). */
-function gammaQ(a: number, x: number): number {
-  if (x <= 0) return 1;
-  const lead = -x + a * Math.log(x) - logGamma(a);
-  if (x < a + 1) {
-    let term = 1 / a;
-    let sum = term;
-    for (let n = 1; n < 100_000; n++) {
-      term *= x / (a + n);
-      sum += term;
-      if (Math.abs(term) < Math.abs(sum) * 1e-16) break;
-    }
-    return 1 - sum * Math.exp(lead);
-  }
-  const tiny = 1e-300;
-  let b = x + 1 - a;
-  let c = 1 / tiny;
-  let d = 1 / b;
-  let h = d;
-  for (let i = 1; i < 100_000; i++) {
-    const an = -i * (i - a);
-    b += 2;
-    d = an * d + b;
-    if (Math.abs(d) < tiny) d = tiny;
-    c = b + an / c;
-    if (Math.abs(c) < tiny) c = tiny;
-    d = 1 / d;
-    const del = d * c;
-    h *= del;
-    if (Math.abs(del - 1) < 1e-16) break;
-  }
-  return Math.exp(lead) * h;
-}
 
 /**
  * Pearson's chi-square test of integer samples against probabilities `prob(k)` on [lo, hi]: the
