@@ -67,6 +67,15 @@ function checkXs(xs: readonly number[]): void {
   }
 }
 
+/** One y value per holder of a basis of `holders` x-coordinates. */
+function checkHolderCount(ys: unknown, holders: number): void {
+  check(
+    Array.isArray(ys) && ys.length === holders,
+    'shamir/length-mismatch',
+    () => `basis has ${holders} holders but ${Array.isArray(ys) ? ys.length : 'no'} y values were given`,
+  );
+}
+
 function checkSecretLength(secretLength: number): void {
   check(
     Number.isSafeInteger(secretLength) && secretLength >= 1 && secretLength <= 32,
@@ -245,11 +254,7 @@ export class LagrangeBasis {
   /** The secret whose shares at `this.xs` are `ys` (same order), as `secretLength` little-endian bytes. */
   combine(ys: readonly Uint8Array[], secretLength: number): Uint8Array {
     checkSecretLength(secretLength);
-    check(
-      Array.isArray(ys) && ys.length === this.xs.length,
-      'shamir/length-mismatch',
-      () => `basis has ${this.xs.length} holders but ${Array.isArray(ys) ? ys.length : 'no'} y values were given`,
-    );
+    checkHolderCount(ys, this.xs.length);
     let s = 0n;
     for (let i = 0; i < ys.length; i++) {
       s += (this.lambdas[i] as bigint) * decodeY(ys[i], this.xs[i] as number);
@@ -314,11 +319,7 @@ export class RobustBasis {
    */
   reconstruct(ys: readonly Uint8Array[], secretLength: number): RobustReconstruction {
     checkSecretLength(secretLength);
-    check(
-      Array.isArray(ys) && ys.length === this.xs.length,
-      'shamir/length-mismatch',
-      () => `basis has ${this.xs.length} holders but ${Array.isArray(ys) ? ys.length : 'no'} y values were given`,
-    );
+    checkHolderCount(ys, this.xs.length);
     const v = ys.map((y, i) => decodeY(y, this.xs[i] as number));
     const t = this.threshold;
     if (this.atExtra.every((row, e) => dot(row, v) === v[t + e])) {

@@ -228,6 +228,8 @@ export class Coordinator {
   private lastEntry!: LedgerEntry;
   /** The privacy-report entries of the charged rounds, in ledger order. */
   private privacyEntries: RoundPrivacyEntry[] = [];
+  /** The headline ε of {@link privacyEntries}, recomputed only when a round is charged. */
+  private spent: number | null = 0;
   private active: ActiveRound | null = null;
   private statusValue: CoordinatorStatus = 'starting';
   private stateVersion = 0;
@@ -304,7 +306,7 @@ export class Coordinator {
     });
     this.genesis = genesis;
     this.lastEntry = ledger.at(-1) as LedgerEntry;
-    this.privacyEntries = chargedEntries(ledger).map((e) => privacyEntryOf(genesis, e));
+    this.charge(chargedEntries(ledger));
     this.roundsCompleted = ledger.filter((e) => e.kind === 'round').length;
     const rounds = await this.store.rounds();
     const last = rounds.at(-1);
@@ -313,8 +315,6 @@ export class Coordinator {
       this.lastRound = { round: last.round, status: last.status === 'completed' ? 'completed' : 'aborted', ...(last.abortReason ? { code: last.abortReason } : {}) };
     }
     this.metrics.modelVersion.set(this.published.version);
-    const eps = this.epsilonSpent();
-    if (eps !== null) this.metrics.epsilon.set(eps);
   }
 
   /** Begins running rounds (returns at once). */
@@ -364,9 +364,16 @@ export class Coordinator {
    * worst participant's, at the config's δ); null when unbounded (no DP).
    */
   epsilonSpent(): number | null {
-    if (this.privacyEntries.length === 0) return 0;
+    return this.spent;
+  }
+
+  /** Adds charged entries to the account: the headline ε and its metric are recomputed once. */
+  private charge(entries: readonly ChargedEntry[]): void {
+    if (entries.length === 0) return;
+    this.privacyEntries.push(...entries.map((e) => privacyEntryOf(this.genesis, e)));
     const eps = ledgerReaderEpsilon(this.privacyEntries, { delta: this.genesis.delta, colluders: this.genesis.colluders });
-    return Number.isFinite(eps) ? eps : null;
+    this.spent = Number.isFinite(eps) ? eps : null;
+    if (this.spent !== null) this.metrics.epsilon.set(this.spent);
   }
 
   /** The ledger as committed. */
@@ -774,11 +781,9 @@ export class Coordinator {
     // Only now, after the commit, is the new model served.
     this.published = next;
     this.lastEntry = entry;
-    this.privacyEntries.push(privacyEntryOf(this.genesis, entry as ChargedEntry));
+    this.charge([entry as ChargedEntry]);
     this.roundsCompleted++;
     this.metrics.modelVersion.set(next.version);
-    const eps = this.epsilonSpent();
-    if (eps !== null) this.metrics.epsilon.set(eps);
     for (const p of phasesOf(this.config.mode)) {
       const n = outcome.dropouts[p].length;
       if (n > 0) this.metrics.dropouts.inc({ phase: p }, n);
@@ -794,7 +799,7 @@ export class Coordinator {
       contributors: outcome.u3.length,
       dropouts: dropoutCounts(outcome.dropouts),
       modelVersion: next.version,
-      epsilon: eps,
+      epsilon: this.spent,
     });
   }
 
@@ -837,9 +842,7 @@ export class Coordinator {
     const entry = chainLedgerEntry(this.lastEntry, record, this.provider, this.identity.secretKey);
     await this.store.chargeAbortedRound(a.round, entry, outcome.code, iso);
     this.lastEntry = entry;
-    this.privacyEntries.push(privacyEntryOf(this.genesis, entry as ChargedEntry));
-    const eps = this.epsilonSpent();
-    if (eps !== null) this.metrics.epsilon.set(eps);
+    this.charge([entry as ChargedEntry]);
     this.log(`round ${a.round}: aborted after unmask shares were revealed; charged in the ledger (entry ${entry.seq})`);
   }
 

@@ -1,10 +1,10 @@
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { CryptoProvider, KeyPair } from '../secagg/keys.js';
 import { bytesEqual, fromHex, toHex } from '../secagg/util/bytes.js';
 import { FedveilError } from '../secagg/util/errors.js';
 import type { RandomSource } from '../secagg/util/random.js';
-import { formatZodError } from './config.js';
+import { readJsonFile } from './json-file.js';
 
 /** The JSON identity file written by `fedveil keygen`: a long-term Ed25519 key pair. */
 export const IdentityFileSchema = z
@@ -50,17 +50,10 @@ export function writeIdentityFile(path: string, identity: KeyPair): void {
  * key. Throws FedveilError 'identity/unreadable' or 'identity/invalid'.
  */
 export function readIdentityFile(path: string, provider: CryptoProvider): KeyPair {
-  let value: unknown;
-  try {
-    value = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new FedveilError('identity/unreadable', `cannot read identity ${path}: ${(err as Error).message}`);
-  }
-  const res = IdentityFileSchema.safeParse(value);
-  if (!res.success) throw new FedveilError('identity/invalid', `invalid identity file ${path}: ${formatZodError(res.error)}`);
-  const secretKey = fromHex(res.data.secretKey);
+  const file = readJsonFile(path, IdentityFileSchema, 'identity file', { unreadable: 'identity/unreadable', invalid: 'identity/invalid' });
+  const secretKey = fromHex(file.secretKey);
   const publicKey = provider.ed25519PublicKey(secretKey);
-  if (!bytesEqual(publicKey, fromHex(res.data.publicKey))) {
+  if (!bytesEqual(publicKey, fromHex(file.publicKey))) {
     throw new FedveilError('identity/invalid', `identity file ${path}: publicKey does not match secretKey`);
   }
   return { secretKey, publicKey };

@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { z } from 'zod';
 import { toHex, utf8 } from '../secagg/index.js';
 import { FedveilError } from '../secagg/util/errors.js';
-import { formatZodError } from './config.js';
+import { readJsonFile } from './json-file.js';
 import { ReceiptSchema, type LedgerHead, type Receipt } from './ledger-head.js';
 
 /** The receipts folder a participant uses when none is given: next to its identity file. */
@@ -16,6 +16,9 @@ export function defaultReceiptsDir(identityPath: string): string {
 export function federationFolder(federationId: string): string {
   return /^[A-Za-z0-9_:-][A-Za-z0-9._:-]{0,127}$/.test(federationId) ? federationId : `federation-${toHex(sha256(utf8(federationId))).slice(0, 32)}`;
 }
+
+/** A damaged receipt or pin is one error: the folder cannot be trusted as it is. */
+const RECEIPT_UNREADABLE = { unreadable: 'receipts/unreadable', invalid: 'receipts/unreadable' };
 
 const PinSchema = z.object({ algorithm: z.literal('ed25519'), federationId: z.string(), publicKey: z.string().regex(/^[0-9a-f]{64}$/) }).strict();
 
@@ -42,15 +45,7 @@ export function readReceipts(dir: string): Receipt[] {
   for (const name of names) {
     const path = join(dir, name);
     if (/^receipt-.*\.json$/.test(name)) {
-      let value: unknown;
-      try {
-        value = JSON.parse(readFileSync(path, 'utf8'));
-      } catch (e) {
-        throw new FedveilError('receipts/unreadable', `cannot read receipt ${path}: ${(e as Error).message}`);
-      }
-      const r = ReceiptSchema.safeParse(value);
-      if (!r.success) throw new FedveilError('receipts/unreadable', `${path} is not a ledger receipt: ${formatZodError(r.error)}`);
-      out.push(r.data);
+      out.push(readJsonFile(path, ReceiptSchema, 'ledger receipt', RECEIPT_UNREADABLE));
     } else if (statSync(path).isDirectory()) {
       out.push(...readReceipts(path));
     }
@@ -75,15 +70,9 @@ export class ReceiptStore {
   pinnedKey(federationId: string): string | null {
     const path = join(this.folder(federationId), 'coordinator-key.json');
     if (!existsSync(path)) return null;
-    let value: unknown;
-    try {
-      value = JSON.parse(readFileSync(path, 'utf8'));
-    } catch (e) {
-      throw new FedveilError('receipts/unreadable', `cannot read pinned key ${path}: ${(e as Error).message}`);
-    }
-    const r = PinSchema.safeParse(value);
-    if (!r.success || r.data.federationId !== federationId) throw new FedveilError('receipts/unreadable', `${path} is not a pinned coordinator key of '${federationId}'`);
-    return r.data.publicKey;
+    const pin = readJsonFile(path, PinSchema, 'pinned coordinator key', RECEIPT_UNREADABLE);
+    if (pin.federationId !== federationId) throw new FedveilError('receipts/unreadable', `${path} is not a pinned coordinator key of '${federationId}'`);
+    return pin.publicKey;
   }
 
   /** Pins `publicKey` for `federationId` (first contact). */

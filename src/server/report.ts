@@ -64,7 +64,7 @@ export interface LedgerExport {
  */
 export function exportLedger(
   dir: string,
-  config: Pick<FederationConfig, 'federationId' | 'dp' | 'participants' | 'seed'>,
+  config: Pick<FederationConfig, 'federationId' | 'participants'>,
   entries: readonly LedgerEntry[],
   coordinatorPublicKey: Uint8Array,
 ): LedgerExport {

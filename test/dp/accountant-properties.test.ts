@@ -13,16 +13,7 @@ import {
   type DpConfig,
   type DpEvent,
 } from '../../src/dp/index.js';
-import { FedveilError } from '../../src/secagg/util/errors.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof FedveilError ? e.code : String(e);
-  }
-  return undefined;
-}
+import { errorCode as codeOf } from './error-code.js';
 
 const eps = (q: number, sigma: number, steps: number, delta = 1e-5): number => rdpEpsilon(poissonGaussianEvent(q, sigma, steps), delta).epsilon;
 

@@ -15,10 +15,10 @@ import {
 import { sampleSkellam, skellamNoise, skellamSampler } from '../../src/dp/noise/skellam.js';
 import { UniformStream } from '../../src/dp/noise/uniform-stream.js';
 import { logGamma } from '../../src/dp/special.js';
-import { FedveilError } from '../../src/secagg/util/errors.js';
 import { seededRandom } from '../../src/secagg/util/random.js';
 import { chiSquare, poissonDeviationLaw, referencePoissonLogDensity, varianceRatio } from './goodness-of-fit.js';
 import { largestConfigNoise } from './noise-range.js';
+import { errorCode as codeOf } from './error-code.js';
 
 /*
  * The Poisson and Skellam noise at large means: PTRS's acceptance test evaluates the log-pmf
@@ -26,15 +26,6 @@ import { largestConfigNoise } from './noise-range.js';
  * distribution at every mean a config can ask for (the full sweep, 10^6 draws per mean and
  * every other noise path, is test/dp/noise-exactness.slow.test.ts).
  */
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof FedveilError ? e.code : `not a FedveilError: ${String(e)}`;
-  }
-  return undefined;
-}
 
 /** Parameters of the `logreg` model `fedveil simulate` trains by default (784 inputs, 10 classes). */
 const LOGREG_DIM = 784 * 10 + 10;

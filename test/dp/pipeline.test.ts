@@ -15,7 +15,8 @@ import {
   type DpConfig,
 } from '../../src/dp/index.js';
 import { seededRandom } from '../../src/secagg/util/random.js';
-import { FedveilError } from '../../src/secagg/util/errors.js';
+import type { FedveilError } from '../../src/secagg/util/errors.js';
+import { errorCode as codeOf } from './error-code.js';
 
 const seed = new Uint8Array(32).fill(7);
 
@@ -26,15 +27,6 @@ function base(over: Partial<DpConfig> = {}): DpConfig {
 function addMod(a: Uint32Array, b: Uint32Array, bits: number): Uint32Array {
   const m = 2 ** bits;
   return a.map((v, i) => (v + (b[i] as number)) % m);
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof FedveilError ? e.code : `not a FedveilError: ${String(e)}`;
-  }
-  return undefined;
 }
 
 describe('encoding stages', () => {

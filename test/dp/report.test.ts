@@ -18,7 +18,7 @@ import {
   type PrivacyReport,
   type RoundPrivacyEntry,
 } from '../../src/dp/index.js';
-import { FedveilError } from '../../src/secagg/util/errors.js';
+import { errorCode as codeOf } from './error-code.js';
 
 const skellam: DpConfig = { mechanism: 'skellam', clipNorm: 1, bits: 32, scale: 1 / 4096, rotation: true, noiseMultiplier: 1.1, minContributors: 8 };
 const ddg: DpConfig = { ...skellam, mechanism: 'ddg' };
@@ -37,15 +37,6 @@ function entry(round: number, config: DpConfig, ids: string[], cohort: CohortMet
 
 function clone(r: PrivacyReport): PrivacyReport {
   return JSON.parse(JSON.stringify(r)) as PrivacyReport;
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof FedveilError ? e.code : String(e);
-  }
-  return undefined;
 }
 
 const codes = (r: unknown): string[] => verifyReport(r).map((d) => d.code);

@@ -15,6 +15,7 @@ import type { ClientMessage, MaskedInputMessage, ShareKeysMessage } from '../../
 import type { ClientStep } from '../../src/protocol/results.js';
 import { maskingSecretFromSeed } from '../../src/protocol/secrets.js';
 import { rotationSigns } from '../../src/dp/index.js';
+import { replayHex } from '../secagg/composite-vectors.js';
 import { clipFactor, updateL2Norm } from '../../src/dp/encoding/clip.js';
 import { fwhtNormalisation } from '../../src/dp/encoding/hadamard.js';
 import { UniformStream } from '../../src/dp/noise/uniform-stream.js';
@@ -56,19 +57,6 @@ const UPDATES = [
 ];
 const EXTRA = [[1], [3], [2]];
 
-/** A RandomSource replaying `hex` exactly (throws when over-read). */
-function replayHex(hex: string): RandomSource {
-  const bytes = fromHex(hex);
-  let off = 0;
-  return {
-    fill(out: Uint8Array): Uint8Array {
-      if (off + out.length > bytes.length) throw new Error('replayed random bytes exhausted');
-      out.set(bytes.subarray(off, off + out.length));
-      off += out.length;
-      return out;
-    },
-  };
-}
 
 /** A RandomSource that records every fill (length and bytes), in order. */
 function recording(inner: RandomSource): { rng: RandomSource; draws: Uint8Array[] } {

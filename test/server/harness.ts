@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { toHex, type KeyPair } from '../../src/secagg/index.js';
 import { seededRandom } from '../../src/secagg/util/random.js';
 import { parseFederationConfig, type FederationConfig, type FederationConfigInput } from '../../src/server/config.js';
@@ -53,3 +54,13 @@ export function participant(url: string, id: KeyPair, value: number, dim: number
 }
 
 export { identities };
+
+/** A port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +7,7 @@ import { JoinRegistry } from '../../src/server/join.js';
 import { signRequest } from '../../src/server/request-auth.js';
 import type { RunningCoordinator } from '../../src/server/start.js';
 import { JOIN_TARGET } from '../../src/server/wire.js';
-import { identities, participant, smallConfig, startTestCoordinator } from './harness.js';
+import { freePort, identities, participant, smallConfig, startTestCoordinator } from './harness.js';
 
 const running: RunningCoordinator[] = [];
 afterEach(async () => {
@@ -28,15 +27,6 @@ async function refusal(p: Promise<unknown>): Promise<{ code: string; message: st
     return e as { code: string; message: string };
   }
   throw new Error('was not refused');
-}
-
-/** A port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 describe('joining', () => {
