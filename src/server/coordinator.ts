@@ -63,6 +63,21 @@ export interface RoundSummary {
   modelVersion: number;
   /** ε spent by all released rounds so far (RDP accountant, at the federation's δ); null without DP. */
   epsilon: number | null;
+  /** How well the model released by this round does, when it was evaluated. */
+  evaluation?: RoundEvaluation;
+}
+
+/** Accuracy and loss of a round's released model. */
+export interface RoundEvaluation {
+  /** 'federated': totals of the participants' held-out data under secure aggregation; 'test-set': the operator's own data. */
+  source: 'federated' | 'test-set';
+  accuracy: number;
+  /** Mean loss per example. */
+  loss: number;
+  /** Examples the figures rest on (for federated totals: the released, possibly noised, count). */
+  examples: number;
+  /** True when the figures were released with DP noise (federated totals under a DP mechanism). */
+  noised: boolean;
 }
 
 /** Public view of the coordinator's state: what `GET /v1/round` returns. */
