@@ -41,6 +41,27 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard page's sources run in the browser.
+    files: ['web/**'],
+    languageOptions: {
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        location: 'readonly',
+        EventSource: 'readonly',
+        MessageEvent: 'readonly',
+        ResizeObserver: 'readonly',
+        HTMLElement: 'readonly',
+        HTMLInputElement: 'readonly',
+        HTMLFormElement: 'readonly',
+        HTMLTableRowElement: 'readonly',
+        atob: 'readonly',
+        btoa: 'readonly',
+        SharedArrayBuffer: 'readonly',
+      },
+    },
+  },
+  {
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
   },

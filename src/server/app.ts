@@ -12,6 +12,8 @@ import { JoinRegistry, registerJoinRoutes, sessionLeaseMs } from './join.js';
 import { ledgerLine } from './ledger-entry.js';
 import { OCTET_STREAM } from './wire.js';
 import { buildPrivacyReport } from './report.js';
+import type { DashboardFeed } from './dashboard/feed.js';
+import { registerDashboardRoutes, type DashboardRoutesOptions } from './dashboard/routes.js';
 import { bodyHash, NONCE_HEADER, requestSigningBytes, SENDER_HEADER, SIGNATURE_HEADER } from './request-auth.js';
 
 /** Options of {@link createCoordinatorApp}. */
@@ -24,6 +26,9 @@ export interface CoordinatorAppOptions {
   log?: (line: string) => void;
   /** Who has joined; default a fresh registry for the coordinator's config. */
   joins?: JoinRegistry;
+  /** Serve the dashboard (at `/`, see src/server/dashboard) from this feed; none when absent. */
+  dashboard?: DashboardFeed;
+  dashboardRoutes?: DashboardRoutesOptions;
 }
 
 /** A join registry for coordinator `c`'s federation. */
@@ -166,6 +171,7 @@ function decodeMessage(json: unknown, vector: Uint8Array | undefined): ReturnTyp
  * - `GET  /v1/model[?version=N]`: float32 little-endian weights (`application/octet-stream`)
  * - `GET  /v1/ledger` (JSON lines), `GET /v1/ledger/head[?seq=K]` (a coordinator-signed head: a
  *   participant's receipt), `GET /v1/ledger/key`, `GET /v1/report` (privacy report)
+ * - `GET  /`, `GET /v1/dashboard[/events]`: the dashboard, when enabled (src/server/dashboard)
  * - `POST /v1/rounds/:round/:phase`: a signed protocol submission
  * - `GET  /v1/rounds/:round/:phase`: the signed-for request the sender must answer in that phase
  *
@@ -320,6 +326,8 @@ export function createCoordinatorApp(c: Coordinator, opts: CoordinatorAppOptions
     c.useNonce(round, sender, nonce);
     res.json(encodeServerMessage(m));
   });
+
+  if (opts.dashboard) registerDashboardRoutes(app, opts.dashboard, opts.dashboardRoutes);
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new HttpError('request/not-found', `no endpoint ${req.method} ${req.path}`));

@@ -153,6 +153,8 @@ const FederationConfigFields = z
     maxBodyBytes: z.number().int().min(1024).max(1 << 30).optional(),
     /** Longest a long-poll request is held before it answers with the unchanged state. */
     longPollMs: z.number().int().min(1).max(600_000).default(25_000),
+    /** Serve the read-only dashboard at `/` (its live feed under `/v1/dashboard`). */
+    dashboard: z.boolean().default(true),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -106,6 +106,9 @@ export interface CoordinatorState {
   deadlineInMs: number | null;
 }
 
+/** What an observer hears (see {@link Coordinator.observe}). */
+export type CoordinatorEvent = { kind: 'changed' } | { kind: 'submitted'; round: number; phase: Phase; index: number };
+
 /** Options of {@link Coordinator.open}. */
 export interface CoordinatorOptions {
   config: FederationConfig;
@@ -253,6 +256,7 @@ export class Coordinator {
   private lastRound: CoordinatorState['lastRound'] = null;
   private lastRoundId: number | null = null;
   private waiters = new Set<Waiter>();
+  private readonly observers = new Set<(e: CoordinatorEvent) => void>();
   private readonly summariesValue: RoundSummary[] = [];
   private work: Promise<void> = Promise.resolve();
   private finishedResolve!: () => void;
@@ -490,6 +494,15 @@ export class Coordinator {
     return true;
   }
 
+  /**
+   * Calls `listener` after every change a long-poll could see and after every accepted submission
+   * (a dashboard's feed); returns the function that stops it. Listeners must not throw.
+   */
+  observe(listener: (e: CoordinatorEvent) => void): () => void {
+    this.observers.add(listener);
+    return () => this.observers.delete(listener);
+  }
+
   /** Number of long-polls waiting (metrics, tests). */
   get waiting(): number {
     return this.waiters.size;
@@ -545,6 +558,7 @@ export class Coordinator {
     onAccept?.();
     a.cosign.observe(index, message);
     this.metrics.participants.set({ phase }, a.server.submitted.length);
+    for (const o of this.observers) o({ kind: 'submitted', round, phase, index });
     this.afterStep(a, step);
   }
 
@@ -568,6 +582,7 @@ export class Coordinator {
 
   private changed(): void {
     this.stateVersion++;
+    for (const o of this.observers) o({ kind: 'changed' });
     if (this.waiters.size === 0) return;
     const s = this.state();
     for (const w of [...this.waiters]) {

@@ -30,6 +30,8 @@ export const HTTP_ERRORS = {
   'round/rejected': 422,
   'vector/wrong-length': 422,
   'vector/hash-mismatch': 422,
+  'dashboard/not-built': 404,
+  'dashboard/busy': 503,
 } as const;
 
 /** A stable error code of the HTTP API. */

@@ -10,9 +10,9 @@ import { NEIGHBOURING_RELATION, type GenesisBody, type LedgerRecord } from './le
 /**
  * Config fields that are operational, not privacy-relevant, and stay out of the genesis: where
  * the coordinator stores its state and identity, where it listens, how long it holds a long-poll,
- * its phase deadlines and its request-size limit.
+ * its phase deadlines, its request-size limit and whether it serves the dashboard.
  */
-export const OPERATIONAL_CONFIG_FIELDS = ['storage', 'identity', 'listen', 'longPollMs', 'deadlines', 'maxBodyBytes'] as const;
+export const OPERATIONAL_CONFIG_FIELDS = ['storage', 'identity', 'listen', 'longPollMs', 'deadlines', 'maxBodyBytes', 'dashboard'] as const;
 
 /** The privacy-relevant part of a federation config: every field but {@link OPERATIONAL_CONFIG_FIELDS}. */
 export function privacyConfig(config: FederationConfig): Record<string, unknown> {

@@ -9,6 +9,7 @@ import type { FederationConfig } from './config.js';
 import { Coordinator, type CoordinatorOptions } from './coordinator.js';
 import { generateIdentity, readIdentityFile, writeIdentityFile } from './identity.js';
 import type { JoinRegistry } from './join.js';
+import { DashboardFeed } from './dashboard/feed.js';
 import { exportLedger, type LedgerExport } from './report.js';
 import { SqliteCoordinatorStore } from './sqlite-store.js';
 import type { CoordinatorStore } from './store.js';
@@ -38,6 +39,8 @@ export interface RunningCoordinator {
   server: Server;
   /** Who has joined the federation. */
   joins: JoinRegistry;
+  /** The dashboard's live feed (null when `config.dashboard` is false). */
+  dashboard: DashboardFeed | null;
   /** Base URL, e.g. `http://127.0.0.1:41234/` (`https://` with `listen.tls`). */
   url: string;
   host: string;
@@ -73,7 +76,8 @@ export async function startCoordinator(opts: StartCoordinatorOptions): Promise<R
     throw e;
   }
   const joins = opts.app?.joins ?? joinRegistryFor(coordinator);
-  const app = createCoordinatorApp(coordinator, { ...(opts.log ? { log: opts.log } : {}), ...opts.app, joins });
+  const dashboard = config.dashboard ? new DashboardFeed(coordinator, joins) : null;
+  const app = createCoordinatorApp(coordinator, { ...(opts.log ? { log: opts.log } : {}), ...opts.app, joins, ...(dashboard ? { dashboard } : {}) });
   let server: Server;
   try {
     const tls = config.listen.tls ? readTlsFiles(config.listen.tls) : null;
@@ -83,6 +87,7 @@ export async function startCoordinator(opts: StartCoordinatorOptions): Promise<R
       s.once('error', reject);
     });
   } catch (e) {
+    dashboard?.close();
     await coordinator.stop();
     await store.close();
     throw e;
@@ -102,6 +107,7 @@ export async function startCoordinator(opts: StartCoordinatorOptions): Promise<R
     coordinator,
     server,
     joins,
+    dashboard,
     url: `${config.listen.tls ? 'https' : 'http'}://${host}:${address.port}/`,
     host: address.address,
     port: address.port,
@@ -112,6 +118,7 @@ export async function startCoordinator(opts: StartCoordinatorOptions): Promise<R
       if (closed) return;
       closed = true;
       stopWaiting();
+      dashboard?.close();
       await coordinator.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
