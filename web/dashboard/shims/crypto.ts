@@ -191,10 +191,15 @@ export function createCipheriv(algorithm: string, key: Bytes, iv: Bytes): Stream
     const k = words(key);
     const ivWords = words(iv);
     let counter = ivWords[0] as number;
-    const nonce = ivWords.subarray(1);
+    const nonce = ivWords.slice(1);
     return new StreamCipher(64, (out) => {
       chachaBlock(k, counter, nonce, out);
       counter = (counter + 1) >>> 0;
+      // OpenSSL counts over all 16 IV bytes: a wrapped block counter carries into the nonce words.
+      for (let i = 0; counter === 0 && i < 3; i++) {
+        nonce[i] = ((nonce[i] as number) + 1) >>> 0;
+        if (nonce[i] !== 0) break;
+      }
     });
   }
   return unsupported(`cipher ${algorithm} with a ${key.length}-byte key and a ${iv.length}-byte IV`);

@@ -1,0 +1,58 @@
+import * as node from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import * as shim from '../../web/dashboard/shims/crypto.js';
+import { Buffer as ShimBuffer } from '../../web/dashboard/shims/buffer.js';
+import { seededRandom, randomBytes } from '../../src/secagg/util/random.js';
+
+// The dashboard's browser bundle runs the verifier's modules on these shims instead of node's
+// crypto and Buffer: they must give node's bytes exactly.
+const rng = seededRandom('dashboard-shims');
+
+describe('the browser shims of the dashboard', () => {
+  it('hash and HMAC as node:crypto does', () => {
+    for (const n of [0, 1, 55, 64, 1000]) {
+      const data = randomBytes(rng, n);
+      const key = randomBytes(rng, 32);
+      expect(shim.createHash('sha256').update(data.subarray(0, n >> 1)).update(data.subarray(n >> 1)).digest()).toEqual(
+        new Uint8Array(node.createHash('sha256').update(data).digest()),
+      );
+      expect(shim.createHmac('sha256', key).update(data).digest()).toEqual(new Uint8Array(node.createHmac('sha256', key).update(data).digest()));
+    }
+    expect(() => shim.createHash('md5')).toThrow(/not available/);
+  });
+
+  for (const algorithm of ['aes-256-ctr', 'chacha20'] as const) {
+    it(`streams ${algorithm} as node:crypto does, across odd write sizes and a counter carry`, () => {
+      const key = randomBytes(rng, 32);
+      // the second IV is two blocks short of wrapping its counter's low 32 bits (AES-CTR: the
+      // last four bytes, big-endian; OpenSSL's ChaCha20: the first four, little-endian)
+      const wrapping = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xfe];
+      for (const iv of [new Uint8Array(16), Uint8Array.from(algorithm === 'chacha20' ? [...wrapping].reverse() : wrapping)]) {
+        const ours = shim.createCipheriv(algorithm, key, iv);
+        const theirs = node.createCipheriv(algorithm, key, iv);
+        for (const n of [1, 15, 16, 17, 63, 64, 65, 300]) {
+          const data = randomBytes(rng, n);
+          expect(ours.update(data)).toEqual(new Uint8Array(theirs.update(data)));
+        }
+      }
+    });
+  }
+
+  it('refuses ciphers it does not implement', () => {
+    expect(() => shim.createCipheriv('aes-128-ctr', new Uint8Array(16), new Uint8Array(16))).toThrow(/not available/);
+  });
+
+  it('converts hex, base64 and base64url as Buffer does', () => {
+    for (const n of [0, 1, 2, 3, 31, 32]) {
+      const bytes = randomBytes(rng, n);
+      const hex = Buffer.from(bytes).toString('hex');
+      expect(ShimBuffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex')).toBe(hex);
+      expect(new Uint8Array(ShimBuffer.from(hex, 'hex'))).toEqual(bytes);
+      expect(ShimBuffer.from(bytes).toString('base64')).toBe(Buffer.from(bytes).toString('base64'));
+      expect(ShimBuffer.from(bytes).toString('base64url')).toBe(Buffer.from(bytes).toString('base64url'));
+      expect(new Uint8Array(ShimBuffer.from(Buffer.from(bytes).toString('base64'), 'base64'))).toEqual(bytes);
+    }
+    expect(new Uint8Array(ShimBuffer.concat([Uint8Array.of(1), Uint8Array.of(2, 3)]))).toEqual(Uint8Array.of(1, 2, 3));
+    expect(ShimBuffer.alloc(4).toString('hex')).toBe('00000000');
+  });
+});
