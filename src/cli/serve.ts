@@ -60,7 +60,8 @@ const MAX_LINGER_MS = 60_000;
  * SIGINT/SIGTERM). It starts its first round once `minJoined` participants have joined, and after
  * every released round writes the audit bundle (ledger.jsonl, coordinator-key.json, report.json)
  * and the model (model/: tfjs model.json, weights.bin, data-schema.json) into the export folder,
- * and once more at the end. Prints the listening URL on stdout; log lines go to stderr.
+ * and once more at the end. Prints the listening URL on stdout, where the dashboard is served
+ * unless the config turns it off; log lines go to stderr.
  */
 export function registerServe(program: Command): void {
   program
@@ -113,6 +114,7 @@ export function registerServe(program: Command): void {
       runningRef = running;
       process.stdout.write(`${running.url}\n`);
       log(`coordinator for '${config.federationId}' listening on ${running.url} (crypto ${defaultProvider.name}, coordinator key ${Buffer.from(running.coordinator.publicKey).toString('hex')})`);
+      if (running.dashboard !== null) log(`dashboard at ${running.url} (set dashboard: false in the config to turn it off)`);
       const stop = new Promise<void>((done) => {
         const onSignal = () => done();
         process.once('SIGINT', onSignal);

@@ -25,8 +25,13 @@ export function simulateOptionsFromFlags(flags: RawFlags): SimulateOptions {
       input[k] = n;
     } else if (k === 'partition') {
       input[k] = parsePartition(String(v));
-    } else if (k === 'insecureBaseline') {
+    } else if (k === 'insecureBaseline' || k === 'keepOpen') {
       input[k] = v === true;
+    } else if (k === 'dashboard') {
+      // `--dashboard` alone: any free port.
+      const n = v === true ? 0 : Number(v);
+      if (typeof v === 'string' && (v.trim() === '' || !Number.isInteger(n))) throw new Error(`--dashboard takes a port number, got '${v}'`);
+      input[k] = n;
     } else {
       input[k] = v;
     }
@@ -152,6 +157,8 @@ export function registerSimulate(program: Command): void {
     .option('--test-examples <n>', 'test examples evaluated after each round', String(D.testExamples))
     .option('--deadline-ms <ms>', 'deadline of each protocol phase (default: from the measured training time)')
     .option('--insecure-baseline', 'plain federated averaging without masking or DP, to measure the protocol overhead')
+    .option('--dashboard [port]', 'serve the live dashboard on 127.0.0.1 while it runs (no port: any free one) and print its URL')
+    .option('--keep-open', 'with --dashboard: keep serving it after the run, until Ctrl-C')
     .option('--json', 'print one JSON summary on stdout instead of progress and tables')
     .action(async (allFlags: RawFlags, cmd: Command) => {
       const { force, ...flags } = allFlags;
@@ -169,16 +176,27 @@ export function registerSimulate(program: Command): void {
         );
       }
       const tty = !options.json && process.stderr.isTTY === true;
-      const observer: SimulationObserver & { stop?: () => void } = options.json
+      const shown: SimulationObserver & { stop?: () => void } = options.json
         ? { info: () => undefined, phase: () => undefined, roundEnded: () => undefined }
         : tty
           ? barObserver(options.rounds)
           : lineObserver((s) => process.stdout.write(s));
+      // Whether the federation still runs (Ctrl-C after it, with --keep-open, only closes the dashboard).
+      let federationRunning = true;
+      // The dashboard's address goes to stderr in every mode, so that --json's stdout stays one document.
+      const observer: SimulationObserver & { stop?: () => void } = {
+        ...shown,
+        serving: (url) => process.stderr.write(`dashboard: ${url}\n`),
+        keptOpen: (url) => {
+          federationRunning = false;
+          process.stderr.write(`the run is over and its files are written; the dashboard stays open at ${url} until Ctrl-C\n`);
+        },
+      };
       // Ctrl-C: stop the federation and still write the report and ledger of the released rounds; twice: quit at once.
       const interrupt = new AbortController();
       const onSigint = () => {
         if (interrupt.signal.aborted) process.exit(130);
-        process.stderr.write('\ninterrupted: stopping the federation; writing the report and ledger of the rounds released so far (Ctrl-C again to quit at once)\n');
+        if (federationRunning) process.stderr.write('\ninterrupted: stopping the federation; writing the report and ledger of the rounds released so far (Ctrl-C again to quit at once)\n');
         interrupt.abort();
       };
       process.on('SIGINT', onSigint);

@@ -69,6 +69,10 @@ export const SimulateOptionsSchema = z
     json: z.boolean().default(false),
     /** Run plain federated averaging with no masking and no DP, to measure the protocol's overhead. */
     insecureBaseline: z.boolean().default(false),
+    /** Serve the dashboard on this port of 127.0.0.1 while the simulation runs (0: any free port). */
+    dashboard: z.number().int().min(0).max(65_535).optional(),
+    /** With `dashboard`: keep serving it after the run, until interrupted. */
+    keepOpen: z.boolean().default(false),
   })
   .strict()
   .superRefine((o, ctx) => {
@@ -93,6 +97,12 @@ export const SimulateOptionsSchema = z
     }
     if (o.dp === 'none' && o.epsilon !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['epsilon'], message: '--dp none gives no ε guarantee; drop --epsilon' });
+    }
+    if (o.keepOpen && o.dashboard === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['keepOpen'], message: 'keeps the dashboard open: give --dashboard too' });
+    }
+    if (o.dashboard !== undefined && o.insecureBaseline) {
+      ctx.addIssue({ code: 'custom', path: ['dashboard'], message: 'the insecure baseline runs no coordinator to serve a dashboard' });
     }
   });
 

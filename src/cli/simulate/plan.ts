@@ -119,6 +119,8 @@ export function planSimulation(o: SimulateOptions, dim: number, storagePath: str
     },
     storage: { path: storagePath },
     seed: `simulation-${o.seed}`,
+    listen: { host: '127.0.0.1', port: o.dashboard ?? 0 },
+    dashboard: o.dashboard !== undefined,
   });
   return { config, dp: federationDpConfig(config), coordinatorIdentity, participants, targetEpsilon };
 }

@@ -5,6 +5,7 @@ import { phasesOf, type Phase } from '../../protocol/phases.js';
 import { seededRandom, toHex, utf8 } from '../../secagg/index.js';
 import { drawCohort } from '../../server/cohort.js';
 import type { RoundSummary } from '../../server/coordinator.js';
+import type { DashboardFeed } from '../../server/dashboard/feed.js';
 import { startCoordinator } from '../../server/start.js';
 import type { LayersModel } from '@tensorflow/tfjs';
 import {
@@ -84,6 +85,10 @@ export interface SimulationObserver {
   info(line: string): void;
   phase(round: number, phase: string): void;
   roundEnded(row: RoundRow): void;
+  /** The dashboard's URL, when one is served. */
+  serving?(url: string): void;
+  /** The run is over and `--keep-open` keeps the dashboard served until the signal aborts. */
+  keptOpen?(url: string): void;
 }
 
 function splitClients(parts: ClientPartition[], o: SimulateOptions, secretKeys: Uint8Array[], workers: number): HostedClient[][] {
@@ -130,6 +135,16 @@ interface Setup {
   rows: RoundRow[];
   lastEval: EvaluationResult | null;
   signal: AbortSignal | undefined;
+  /** Whether the run was stopped before its rounds were done (a later stop only closes a kept-open dashboard). */
+  interrupted: boolean;
+  /** The saved model's model.json, once written. */
+  modelJson: string | null;
+}
+
+/** Writes the model as it was last evaluated (the last released one) under `out/model`. */
+async function saveModel(s: Setup): Promise<string> {
+  s.modelJson = (await saveModelFiles(s.model, join(s.out, 'model'))).modelJson;
+  return s.modelJson;
 }
 
 /**
@@ -195,11 +210,11 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
             `${plan.config.mode} mode, phase deadline ${(deadlineMs / 1000).toFixed(1)} s`
           : 'INSECURE BASELINE: no masking, no DP'),
     );
-    const setup: Setup = { o, observer, model, initial, test, out, plan, groups, workers, trained, onTrained, rows: [], lastEval: null, signal };
+    const setup: Setup = { o, observer, model, initial, test, out, plan, groups, workers, trained, onTrained, rows: [], lastEval: null, signal, interrupted: false, modelJson: null };
     let audit: Pick<SimulationSummary, 'report' | 'ledger' | 'coordinatorKey'> = { report: null, ledger: null, coordinatorKey: null };
     if (secure) audit = await runSecureRounds(setup);
     else await runBaselineRounds(setup);
-    const modelPaths = await saveModelFiles(model, join(out, 'model'));
+    const modelJson = setup.modelJson ?? (await saveModel(setup));
     const finalEval = setup.lastEval ?? (await evaluateWeights(setup, initial));
     const rows = setup.rows;
     return {
@@ -230,9 +245,9 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
       seconds: (performance.now() - started) / 1000,
       secondsPerRound: rows.length === 0 ? 0 : rows.reduce((a, r) => a + r.seconds, 0) / rows.length,
       ...audit,
-      model: modelPaths.modelJson,
+      model: modelJson,
       out,
-      interrupted: signal?.aborted ?? false,
+      interrupted: secure ? setup.interrupted : (signal?.aborted ?? false),
     };
   } finally {
     await Promise.all(workers.map((w) => w.worker.terminate()));
@@ -253,6 +268,7 @@ function serverOptimizerOf(o: SimulateOptions): ServerOptimizer {
 async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'report' | 'ledger' | 'coordinatorKey'>> {
   let evaluations: Promise<unknown> = Promise.resolve();
   let published: () => Uint8Array = () => new Uint8Array(0);
+  let dashboard: DashboardFeed | null = null;
   const running = await startCoordinator({
     config: s.plan.config,
     identity: s.plan.coordinatorIdentity,
@@ -265,6 +281,7 @@ async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'repor
       const weights = new Float32Array(Uint8Array.from(published()).buffer);
       evaluations = evaluations.then(async () => {
         const row = rowOf(summary, await evaluateWeights(s, weights));
+        dashboard?.recordEvaluation(summary.round, { source: 'test-set', accuracy: row.accuracy, loss: row.loss, examples: s.test.size, noised: false });
         s.rows.push(row);
         s.observer.roundEnded(row);
       });
@@ -272,6 +289,8 @@ async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'repor
   });
   const coordinator = running.coordinator;
   published = () => coordinator.model.weights;
+  dashboard = running.dashboard;
+  if (dashboard !== null) s.observer.serving?.(running.url);
   const clientOf = new Map(s.plan.participants.map((p, i) => [toHex(p.publicKey), i]));
   const phases = phasesOf(s.plan.config.mode);
   let seen = '';
@@ -309,7 +328,18 @@ async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'repor
       await Promise.all(s.workers.map((w) => w.done));
     }
     await evaluations;
+    s.interrupted = s.signal?.aborted ?? false;
     const paths = await running.exportAudit(s.out);
+    if (s.o.keepOpen && dashboard !== null && !s.interrupted) {
+      // Everything the run writes is written before the wait.
+      if (s.lastEval === null) await evaluateWeights(s, s.initial);
+      await saveModel(s);
+      s.observer.keptOpen?.(running.url);
+      await new Promise<void>((resolve) => {
+        if (s.signal === undefined || s.signal.aborted) resolve();
+        s.signal?.addEventListener('abort', () => resolve(), { once: true });
+      });
+    }
     return { report: paths.report, ledger: paths.ledger, coordinatorKey: paths.coordinatorKey };
   } finally {
     clearInterval(poll);
