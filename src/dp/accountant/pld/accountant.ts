@@ -76,7 +76,8 @@ function skellamUnitShifts(event: Extract<DpEvent, { kind: 'skellam' }>): number
 /**
  * PLD of `event` run `count` times, following dp_accounting's PLDAccountant: a Gaussian run
  * `count` times is one Gaussian of σ/√count; a Poisson-subsampled Gaussian is the connect-the-dots
- * PMF of each direction self-composed `count` times. Beyond dp_accounting:
+ * PMF of each direction self-composed `count` times (at q = 1, the Gaussian run `count` times,
+ * the same mechanism without an FFT over a wide support). Beyond dp_accounting:
  *
  * - `sampled_without_replacement(gaussian)` (replace-one, σ relative to the replace-one
  *   sensitivity): the connect-the-dots PMF of the larger of the remove-like and add-like curves
@@ -118,9 +119,10 @@ function eventPld(event: DpEvent, count: number, d: number): Pld {
       if (inner.kind === 'non_private') return nonPrivate(d);
       if (inner.kind === 'gaussian') {
         if (inner.noiseMultiplier === 0) return nonPrivate(d);
+        // Sampling everyone is the Gaussian itself, and `count` runs of it one Gaussian of σ/√count.
+        if (q === 1) return eventPld(inner, count, d);
         const remove = gaussianPmf(inner.noiseMultiplier, q, 'remove', d);
-        const pld = q === 1 ? symmetric(remove) : { remove, add: gaussianPmf(inner.noiseMultiplier, q, 'add', d) };
-        return selfCompose(pld, count);
+        return selfCompose({ remove, add: gaussianPmf(inner.noiseMultiplier, q, 'add', d) }, count);
       }
       if (inner.kind === 'skellam') {
         if (inner.mu === 0) return nonPrivate(d);
@@ -138,8 +140,9 @@ function eventPld(event: DpEvent, count: number, d: number): Pld {
       if (inner.kind === 'non_private') return nonPrivate(d);
       if (inner.kind !== 'gaussian') return unsupported(event, 'sampling without replacement is accounted for the Gaussian mechanism only');
       if (inner.noiseMultiplier === 0) return nonPrivate(d);
+      if (q === 1) return eventPld(inner, count, d);
       const sigma = inner.noiseMultiplier;
-      const curve = q === 1 ? new GaussianPrivacyLoss(sigma, 1, 1, 'remove') : maxCurve(new GaussianPrivacyLoss(sigma, 1, q, 'remove'), new GaussianPrivacyLoss(sigma, 1, q, 'add'));
+      const curve = maxCurve(new GaussianPrivacyLoss(sigma, 1, q, 'remove'), new GaussianPrivacyLoss(sigma, 1, q, 'add'));
       return selfCompose(symmetric(connectTheDotsFromCurve(curve, d)), count);
     }
   }

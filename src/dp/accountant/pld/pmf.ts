@@ -82,20 +82,23 @@ function clampNonNegative(p: Float64Array): Float64Array {
   return p;
 }
 
+/** Chernoff orders, times 1/length: dp_accounting's ±1..±20, and larger ones that cut wide PMFs far tighter. */
+const CHERNOFF_ORDERS = [1, 2, 3, 4, 5, 6, 8, 10, 12, 14, 16, 18, 20, 30, 50, 80, 120, 200, 320, 500, 800].flatMap((k) => [k, -k]);
+
 /**
  * Bounds [lo, hi] on the index of the `times`-fold self-convolution of `probs` outside which at
- * most `tail` mass lies: Chernoff bounds at the orders ±1..±20 / length (dp_accounting's
- * `compute_self_convolve_bounds`).
+ * most `tail` mass lies: Chernoff bounds, as dp_accounting's `compute_self_convolve_bounds` (whose
+ * orders ±1..±20 per length are among these; the larger ones only narrow the range, and the log
+ * moment generating function is computed shifted, so they do not overflow).
  */
 export function selfConvolveBounds(probs: Float64Array, times: number, tail: number): { lo: number; hi: number } {
   let hi = (probs.length - 1) * times;
   let lo = 0;
   if (tail === 0) return { lo, hi };
   const n = probs.length;
-  for (const k of [-20, -19, -18, -17, -16, -15, -14, -13, -12, -11, -10, -9, -8, -7, -6, -5, -4, -3, -2, -1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]) {
+  for (const k of CHERNOFF_ORDERS) {
     const order = k / n;
-    let max = -Infinity;
-    for (let i = 0; i < n; i++) if ((probs[i] as number) > 0) max = Math.max(max, i * order);
+    const max = order > 0 ? (n - 1) * order : 0;
     let s = 0;
     for (let i = 0; i < n; i++) {
       const p = probs[i] as number;
