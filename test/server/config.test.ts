@@ -81,7 +81,7 @@ describe('federation config', () => {
     expect(pld).toBe(calibrateConfigNoise({ config: { ...dpBase, noiseMultiplier: 1 }, epsilon: 4, delta: 1e-5, rounds: 10, contributors: 2, dim: pldCfg.dim as number, accountant: 'pld' }));
     // The genesis binds the choice through the recorded config and the mechanism it implies.
     const g = genesisRecord(pldCfg, { coordinatorPublicKey: 'ab'.repeat(32), drawSeedCommitment: 'cd'.repeat(32), timestamp: '2026-01-01T00:00:00.000Z', model: { version: 1, hash: 'ef'.repeat(32) } });
-    expect((g as { config: { dp: { accountant?: string } } }).config.dp.accountant).toBe('pld');
+    expect((g as unknown as { config: { dp: { accountant?: string } } }).config.dp.accountant).toBe('pld');
     expect(errorOf({ ...base, dp: { ...base.dp, noiseMultiplier: undefined, targetEpsilon: 4, accountant: 'pld' } }).message).toContain("dp.accountant: the PLD accountant calibrates central noise only; 'skellam'");
     expect(errorOf({ ...base, dp: { ...base.dp, accountant: 'rdp' } }).message).toContain('dp.accountant: accountant picks how targetEpsilon is calibrated');
   });
