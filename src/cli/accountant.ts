@@ -1,7 +1,9 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { FedveilError } from '../secagg/util/errors.js';
 import {
   DEFAULT_BETA,
   calibrateNoiseMultiplier,
+  pldEpsilon,
   poissonGaussianEvent,
   rdpEpsilon,
   roundedL1NormBound,
@@ -53,6 +55,7 @@ interface EpsilonOptions {
   dim?: number;
   clip: number;
   beta: number;
+  accountant: 'rdp' | 'pld';
   json?: boolean;
 }
 
@@ -71,12 +74,16 @@ function epsilonEvent(cmd: Command, o: EpsilonOptions): DpEvent {
 
 /**
  * Registers `fedveil accountant epsilon|calibrate`:
- * `epsilon --q Q --sigma S --steps T --delta D [--mechanism gaussian|skellam] [--json]` prints
- * `{"epsilon":…,"delta":…,"order":…}`; `calibrate --epsilon E --delta D --q Q --steps T [--json]`
- * prints `{"sigma":…}`. Bad or missing arguments exit 2.
+ * `epsilon --q Q --sigma S --steps T --delta D [--mechanism gaussian|skellam] [--accountant rdp|pld] [--json]`
+ * prints `{"epsilon":…,"delta":…,"order":…}` (with the PLD accountant, `"accountant":"pld"` and no
+ * order); `calibrate --epsilon E --delta D --q Q --steps T [--accountant rdp|pld] [--json]` prints
+ * `{"sigma":…}`. Bad or missing arguments exit 2; an event the PLD accountant cannot account exits 2
+ * with its message.
  */
 export function registerAccountant(program: Command): void {
-  const acc = program.command('accountant').description('compute or calibrate differential-privacy epsilon (RDP accountant, dp_accounting-compatible)');
+  const acc = program.command('accountant').description('compute or calibrate differential-privacy epsilon (RDP or PLD accountant, dp_accounting-compatible)');
+  const accountantOption = (): Option =>
+    new Option('--accountant <A>', 'rdp (Rényi DP) or pld (privacy loss distributions, pessimistic, tighter)').choices(['rdp', 'pld']).default('rdp');
 
   acc
     .command('epsilon')
@@ -90,9 +97,23 @@ export function registerAccountant(program: Command): void {
     .option('--dim <D>', 'skellam: encoded (padded) dimension', positiveInt('dim'))
     .option('--clip <C>', 'skellam: L2 clip norm', positive('clip'), 1)
     .option('--beta <B>', 'skellam: conditional rounding β in [0, 1)', unitInterval('beta'), DEFAULT_BETA)
+    .addOption(accountantOption())
     .option('--json', 'print one JSON object')
     .action(function (this: Command, o: EpsilonOptions) {
-      const { epsilon, order } = rdpEpsilon(epsilonEvent(this, o), o.delta);
+      const event = epsilonEvent(this, o);
+      if (o.accountant === 'pld') {
+        let epsilon: number;
+        try {
+          epsilon = pldEpsilon(event, o.delta);
+        } catch (e) {
+          if (e instanceof FedveilError) this.error(`error: ${e.message}`, { exitCode: 2, code: e.code });
+          throw e;
+        }
+        if (o.json === true) process.stdout.write(JSON.stringify({ epsilon: Number.isFinite(epsilon) ? epsilon : null, delta: o.delta, accountant: 'pld' }) + '\n');
+        else process.stdout.write(`epsilon = ${epsilon} at delta = ${o.delta} (PLD accountant)\n`);
+        return;
+      }
+      const { epsilon, order } = rdpEpsilon(event, o.delta);
       if (o.json === true) {
         process.stdout.write(JSON.stringify({ epsilon: Number.isFinite(epsilon) ? epsilon : null, delta: o.delta, order }) + '\n');
       } else {
@@ -102,14 +123,15 @@ export function registerAccountant(program: Command): void {
 
   acc
     .command('calibrate')
-    .description('smallest Gaussian noise multiplier reaching a target epsilon (Poisson sampling, RDP)')
+    .description('smallest Gaussian noise multiplier reaching a target epsilon (Poisson sampling, RDP or PLD)')
     .requiredOption('--epsilon <E>', 'target epsilon (> 0)', positive('epsilon'))
     .requiredOption('--delta <D>', 'target delta in (0, 1)', openUnit('delta'))
     .requiredOption('--q <Q>', 'sampling rate in (0, 1]', probability('q'))
     .requiredOption('--steps <T>', 'number of rounds (positive integer)', positiveInt('steps'))
+    .addOption(accountantOption())
     .option('--json', 'print one JSON object')
-    .action((o: { epsilon: number; delta: number; q: number; steps: number; json?: boolean }) => {
-      const sigma = calibrateNoiseMultiplier({ epsilon: o.epsilon, delta: o.delta, samplingRate: o.q, steps: o.steps });
+    .action((o: { epsilon: number; delta: number; q: number; steps: number; accountant: 'rdp' | 'pld'; json?: boolean }) => {
+      const sigma = calibrateNoiseMultiplier({ epsilon: o.epsilon, delta: o.delta, samplingRate: o.q, steps: o.steps, accountant: o.accountant });
       if (o.json === true) process.stdout.write(JSON.stringify({ sigma }) + '\n');
       else process.stdout.write(`sigma = ${sigma} reaches epsilon ${o.epsilon} at delta = ${o.delta} (q = ${o.q}, ${o.steps} steps)\n`);
     });

@@ -104,6 +104,7 @@ export function registerVerifyReport(program: Command): void {
             error: out.error,
             epsilon: out.epsilon,
             modelObserverEpsilon: out.modelObserverEpsilon,
+            ...(out.report?.pld === undefined ? {} : { pld: { epsilon: out.report.ledgerReader.pldEpsilon ?? null, modelObserverEpsilon: out.report.modelObserver.pldEpsilon ?? null } }),
             delta: out.delta,
             ...(mine === undefined ? {} : { participant: { key: (o.participant as string).toLowerCase(), epsilon: mine.epsilon, rounds: mine.rounds } }),
             ledger: held === null ? null : { path: held.bundle.path, entries: held.bundle.entries.length, coordinatorKey: held.bundle.pinnedKey, receipts: held.bundle.receipts?.length ?? null },
@@ -130,6 +131,9 @@ export function registerVerifyReport(program: Command): void {
         `OK: every claim of ${path} holds (epsilon ${showEpsilon(out.epsilon)} at delta ${out.delta}; ${scope})\n` +
           `  against ${r.ledgerReader.adversary}: epsilon ${showEpsilon(r.ledgerReader.epsilon)} (worst participant, no amplification by sampling)\n` +
           `  against ${r.modelObserver.adversary}: epsilon ${showEpsilon(r.modelObserver.epsilon)} (${r.modelObserver.amplification ? `amplified by sampling, ${r.modelObserver.adjacency} adjacency` : 'no amplification by sampling'})\n` +
+          (r.pld === undefined
+            ? ''
+            : `  PLD accountant (${r.pld.accountant.name} ${r.pld.accountant.version}, grid ${r.pld.valueDiscretization}): epsilon ${showEpsilon(r.ledgerReader.pldEpsilon ?? null)} against ledger readers, ${showEpsilon(r.modelObserver.pldEpsilon ?? null)} against model observers\n`) +
           (mine === undefined
             ? ''
             : `  participant ${(o.participant as string).toLowerCase()}: epsilon ${showEpsilon(mine.epsilon)} against ledger readers over the ${mine.rounds} charged round(s) it contributed to\n`),

@@ -28,7 +28,20 @@ export {
   sampledWithoutReplacementRdp,
 } from './accountant/wor-rdp.js';
 export { RDP_ACCOUNTANT, checkDelta, containsDiscreteMechanism, defaultOrdersFor, rdpCurve, rdpEpsilon, type RdpEpsilonOptions } from './accountant/rdp.js';
-export { calibrateConfigNoise, calibrateNoiseMultiplier } from './accountant/calibrate.js';
+export { PLD_CALIBRATION_DISCRETIZATION, calibrateConfigNoise, calibrateNoiseMultiplier, type AccountantKind } from './accountant/calibrate.js';
+export {
+  DEFAULT_VALUE_DISCRETIZATION,
+  PLD_ACCOUNTANT,
+  composePld,
+  pldDelta,
+  pldDeltaForEpsilon,
+  pldEpsilon,
+  pldEpsilonOf,
+  pldOf,
+  pldSupports,
+  type Pld,
+  type PldOptions,
+} from './accountant/pld/accountant.js';
 export { logAdd, logBinomial, logErfc, logGamma, logSumExp, erfc } from './special.js';
 export {
   LEDGER_READER_ADVERSARY,

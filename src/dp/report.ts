@@ -6,6 +6,7 @@ import { DpEventSchema, ledgerReaderEvent, modelObserverAdjacency, modelObserver
 import { epsilonFromRdp } from './accountant/conversion.js';
 import { DEFAULT_RDP_ORDERS, INTEGER_RDP_ORDERS } from './accountant/orders.js';
 import { RDP_ACCOUNTANT, checkDelta, containsDiscreteMechanism, rdpCurve } from './accountant/rdp.js';
+import { REPORT_PLD_ACCOUNTANT, reportPldFigures, type PldFigures } from './report-pld.js';
 
 /** `format` field of every privacy report. */
 export const REPORT_FORMAT = 'fedveil.privacy-report';
@@ -52,6 +53,10 @@ export interface RoundAccounting {
    * the worst participant's, each participant composed over the rounds it contributed to.
    */
   cumulativeEpsilon: number | null;
+  /** {@link RoundAccounting.epsilon} under the PLD accountant; present iff the report has `pld`. */
+  pldEpsilon?: number | null;
+  /** {@link RoundAccounting.cumulativeEpsilon} under the PLD accountant; present iff the report has `pld`. */
+  pldCumulativeEpsilon?: number | null;
 }
 
 /** A round of the report: the entry plus its accounting against each adversary. */
@@ -82,6 +87,15 @@ export interface PrivacyReport {
   rounds: ReportRound[];
   /** The headline: `ledgerReader.epsilon`, the worst participant's ε against ledger readers (null = unbounded). */
   epsilon: number | null;
+  /**
+   * The PLD accountant that computed the `pld…` fields beside the RDP ones, and its grid. Present
+   * when every charged round's events are ones it accounts (the central Gaussian, sampled or not;
+   * not distributed noise over several coordinates); then every `pldEpsilon` and
+   * `pldCumulativeEpsilon` field is present too.
+   */
+  pld?: { accountant: { name: string; version: string }; valueDiscretization: number };
+  /** The headline under the PLD accountant (`ledgerReader.pldEpsilon`); present iff `pld` is. */
+  pldEpsilon?: number | null;
   /** ε against the coordinator and anyone who reads the ledger: no amplification, per participant. */
   ledgerReader: {
     adversary: string;
@@ -90,6 +104,8 @@ export interface PrivacyReport {
     /** The worst participant's ε (0 when no round was charged) and its RDP order. */
     epsilon: number | null;
     order: number | null;
+    /** The worst participant's ε under the PLD accountant; present iff the report has `pld`. */
+    pldEpsilon?: number | null;
     /** Every participant that contributed to a charged round (public key hex) → its ε. */
     participants: Record<string, number | null>;
   };
@@ -105,6 +121,8 @@ export interface PrivacyReport {
     amplification: boolean;
     epsilon: number | null;
     order: number | null;
+    /** ε over all charged rounds under the PLD accountant, same events; present iff the report has `pld`. */
+    pldEpsilon?: number | null;
   };
 }
 
@@ -124,7 +142,9 @@ export const RoundPrivacyEntrySchema = z
   })
   .strict();
 
-const RoundAccountingSchema = z.object({ event: DpEventSchema, epsilon: claimedEpsilon, cumulativeEpsilon: claimedEpsilon }).strict();
+const RoundAccountingSchema = z
+  .object({ event: DpEventSchema, epsilon: claimedEpsilon, cumulativeEpsilon: claimedEpsilon, pldEpsilon: claimedEpsilon.optional(), pldCumulativeEpsilon: claimedEpsilon.optional() })
+  .strict();
 
 /** zod schema of {@link PrivacyReport} (strict: unknown fields are errors). */
 export const PrivacyReportSchema: z.ZodType<PrivacyReport> = z
@@ -137,6 +157,11 @@ export const PrivacyReportSchema: z.ZodType<PrivacyReport> = z
     accountant: z.object({ name: z.string().min(1), version: z.string().min(1) }).strict(),
     rounds: z.array(RoundPrivacyEntrySchema.extend({ charged: z.boolean(), ledgerReader: RoundAccountingSchema, modelObserver: RoundAccountingSchema }).strict()),
     epsilon: claimedEpsilon,
+    pld: z
+      .object({ accountant: z.object({ name: z.string().min(1), version: z.string().min(1) }).strict(), valueDiscretization: z.number().gt(0).max(1) })
+      .strict()
+      .optional(),
+    pldEpsilon: claimedEpsilon.optional(),
     ledgerReader: z
       .object({
         adversary: z.string().min(1),
@@ -144,6 +169,7 @@ export const PrivacyReportSchema: z.ZodType<PrivacyReport> = z
         amplification: z.literal(false),
         epsilon: claimedEpsilon,
         order: z.number().positive().nullable(),
+        pldEpsilon: claimedEpsilon.optional(),
         participants: z.record(participantKey, claimedEpsilon),
       })
       .strict(),
@@ -154,6 +180,7 @@ export const PrivacyReportSchema: z.ZodType<PrivacyReport> = z
         amplification: z.boolean(),
         epsilon: claimedEpsilon,
         order: z.number().positive().nullable(),
+        pldEpsilon: claimedEpsilon.optional(),
       })
       .strict(),
   })
@@ -371,7 +398,13 @@ export function buildReport(opts: { federationId: string; delta: number; collude
   for (const id of [...readers.participants.keys()].sort()) participants[id] = stored((readers.participants.get(id) as { epsilon: number }).epsilon);
   const headline = stored(readers.worst.epsilon);
   const anyCharged = rounds.some((r) => isCharged(r.outcome));
-  return {
+  const pld = reportPldFigures(
+    events.ledgerReader,
+    events.modelObserver,
+    rounds.map((r) => (isCharged(r.outcome) ? r.contributorIds : [])),
+    opts.delta,
+  );
+  const report: PrivacyReport = {
     format: REPORT_FORMAT,
     version: REPORT_VERSION,
     federationId: opts.federationId,
@@ -408,6 +441,27 @@ export function buildReport(opts: { federationId: string; delta: number; collude
       epsilon: anyCharged ? stored(observers.total.epsilon) : 0,
       order: !anyCharged || !Number.isFinite(observers.total.epsilon) ? null : observers.total.order,
     },
+  };
+  return pld === null ? report : withPld(report, pld);
+}
+
+/**
+ * `report` with its PLD figures beside the RDP ones: the `pld` block, `pldEpsilon` beside every
+ * total and each round's `epsilon`, `pldCumulativeEpsilon` beside each `cumulativeEpsilon`.
+ */
+export function withPld(report: PrivacyReport, pld: PldFigures): PrivacyReport {
+  const headline = stored(pld.ledgerReader);
+  return {
+    ...report,
+    pld: { accountant: { name: REPORT_PLD_ACCOUNTANT.name, version: REPORT_PLD_ACCOUNTANT.version }, valueDiscretization: pld.valueDiscretization },
+    pldEpsilon: headline,
+    rounds: report.rounds.map((r, i) => ({
+      ...r,
+      ledgerReader: { ...r.ledgerReader, pldEpsilon: stored(pld.ledgerReaderPerRound[i] as number), pldCumulativeEpsilon: stored(pld.ledgerReaderCumulative[i] as number) },
+      modelObserver: { ...r.modelObserver, pldEpsilon: stored(pld.modelObserverPerRound[i] as number), pldCumulativeEpsilon: stored(pld.modelObserverCumulative[i] as number) },
+    })),
+    ledgerReader: { ...report.ledgerReader, pldEpsilon: headline },
+    modelObserver: { ...report.modelObserver, pldEpsilon: stored(pld.modelObserver) },
   };
 }
 

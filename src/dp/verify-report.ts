@@ -3,6 +3,7 @@ import { cohortAmplifies, maxCohortMembers } from './cohort.js';
 import { checkModulusHeadroom } from './config.js';
 import { ledgerReaderEvent, modelObserverAdjacency, modelObserverEvent, type Adjacency, type DpEvent } from './events.js';
 import { RDP_ACCOUNTANT } from './accountant/rdp.js';
+import { REPORT_PLD_ACCOUNTANT, reportPldFigures } from './report-pld.js';
 import {
   MODEL_OBSERVER_ADVERSARY,
   PrivacyReportSchema,
@@ -289,6 +290,65 @@ export function verifyReport(report: unknown, options: VerifyReportOptions = {})
   if (understated(r.modelObserver.epsilon, modelTotal)) {
     out.push({ code: 'report/model-observer-epsilon-understated', message: `claimed ε ${show(r.modelObserver.epsilon)} against model observers at δ=${r.delta} < recomputed ${modelTotal}` });
   }
+  checkPld(r, ledgerEvents, modelEvents, out);
   for (const extra of options.checks ?? []) out.push(...extra(r));
   return out;
+}
+
+/** Every PLD ε a report claims, in the order checkPld compares them. */
+function pldClaims(r: PrivacyReport): (number | null | undefined)[] {
+  return [
+    r.pldEpsilon,
+    r.ledgerReader.pldEpsilon,
+    r.modelObserver.pldEpsilon,
+    ...r.rounds.flatMap((x) => [x.ledgerReader.pldEpsilon, x.ledgerReader.pldCumulativeEpsilon, x.modelObserver.pldEpsilon, x.modelObserver.pldCumulativeEpsilon]),
+  ];
+}
+
+/**
+ * The PLD figures: a report may omit them (no `pld` block and no `pld…` field), but a report that
+ * has the block names the PLD accountant, accounts only events it supports, states every figure,
+ * and understates none of them against a recomputation on the stated grid (the same expected
+ * events as the RDP figures).
+ */
+function checkPld(r: PrivacyReport, ledgerEvents: DpEvent[], modelEvents: DpEvent[], out: Discrepancy[]): void {
+  const claims = pldClaims(r);
+  if (r.pld === undefined) {
+    if (claims.some((c) => c !== undefined)) out.push({ code: 'report/pld-unattributed', message: 'the report states PLD ε values but no `pld` block naming the accountant and grid that computed them' });
+    return;
+  }
+  if (r.pld.accountant.name !== REPORT_PLD_ACCOUNTANT.name || r.pld.accountant.version !== REPORT_PLD_ACCOUNTANT.version) {
+    out.push({
+      code: 'report/unknown-accountant',
+      message: `the PLD figures were accounted with ${r.pld.accountant.name} ${r.pld.accountant.version}; this verifier recomputes with ${REPORT_PLD_ACCOUNTANT.name} ${REPORT_PLD_ACCOUNTANT.version}`,
+    });
+    return;
+  }
+  const figures = reportPldFigures(
+    ledgerEvents,
+    modelEvents,
+    r.rounds.map((x) => (isCharged(x.outcome) ? x.contributorIds : [])),
+    r.delta,
+    r.pld.valueDiscretization,
+  );
+  if (figures === null) {
+    out.push({ code: 'report/pld-unsupported', message: 'the report states PLD ε values, but some round\'s event is one the PLD accountant does not account (distributed noise over several coordinates)' });
+    return;
+  }
+  if (claims.some((c) => c === undefined)) {
+    out.push({ code: 'report/pld-epsilon-missing', message: 'the report has a `pld` block but not every PLD ε beside the RDP ones (totals, and each round\'s own and cumulative against both adversaries)' });
+  }
+  const compare = (claimed: number | null | undefined, actual: number, code: string, what: string, round?: number): void => {
+    if (claimed !== undefined && understated(claimed, actual)) out.push({ code, ...(round === undefined ? {} : { round }), message: `${what}: claimed PLD ε ${show(claimed)} < recomputed ${actual}` });
+  };
+  const modelTotal = r.rounds.some((x) => isCharged(x.outcome)) ? figures.modelObserver : 0;
+  compare(r.pldEpsilon, figures.ledgerReader, 'report/pld-epsilon-understated', `against ledger readers at δ=${r.delta}`);
+  compare(r.ledgerReader.pldEpsilon, figures.ledgerReader, 'report/pld-epsilon-understated', `against ledger readers at δ=${r.delta}`);
+  compare(r.modelObserver.pldEpsilon, modelTotal, 'report/pld-epsilon-understated', `against model observers at δ=${r.delta}`);
+  r.rounds.forEach((x, i) => {
+    compare(x.ledgerReader.pldEpsilon, figures.ledgerReaderPerRound[i] as number, 'report/pld-round-epsilon-understated', `round ${x.round} against ledger readers`, x.round);
+    compare(x.modelObserver.pldEpsilon, figures.modelObserverPerRound[i] as number, 'report/pld-round-epsilon-understated', `round ${x.round} against model observers`, x.round);
+    compare(x.ledgerReader.pldCumulativeEpsilon, figures.ledgerReaderCumulative[i] as number, 'report/pld-cumulative-epsilon-understated', `after round ${x.round} against ledger readers`, x.round);
+    compare(x.modelObserver.pldCumulativeEpsilon, figures.modelObserverCumulative[i] as number, 'report/pld-cumulative-epsilon-understated', `after round ${x.round} against model observers`, x.round);
+  });
 }

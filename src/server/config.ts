@@ -61,10 +61,23 @@ const DpSectionSchema = z
     noiseMultiplier: z.number().min(0).finite().optional(),
     /** Calibrate z so the whole run (all rounds) spends at most this ε at `delta`. */
     targetEpsilon: z.number().gt(0).finite().optional(),
+    /**
+     * The accountant `targetEpsilon` is calibrated with: 'rdp' (default) or 'pld' (privacy loss
+     * distributions: tighter, so less noise for the same ε; central noise only, the PLD accountant
+     * does not account distributed noise over several coordinates). Absent means 'rdp'. The
+     * report states ε from both either way.
+     */
+    accountant: z.enum(['rdp', 'pld']).optional(),
     delta: z.number().gt(0).lt(1).default(1e-5),
   })
   .strict()
   .superRefine((dp, ctx) => {
+    if (dp.accountant !== undefined && dp.targetEpsilon === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['accountant'], message: 'accountant picks how targetEpsilon is calibrated; without targetEpsilon remove it' });
+    }
+    if (dp.accountant === 'pld' && dp.mechanism !== 'central') {
+      ctx.addIssue({ code: 'custom', path: ['accountant'], message: `the PLD accountant calibrates central noise only; '${dp.mechanism}' noise spreads over every coordinate of the update (use accountant 'rdp')` });
+    }
     if (dp.mechanism === 'none') {
       if (dp.targetEpsilon !== undefined) {
         ctx.addIssue({ code: 'custom', path: ['targetEpsilon'], message: "mechanism 'none' gives no ε guarantee; remove targetEpsilon" });

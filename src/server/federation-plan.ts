@@ -9,7 +9,8 @@ import type { FederationConfig } from './config.js';
  * at `dp.delta` against ledger readers (the privacy report's headline): a participant in every
  * round, no amplification by sampling (the ledger names every cohort), and the worst case the
  * protocol allows, exactly `dp.minContributors` (default `threshold`) contributors per round (more
- * contributors only add noise), of which n − 1 noise shares count (no colluders assumed).
+ * contributors only add noise), of which n − 1 noise shares count (no colluders assumed), with the
+ * accountant `dp.accountant` names (RDP unless it says 'pld').
  * Throws FedveilError('dp/modulus-overflow') when the largest possible cohort could wrap 2^bits.
  */
 export function federationDpConfig(config: FederationConfig): DpConfig {
@@ -34,6 +35,7 @@ export function federationDpConfig(config: FederationConfig): DpConfig {
         rounds: config.rounds,
         contributors: dp.minContributors ?? config.threshold,
         dim: config.dim,
+        accountant: dp.accountant ?? 'rdp',
       });
   }
   const cfg = parseDpConfig({ ...base, noiseMultiplier });

@@ -155,3 +155,44 @@ describe('fedveil verify-report', () => {
     expect(r.stderr).toContain('cannot read');
   });
 });
+
+describe('fedveil accountant --accountant pld', () => {
+  it('epsilon prints the PLD ε, matching dp_accounting\'s PLD accountant (P07), below the RDP ε', async () => {
+    const args = ['accountant', 'epsilon', '--q', '0.01', '--sigma', '1', '--steps', '1000', '--delta', '1e-5', '--json'];
+    const pld = JSON.parse((await inProcess(...args, '--accountant', 'pld')).stdout) as { epsilon: number; accountant: string };
+    expect(pld.accountant).toBe('pld');
+    expect(Math.abs(pld.epsilon / 1.8282436461194622 - 1)).toBeLessThan(1e-3);
+    const rdp = JSON.parse((await inProcess(...args)).stdout) as { epsilon: number };
+    expect(pld.epsilon).toBeLessThan(rdp.epsilon);
+  });
+
+  it('calibrate finds the PLD noise multiplier (P15), and epsilon refuses a vector Skellam with exit 2 and the accountant\'s code', async () => {
+    const cal = JSON.parse((await inProcess('accountant', 'calibrate', '--epsilon', '1', '--delta', '1e-5', '--q', '0.01', '--steps', '1000', '--accountant', 'pld', '--json')).stdout) as { sigma: number };
+    expect(Math.abs(cal.sigma / 1.4146308487349613 - 1)).toBeLessThan(1e-3);
+    const r = await inProcess('accountant', 'epsilon', '--mechanism', 'skellam', '--q', '1', '--sigma', '1', '--steps', '10', '--delta', '1e-5', '--gamma', '1/4096', '--dim', '1000', '--accountant', 'pld');
+    expect(r.error?.exitCode).toBe(2);
+    expect(r.error?.code).toBe('dp/pld-unsupported-event');
+  });
+
+  it('verify-report prints the PLD ε of a central-DP report and refuses an understated one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fedveil-pld-'));
+    const config: DpConfig = { mechanism: 'central', clipNorm: 1, bits: 32, scale: 1 / 4096, rotation: false, noiseMultiplier: 2, minContributors: 1 };
+    const key = (i: number): string => i.toString(16).padStart(64, '0');
+    const report = buildReport({
+      federationId: 'cli-pld',
+      delta: 1e-5,
+      rounds: [1, 2].map((round) => ({ round, outcome: 'released' as const, cohort: { kind: 'all' as const, population: 4 }, contributors: 4, contributorIds: [0, 1, 2, 3].map(key), dim: 10, config })),
+    });
+    const good = join(dir, 'good.json');
+    writeFileSync(good, JSON.stringify(report));
+    const ok = verifyReportFile(good);
+    expect(ok.exitCode).toBe(0);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ ...report, pldEpsilon: 0.01 }));
+    const out = run('verify-report', bad, '--json');
+    expect(out.status).toBe(1);
+    expect((JSON.parse(out.stdout) as { discrepancies: { code: string }[] }).discrepancies.map((d) => d.code)).toEqual(['report/pld-epsilon-understated']);
+    const text = run('verify-report', good);
+    expect(text.stdout).toContain(`PLD accountant (fedveil-pld 1, grid 0.0001): epsilon ${report.ledgerReader.pldEpsilon} against ledger readers`);
+  });
+});

@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadFederationConfig, parseFederationConfig } from '../../src/server/config.js';
+import { federationDpConfig } from '../../src/server/federation-plan.js';
+import { genesisRecord } from '../../src/server/ledger-genesis.js';
+import { calibrateConfigNoise } from '../../src/dp/index.js';
 import type { FedveilError } from '../../src/secagg/util/errors.js';
 
 const keys = ['a', 'b', 'c'].map((c) => c.repeat(64));
@@ -63,6 +66,24 @@ describe('federation config', () => {
     expect(errorOf({ ...base, neighbours: { mode: 'secagg+', dropoutFraction: 1.2, corruptionFraction: 0 } }).message).toContain(
       'neighbours.dropoutFraction',
     );
+  });
+
+  it('calibrates central noise with the accountant dp.accountant names, and refuses it where it cannot hold', () => {
+    const central = { ...base, rounds: 10, dp: { mechanism: 'central', clipNorm: 1, bits: 32, scale: 1 / 4096, targetEpsilon: 4 } };
+    const rdp = federationDpConfig(parseFederationConfig(central)).noiseMultiplier;
+    const pldCfg = parseFederationConfig({ ...central, dp: { ...central.dp, accountant: 'pld' } });
+    const pld = federationDpConfig(pldCfg).noiseMultiplier;
+    // The tighter accountant needs less noise for the same ε; absent means RDP (and leaves the config as it was).
+    expect(pld).toBeLessThan(rdp);
+    expect(federationDpConfig(parseFederationConfig({ ...central, dp: { ...central.dp, accountant: 'rdp' } })).noiseMultiplier).toBe(rdp);
+    expect(parseFederationConfig(central).dp).not.toHaveProperty('accountant');
+    const { noiseMultiplier: _z, ...dpBase } = federationDpConfig(pldCfg);
+    expect(pld).toBe(calibrateConfigNoise({ config: { ...dpBase, noiseMultiplier: 1 }, epsilon: 4, delta: 1e-5, rounds: 10, contributors: 2, dim: pldCfg.dim as number, accountant: 'pld' }));
+    // The genesis binds the choice through the recorded config and the mechanism it implies.
+    const g = genesisRecord(pldCfg, { coordinatorPublicKey: 'ab'.repeat(32), drawSeedCommitment: 'cd'.repeat(32), timestamp: '2026-01-01T00:00:00.000Z', model: { version: 1, hash: 'ef'.repeat(32) } });
+    expect((g as unknown as { config: { dp: { accountant?: string } } }).config.dp.accountant).toBe('pld');
+    expect(errorOf({ ...base, dp: { ...base.dp, noiseMultiplier: undefined, targetEpsilon: 4, accountant: 'pld' } }).message).toContain("dp.accountant: the PLD accountant calibrates central noise only; 'skellam'");
+    expect(errorOf({ ...base, dp: { ...base.dp, accountant: 'rdp' } }).message).toContain('dp.accountant: accountant picks how targetEpsilon is calibrated');
   });
 
   it('loads YAML and JSON files and reports unreadable ones', () => {
