@@ -57,3 +57,14 @@ export {
 } from './report.js';
 export { eventsMatch, reportEntry, verifyReport, type Discrepancy, type ReportCheck, type VerifyReportOptions } from './verify-report.js';
 export { cdfTableSampler } from './noise/cdf-table.js';
+export {
+  cosine,
+  estimateEmpiricalEpsilon,
+  gaussianDelta,
+  gaussianEpsilon,
+  gaussianFit,
+  randomUnitDirection,
+  type EmpiricalEpsilon,
+  type EmpiricalEpsilonOptions,
+} from './audit/empirical-epsilon.js';
+export { CANARY_DIRECTION_DOMAIN, canaryDirection, canaryUpdate } from './audit/canary.js';
