@@ -31,6 +31,7 @@ export { RDP_ACCOUNTANT, checkDelta, containsDiscreteMechanism, defaultOrdersFor
 export { calibrateConfigNoise, calibrateNoiseMultiplier } from './accountant/calibrate.js';
 export { logAdd, logBinomial, logErfc, logGamma, logSumExp, erfc } from './special.js';
 export {
+  EmpiricalAuditSchema,
   LEDGER_READER_ADVERSARY,
   LEDGER_READER_ADVERSARY_CENTRAL,
   MODEL_OBSERVER_ADVERSARY,
@@ -48,6 +49,7 @@ export {
   participantEpsilon,
   reportOrders,
   roundEvents,
+  type EmpiricalAudit,
   type PrivacyReport,
   type ReportRound,
   type RoundAccounting,
