@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerAccountant } from './accountant.js';
 import { registerAudit } from './audit.js';
+import { registerCanaries } from './canaries.js';
 import { registerClient } from './client.js';
 import { registerKeygen } from './keygen.js';
 import { registerPredict } from './predict.js';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerPredict(program);
   registerVerifyReport(program);
   registerAudit(program);
+  registerCanaries(program);
   registerSimulate(program);
   return program;
 }

@@ -111,3 +111,31 @@ describe('simulate --audit-canaries', () => {
     expect(() => simulateOptionsFromFlags({ clients: '5', auditCanaries: '10', cohort: '16' })).toThrow(/--cohort/);
   });
 });
+
+describe('fedveil canaries (a real federation’s operator)', () => {
+  it('creates identities and secrets whose commitment it prints, and a client finds its own secret or refuses', async () => {
+    const { buildProgram } = await import('../../src/cli/program.js');
+    const { readCanarySecret } = await import('../../src/cli/canaries.js');
+    const { canaryCommitment, CanaryRevealSchema } = await import('../../src/server/canary-audit.js');
+    const { readIdentityFile } = await import('../../src/server/identity.js');
+    const { defaultProvider, toHex } = await import('../../src/secagg/index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'fedveil-canaries-'));
+    dirs.push(dir);
+    const written: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => (written.push(chunk), true)) as typeof process.stdout.write;
+    try {
+      await buildProgram().parseAsync(['node', 'fedveil', 'canaries', '--count', '3', '--federation-id', 'fed-a', '--out', dir, '--json']);
+    } finally {
+      process.stdout.write = write;
+    }
+    const printed = JSON.parse(written.join('')) as { auditCommitment: string; participants: string[]; secrets: string };
+    const reveal = CanaryRevealSchema.parse(JSON.parse(readFileSync(printed.secrets, 'utf8')));
+    expect(printed.auditCommitment).toBe(canaryCommitment('fed-a', reveal.canaries));
+    expect(printed.participants).toEqual(reveal.canaries.map((c) => c.publicKey));
+    const id = readIdentityFile(join(dir, 'canary-1.json'), defaultProvider);
+    expect(toHex(readCanarySecret(printed.secrets, toHex(id.publicKey)))).toBe(reveal.canaries[1]!.secret);
+    expect(errorCodeOf(() => readCanarySecret(printed.secrets, '00'.repeat(32)))).toBe('cli/not-a-canary');
+    await expect(buildProgram().parseAsync(['node', 'fedveil', 'canaries', '--count', '3', '--federation-id', 'fed-a', '--out', dir])).rejects.toThrow(/created once/);
+  });
+});
