@@ -76,7 +76,7 @@ export const SimulateOptionsSchema = z
   .superRefine((o, ctx) => {
     const population = o.clients + o.auditCanaries;
     if (o.cohort !== undefined && o.cohort > population) {
-      ctx.addIssue({ code: 'custom', path: ['cohort'], message: `--cohort ${o.cohort} exceeds the ${o.clients} --clients${o.auditCanaries > 0 ? ` and ${o.auditCanaries} canaries` : ''}` });
+      ctx.addIssue({ code: 'custom', path: ['cohort'], message: `--cohort ${o.cohort} exceeds --clients ${o.clients}${o.auditCanaries > 0 ? ` plus ${o.auditCanaries} --audit-canaries` : ''}` });
     }
     if (o.auditCanaries === 1) {
       ctx.addIssue({ code: 'custom', path: ['auditCanaries'], message: 'one canary gives no distribution to fit: give 0 or at least 2 (100 is a good start)' });
