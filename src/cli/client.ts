@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { defaultProvider, FedveilError, toHex } from '../secagg/index.js';
 import { readIdentityFile } from '../server/identity.js';
+import { canaryUpdate } from '../dp/index.js';
+import { readCanarySecret } from './canaries.js';
 import { readCoordinatorKey } from '../server/ledger-audit.js';
 import { Participant } from '../server/participant.js';
 import { defaultReceiptsDir, ReceiptStore } from '../server/receipt-store.js';
@@ -28,7 +30,8 @@ import {
 interface ClientOptions {
   coordinator: string;
   identity: string;
-  data: string;
+  data?: string;
+  canary?: string;
   label?: string;
   epochs: number;
   batchSize: number;
@@ -133,7 +136,8 @@ export function registerClient(program: Command): void {
     .description('take part in a federation: train locally, send only masked updates')
     .requiredOption('--coordinator <url>', 'coordinator base URL, e.g. http://127.0.0.1:8080/')
     .requiredOption('--identity <keyfile>', 'identity file from `fedveil keygen`')
-    .requiredOption('--data <source>', "local data: 'mnist', 'mnist:A-B' (a shard) or a CSV file")
+    .option('--data <source>', "local data: 'mnist', 'mnist:A-B' (a shard) or a CSV file (required unless --canary)")
+    .option('--canary <secrets>', "run this identity as a canary of the federation's empirical audit: contribute its secret direction at the clip norm instead of training (the canaries.json of `fedveil canaries`)")
     .option('--label <column>', "the CSV's label column; optional, it must match the federation's data schema")
     .option('--epochs <n>', 'local epochs per round', positiveInt('--epochs'), 1)
     .option('--batch-size <n>', 'local batch size', positiveInt('--batch-size'), 32)
@@ -156,10 +160,15 @@ export function registerClient(program: Command): void {
     .action(async (opts: ClientOptions) => {
       const log = opts.quiet ? () => {} : (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
       const identity = readIdentityFile(opts.identity, defaultProvider);
+      if ((opts.data === undefined) === (opts.canary === undefined)) {
+        throw new FedveilError('cli/bad-option', 'give --data (a participant that trains) or --canary (a canary of the empirical audit), not both or neither');
+      }
+      const canarySecret = opts.canary === undefined ? null : readCanarySecret(opts.canary, toHex(identity.publicKey));
       const trusted = opts.ca === undefined ? undefined : fetchTrusting(readCaFile(opts.ca));
       await initBackend();
       let model: tf.LayersModel | null = null;
       let data: Dataset | null = null;
+      let clipNorm = 0;
       const participant = new Participant({
         coordinator: opts.coordinator,
         identity,
@@ -167,6 +176,10 @@ export function registerClient(program: Command): void {
         retry: { ...DEFAULT_RETRY, giveUpAfterMs: opts.giveUpAfter },
         ...(trusted ? { fetch: trusted } : {}),
         train: async (weights, info) => {
+          if (canarySecret !== null) {
+            log(`round ${info.round}: canary update`);
+            return { update: canaryUpdate(canarySecret, weights.length, clipNorm), examples: 0 };
+          }
           const r = await trainLocal(model as tf.LayersModel, weights, data as Dataset, {
             epochs: opts.epochs,
             batchSize: opts.batchSize,
@@ -185,17 +198,20 @@ export function registerClient(program: Command): void {
         ...(opts.maxDelta === undefined ? {} : { maxDelta: opts.maxDelta }),
       });
       const info = await participant.federation();
+      clipNorm = info.dp.clipNorm;
       // Everything about the local data is checked before joining: a participant that cannot
-      // train must not hold up a round.
-      data = loadData(opts.data, info, info.model.name === 'cnn' ? 'image' : 'flat', opts.label);
-      model = await federationModel({ name: info.model.name, options: info.model.options }, opts.seed);
-      if (countParams(model) !== info.dim) {
-        throw new FedveilError('cli/dim-mismatch', `model '${info.model.name}' has ${countParams(model)} parameters, the federation's dim is ${info.dim}`);
+      // train must not hold up a round. A canary trains on nothing.
+      if (canarySecret === null) {
+        data = loadData(opts.data as string, info, info.model.name === 'cnn' ? 'image' : 'flat', opts.label);
+        model = await federationModel({ name: info.model.name, options: info.model.options }, opts.seed);
+        if (countParams(model) !== info.dim) {
+          throw new FedveilError('cli/dim-mismatch', `model '${info.model.name}' has ${countParams(model)} parameters, the federation's dim is ${info.dim}`);
+        }
+        checkDataFitsModel(model, data);
+        const classes = info.data?.classes ?? Array.from({ length: data.numClasses }, (_, i) => String(i));
+        const counts = labelHistogram(data.labels, classes.length);
+        log(`local data ${opts.data}: ${data.size} rows; rows per class: ${classes.map((c, i) => `${c} ${counts[i]}`).join(', ')}`);
       }
-      checkDataFitsModel(model, data);
-      const classes = info.data?.classes ?? Array.from({ length: data.numClasses }, (_, i) => String(i));
-      const counts = labelHistogram(data.labels, classes.length);
-      log(`local data ${opts.data}: ${data.size} rows; rows per class: ${classes.map((c, i) => `${c} ${counts[i]}`).join(', ')}`);
       const ack = await participant.join();
       log(
         `joined '${info.federationId}' at ${opts.coordinator} as ${toHex(identity.publicKey)}` +

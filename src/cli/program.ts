@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerAccountant } from './accountant.js';
+import { registerAudit } from './audit.js';
+import { registerCanaries } from './canaries.js';
 import { registerClient } from './client.js';
 import { registerKeygen } from './keygen.js';
 import { registerPredict } from './predict.js';
@@ -35,6 +37,8 @@ export function buildProgram(): Command {
   registerClient(program);
   registerPredict(program);
   registerVerifyReport(program);
+  registerAudit(program);
+  registerCanaries(program);
   registerSimulate(program);
   return program;
 }

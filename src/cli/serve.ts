@@ -10,6 +10,7 @@ import { countParams, getFlatWeights, initBackend, setFlatWeights } from '../tra
 import type * as tf from '@tensorflow/tfjs';
 import { federationModel } from './client.js';
 import { writeModelRelease } from './model-files.js';
+import { saveModelVersion } from './canary-audit-files.js';
 
 /**
  * Version 0 of the global model: a raw little-endian float32 file when given, else the freshly
@@ -91,6 +92,8 @@ export function registerServe(program: Command): void {
           .then(async () => {
             await running.exportAudit(dir);
             const m = running.coordinator.model;
+            // An audited federation keeps every released version: the audit measures their changes.
+            if (config.auditCommitment !== undefined) saveModelVersion(dir, m.version, m.weights);
             setFlatWeights(model, new Float32Array(m.weights.slice().buffer));
             const meta = { fedveil: { federationId: config.federationId, modelVersion: m.version, modelHash: m.hash, model: config.model } };
             await writeModelRelease(model, join(dir, 'model'), meta, config.data ?? null);
@@ -112,6 +115,7 @@ export function registerServe(program: Command): void {
         },
       });
       runningRef = running;
+      if (config.auditCommitment !== undefined) saveModelVersion(dir, running.coordinator.model.version, running.coordinator.model.weights);
       process.stdout.write(`${running.url}\n`);
       log(`coordinator for '${config.federationId}' listening on ${running.url} (crypto ${defaultProvider.name}, coordinator key ${Buffer.from(running.coordinator.publicKey).toString('hex')})`);
       if (running.dashboard !== null) log(`dashboard at ${running.url} (set dashboard: false in the config to turn it off)`);

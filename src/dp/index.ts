@@ -44,6 +44,7 @@ export {
 } from './accountant/pld/accountant.js';
 export { logAdd, logBinomial, logErfc, logGamma, logSumExp, erfc } from './special.js';
 export {
+  EmpiricalAuditSchema,
   LEDGER_READER_ADVERSARY,
   LEDGER_READER_ADVERSARY_CENTRAL,
   MODEL_OBSERVER_ADVERSARY,
@@ -61,6 +62,7 @@ export {
   participantEpsilon,
   reportOrders,
   roundEvents,
+  type EmpiricalAudit,
   type PrivacyReport,
   type ReportRound,
   type RoundAccounting,
@@ -70,3 +72,14 @@ export {
 } from './report.js';
 export { eventsMatch, reportEntry, verifyReport, type Discrepancy, type ReportCheck, type VerifyReportOptions } from './verify-report.js';
 export { cdfTableSampler } from './noise/cdf-table.js';
+export {
+  cosine,
+  estimateEmpiricalEpsilon,
+  gaussianDelta,
+  gaussianEpsilon,
+  gaussianFit,
+  randomUnitDirection,
+  type EmpiricalEpsilon,
+  type EmpiricalEpsilonOptions,
+} from './audit/empirical-epsilon.js';
+export { CANARY_DIRECTION_DOMAIN, canaryDirection, canaryUpdate } from './audit/canary.js';

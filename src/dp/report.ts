@@ -124,7 +124,56 @@ export interface PrivacyReport {
     /** ε over all charged rounds under the PLD accountant, same events; present iff the report has `pld`. */
     pldEpsilon?: number | null;
   };
+  /** The empirical audit of the run by canary participants, when one was run (`fedveil audit`). */
+  empiricalAudit?: EmpiricalAudit;
 }
+
+/**
+ * An empirical lower estimate of ε from canary participants (Andrew et al., ICLR 2024), beside the
+ * claim it tests. It can refute a claim (the interval's lower end above it), never certify one.
+ */
+export interface EmpiricalAudit {
+  method: 'one-shot-canaries';
+  /** Canaries whose cosine was measured (those that contributed to at least one released round). */
+  canaries: number;
+  /** Fresh directions, never inserted, whose cosines form the null distribution. */
+  nulls: number;
+  /** Released rounds whose model changes were measured. */
+  rounds: number;
+  /** δ at which ε is estimated (the report's). */
+  delta: number;
+  /** Two-sided confidence level of [lower, upper]. */
+  confidence: number;
+  /** μ of the fitted Gaussians (canary mean above the null's, in null standard deviations). */
+  mu: number;
+  epsilon: number;
+  lower: number;
+  upper: number;
+  /** The claim tested: the largest ledger-reader ε of the canaries (null = unbounded, nothing to refute). */
+  claimedEpsilon: number | null;
+  /** False when `lower` exceeds `claimedEpsilon`: the noise actually released is less than the report claims. */
+  passed: boolean;
+}
+
+const nonNegative = z.number().min(0).finite();
+
+/** zod schema of {@link EmpiricalAudit}. */
+export const EmpiricalAuditSchema = z
+  .object({
+    method: z.literal('one-shot-canaries'),
+    canaries: z.number().int().min(2),
+    nulls: z.number().int().min(2),
+    rounds: z.number().int().min(1),
+    delta: z.number().gt(0).lt(1),
+    confidence: z.number().gt(0).lt(1),
+    mu: z.number().finite(),
+    epsilon: nonNegative,
+    lower: nonNegative,
+    upper: nonNegative,
+    claimedEpsilon: z.number().min(0).finite().nullable(),
+    passed: z.boolean(),
+  })
+  .strict();
 
 const claimedEpsilon = z.number().min(0).finite().nullable();
 const participantKey = z.string().regex(/^[0-9a-f]{64}$/, 'must be a public key as 64 lower-case hex characters');
@@ -183,6 +232,7 @@ export const PrivacyReportSchema: z.ZodType<PrivacyReport> = z
         pldEpsilon: claimedEpsilon.optional(),
       })
       .strict(),
+    empiricalAudit: EmpiricalAuditSchema.optional(),
   })
   .strict();
 

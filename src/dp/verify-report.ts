@@ -291,6 +291,7 @@ export function verifyReport(report: unknown, options: VerifyReportOptions = {})
     out.push({ code: 'report/model-observer-epsilon-understated', message: `claimed ε ${show(r.modelObserver.epsilon)} against model observers at δ=${r.delta} < recomputed ${modelTotal}` });
   }
   checkPld(r, ledgerEvents, modelEvents, out);
+  if (r.empiricalAudit !== undefined) out.push(...empiricalAuditDiscrepancies(r));
   for (const extra of options.checks ?? []) out.push(...extra(r));
   return out;
 }
@@ -351,4 +352,33 @@ function checkPld(r: PrivacyReport, ledgerEvents: DpEvent[], modelEvents: DpEven
     compare(x.ledgerReader.pldCumulativeEpsilon, figures.ledgerReaderCumulative[i] as number, 'report/pld-cumulative-epsilon-understated', `after round ${x.round} against ledger readers`, x.round);
     compare(x.modelObserver.pldCumulativeEpsilon, figures.modelObserverCumulative[i] as number, 'report/pld-cumulative-epsilon-understated', `after round ${x.round} against model observers`, x.round);
   });
+}
+
+/**
+ * The empirical audit's verdict: a failed audit (the lower end of its interval above the claim it
+ * tested) is a discrepancy, and so is an audit that tested a claim other than the report's — at
+ * another δ, above the worst participant's ε (which would hide a failure), or with a verdict that
+ * does not follow from its own numbers.
+ */
+function empiricalAuditDiscrepancies(r: PrivacyReport): Discrepancy[] {
+  const a = r.empiricalAudit;
+  if (a === undefined) return [];
+  const out: Discrepancy[] = [];
+  if (a.delta !== r.delta) out.push({ code: 'report/audit-mismatch', message: `the empirical audit estimates ε at δ = ${a.delta}, the report states δ = ${r.delta}` });
+  const worst = r.ledgerReader.epsilon;
+  if (a.claimedEpsilon === null ? worst !== null : worst !== null && a.claimedEpsilon > worst) {
+    out.push({ code: 'report/audit-mismatch', message: `the empirical audit tested the claim ε = ${show(a.claimedEpsilon)}, but no participant's claimed ε exceeds ${show(worst)}` });
+  }
+  if (!(a.lower <= a.epsilon && a.epsilon <= a.upper)) out.push({ code: 'report/audit-mismatch', message: `the empirical estimate ${a.epsilon} lies outside its own interval [${a.lower}, ${a.upper}]` });
+  const failed = a.claimedEpsilon !== null && a.lower > a.claimedEpsilon;
+  if (failed) {
+    out.push({
+      code: 'report/empirical-epsilon-exceeds-claim',
+      message:
+        `failed empirical audit: with ${a.canaries} canaries, ε is at least ${a.lower.toFixed(3)} at δ = ${a.delta} (${Math.round(100 * a.confidence)}% interval ` +
+        `[${a.lower.toFixed(3)}, ${a.upper.toFixed(3)}], estimate ${a.epsilon.toFixed(3)}), above the claimed ${(a.claimedEpsilon as number).toFixed(3)}: the released models carry less noise than the report claims`,
+    });
+  }
+  if (a.passed === failed) out.push({ code: 'report/audit-mismatch', message: `the empirical audit says passed=${a.passed}, its numbers say ${!failed}` });
+  return out;
 }

@@ -160,6 +160,12 @@ const FederationConfigFields = z
      * round. Default: the threshold, or dp.minContributors when larger: fewer could not release a round.
      */
     minJoined: z.number().int().min(1).optional(),
+    /**
+     * SHA-256 commitment (64 hex) to the secrets of the canary participants an auditor runs
+     * (src/server/canary-audit.ts): recorded in the genesis before round 0, so the directions the
+     * audit reveals afterwards cannot have been chosen by the coordinator. Absent: no audit.
+     */
+    auditCommitment: z.string().regex(/^[0-9a-f]{64}$/, 'must be 32 bytes as 64 lower-case hex characters').optional(),
     /** Seed of the cohort draw. Public seeds make the draw predictable; omit it in production. */
     seed: z.union([z.string().min(1).max(256), z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)]).optional(),
     /** Largest request body accepted, in bytes (masked vectors included). */

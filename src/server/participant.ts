@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ClientRound } from '../protocol/client/client-round.js';
-import { RoundConfigSchema, type RoundConfig } from '../protocol/config.js';
+import { planRound, RoundConfigSchema, type RoundConfig, type RoundPlan } from '../protocol/config.js';
+import { createClientEncoder } from '../dp/index.js';
 import type { ClientMessage } from '../protocol/messages.js';
 import { PHASES, phasesOf, type Phase } from '../protocol/phases.js';
 import { decodeServerMessage, encodeClientMessage } from '../protocol/wire/serialize.js';
@@ -72,6 +73,12 @@ export interface ParticipantOptions {
   maxEpsilon?: number;
   /** Refuse a federation whose genesis δ is above this. */
   maxDelta?: number;
+  /**
+   * Fault injection for the empirical privacy audit's own tests: encode with the noise multiplier
+   * times this factor while the federation still claims the calibrated one. Never set it outside
+   * a test or a benchmark that must show the audit catches under-noising.
+   */
+  noiseScale?: number;
 }
 
 /**
@@ -255,7 +262,7 @@ export class Participant {
     const training = Promise.resolve().then(() => this.opts.train(global, { round, modelVersion: state.modelVersion }));
     training.catch(() => {});
     let update: Float32Array | null = null;
-    const client = new ClientRound(config, {
+    const client = new ClientRound(this.encodingPlan(config), {
       index,
       identitySecretKey: this.opts.identity.secretKey,
       input: () => {
@@ -378,6 +385,15 @@ export class Participant {
       if (e instanceof CoordinatorRejection && e.rule === 'round/duplicate-submission') return;
       throw e;
     }
+  }
+
+  /** The round's plan, with an under-noising encoder when {@link ParticipantOptions.noiseScale} is set. */
+  private encodingPlan(config: RoundConfig): RoundConfig | RoundPlan {
+    const f = this.opts.noiseScale;
+    if (f === undefined || f === 1) return config;
+    const plan = planRound(config);
+    const dp = { ...config.dp, noiseMultiplier: config.dp.noiseMultiplier * f };
+    return { ...plan, encoder: createClientEncoder(dp, config.dim, config.roundSeed) };
   }
 
   private async fetchModel(version: number, dim: number): Promise<Float32Array> {

@@ -55,6 +55,8 @@ export const SimulateOptionsSchema = z
     proxMu: z.number().min(0).default(0),
     serverOptimizer: z.enum(['fedavg', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad']).default('fedavg'),
     serverLr: z.number().gt(0).optional(),
+    /** K canary participants (empirical privacy audit): extra participants that contribute random directions of norm C instead of training. */
+    auditCanaries: z.number().int().min(0).max(10_000).default(0),
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
     out: z.string().min(1).default('out'),
     workers: z.number().int().min(1).max(64).optional(),
@@ -76,10 +78,17 @@ export const SimulateOptionsSchema = z
   })
   .strict()
   .superRefine((o, ctx) => {
-    if (o.cohort !== undefined && o.cohort > o.clients) {
-      ctx.addIssue({ code: 'custom', path: ['cohort'], message: `--cohort ${o.cohort} exceeds --clients ${o.clients}` });
+    const population = o.clients + o.auditCanaries;
+    if (o.cohort !== undefined && o.cohort > population) {
+      ctx.addIssue({ code: 'custom', path: ['cohort'], message: `--cohort ${o.cohort} exceeds --clients ${o.clients}${o.auditCanaries > 0 ? ` plus ${o.auditCanaries} --audit-canaries` : ''}` });
     }
-    const cohort = o.cohort ?? o.clients;
+    if (o.auditCanaries === 1) {
+      ctx.addIssue({ code: 'custom', path: ['auditCanaries'], message: 'one canary gives no distribution to fit: give 0 or at least 2 (100 is a good start)' });
+    }
+    if (o.auditCanaries > 0 && (o.dp === 'none' || o.insecureBaseline)) {
+      ctx.addIssue({ code: 'custom', path: ['auditCanaries'], message: 'the audit tests a DP claim: it needs secure aggregation with DP' });
+    }
+    const cohort = o.cohort ?? population;
     if (o.colluders >= cohort) {
       ctx.addIssue({ code: 'custom', path: ['colluders'], message: `--colluders ${o.colluders} must be below the cohort of ${cohort}` });
     }
@@ -114,7 +123,7 @@ export const DEFAULT_TARGET_EPSILON = 8;
 
 /** The cohort size these options give. */
 export function cohortSize(o: SimulateOptions): number {
-  return o.cohort ?? o.clients;
+  return o.cohort ?? o.clients + o.auditCanaries;
 }
 
 /** Corruption fraction the SecAgg+ graph is sized for in simulations. */

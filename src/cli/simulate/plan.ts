@@ -1,7 +1,8 @@
 import { calibrateConfigNoise, checkModulusHeadroom, parseDpConfig, type DpConfig } from '../../dp/index.js';
 import { parseFederationConfig, type FederationConfig } from '../../server/config.js';
 import { federationDpConfig } from '../../server/federation-plan.js';
-import { defaultProvider, seededRandom, toHex, type KeyPair } from '../../secagg/index.js';
+import { defaultProvider, randomBytes, seededRandom, toHex, type KeyPair } from '../../secagg/index.js';
+import { canaryCommitment } from '../../server/canary-audit.js';
 import { FedveilError } from '../../secagg/util/errors.js';
 import { clipOf, cohortSize, DEFAULT_TARGET_EPSILON, minContributorsOf, modelSpecOf, secaggPlusDropout, SIMULATED_CORRUPTION, thresholdOf, type SimulateOptions } from './options.js';
 
@@ -14,11 +15,24 @@ export interface SimulationPlan {
   participants: KeyPair[];
   /** ε the noise was calibrated to, or null when --noise was given or there is no DP. */
   targetEpsilon: number | null;
+  /** The canary participants (after the clients in `participants`), with their secrets. */
+  canaries: { identity: KeyPair; secret: Uint8Array }[];
 }
 
 /** Seeded identities: a simulation with `--seed` is reproducible, so it is not private — real deployments use `fedveil keygen`. */
 function identity(seed: number, who: string): KeyPair {
   return defaultProvider.ed25519Keygen(seededRandom(`fedveil/simulate/${seed}/identity/${who}`));
+}
+
+/**
+ * The canaries' identities and secrets, derived from the seed (reproducible, hence known to whoever
+ * knows the seed: a simulation's audit shows the estimator works, not that a coordinator was honest).
+ */
+export function simulatedCanaries(o: Pick<SimulateOptions, 'auditCanaries' | 'seed'>): SimulationPlan['canaries'] {
+  return Array.from({ length: o.auditCanaries }, (_, k) => ({
+    identity: identity(o.seed, `canary-${k}`),
+    secret: randomBytes(seededRandom(`fedveil/simulate/${o.seed}/canary-${k}/secret`), 32),
+  }));
 }
 
 /** The participants' identities, derived from the seed. */
@@ -47,7 +61,9 @@ function modelOptions(model: SimulateOptions['model']): Record<string, unknown> 
  * FedveilError that names the setting when no γ fits the modulus.
  */
 export function planSimulation(o: SimulateOptions, dim: number, storagePath: string, deadlineMs: number): SimulationPlan {
-  const participants = simulatedParticipants(o);
+  const canaries = simulatedCanaries(o);
+  const participants = [...simulatedParticipants(o), ...canaries.map((c) => c.identity)];
+  const federationId = `simulation-${o.seed}`;
   const coordinatorIdentity = identity(o.seed, 'coordinator');
   const cohort = cohortSize(o);
   const threshold = thresholdOf(o);
@@ -90,8 +106,11 @@ export function planSimulation(o: SimulateOptions, dim: number, storagePath: str
   }
 
   const config = parseFederationConfig({
-    federationId: `simulation-${o.seed}`,
+    federationId,
     participants: participants.map((p) => toHex(p.publicKey)),
+    ...(canaries.length === 0
+      ? {}
+      : { auditCommitment: canaryCommitment(federationId, canaries.map((c) => ({ publicKey: toHex(c.identity.publicKey), secret: toHex(c.secret) }))) }),
     rounds: o.rounds,
     cohort: { size: cohort },
     threshold,
@@ -122,5 +141,5 @@ export function planSimulation(o: SimulateOptions, dim: number, storagePath: str
     listen: { host: '127.0.0.1', port: o.dashboard ?? 0 },
     dashboard: o.dashboard !== undefined,
   });
-  return { config, dp: federationDpConfig(config), coordinatorIdentity, participants, targetEpsilon };
+  return { config, dp: federationDpConfig(config), coordinatorIdentity, participants, targetEpsilon, canaries };
 }

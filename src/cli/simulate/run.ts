@@ -26,8 +26,10 @@ import {
 } from '../../trainer/index.js';
 import { silentIn, simulatedDropout } from './dropout.js';
 import { saveModelFiles } from '../model-files.js';
-import { cohortSize, modelSpecOf, thresholdOf, type SimulateOptions } from './options.js';
-import { planSimulation, simulatedParticipants, type SimulationPlan } from './plan.js';
+import { clipOf, cohortSize, modelSpecOf, thresholdOf, type SimulateOptions } from './options.js';
+import { planSimulation, simulatedCanaries, simulatedParticipants, type SimulationPlan } from './plan.js';
+import { AUDIT_SUBDIR, auditRunDir, saveModelVersion, writeCanaryReveal } from '../canary-audit-files.js';
+import type { EmpiricalAudit } from '../../dp/index.js';
 import { startWorker, type SimulationWorker } from './pool.js';
 import type { BaselineTrainRequest, HostedClient, StartParticipating } from './worker-protocol.js';
 
@@ -78,6 +80,8 @@ export interface SimulationSummary {
   out: string;
   /** True when the run was stopped early (SIGINT): the report covers the rounds released until then. */
   interrupted: boolean;
+  /** The empirical privacy audit by the canaries (--audit-canaries), also written into the report; null without canaries. */
+  audit: EmpiricalAudit | null;
 }
 
 /** What the simulation tells its caller while it runs (progress bars, plain lines, or nothing). */
@@ -97,7 +101,24 @@ function splitClients(parts: ClientPartition[], o: SimulateOptions, secretKeys: 
     const indices = o.examples === undefined ? p.indices : p.indices.subarray(0, Math.min(o.examples, p.indices.length));
     (groups[client % workers] as HostedClient[]).push({ client, secretKey: secretKeys[client] as Uint8Array, indices: Uint32Array.from(indices) });
   });
+  // Canaries follow the clients (participant index = client index), spread over the workers too.
+  simulatedCanaries(o).forEach((c, k) => {
+    const client = parts.length + k;
+    (groups[client % workers] as HostedClient[]).push({ client, secretKey: c.identity.secretKey, indices: new Uint32Array(0), canarySecret: c.secret });
+  });
   return groups.filter((g) => g.length > 0);
+}
+
+/**
+ * The test-only under-noising factor from FEDVEIL_TEST_NOISE_SCALE (deliberately not an option:
+ * it exists to prove the audit catches under-noising, and the report still claims the calibrated ε).
+ */
+function testNoiseScale(): number | undefined {
+  const raw = process.env['FEDVEIL_TEST_NOISE_SCALE'];
+  if (raw === undefined || raw === '') return undefined;
+  const f = Number(raw);
+  if (!(f > 0 && f <= 1)) throw new Error(`FEDVEIL_TEST_NOISE_SCALE must be a number in (0, 1], got '${raw}'`);
+  return f;
 }
 
 function rowOf(s: RoundSummary, ev: EvaluationResult): RoundRow {
@@ -171,7 +192,8 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
   for (const suffix of ['', '-wal', '-shm']) rmSync(storage + suffix, { force: true });
 
   const secure = !o.insecureBaseline;
-  const workerCount = Math.min(o.workers ?? Math.max(1, availableParallelism()), o.clients);
+  const workerCount = Math.min(o.workers ?? Math.max(1, availableParallelism()), o.clients + o.auditCanaries);
+  const noiseScale = testNoiseScale();
   const groups = splitClients(parts, o, simulatedParticipants(o).map((p) => p.secretKey), workerCount);
   const trained = new Map<number, Float32Array>();
   const onTrained: Setup['onTrained'] = { wake: null };
@@ -186,6 +208,8 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
         dropout: secure ? o.dropout : 0,
         phases,
         ...(o.backend ? { backend: o.backend } : {}),
+        clip: clipOf(o),
+        ...(noiseScale === undefined ? {} : { noiseScale }),
       },
       (e) => {
         if (e.type !== 'trained') return;
@@ -211,7 +235,7 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
           : 'INSECURE BASELINE: no masking, no DP'),
     );
     const setup: Setup = { o, observer, model, initial, test, out, plan, groups, workers, trained, onTrained, rows: [], lastEval: null, signal, interrupted: false, modelJson: null };
-    let audit: Pick<SimulationSummary, 'report' | 'ledger' | 'coordinatorKey'> = { report: null, ledger: null, coordinatorKey: null };
+    let audit: Pick<SimulationSummary, 'report' | 'ledger' | 'coordinatorKey' | 'audit'> = { report: null, ledger: null, coordinatorKey: null, audit: null };
     if (secure) audit = await runSecureRounds(setup);
     else await runBaselineRounds(setup);
     const modelJson = setup.modelJson ?? (await saveModel(setup));
@@ -265,7 +289,12 @@ function serverOptimizerOf(o: SimulateOptions): ServerOptimizer {
 }
 
 /** The real thing: coordinator on loopback, participants in the workers, the ledger exported at the end. */
-async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'report' | 'ledger' | 'coordinatorKey'>> {
+async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'report' | 'ledger' | 'coordinatorKey' | 'audit'>> {
+  const auditing = s.plan.canaries.length > 0;
+  // The audit measures the released model versions: keep each as published.
+  const keep = (version: number, weights: Uint8Array) => {
+    if (auditing) saveModelVersion(s.out, version, weights);
+  };
   let evaluations: Promise<unknown> = Promise.resolve();
   let published: () => Uint8Array = () => new Uint8Array(0);
   let dashboard: DashboardFeed | null = null;
@@ -278,7 +307,9 @@ async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'repor
     autoStart: false,
     app: { log: () => undefined },
     onRoundEnd: (summary) => {
-      const weights = new Float32Array(Uint8Array.from(published()).buffer);
+      const bytes = Uint8Array.from(published());
+      keep(summary.modelVersion, bytes);
+      const weights = new Float32Array(bytes.buffer);
       evaluations = evaluations.then(async () => {
         const row = rowOf(summary, await evaluateWeights(s, weights));
         dashboard?.recordEvaluation(summary.round, { source: 'test-set', accuracy: row.accuracy, loss: row.loss, examples: s.test.size, noised: false });
@@ -291,6 +322,8 @@ async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'repor
   published = () => coordinator.model.weights;
   dashboard = running.dashboard;
   if (dashboard !== null) s.observer.serving?.(running.url);
+  if (auditing) rmSync(join(s.out, AUDIT_SUBDIR), { recursive: true, force: true });
+  keep(coordinator.model.version, coordinator.model.weights);
   const clientOf = new Map(s.plan.participants.map((p, i) => [toHex(p.publicKey), i]));
   const phases = phasesOf(s.plan.config.mode);
   let seen = '';
@@ -330,6 +363,16 @@ async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'repor
     await evaluations;
     s.interrupted = s.signal?.aborted ?? false;
     const paths = await running.exportAudit(s.out);
+    let audit: EmpiricalAudit | null = null;
+    if (auditing) {
+      // The secrets are revealed only now, after the last round: the genesis held their commitment.
+      writeCanaryReveal(s.out, s.plan.config.federationId, s.plan.canaries.map((c) => ({ publicKey: toHex(c.identity.publicKey), secret: toHex(c.secret) })));
+      try {
+        audit = auditRunDir(s.out, { coordinatorKey: paths.coordinatorKey }).audit;
+      } catch (e) {
+        s.observer.info(`empirical audit not possible: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
     if (s.o.keepOpen && dashboard !== null && !s.interrupted) {
       // Everything the run writes is written before the wait.
       if (s.lastEval === null) await evaluateWeights(s, s.initial);
@@ -340,7 +383,7 @@ async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'repor
         s.signal?.addEventListener('abort', () => resolve(), { once: true });
       });
     }
-    return { report: paths.report, ledger: paths.ledger, coordinatorKey: paths.coordinatorKey };
+    return { report: paths.report, ledger: paths.ledger, coordinatorKey: paths.coordinatorKey, audit };
   } finally {
     clearInterval(poll);
     await running.close();

@@ -17,8 +17,10 @@ export interface HostedClient {
   client: number;
   /** Ed25519 seed (32 bytes). */
   secretKey: Uint8Array;
-  /** Indices of its examples in the MNIST training set. */
+  /** Indices of its examples in the MNIST training set (none for a canary). */
   indices: Uint32Array;
+  /** A canary's secret: it contributes the direction drawn from it, scaled to the clip norm, instead of training. */
+  canarySecret?: Uint8Array;
 }
 
 /** `workerData` of a simulation worker. */
@@ -35,6 +37,10 @@ export interface WorkerInit {
   /** Phases of a round, for drawing where a dropout happens. */
   phases: Phase[];
   backend?: BackendKind;
+  /** Clip norm C: the length of a canary's update. */
+  clip: number;
+  /** Test-only under-noising factor (FEDVEIL_TEST_NOISE_SCALE); see ParticipantOptions.noiseScale. */
+  noiseScale?: number;
 }
 
 /** Main thread → worker, once, in the participants mode. */

@@ -4,6 +4,7 @@
  * TensorFlow.js on their own partitions of MNIST. One worker per core gives parallel training.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { canaryUpdate } from '../../dp/index.js';
 import type { Phase } from '../../protocol/phases.js';
 import { randomBelow, randomUnit, seededRandom } from '../../secagg/index.js';
 import { defaultProvider } from '../../secagg/index.js';
@@ -28,7 +29,7 @@ function dropoutPhase(client: number, round: number): Phase | undefined {
 async function main(): Promise<void> {
   const backend = await initBackend(init.backend ? { prefer: init.backend } : {});
   const all = loadMnist({ split: 'train', layout: init.recipe.model === 'cnn' ? 'image' : 'flat' });
-  const data = new Map<number, Dataset>(init.clients.map((c) => [c.client, subset(all, c.indices)]));
+  const data = new Map<number, Dataset>(init.clients.filter((c) => c.canarySecret === undefined).map((c) => [c.client, subset(all, c.indices)]));
   const model = await createModel(modelSpecOf(init.recipe.model), init.seed);
 
   // One model per worker: trainings of its participants take turns.
@@ -50,9 +51,9 @@ async function main(): Promise<void> {
 
   // One timed warm-up training (it also compiles the backend's kernels) tells the main thread how
   // long phases must wait for this worker's participants.
-  const first = init.clients[0] as HostedClient;
+  const first = init.clients.find((c) => c.canarySecret === undefined);
   const t0 = performance.now();
-  await train(first, 0, getFlatWeights(model));
+  if (first !== undefined) await train(first, 0, getFlatWeights(model));
   post({ type: 'ready', backend: backend.name, reason: backend.reason, trainMs: performance.now() - t0 });
 
   if (init.mode === 'baseline') {
@@ -77,9 +78,12 @@ async function main(): Promise<void> {
         coordinator,
         identity: { secretKey: c.secretKey, publicKey: defaultProvider.ed25519PublicKey(c.secretKey) },
         train: async (weights, info) => {
+          // A canary trains on nothing: its update is its secret direction at the clip norm, every round.
+          if (c.canarySecret !== undefined) return { update: canaryUpdate(c.canarySecret, weights.length, init.clip), examples: 0 };
           const r = await train(c, info.round, weights);
           return { update: r.update, examples: r.examples };
         },
+        ...(init.noiseScale === undefined ? {} : { noiseScale: init.noiseScale }),
         // Reproducible (and therefore not secret): a simulation, not a deployment.
         random: seededRandom(`fedveil/simulate/${init.seed}/client-${c.client}/secrets`),
         dropout: (round) => dropoutPhase(c.client, round),
