@@ -230,7 +230,9 @@ export function createCoordinatorApp(c: Coordinator, opts: CoordinatorAppOptions
     let ready: ((s: CoordinatorState) => boolean) | null = null;
     if (q.since !== undefined) {
       const since = q.since;
-      ready = (s) => s.stateVersion > since;
+      // Any other version, not only a larger one: a coordinator that restarted or took over
+      // from a lost leader counts its versions from 0 again, and its clients must not wait on it.
+      ready = (s) => s.stateVersion !== since;
     } else if (q.waitFor !== undefined) {
       const target = phaseRank(q.waitFor as Phase | 'end');
       const round = q.round;
