@@ -1,0 +1,36 @@
+/**
+ * The coordinator of a scale run, in its own process so that its peak RSS is its own and can be
+ * read from outside (/proc/PID/status VmHWM). Reads a federation config (JSON) from argv[2],
+ * prints `url <url>`, then after the round `summary <json>` (the round summary plus this process's
+ * CPU seconds for the whole round and for unmask-to-release), and `finished`; it serves on until
+ * its stdin closes.
+ */
+import { readFileSync } from 'node:fs';
+import { parseFederationConfig } from '../../src/server/config.js';
+import { startCoordinator } from '../../src/server/start.js';
+
+const config = parseFederationConfig(JSON.parse(readFileSync(process.argv[2] as string, 'utf8')));
+const uploadSlots = Number(process.argv[3] ?? 8);
+const running = await startCoordinator({ config, initialModel: new Float32Array(config.dim), app: { uploadSlots } });
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const cpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+const startCpu = cpu();
+out(`url ${running.url}`);
+const c = running.coordinator;
+const long = 3_600_000;
+await c.waitFor((s) => s.phase === 'unmask' || s.lastRound !== null, long);
+// The server's unmask work: reconstructing secrets and stripping masks once the shares are in.
+const unmaskCpu0 = cpu();
+await c.waitFor((s) => s.lastRound !== null, long);
+const unmaskCpu = cpu() - unmaskCpu0;
+await c.finished;
+out(`summary ${JSON.stringify({ ...c.summaries[0], coordinatorCpuS: cpu() - startCpu, unmaskCpuS: unmaskCpu })}`);
+out('finished');
+
+await new Promise((r) => {
+  process.stdin.on('end', r).on('close', r).resume();
+});
+await running.close();
