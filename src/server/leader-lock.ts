@@ -2,6 +2,9 @@ import pg from 'pg';
 import { FedveilError } from '../secagg/util/errors.js';
 import { checkSchemaName } from './postgres-store.js';
 
+/** The `application_name` of the lock's connection, so operators can find the leader in pg_stat_activity. */
+export const LEADER_APPLICATION_NAME = 'fedveil-leader-lock';
+
 /** Options of {@link LeaderLock.acquire}. */
 export interface LeaderLockOptions {
   url: string;
@@ -30,12 +33,14 @@ export class LeaderLock {
     private readonly client: pg.Client,
     /** The advisory lock key (text hashed by Postgres). */
     readonly key: string,
+    /** The server process id of the lock's connection (pg_stat_activity.pid). */
+    readonly backendPid: number,
   ) {}
 
   /** Waits until this process holds the lock (a standby waits here for the leader to go). */
   static async acquire(opts: LeaderLockOptions): Promise<LeaderLock> {
     const key = `fedveil-leader:${checkSchemaName(opts.schema ?? 'public')}:${opts.federationId}`;
-    const client = new pg.Client({ connectionString: opts.url });
+    const client = new pg.Client({ connectionString: opts.url, application_name: LEADER_APPLICATION_NAME });
     const lost = (reason: string) => {
       if (lock !== null && !lock.released) {
         lock.released = true;
@@ -52,11 +57,15 @@ export class LeaderLock {
     }
     const pollMs = opts.pollMs ?? 500;
     let said = false;
+    let backendPid = 0;
     try {
       for (;;) {
         if (opts.signal?.aborted) throw new FedveilError('leader/cancelled', 'stopped waiting for the leader lock');
-        const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [key]);
-        if (rows[0]?.ok) break;
+        const { rows } = await client.query<{ ok: boolean; pid: number }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok, pg_backend_pid() AS pid', [key]);
+        if (rows[0]?.ok) {
+          backendPid = rows[0].pid;
+          break;
+        }
         if (!said) opts.log?.('another coordinator leads this federation; standing by until its lock is released');
         said = true;
         await new Promise((resolve) => setTimeout(resolve, pollMs));
@@ -65,7 +74,7 @@ export class LeaderLock {
       await client.end().catch(() => {});
       throw e;
     }
-    lock = new LeaderLock(client, key);
+    lock = new LeaderLock(client, key, backendPid);
     if (said) opts.log?.('leader lock acquired: taking over');
     return lock;
   }

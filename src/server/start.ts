@@ -86,7 +86,7 @@ export async function startCoordinator(opts: StartCoordinatorOptions): Promise<R
     // A standby may now lead: this process must not start another round (the store refuses
     // releasing one the new leader recorded aborted).
     (opts.log ?? (() => {}))(`${reason}: no longer the leader, stopping`);
-    void coordinator.stop();
+    coordinator.stop().catch((e: unknown) => (opts.log ?? (() => {}))(`stopping after losing leadership: ${String(e)}`));
   };
   const joins = opts.app?.joins ?? joinRegistryFor(coordinator);
   const app = createCoordinatorApp(coordinator, { ...(opts.log ? { log: opts.log } : {}), ...opts.app, joins });

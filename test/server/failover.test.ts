@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/secagg/index.js';
-import { LeaderLock } from '../../src/server/leader-lock.js';
+import { Client } from 'pg';
+import { LEADER_APPLICATION_NAME, LeaderLock } from '../../src/server/leader-lock.js';
 import { postgres } from '../services.js';
 import { failoverCycles } from './failover-check.js';
 import { dropSchemas, freshSchema } from './pg-schema.js';
@@ -33,6 +34,28 @@ describe.skipIf(!pg.available)(`Postgres leader lock and failover${pg.available 
     await expect(c).rejects.toMatchObject({ code: 'leader/cancelled' });
     await lock.release();
     await other.release();
+  });
+
+  it('a leader whose lock connection dies is told at once (it must stop running rounds)', async () => {
+    const schema = await freshSchema(pg.location);
+    const lost: string[] = [];
+    const lock = await LeaderLock.acquire({ url: pg.location, schema, federationId: 'f', onLost: (r) => lost.push(r) });
+    const admin = new Client({ connectionString: pg.location });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query<{ application_name: string }>('SELECT application_name FROM pg_stat_activity WHERE pid = $1', [lock.backendPid]);
+      expect(rows[0]?.application_name).toBe(LEADER_APPLICATION_NAME);
+      await admin.query('SELECT pg_terminate_backend($1)', [lock.backendPid]);
+    } finally {
+      await admin.end();
+    }
+    for (let i = 0; i < 100 && lost.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(lost).toHaveLength(1);
+    expect(lost[0]).toMatch(/leader lock connection/);
+    await lock.release();
+    // The lock is free again: another process can lead.
+    const next = await LeaderLock.acquire({ url: pg.location, schema, federationId: 'f' });
+    await next.release();
   });
 
   it('the leader is SIGKILLed mid-federation: a standby takes over, no round released twice, no ε lost, the ledger verifies', async () => {
