@@ -7,7 +7,7 @@
  * each batch is computed first and then uploaded all at once (concurrent uploads).
  *
  * Usage: node --import tsx bench/scale/client-worker.ts URL N D WORKER WORKERS BATCH DROPOUT DROPOUT_PHASE
- * Prints `stats <json>` (CPU per phase, per client) and `done`.
+ * Prints `ready` once its identities are made, `stats <json>` (CPU per phase, per client) and `done`.
  */
 import { z } from 'zod';
 import { ClientRound } from '../../src/protocol/client/client-round.js';
@@ -103,13 +103,16 @@ async function pool<T>(items: readonly T[], limit: number, f: (x: T) => Promise<
   );
 }
 
+const identities = new Map<number, KeyPair>();
+for (let i = worker; i < n; i += workers) identities.set(i, scaleIdentity(i));
+out('ready');
 const first = await until((s) => s.phase === 'advertise-keys' && s.roundConfig !== null);
 // CPU from here on: the round's work, not this process's start-up.
 const cpuAtStart = cpu();
 const config = z.decode(RoundConfigSchema, first.roundConfig as z.input<typeof RoundConfigSchema>) as RoundConfig;
 const mine: Client[] = [];
 for (let i = worker; i < n; i += workers) {
-  const id = scaleIdentity(i);
+  const id = identities.get(i) as KeyPair;
   const index = config.participants.findIndex((p) => Buffer.from(p).equals(Buffer.from(id.publicKey)));
   if (index < 0) continue;
   const round = new ClientRound(config, { index, identitySecretKey: id.secretKey, input: () => update, extra: [], rng: systemRandom, provider: defaultProvider });

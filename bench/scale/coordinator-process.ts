@@ -1,7 +1,7 @@
 /**
  * The coordinator of a scale run, in its own process so that its peak RSS is its own and can be
  * read from outside (/proc/PID/status VmHWM). Reads a federation config (JSON) from argv[2],
- * prints `url <url>`, then after the round `summary <json>` (the round summary plus this process's
+ * prints `url <url>`, starts the round on a `start` line on stdin, then after the round `summary <json>` (the round summary plus this process's
  * CPU seconds for the whole round and for unmask-to-release), and `finished`; it serves on until
  * its stdin closes.
  */
@@ -11,7 +11,15 @@ import { startCoordinator } from '../../src/server/start.js';
 
 const config = parseFederationConfig(JSON.parse(readFileSync(process.argv[2] as string, 'utf8')));
 const uploadSlots = Number(process.argv[3] ?? 8);
-const running = await startCoordinator({ config, initialModel: new Float32Array(config.dim), app: { uploadSlots } });
+const running = await startCoordinator({ config, initialModel: new Float32Array(config.dim), app: { uploadSlots }, autoStart: false });
+// The round starts when the parent says every load generator is ready, not while they boot.
+const go = new Promise<void>((resolve) => {
+  let buf = '';
+  process.stdin.on('data', (d: Buffer) => {
+    buf += d.toString();
+    if (buf.includes('start\n')) resolve();
+  });
+});
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const cpu = () => {
   const u = process.cpuUsage();
@@ -20,6 +28,8 @@ const cpu = () => {
 const startCpu = cpu();
 out(`url ${running.url}`);
 const c = running.coordinator;
+await go;
+c.start();
 const long = 3_600_000;
 await c.waitFor((s) => s.phase === 'unmask' || s.lastRound !== null, long);
 // The server's unmask work: reconstructing secrets and stripping masks once the shares are in.
@@ -31,6 +41,6 @@ out(`summary ${JSON.stringify({ ...c.summaries[0], coordinatorCpuS: cpu() - star
 out('finished');
 
 await new Promise((r) => {
-  process.stdin.on('end', r).on('close', r).resume();
+  process.stdin.on('end', r).on('close', r);
 });
 await running.close();

@@ -85,6 +85,7 @@ export async function runScale(o: ScaleRun): Promise<ScaleFigures> {
         else if (line === 'finished') finished();
       });
     });
+    let ready = 0;
     const batch = Math.max(1, Math.ceil(o.concurrent / o.workers));
     const stats: { clients: number; k: number; cpuS: number; shareKeysMs: number; maskedInputMs: number; peakMb: number }[] = [];
     await Promise.all(
@@ -97,6 +98,7 @@ export async function runScale(o: ScaleRun): Promise<ScaleFigures> {
         workers.push(child);
         return new Promise<void>((resolve, reject) => {
           lines(child, (line) => {
+            if (line === 'ready' && ++ready === o.workers) coord.stdin!.write('start\n');
             if (line.startsWith('stats ')) stats.push({ ...(JSON.parse(line.slice(6)) as (typeof stats)[number]), peakMb: peakRssMb(child.pid!) });
           });
           child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`load generator worker ${w} exited ${code}`))));
