@@ -12,6 +12,9 @@ import { startCoordinator } from '../../src/server/start.js';
 const config = parseFederationConfig(JSON.parse(readFileSync(process.argv[2] as string, 'utf8')));
 const uploadSlots = Number(process.argv[3] ?? 8);
 const running = await startCoordinator({ config, initialModel: new Float32Array(config.dim), app: { uploadSlots }, autoStart: false });
+// The parent ends stdin when it is done with this process, also when a run failed mid-round.
+const closed = new Promise<void>((resolve) => process.stdin.on('end', resolve).on('close', resolve));
+void closed.then(() => setTimeout(() => process.exit(0), 2000).unref());
 // The round starts when the parent says every load generator is ready, not while they boot.
 const go = new Promise<void>((resolve) => {
   let buf = '';
@@ -40,7 +43,5 @@ await c.finished;
 out(`summary ${JSON.stringify({ ...c.summaries[0], coordinatorCpuS: cpu() - startCpu, unmaskCpuS: unmaskCpu })}`);
 out('finished');
 
-await new Promise((r) => {
-  process.stdin.on('end', r).on('close', r);
-});
+await closed;
 await running.close();
