@@ -8,16 +8,24 @@
  *
  * Environment: FEDVEIL_BENCH_PROTOCOL=quick runs only the N = 100, D = 1e5 configuration;
  * FEDVEIL_BENCH_PROTOCOL=2,4 runs the listed configurations (1-based, in the order of CELLS).
+ *
+ * Options run one configuration instead: `npm run bench -- protocol --n 1000 --d 1e5 --dropout 0.1
+ * --graph secagg+ --dropout-phase masked-input` (also `--k` neighbours with self, default 21, and
+ * `--t` threshold, default ⌊k/2⌋ + 1; `--graph complete` makes k = N). Flower's figures are
+ * attached only where the configuration is one of those it was measured at.
  */
+import { numberArg, type BenchArgs } from '../args.js';
 import type { BenchResult } from '../results.js';
 import { planRound } from '../../src/protocol/config.js';
 import { runRoundInMemory, type InstrumentTarget } from '../../src/protocol/in-memory.js';
-import type { Phase } from '../../src/protocol/phases.js';
+import { PHASES, type Phase } from '../../src/protocol/phases.js';
 import type { GraphSpec } from '../../src/protocol/config.js';
 import { testFederation } from '../../src/protocol/testing/fixtures.js';
 import { seededRandom, systemRandom } from '../../src/secagg/util/random.js';
 
 interface Cell {
+  /** The phase in which the dropping clients go silent. */
+  dropoutPhase?: Phase;
   N: number;
   D: number;
   dropout: number;
@@ -69,7 +77,7 @@ async function runCell(cell: Cell): Promise<BenchResult[]> {
   // Drop the last ⌈dropout·N⌉ of a seeded permutation after share-keys.
   const drops = Math.round(cell.dropout * cell.N);
   const order = Array.from({ length: cell.N }, (_, i) => i).sort((a, b) => ((a * 2654435761) % 4294967296) - ((b * 2654435761) % 4294967296));
-  const dropouts = new Map<number, Phase>(order.slice(0, drops).map((i) => [i, 'masked-input']));
+  const dropouts = new Map<number, Phase>(order.slice(0, drops).map((i) => [i, cell.dropoutPhase ?? 'masked-input']));
 
   let cpu = new Map<string, { s: number; calls: Set<number> }>();
   let peakRetained = 0;
@@ -136,7 +144,7 @@ async function runCell(cell: Cell): Promise<BenchResult[]> {
   const range = (pick: (r: (typeof steady)[number]) => number, digits: number): string =>
     steady.map(pick).map((x) => x.toFixed(digits)).join(', ');
   const heapMb = peakRetained / 2 ** 20;
-  const params = { N: cell.N, D: cell.D, dropout: cell.dropout, k: cell.k, t: cell.t };
+  const params = { N: cell.N, D: cell.D, dropout: cell.dropout, k: cell.k, t: cell.t, ...(cell.dropoutPhase ? { dropout_phase: cell.dropoutPhase, graph: cell.graph.kind } : {}) };
   const round3 = (x: number) => Math.round(x * 1000) / 1000;
   console.log(
     `[protocol] N=${cell.N} D=${cell.D} ${cell.graph.kind}: total ${total.toFixed(2)} s CPU (${wall.toFixed(2)} s wall; first round ${first.total.toFixed(2)} s CPU); ` +
@@ -162,8 +170,9 @@ async function runCell(cell: Cell): Promise<BenchResult[]> {
     ...(totalTarget !== undefined ? { target: totalTarget } : {}),
     ...(cell.flower.totalS !== undefined ? { baseline: { name: FLOWER, value: cell.flower.totalS } } : {}),
   });
-  out.push({ metric: 'client_share_keys_ms', value: round3(shareKeysMs), unit: 'ms', params, baseline: { name: FLOWER, value: cell.flower.shareKeysMs } });
-  out.push({ metric: 'client_masked_input_ms', value: round3(maskedMs), unit: 'ms', params, baseline: { name: FLOWER, value: cell.flower.maskedInputMs } });
+  const flowerMs = (v: number) => (Number.isNaN(v) ? {} : { baseline: { name: FLOWER, value: v } });
+  out.push({ metric: 'client_share_keys_ms', value: round3(shareKeysMs), unit: 'ms', params, ...flowerMs(cell.flower.shareKeysMs) });
+  out.push({ metric: 'client_masked_input_ms', value: round3(maskedMs), unit: 'ms', params, ...flowerMs(cell.flower.maskedInputMs) });
   out.push({
     metric: 'server_unmask_cpu_s',
     value: round3(unmaskS),
@@ -185,9 +194,35 @@ function selectedCells(choice: string | undefined): Cell[] {
   });
 }
 
-/** Runs every configuration, or those FEDVEIL_BENCH_PROTOCOL selects. */
-export async function run(): Promise<BenchResult[]> {
-  const cells = selectedCells(process.env.FEDVEIL_BENCH_PROTOCOL);
+/** The one configuration the command-line options describe, with Flower's figures where it was measured there. */
+function cellFromArgs(args: BenchArgs): Cell {
+  const N = numberArg(args, 'n', 100);
+  const D = numberArg(args, 'd', 1e5);
+  const dropout = numberArg(args, 'dropout', 0.1);
+  const graphName = args.graph ?? 'secagg+';
+  if (graphName !== 'secagg+' && graphName !== 'complete') throw new Error(`--graph must be secagg+ or complete, got '${graphName}'`);
+  const k = graphName === 'complete' ? N : numberArg(args, 'k', 21);
+  const t = numberArg(args, 't', Math.floor(k / 2) + 1);
+  const dropoutPhase = (args['dropout-phase'] ?? 'masked-input') as Phase;
+  if (!PHASES.includes(dropoutPhase)) throw new Error(`--dropout-phase must be one of ${PHASES.join(', ')}`);
+  const graph: GraphSpec = graphName === 'complete' ? { kind: 'complete' } : { kind: 'secagg-plus', degree: k - 1 };
+  const measured = CELLS.find((c) => c.N === N && c.D === D && c.dropout === dropout && c.k === k && c.graph.kind === graph.kind && dropoutPhase === 'masked-input');
+  return {
+    N,
+    D,
+    dropout,
+    k,
+    t,
+    graph,
+    dropoutPhase,
+    flower: measured?.flower ?? { shareKeysMs: NaN, maskedInputMs: NaN, unmaskS: undefined, totalS: undefined },
+  };
+}
+
+/** Runs the configuration the options give, else every configuration or those FEDVEIL_BENCH_PROTOCOL selects. */
+export async function run(args: BenchArgs = {}): Promise<BenchResult[]> {
+  const custom = ['n', 'd', 'dropout', 'graph', 'k', 't', 'dropout-phase'].some((name) => args[name] !== undefined);
+  const cells = custom ? [cellFromArgs(args)] : selectedCells(process.env.FEDVEIL_BENCH_PROTOCOL);
   const results: BenchResult[] = [];
   for (const cell of cells) results.push(...(await runCell(cell)));
   return results;

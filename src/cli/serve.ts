@@ -84,7 +84,7 @@ export function registerServe(program: Command): void {
       await initBackend();
       const model = await checkedModel(config, 0);
       const weights = await initialWeights(config, opts.initialModel, 0, model);
-      const dir = opts.export ?? (config.storage.path === ':memory:' ? resolve('audit') : join(dirname(resolve(config.storage.path)), 'audit'));
+      const dir = opts.export ?? (config.storage.path === undefined || config.storage.path === ':memory:' ? resolve('audit') : join(dirname(resolve(config.storage.path)), 'audit'));
       // Exports run one after another, each of the state at its time.
       let exports: Promise<void> = Promise.resolve();
       const exportRelease = (running: RunningCoordinator): Promise<void> => {

@@ -1,6 +1,7 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { nextPowerOfTwo } from '../dp/index.js';
+import type { RoundPlan } from '../protocol/config.js';
 import { PHASES, type Phase } from '../protocol/phases.js';
 import { decodeClientMessage, encodeServerMessage } from '../protocol/wire/serialize.js';
 import { ClientMessageSchema } from '../protocol/wire/schemas.js';
@@ -10,6 +11,7 @@ import type { Coordinator, CoordinatorState } from './coordinator.js';
 import { errorMiddleware, HttpError } from './http-errors.js';
 import { JoinRegistry, registerJoinRoutes, sessionLeaseMs } from './join.js';
 import { ledgerLine } from './ledger-entry.js';
+import { readMaskedUpload, StagingPool, type MaskedUpload } from './masked-upload.js';
 import { OCTET_STREAM } from './wire.js';
 import { buildPrivacyReport } from './report.js';
 import type { DashboardFeed } from './dashboard/feed.js';
@@ -29,7 +31,18 @@ export interface CoordinatorAppOptions {
   /** Serve the dashboard (at `/`, see src/server/dashboard) from this feed; none when absent. */
   dashboard?: DashboardFeed;
   dashboardRoutes?: DashboardRoutesOptions;
+  /**
+   * Masked vectors staged at once (default 8): memory for uploads is this many vectors, however
+   * many clients upload together; further uploads wait, unread, for a free slot.
+   */
+  uploadSlots?: number;
+  /** Longest one masked-input upload may take, waiting for a slot included (default: the phase's deadline). */
+  uploadDeadlineMs?: number;
 }
+
+const DEFAULT_UPLOAD_SLOTS = 8;
+/** The masked-input envelope is a small JSON object (header, length, bits, hash, signature). */
+const MAX_ENVELOPE_BYTES = 64 * 1024;
 
 /** A join registry for coordinator `c`'s federation. */
 export function joinRegistryFor(c: Coordinator): JoinRegistry {
@@ -73,6 +86,12 @@ function parseQuery<T extends z.ZodType>(schema: T, value: unknown): z.output<T>
   throw new HttpError('request/bad-query', `query ${formatIssuePath(issue.path)}: ${issue.message}`, formatIssuePath(issue.path));
 }
 
+function roundParam(req: Request): number {
+  const round = RoundParam.safeParse(req.params.round);
+  if (!round.success) throw new HttpError('request/not-found', `no such round endpoint: ${req.path}`);
+  return round.data;
+}
+
 function params(req: Request): { round: number; phase: Phase } {
   const round = RoundParam.safeParse(req.params.round);
   const phase = PhaseParam.safeParse(req.params.phase);
@@ -96,6 +115,11 @@ function rawBody(req: Request): Uint8Array {
  * body hash and nonce). Returns the sender's key and nonce; throws the HttpError of the rule broken.
  */
 function authenticate(c: Coordinator, req: Request, round: number, phase: Phase, body: Uint8Array): { sender: string; nonce: string } {
+  return authenticateHash(c, req, round, phase, bodyHash(body));
+}
+
+/** The auth headers, checked without the signature: the sender's key, or the HttpError of the rule broken. */
+function authHeaders(c: Coordinator, req: Request): { sender: string; nonce: string; signature: string } {
   const sender = header(req, SENDER_HEADER);
   const nonce = header(req, NONCE_HEADER);
   const signature = header(req, SIGNATURE_HEADER);
@@ -106,13 +130,19 @@ function authenticate(c: Coordinator, req: Request, round: number, phase: Phase,
   if (!HEX32.test(nonce)) throw new HttpError('auth/malformed-headers', `${NONCE_HEADER} must be 32 lower-case hex characters`, NONCE_HEADER);
   if (!HEX128.test(signature)) throw new HttpError('auth/malformed-headers', `${SIGNATURE_HEADER} must be 128 lower-case hex characters`, SIGNATURE_HEADER);
   if (!c.allowed.has(sender)) throw new HttpError('auth/unknown-sender', 'the sender is not an allowed participant of this federation');
+  return { sender, nonce, signature };
+}
+
+/** {@link authenticate} for a body known by its SHA-256 (hex), e.g. one hashed as it streamed in. */
+function authenticateHash(c: Coordinator, req: Request, round: number, phase: Phase, hash: string): { sender: string; nonce: string } {
+  const { sender, nonce, signature } = authHeaders(c, req);
   const signed = requestSigningBytes({
     federationId: c.config.federationId,
     round,
     phase,
     method: req.method === 'GET' ? 'GET' : 'POST',
     sender,
-    bodyHash: bodyHash(body),
+    bodyHash: hash,
     nonce,
   });
   if (!c.provider.ed25519Verify(fromHex(sender), signed, fromHex(signature))) {
@@ -121,12 +151,28 @@ function authenticate(c: Coordinator, req: Request, round: number, phase: Phase,
   return { sender, nonce };
 }
 
-/** Splits a masked-input body: u32be(len(J)) ‖ J ‖ packed vector. */
-function splitMaskedBody(body: Uint8Array): { json: unknown; vector: Uint8Array } {
-  if (body.length < 4) throw new HttpError('request/bad-encoding', 'masked-input body is shorter than its 4-byte envelope length');
-  const len = new DataView(body.buffer, body.byteOffset, body.byteLength).getUint32(0, false);
-  if (len > body.length - 4) throw new HttpError('request/bad-encoding', `envelope length ${len} exceeds the body`);
-  return { json: parseJson(body.subarray(4, 4 + len)), vector: body.subarray(4 + len) };
+/** Checks the envelope's coordinate count and the packed vector's byte length against the round's plan. */
+function checkVectorLength(json: unknown, vectorBytes: number, plan: RoundPlan): void {
+  const envelope = json as { length?: unknown };
+  if (typeof envelope === 'object' && envelope !== null && typeof envelope.length === 'number' && envelope.length !== plan.vectorLength) {
+    throw new HttpError('vector/wrong-length', `the masked vector has ${envelope.length} coordinates; this round's have ${plan.vectorLength}`, 'length');
+  }
+  if (vectorBytes !== packedLength(plan.vectorLength, plan.bits)) {
+    throw new HttpError('vector/wrong-length', `the packed vector is ${vectorBytes} bytes; this round's are ${packedLength(plan.vectorLength, plan.bits)}`);
+  }
+}
+
+/** The round's plan when `req` could be accepted in its masked-input phase; null when it cannot (it is refused once read). */
+function stageable(c: Coordinator, req: Request, round: number): RoundPlan | null {
+  try {
+    const sender = header(req, SENDER_HEADER) as string;
+    c.authorize(round, 'masked-input', sender);
+    if (c.state().phase !== 'masked-input') return null;
+    const type = (header(req, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    return type === OCTET_STREAM ? c.plan(round) : null;
+  } catch {
+    return null;
+  }
 }
 
 function parseJson(bytes: Uint8Array): unknown {
@@ -236,7 +282,9 @@ export function createCoordinatorApp(c: Coordinator, opts: CoordinatorAppOptions
     let ready: ((s: CoordinatorState) => boolean) | null = null;
     if (q.since !== undefined) {
       const since = q.since;
-      ready = (s) => s.stateVersion > since;
+      // Any other version, not only a larger one: a coordinator that restarted or took over
+      // from a lost leader counts its versions from 0 again, and its clients must not wait on it.
+      ready = (s) => s.stateVersion !== since;
     } else if (q.waitFor !== undefined) {
       const target = phaseRank(q.waitFor as Phase | 'end');
       const round = q.round;
@@ -287,32 +335,68 @@ export function createCoordinatorApp(c: Coordinator, opts: CoordinatorAppOptions
     res.json(buildPrivacyReport(await c.ledger()));
   });
 
+  const pool = new StagingPool(opts.uploadSlots ?? DEFAULT_UPLOAD_SLOTS);
+  const uploadDeadline = opts.uploadDeadlineMs ?? c.config.deadlines['masked-input'];
+  app.post('/v1/rounds/:round/masked-input', async (req: Request, res: Response) => {
+    const round = roundParam(req);
+    const phase: Phase = 'masked-input';
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), uploadDeadline);
+    let upload: MaskedUpload;
+    try {
+      authHeaders(c, req);
+      // Only a request that could be accepted gets a staging buffer; any other body is hashed
+      // and dropped, so that its refusal comes in the same order as for the other phases.
+      const plan = stageable(c, req, round);
+      upload = await readMaskedUpload(req, {
+        vectorBytes: plan === null ? 0 : packedLength(plan.vectorLength, plan.bits),
+        maxBodyBytes: limit,
+        maxEnvelopeBytes: MAX_ENVELOPE_BYTES,
+        stage: plan !== null,
+        pool,
+        signal: timeout.signal,
+      });
+    } catch (e) {
+      // The rest of the body is never read: answer, then close the connection.
+      res.set('connection', 'close');
+      res.on('finish', () => req.socket.destroy());
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+    try {
+      const { sender, nonce } = authenticateHash(c, req, round, phase, upload.bodyHash);
+      const type = (header(req, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+      if (type !== OCTET_STREAM) throw new HttpError('request/unsupported-media-type', `phase ${phase} takes ${OCTET_STREAM}, not '${type}'`);
+      const index = c.authorize(round, phase, sender);
+      const state = c.state();
+      if (state.phase !== phase) throw new HttpError('round/wrong-phase', `round ${round} is in phase ${state.phase}, not ${phase}`);
+      c.checkNonce(sender, nonce);
+      if (upload.encodingError !== null) throw upload.encodingError;
+      const json = parseJson(upload.envelope);
+      const plan = c.plan(round);
+      checkVectorLength(json, upload.vectorBytes, plan);
+      if (upload.vector === null) throw new HttpError('vector/wrong-length', `the packed vector is ${upload.vectorBytes} bytes; this round's are ${packedLength(plan.vectorLength, plan.bits)}`);
+      // Adds the vector into the round's sum (or refuses it) before the staging buffer is reused.
+      c.submit(round, phase, index, decodeMessage(json, upload.vector), () => c.useNonce(round, sender, nonce));
+      res.status(202).json({ accepted: true, round, phase });
+    } finally {
+      upload.release();
+    }
+  });
+
   app.post('/v1/rounds/:round/:phase', raw, (req: Request, res: Response) => {
     const { round, phase } = params(req);
     const body = rawBody(req);
     const { sender, nonce } = authenticate(c, req, round, phase, body);
     const type = (header(req, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-    const wanted = phase === 'masked-input' ? OCTET_STREAM : 'application/json';
+    const wanted = 'application/json';
     if (type !== wanted) throw new HttpError('request/unsupported-media-type', `phase ${phase} takes ${wanted}, not '${type}'`);
     const index = c.authorize(round, phase, sender);
     const state = c.state();
     if (state.phase !== phase) throw new HttpError('round/wrong-phase', `round ${round} is in phase ${state.phase}, not ${phase}`);
     c.checkNonce(sender, nonce);
-    let message;
-    if (phase === 'masked-input') {
-      const { json, vector } = splitMaskedBody(body);
-      const plan = c.plan(round);
-      const envelope = json as { length?: unknown; bits?: unknown };
-      if (typeof envelope === 'object' && envelope !== null && typeof envelope.length === 'number' && envelope.length !== plan.vectorLength) {
-        throw new HttpError('vector/wrong-length', `the masked vector has ${envelope.length} coordinates; this round's have ${plan.vectorLength}`, 'length');
-      }
-      if (vector.length !== packedLength(plan.vectorLength, plan.bits)) {
-        throw new HttpError('vector/wrong-length', `the packed vector is ${vector.length} bytes; this round's are ${packedLength(plan.vectorLength, plan.bits)}`);
-      }
-      message = decodeMessage(json, vector);
-    } else {
-      message = decodeMessage(parseJson(body), undefined);
-    }
+    const message = decodeMessage(parseJson(body), undefined);
     c.submit(round, phase, index, message, () => c.useNonce(round, sender, nonce));
     res.status(202).json({ accepted: true, round, phase });
   });

@@ -142,8 +142,26 @@ const FederationConfigFields = z
       'consistency-check': 30_000,
       unmask: 30_000,
     }),
-    /** SQLite file (or ':memory:'); a relative path is relative to the config file. */
-    storage: z.object({ path }).strict(),
+    /**
+     * Where the coordinator keeps its state: `path`, a SQLite file (or ':memory:'; a relative path
+     * is relative to the config file), or `postgres`, a PostgreSQL URL (optionally with a `schema`),
+     * for a leader and standbys on one database.
+     */
+    storage: z
+      .object({
+        path: path.optional(),
+        postgres: z
+          .string()
+          .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+          .optional(),
+        schema: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'letters, digits and _ only')
+          .optional(),
+      })
+      .strict()
+      .refine((s) => (s.path === undefined) !== (s.postgres === undefined), 'give exactly one of storage.path (SQLite) and storage.postgres')
+      .refine((s) => s.schema === undefined || s.postgres !== undefined, 'storage.schema applies only to storage.postgres'),
     /** Coordinator Ed25519 identity file; created (mode 0600) beside the storage when absent. */
     identity: path.optional(),
     listen: z
@@ -203,6 +221,10 @@ const FederationConfigFields = z
         path: ['dp', 'minContributors'],
         message: `minContributors ${minContributors} exceeds the largest possible cohort`,
       });
+    }
+    if (cfg.storage.postgres !== undefined && cfg.identity === undefined) {
+      // A standby must sign with the leader's key: the store refuses ledgers written by another one.
+      ctx.addIssue({ code: 'custom', path: ['identity'], message: 'storage.postgres needs an identity file every coordinator of the federation shares' });
     }
     if (cfg.minJoined !== undefined && cfg.minJoined > cfg.participants.length) {
       ctx.addIssue({ code: 'custom', path: ['minJoined'], message: `minJoined ${cfg.minJoined} exceeds the ${cfg.participants.length} allowed participants` });
@@ -279,7 +301,8 @@ export function resolveConfigPaths(config: FederationConfig, baseDir: string): F
   const at = (p: string) => resolve(baseDir, p);
   return {
     ...config,
-    storage: { path: config.storage.path === ':memory:' ? ':memory:' : at(config.storage.path) },
+    storage:
+      config.storage.path === undefined || config.storage.path === ':memory:' ? config.storage : { ...config.storage, path: at(config.storage.path) },
     ...(config.identity === undefined ? {} : { identity: at(config.identity) }),
     listen: { ...config.listen, ...(config.listen.tls ? { tls: { cert: at(config.listen.tls.cert), key: at(config.listen.tls.key) } } : {}) },
   };

@@ -19,6 +19,7 @@ export const HTTP_ERRORS = {
   'request/malformed-json': 400,
   'request/invalid-body': 422,
   'request/body-too-large': 413,
+  'request/upload-timeout': 408,
   'request/unsupported-media-type': 415,
   'request/bad-encoding': 400,
   'request/bad-query': 400,

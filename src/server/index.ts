@@ -87,6 +87,9 @@ export { buildPrivacyReport, exportLedger, type LedgerExport } from './report.js
 export { ledgerReportCheck, readCoordinatorKey, readLedgerBundle, readLedgerFile, type LedgerBundle } from './ledger-audit.js';
 export type { CoordinatorStore, RoundRecord, RoundStatus, StoredModel } from './store.js';
 export { SqliteCoordinatorStore, modelHash } from './sqlite-store.js';
+export { PostgresCoordinatorStore, type PostgresStoreOptions } from './postgres-store.js';
+export { LeaderLock, type LeaderLockOptions } from './leader-lock.js';
+export { openConfiguredStore, type OpenedStore, type OpenStoreOptions } from './store-open.js';
 export { IdentityFileSchema, generateIdentity, readIdentityFile, writeIdentityFile, type IdentityFile } from './identity.js';
 export {
   NONCE_HEADER,

@@ -1,5 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -11,8 +10,8 @@ import { generateIdentity, readIdentityFile, writeIdentityFile } from './identit
 import type { JoinRegistry } from './join.js';
 import { DashboardFeed } from './dashboard/feed.js';
 import { exportLedger, type LedgerExport } from './report.js';
-import { SqliteCoordinatorStore } from './sqlite-store.js';
 import type { CoordinatorStore } from './store.js';
+import { openConfiguredStore, type OpenedStore } from './store-open.js';
 import { readTlsFiles } from './tls.js';
 
 /** How often a coordinator waiting for participants to join says whom it waits for. */
@@ -20,8 +19,10 @@ const WAITING_LOG_EVERY_MS = 30_000;
 
 /** Options of {@link startCoordinator}. */
 export interface StartCoordinatorOptions extends Omit<CoordinatorOptions, 'store' | 'identity'> {
-  /** Default: SQLite at `config.storage.path`. */
+  /** Default: the store `config.storage` names (on Postgres, once this process holds the leader lock). */
   store?: CoordinatorStore;
+  /** How often a Postgres standby asks for the leader lock (ms, default 500). */
+  leaderPollMs?: number;
   /** Default: read from `config.identity` (created when missing), else `<storage.path>.coordinator-key.json`; ephemeral for ':memory:'. */
   identity?: KeyPair;
   app?: CoordinatorAppOptions;
@@ -53,7 +54,8 @@ export interface RunningCoordinator {
 
 /** The coordinator identity a config designates, created (mode 0600) when the file does not exist. */
 export function coordinatorIdentity(config: FederationConfig): KeyPair {
-  const path = config.identity ?? (config.storage.path === ':memory:' ? null : `${config.storage.path}.coordinator-key.json`);
+  const stored = config.storage.path;
+  const path = config.identity ?? (stored === undefined || stored === ':memory:' ? null : `${stored}.coordinator-key.json`);
   if (path === null) return generateIdentity(defaultProvider, systemRandom);
   if (!existsSync(path)) writeIdentityFile(path, generateIdentity(defaultProvider, systemRandom));
   return readIdentityFile(path, defaultProvider);
@@ -66,15 +68,29 @@ export function coordinatorIdentity(config: FederationConfig): KeyPair {
  */
 export async function startCoordinator(opts: StartCoordinatorOptions): Promise<RunningCoordinator> {
   const { config } = opts;
-  if (opts.store === undefined && config.storage.path !== ':memory:') mkdirSync(dirname(config.storage.path), { recursive: true });
-  const store = opts.store ?? new SqliteCoordinatorStore(config.storage.path);
+  let lostLeadership: (reason: string) => void = () => {};
+  const opened: OpenedStore =
+    opts.store === undefined
+      ? await openConfiguredStore(config, {
+          ...(opts.log ? { log: opts.log } : {}),
+          ...(opts.leaderPollMs !== undefined ? { leaderPollMs: opts.leaderPollMs } : {}),
+          onLeadershipLost: (reason) => lostLeadership(reason),
+        })
+      : { store: opts.store, leader: null, close: () => (opts.store as CoordinatorStore).close() };
+  const store = opened.store;
   let coordinator: Coordinator;
   try {
     coordinator = await Coordinator.open({ ...opts, store, identity: opts.identity ?? coordinatorIdentity(config) });
   } catch (e) {
-    await store.close();
+    await opened.close();
     throw e;
   }
+  lostLeadership = (reason) => {
+    // A standby may now lead: this process must not start another round (the store refuses
+    // releasing one the new leader recorded aborted).
+    (opts.log ?? (() => {}))(`${reason}: no longer the leader, stopping`);
+    coordinator.stop().catch((e: unknown) => (opts.log ?? (() => {}))(`stopping after losing leadership: ${String(e)}`));
+  };
   const joins = opts.app?.joins ?? joinRegistryFor(coordinator);
   const dashboard = config.dashboard ? new DashboardFeed(coordinator, joins) : null;
   const app = createCoordinatorApp(coordinator, { ...(opts.log ? { log: opts.log } : {}), ...opts.app, joins, ...(dashboard ? { dashboard } : {}) });
@@ -89,7 +105,7 @@ export async function startCoordinator(opts: StartCoordinatorOptions): Promise<R
   } catch (e) {
     dashboard?.close();
     await coordinator.stop();
-    await store.close();
+    await opened.close();
     throw e;
   }
   // Long-polls are answered before they reach these limits.
@@ -124,7 +140,7 @@ export async function startCoordinator(opts: StartCoordinatorOptions): Promise<R
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await store.close();
+      await opened.close();
     },
   };
 }

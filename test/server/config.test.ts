@@ -173,3 +173,26 @@ describe('paths in a config file', () => {
     expect(loadFederationConfig(file).storage.path).toBe(':memory:');
   });
 });
+
+describe('storage on PostgreSQL', () => {
+  const pgUrl = 'postgres://fedveil:secret@db.internal:5432/fedveil';
+  it('takes a postgres URL, an optional schema and a shared identity; paths stay untouched', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fedveil-config-pg-'));
+    const file = join(dir, 'fed.json');
+    writeFileSync(file, JSON.stringify({ ...base, storage: { postgres: pgUrl, schema: 'fed_a' }, identity: 'key.json' }));
+    const cfg = loadFederationConfig(file);
+    expect(cfg.storage).toEqual({ postgres: pgUrl, schema: 'fed_a' });
+    expect(cfg.identity).toBe(join(dir, 'key.json'));
+  });
+
+  it('refuses both or neither store, a schema without postgres, a bad schema and a postgres store without an identity', () => {
+    expect(errorOf({ ...base, storage: { path: 'x.db', postgres: pgUrl }, identity: 'k.json' }).message).toMatch(/storage: give exactly one/);
+    expect(errorOf({ ...base, storage: {} }).message).toMatch(/storage: give exactly one/);
+    expect(errorOf({ ...base, storage: { path: 'x.db', schema: 's' } }).message).toMatch(/storage.schema applies only/);
+    expect(errorOf({ ...base, storage: { postgres: pgUrl, schema: 'a-b' }, identity: 'k.json' }).message).toMatch(/storage.schema: letters, digits/);
+    expect(errorOf({ ...base, storage: { postgres: 'mysql://x' }, identity: 'k.json' }).message).toMatch(/storage.postgres: must be a postgres/);
+    const noKey = errorOf({ ...base, storage: { postgres: pgUrl } });
+    expect(noKey.code).toBe('config/invalid');
+    expect(noKey.message).toMatch(/identity: storage.postgres needs an identity file/);
+  });
+});

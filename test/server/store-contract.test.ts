@@ -1,25 +1,61 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { LedgerEntry } from '../../src/server/ledger-entry.js';
+import { PostgresCoordinatorStore } from '../../src/server/postgres-store.js';
 import { modelHash, SqliteCoordinatorStore } from '../../src/server/sqlite-store.js';
+import type { CoordinatorStore } from '../../src/server/store.js';
+import { postgres } from '../services.js';
 import { fixtureLedger, identities } from './fixtures.js';
+import { dropSchemas, freshSchema } from './pg-schema.js';
 
 const people = identities(3);
 const { entries: fixture } = fixtureLedger(people, 2);
 const [genesis, e0, e1] = fixture as [LedgerEntry, LedgerEntry, LedgerEntry];
 const weights = (v: number) => new Uint8Array(new Float32Array([v, v + 1, v + 2, v + 3]).buffer);
 
-describe('SQLite coordinator store', () => {
-  it('persists models, rounds, ledger and nonces across reopen, in WAL mode', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'fedveil-store-')), 'c.db');
-    let store = new SqliteCoordinatorStore(path);
+/** A backend under the contract: `fresh()` makes an empty store and a way to reopen the same one. */
+interface Backend {
+  name: string;
+  skip: string | false;
+  fresh(): Promise<{ open(): Promise<CoordinatorStore> }>;
+}
+
+const pg = postgres();
+const backends: Backend[] = [
+  {
+    name: 'SQLite',
+    skip: false,
+    async fresh() {
+      const path = join(mkdtempSync(join(tmpdir(), 'fedveil-store-')), 'c.db');
+      return { open: async () => new SqliteCoordinatorStore(path) };
+    },
+  },
+  {
+    name: 'Postgres',
+    skip: pg.available ? false : pg.skipReason,
+    async fresh() {
+      const schema = await freshSchema(pg.location);
+      return { open: () => PostgresCoordinatorStore.open({ url: pg.location, schema }) };
+    },
+  },
+];
+
+afterAll(async () => {
+  if (pg.available) await dropSchemas(pg.location);
+});
+
+describe.each(backends)('$name coordinator store (CoordinatorStore contract)', ({ skip, fresh }) => {
+  it.skipIf(skip)('persists models, rounds, ledger and nonces across reopen', async () => {
+    const at = await fresh();
+    let store = await at.open();
     const m0 = await store.initModel(weights(0));
     expect(m0.version).toBe(0);
     expect((await store.initModel(weights(9))).hash).toBe(m0.hash); // never replaced
     expect(await store.initMeta('seed', 'abc')).toBe('abc');
     expect(await store.initMeta('seed', 'other')).toBe('abc');
+    expect(await store.getMeta('nothing')).toBeUndefined();
     expect(await store.nextRoundId()).toBe(0);
     await store.beginRound({ round: 0, startedAt: 't0', cohort: ['a'], draw: { method: 'poisson' } });
     await store.setRoundPhase(0, 'share-keys');
@@ -28,14 +64,17 @@ describe('SQLite coordinator store', () => {
     const after = weights(1);
     await store.appendGenesis(genesis);
     await expect(store.appendGenesis(genesis)).rejects.toMatchObject({ code: 'store/ledger-chain' });
-    await store.completeRound(0, e0, { version: 1, hash: modelHash(after), weights: after }, 't1');
+    await store.completeRound(0, e0, { version: 1, hash: modelHash(after), weights: after, optimizerState: new Uint8Array([7, 8]) }, 't1');
     await store.close();
 
-    store = new SqliteCoordinatorStore(path);
+    store = await at.open();
     expect((await store.latestModel())!.version).toBe(1);
+    expect((await store.latestModel())!.optimizerState).toEqual(new Uint8Array([7, 8]));
+    expect((await store.getModel(0))!.optimizerState).toBeNull();
+    expect(await store.getModel(2)).toBeNull();
     expect(Array.from(new Float32Array((await store.latestModel())!.weights.slice().buffer))).toEqual([1, 2, 3, 4]);
     expect(await store.ledger()).toEqual([genesis, e0]);
-    expect((await store.rounds())[0]).toMatchObject({ round: 0, status: 'completed', phase: 'share-keys', cohort: ['a'] });
+    expect((await store.rounds())[0]).toMatchObject({ round: 0, status: 'completed', phase: 'share-keys', cohort: ['a'], draw: { method: 'poisson' } });
     expect(await store.useNonce('s', 'n1', 0)).toBe(false);
     await store.pruneNonces(1);
     expect(await store.useNonce('s', 'n1', 0)).toBe(true);
@@ -43,13 +82,15 @@ describe('SQLite coordinator store', () => {
     await store.close();
   });
 
-  it('never releases a round twice and never breaks the chain (nothing changes on refusal)', async () => {
-    const store = new SqliteCoordinatorStore(':memory:');
+  it.skipIf(skip)('never releases a round twice and never breaks the chain (nothing changes on refusal)', async () => {
+    const store = await (await fresh()).open();
     await store.initModel(weights(0));
     await store.beginRound({ round: 0, startedAt: 't', cohort: [], draw: {} });
     const m1 = { version: 1, hash: modelHash(weights(1)), weights: weights(1) };
     await expect(store.completeRound(0, e0, m1, 't')).rejects.toMatchObject({ code: 'store/ledger-chain' });
     await store.appendGenesis(genesis);
+    await expect(store.completeRound(0, { ...e0, round: 3 } as LedgerEntry, m1, 't')).rejects.toMatchObject({ code: 'store/ledger-round' });
+    await expect(store.completeRound(7, e0, m1, 't')).rejects.toMatchObject({ code: 'store/unknown-round' });
     await store.completeRound(0, e0, m1, 't');
     await expect(store.completeRound(0, e0, m1, 't')).rejects.toMatchObject({ code: 'store/round-not-running' });
     await expect(store.beginRound({ round: 0, startedAt: 't', cohort: [], draw: {} })).rejects.toMatchObject({ code: 'store/round-id' });
@@ -64,7 +105,40 @@ describe('SQLite coordinator store', () => {
     expect(await store.abortRunningRounds('restart', 't')).toEqual([1]);
     expect((await store.rounds())[1]).toMatchObject({ status: 'aborted', abortReason: 'restart' });
     await expect(store.completeRound(1, e1, m2, 't')).rejects.toMatchObject({ code: 'store/round-not-running' });
+    await expect(store.chargeAbortedRound(1, e1, 'late', 't')).rejects.toMatchObject({ code: 'store/round-not-running' });
     await store.close();
+  });
+
+  it.skipIf(skip)('charges an aborted round in one step, and aborting leaves other rounds alone', async () => {
+    const store = await (await fresh()).open();
+    await store.initModel(weights(0));
+    await store.appendGenesis(genesis);
+    await store.beginRound({ round: 0, startedAt: 't', cohort: [], draw: {} });
+    await store.chargeAbortedRound(0, e0, 'protocol/too-few-survivors', 't2');
+    expect((await store.rounds())[0]).toMatchObject({ status: 'aborted', abortReason: 'protocol/too-few-survivors', endedAt: 't2' });
+    expect(await store.ledger()).toEqual([genesis, e0]);
+    expect((await store.latestModel())!.version).toBe(0); // a charged abort releases no model
+    await store.abortRound(0, 'again', 't3'); // not running: no effect
+    expect((await store.rounds())[0]!.abortReason).toBe('protocol/too-few-survivors');
+    await store.beginRound({ round: 1, startedAt: 't', cohort: [], draw: {} });
+    await store.abortRound(1, 'cohort-too-small', 't4');
+    expect(await store.abortRunningRounds('restart', 't')).toEqual([]);
+    expect((await store.rounds()).map((r) => r.status)).toEqual(['aborted', 'aborted']);
+    await store.close();
+  });
+
+  it.skipIf(skip)('concurrent releases of one round: exactly one commits', async () => {
+    const at = await fresh();
+    const [a, b] = [await at.open(), await at.open()];
+    await a.initModel(weights(0));
+    await a.appendGenesis(genesis);
+    await a.beginRound({ round: 0, startedAt: 't', cohort: [], draw: {} });
+    const m1 = { version: 1, hash: modelHash(weights(1)), weights: weights(1) };
+    const results = await Promise.allSettled([a.completeRound(0, e0, m1, 't'), b.completeRound(0, e0, m1, 't')]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(await b.ledger()).toEqual([genesis, e0]);
+    await a.close();
+    await b.close();
   });
 });
 

@@ -1,0 +1,174 @@
+/**
+ * One process of the scale load generator: real participants — every message produced by the
+ * protocol's ClientRound, correctly masked and signed, every request signed — for the indices
+ * `i ≡ worker (mod workers)` of the federation, driven phase by phase against the coordinator at
+ * `url`. Cheap on purpose: all clients share one update vector, none fetches the model, and a
+ * masked vector is dropped as soon as it is uploaded, so a worker holds at most `batch` of them;
+ * each batch is computed first and then uploaded all at once (concurrent uploads).
+ *
+ * Usage: node --import tsx bench/scale/client-worker.ts URL N D WORKER WORKERS BATCH DROPOUT DROPOUT_PHASE
+ * Prints `ready` once its identities are made, `stats <json>` (CPU per phase, per client) and `done`.
+ */
+import { z } from 'zod';
+import { ClientRound } from '../../src/protocol/client/client-round.js';
+import { RoundConfigSchema, type RoundConfig } from '../../src/protocol/config.js';
+import type { ClientMessage, MaskedInputMessage } from '../../src/protocol/messages.js';
+import type { Phase } from '../../src/protocol/phases.js';
+import { decodeServerMessage, encodeClientMessage } from '../../src/protocol/wire/serialize.js';
+import { defaultProvider, systemRandom, type KeyPair } from '../../src/secagg/index.js';
+import { signRequest } from '../../src/server/request-auth.js';
+import { scaleIdentity, shouldDrop } from './federation.js';
+
+const [url, nArg, dArg, workerArg, workersArg, batchArg, dropoutArg, dropPhaseArg] = process.argv.slice(2) as string[];
+const n = Number(nArg);
+const dim = Number(dArg);
+const worker = Number(workerArg);
+const workers = Number(workersArg);
+const batch = Math.max(1, Number(batchArg));
+const dropout = Number(dropoutArg);
+const dropPhase = dropPhaseArg as Phase;
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+const update = new Float32Array(dim);
+for (let i = 0; i < dim; i++) update[i] = (((i * 2654435761) % 1000) / 1000 - 0.5) / Math.sqrt(dim);
+
+interface Client {
+  id: KeyPair;
+  index: number;
+  round: ClientRound;
+  dropped: boolean;
+}
+
+const cpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+const cpuByPhase = new Map<string, number>();
+const timed = <T>(phase: string, f: () => T): T => {
+  const t = cpu();
+  try {
+    return f();
+  } finally {
+    cpuByPhase.set(phase, (cpuByPhase.get(phase) ?? 0) + cpu() - t);
+  }
+};
+
+async function state(query = ''): Promise<{ phase: string | null; round: number | null; roundConfig: unknown; stateVersion: number; lastRound: unknown }> {
+  for (;;) {
+    try {
+      return (await (await fetch(new URL(`v1/round${query}`, url))).json()) as never;
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+async function until(ready: (s: Awaited<ReturnType<typeof state>>) => boolean): Promise<Awaited<ReturnType<typeof state>>> {
+  let s = await state();
+  while (!ready(s)) s = await state(`?since=${s.stateVersion}&timeoutMs=20000`);
+  return s;
+}
+
+function body(message: ClientMessage): { body: Uint8Array; contentType: string } {
+  const wire = encodeClientMessage(message);
+  const json = new TextEncoder().encode(JSON.stringify(wire.json));
+  if (message.type !== 'masked-input') return { body: json, contentType: 'application/json' };
+  const v = wire.body as Uint8Array;
+  const b = new Uint8Array(4 + json.length + v.length);
+  new DataView(b.buffer).setUint32(0, json.length, false);
+  b.set(json, 4);
+  b.set(v, 4 + json.length);
+  return { body: b, contentType: 'application/octet-stream' };
+}
+
+async function send(c: Client, config: RoundConfig, phase: string, method: 'GET' | 'POST', payload?: { body: Uint8Array; contentType: string }): Promise<unknown> {
+  const b = payload?.body ?? new Uint8Array(0);
+  const headers: Record<string, string> = {
+    ...signRequest(defaultProvider, c.id, { federationId: config.federationId, round: config.round, phase, method, body: b }, systemRandom),
+    ...(payload ? { 'content-type': payload.contentType } : {}),
+  };
+  const res = await fetch(new URL(`v1/rounds/${config.round}/${phase}`, url), { method, headers, ...(method === 'POST' ? { body: b } : {}) });
+  const answer = (await res.json()) as unknown;
+  if (res.status >= 300) throw new Error(`${method} ${phase} for client ${c.index}: ${res.status} ${JSON.stringify(answer)}`);
+  return answer;
+}
+
+/** Runs `f` over `items` with at most `limit` in flight. */
+async function pool<T>(items: readonly T[], limit: number, f: (x: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await f(items[next++] as T);
+    }),
+  );
+}
+
+const identities = new Map<number, KeyPair>();
+for (let i = worker; i < n; i += workers) identities.set(i, scaleIdentity(i));
+out('ready');
+const first = await until((s) => s.phase === 'advertise-keys' && s.roundConfig !== null);
+// CPU from here on: the round's work, not this process's start-up.
+const cpuAtStart = cpu();
+const config = z.decode(RoundConfigSchema, first.roundConfig as z.input<typeof RoundConfigSchema>) as RoundConfig;
+const mine: Client[] = [];
+for (let i = worker; i < n; i += workers) {
+  const id = identities.get(i) as KeyPair;
+  const index = config.participants.findIndex((p) => Buffer.from(p).equals(Buffer.from(id.publicKey)));
+  if (index < 0) continue;
+  const round = new ClientRound(config, { index, identitySecretKey: id.secretKey, input: () => update, extra: [], rng: systemRandom, provider: defaultProvider });
+  mine.push({ id, index, round, dropped: false });
+}
+const k = config.graph.kind === 'complete' ? config.participants.length : config.graph.degree + 1;
+const phases: Phase[] = config.mode === 'malicious' ? ['advertise-keys', 'share-keys', 'masked-input', 'consistency-check', 'unmask'] : ['advertise-keys', 'share-keys', 'masked-input', 'unmask'];
+const live = () => mine.filter((c) => !c.dropped);
+for (const phase of phases) {
+  await until((s) => s.phase === phase || s.lastRound !== null);
+  for (const c of live()) if (phase === dropPhase && shouldDrop(c.index, config.participants.length, dropout)) c.dropped = true;
+  if (phase === 'advertise-keys') {
+    await pool(live(), 64, async (c) => {
+      const step = timed(phase, () => c.round.start());
+      if (step.kind !== 'send') throw new Error(`client ${c.index} could not start`);
+      await send(c, config, phase, 'POST', body(step.message));
+    });
+  } else if (phase === 'masked-input') {
+    const clients = live();
+    for (let b = 0; b < clients.length; b += batch) {
+      const group = clients.slice(b, b + batch);
+      const requests = await Promise.all(group.map((c) => send(c, config, phase, 'GET')));
+      const messages = group.map((c, j) => {
+        const step = timed(phase, () => c.round.receive(decodeServerMessage(requests[j])));
+        if (step.kind !== 'send') throw new Error(`client ${c.index} at ${phase}: ${step.kind}`);
+        return step.message as MaskedInputMessage;
+      });
+      // All of the batch's uploads start together.
+      await Promise.all(
+        group.map(async (c, j) => {
+          const m = messages[j] as MaskedInputMessage;
+          await send(c, config, phase, 'POST', body(m));
+          // The ClientRound keeps its last answer for retries; this generator never retries.
+          (m as { vector: Uint8Array }).vector = new Uint8Array(0);
+        }),
+      );
+    }
+  } else {
+    await pool(live(), 64, async (c) => {
+      const request = await send(c, config, phase, 'GET');
+      const step = timed(phase, () => c.round.receive(decodeServerMessage(request)));
+      if (step.kind === 'aborted') return;
+      if (step.kind !== 'send') throw new Error(`client ${c.index} at ${phase}: ${step.kind}`);
+      await send(c, config, phase, 'POST', body(step.message));
+    });
+  }
+}
+await until((s) => s.lastRound !== null);
+const perClient = (phase: string) => (1000 * (cpuByPhase.get(phase) ?? 0)) / Math.max(1, mine.length);
+out(
+  `stats ${JSON.stringify({
+    clients: mine.length,
+    k,
+    cpuS: cpu() - cpuAtStart,
+    shareKeysMs: perClient('share-keys'),
+    maskedInputMs: (1000 * (cpuByPhase.get('masked-input') ?? 0)) / Math.max(1, mine.filter((c) => !(dropPhase === 'masked-input' && c.dropped)).length),
+  })}`,
+);
+out('done');

@@ -1,0 +1,47 @@
+/**
+ * The coordinator of a scale run, in its own process so that its peak RSS is its own and can be
+ * read from outside (/proc/PID/status VmHWM). Reads a federation config (JSON) from argv[2],
+ * prints `url <url>`, starts the round on a `start` line on stdin, then after the round `summary <json>` (the round summary plus this process's
+ * CPU seconds for the whole round and for unmask-to-release), and `finished`; it serves on until
+ * its stdin closes.
+ */
+import { readFileSync } from 'node:fs';
+import { parseFederationConfig } from '../../src/server/config.js';
+import { startCoordinator } from '../../src/server/start.js';
+
+const config = parseFederationConfig(JSON.parse(readFileSync(process.argv[2] as string, 'utf8')));
+const uploadSlots = Number(process.argv[3] ?? 8);
+const running = await startCoordinator({ config, initialModel: new Float32Array(config.dim), app: { uploadSlots }, autoStart: false });
+// The parent ends stdin when it is done with this process, also when a run failed mid-round.
+const closed = new Promise<void>((resolve) => process.stdin.on('end', resolve).on('close', resolve));
+void closed.then(() => setTimeout(() => process.exit(0), 2000).unref());
+// The round starts when the parent says every load generator is ready, not while they boot.
+const go = new Promise<void>((resolve) => {
+  let buf = '';
+  process.stdin.on('data', (d: Buffer) => {
+    buf += d.toString();
+    if (buf.includes('start\n')) resolve();
+  });
+});
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const cpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+const startCpu = cpu();
+out(`url ${running.url}`);
+const c = running.coordinator;
+await go;
+c.start();
+const long = 3_600_000;
+await c.waitFor((s) => s.phase === 'unmask' || s.lastRound !== null, long);
+// The server's unmask work: reconstructing secrets and stripping masks once the shares are in.
+const unmaskCpu0 = cpu();
+await c.waitFor((s) => s.lastRound !== null, long);
+const unmaskCpu = cpu() - unmaskCpu0;
+await c.finished;
+out(`summary ${JSON.stringify({ ...c.summaries[0], coordinatorCpuS: cpu() - startCpu, unmaskCpuS: unmaskCpu })}`);
+out('finished');
+
+await closed;
+await running.close();

@@ -1,0 +1,177 @@
+import { request } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { PassThrough, Readable } from 'node:stream';
+import { sha256 } from '@noble/hashes/sha2.js';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { toHex } from '../../src/secagg/index.js';
+import { readMaskedUpload, StagingPool, type MaskedUploadOptions } from '../../src/server/masked-upload.js';
+import { NONCE_HEADER, SENDER_HEADER, SIGNATURE_HEADER } from '../../src/server/request-auth.js';
+import { identities, smallConfig, startTestCoordinator } from './harness.js';
+
+/** A masked-input body: u32be(len(J)) ‖ J ‖ vector. */
+function body(json: string, vector: Uint8Array): Uint8Array {
+  const j = new TextEncoder().encode(json);
+  const out = new Uint8Array(4 + j.length + vector.length);
+  new DataView(out.buffer).setUint32(0, j.length, false);
+  out.set(j, 4);
+  out.set(vector, 4 + j.length);
+  return out;
+}
+
+/** An IncomingMessage stand-in delivering `chunks`, then ending (or not, or failing). */
+function req(chunks: Uint8Array[], end: 'end' | 'stall' | 'cut' = 'end', headers: Record<string, string> = {}): IncomingMessage {
+  const s = new PassThrough();
+  for (const c of chunks) s.write(Buffer.from(c));
+  if (end === 'end') s.end();
+  if (end === 'cut') setTimeout(() => s.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' })), 5);
+  return Object.assign(s, { headers }) as unknown as IncomingMessage;
+}
+
+function options(pool: StagingPool, more: Partial<MaskedUploadOptions> = {}): MaskedUploadOptions {
+  return { vectorBytes: 16, maxBodyBytes: 1024, maxEnvelopeBytes: 256, stage: true, pool, signal: new AbortController().signal, ...more };
+}
+
+const vector = Uint8Array.from({ length: 16 }, (_, i) => i * 7);
+const whole = body('{"length":4}', vector);
+
+describe('StagingPool', () => {
+  it('lends at most `slots` buffers; the next waits for one given back, or gives up when aborted', async () => {
+    const pool = new StagingPool(2);
+    const a = await pool.acquire(8);
+    const b = await pool.acquire(8);
+    expect(pool.inUse).toBe(2);
+    let got: Uint8Array | null = null;
+    const c = pool.acquire(8).then((x) => (got = x));
+    const stop = new AbortController();
+    const d = pool.acquire(8, stop.signal);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(got).toBeNull();
+    expect(pool.waiting).toBe(2);
+    stop.abort(new Error('deadline'));
+    await expect(d).rejects.toThrow('deadline');
+    pool.release(a);
+    await c;
+    expect(got).toBe(a); // the same memory, reused
+    pool.release(b);
+    pool.release(got!);
+    expect(pool.inUse).toBe(0);
+    const bigger = await pool.acquire(32); // a new vector size: old buffers are dropped
+    expect(bigger.byteLength).toBe(32);
+    expect(pool.inUse).toBe(1);
+  });
+});
+
+describe('reading a masked-input body as it streams in', () => {
+  it('gives the same hash, envelope and vector whatever the chunking', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.integer({ min: 1, max: whole.length - 1 }), { maxLength: 6 }), async (cuts) => {
+        const points = [0, ...new Set(cuts)].sort((x, y) => x - y);
+        const chunks = points.map((p, i) => whole.subarray(p, points[i + 1] ?? whole.length));
+        const pool = new StagingPool(1);
+        const u = await readMaskedUpload(req(chunks), options(pool));
+        expect(u.bodyHash).toBe(toHex(sha256(whole)));
+        expect(new TextDecoder().decode(u.envelope)).toBe('{"length":4}');
+        expect(u.vector).toEqual(vector);
+        expect(u.encodingError).toBeNull();
+        u.release();
+        expect(pool.inUse).toBe(0);
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('keeps no vector of the wrong length and stages nothing for a request that cannot be accepted', async () => {
+    const pool = new StagingPool(1);
+    const long = await readMaskedUpload(req([body('{}', new Uint8Array(20))]), options(pool));
+    expect([long.vector, long.vectorBytes, pool.inUse]).toEqual([null, 20, 0]);
+    const short = await readMaskedUpload(req([body('{}', new Uint8Array(15))]), options(pool));
+    expect([short.vector, short.vectorBytes, pool.inUse]).toEqual([null, 15, 0]);
+    const unstaged = await readMaskedUpload(req([whole]), options(pool, { stage: false }));
+    expect([unstaged.vector, unstaged.vectorBytes, unstaged.bodyHash]).toEqual([null, 16, toHex(sha256(whole))]);
+  });
+
+  it('names broken framing: no envelope length, an envelope beyond the body or the limit', async () => {
+    const pool = new StagingPool(1);
+    expect((await readMaskedUpload(req([new Uint8Array(3)]), options(pool))).encodingError?.code).toBe('request/bad-encoding');
+    const beyond = whole.slice();
+    new DataView(beyond.buffer).setUint32(0, 200, false);
+    expect((await readMaskedUpload(req([beyond]), options(pool))).encodingError?.code).toBe('request/bad-encoding');
+    new DataView(beyond.buffer).setUint32(0, 0xffffffff, false);
+    const huge = await readMaskedUpload(req([beyond]), options(pool));
+    expect([huge.encodingError?.code, huge.vector, pool.inUse]).toEqual(['request/bad-encoding', null, 0]);
+  });
+
+  it('refuses a body over the limit, by its declared length or as it arrives', async () => {
+    const pool = new StagingPool(1);
+    await expect(readMaskedUpload(req([whole], 'stall', { 'content-length': '5000' }), options(pool))).rejects.toMatchObject({ code: 'request/body-too-large' });
+    await expect(readMaskedUpload(req([whole, whole]), options(pool, { maxBodyBytes: whole.length + 3 }))).rejects.toMatchObject({ code: 'request/body-too-large' });
+    expect(pool.inUse).toBe(0);
+  });
+
+  it('cuts off a stalled upload at its deadline and a connection closed mid-body, giving the buffer back', async () => {
+    const pool = new StagingPool(1);
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 30);
+    await expect(readMaskedUpload(req([whole.subarray(0, 25)], 'stall'), options(pool, { signal: stop.signal }))).rejects.toMatchObject({ code: 'request/upload-timeout' });
+    expect(pool.inUse).toBe(0);
+    await expect(readMaskedUpload(req([whole.subarray(0, 25)], 'cut'), options(pool))).rejects.toMatchObject({ code: 'request/bad-encoding' });
+    expect(pool.inUse).toBe(0);
+  });
+
+  it('backpressure: with every slot taken an upload is not read on; it continues once a slot is free', async () => {
+    const pool = new StagingPool(1);
+    const first = await readMaskedUpload(req([whole]), options(pool));
+    let pulled = 0;
+    const src = Readable.from(
+      (function* () {
+        for (let i = 0; i < whole.length; i += 4) {
+          pulled++;
+          yield Buffer.from(whole.subarray(i, i + 4));
+        }
+      })(),
+      { highWaterMark: 1 },
+    );
+    const second = readMaskedUpload(Object.assign(src, { headers: {} }) as unknown as IncomingMessage, options(pool));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(pulled).toBeLessThan(Math.ceil(whole.length / 4)); // stopped reading at the vector
+    first.release();
+    const done = await second;
+    expect(done.vector).toEqual(vector);
+    done.release();
+  });
+});
+
+describe('masked-input uploads at the coordinator', () => {
+  it('a client that stalls mid-upload is answered 408 request/upload-timeout at the deadline and cut off', async () => {
+    const people = identities(2, 'stall');
+    const running = await startTestCoordinator(smallConfig(people), { autoStart: false, app: { uploadDeadlineMs: 300 } });
+    try {
+      const started = Date.now();
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const r = request(new URL('v1/rounds/0/masked-input', running.url), {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/octet-stream',
+            'content-length': String(whole.length),
+            [SENDER_HEADER]: toHex(people[0]!.publicKey),
+            [NONCE_HEADER]: '0'.repeat(32),
+            [SIGNATURE_HEADER]: '0'.repeat(128),
+          },
+        });
+        r.on('response', (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        });
+        r.on('error', reject);
+        r.write(Buffer.from(whole.subarray(0, 10))); // … and never the rest
+      });
+      expect(answer.status).toBe(408);
+      expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'request/upload-timeout' } });
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      await running.close();
+    }
+  });
+});
