@@ -4,6 +4,7 @@ import type { PhaseName } from './config.js';
 import { LedgerEntrySchema, ZERO_HASH, type LedgerEntry } from './ledger-entry.js';
 import { modelHash } from './sqlite-store.js';
 import type { CoordinatorStore, RoundRecord, StoredModel } from './store.js';
+import { modelOf, roundOf, type ModelRow, type RoundRow } from './store-rows.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -45,33 +46,6 @@ export interface PostgresStoreOptions {
   schema?: string;
   /** Most connections the store opens at once (default 4). */
   maxConnections?: number;
-}
-
-interface RoundRow {
-  round: number;
-  status: RoundRecord['status'];
-  started_at: string;
-  ended_at: string | null;
-  cohort: string;
-  draw: string;
-  phase: string | null;
-  abort_reason: string | null;
-}
-
-interface ModelRow {
-  version: number;
-  hash: string;
-  weights: Buffer;
-  optimizer_state: Buffer | null;
-}
-
-function modelOf(row: ModelRow): StoredModel {
-  return {
-    version: row.version,
-    hash: row.hash,
-    weights: new Uint8Array(row.weights),
-    optimizerState: row.optimizer_state === null ? null : new Uint8Array(row.optimizer_state),
-  };
 }
 
 const bytes = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
@@ -278,16 +252,7 @@ export class PostgresCoordinatorStore implements CoordinatorStore {
 
   async rounds(): Promise<RoundRecord[]> {
     const rows = await this.rows<RoundRow>('SELECT * FROM rounds ORDER BY round');
-    return rows.map((r) => ({
-      round: r.round,
-      status: r.status,
-      startedAt: r.started_at,
-      endedAt: r.ended_at,
-      cohort: JSON.parse(r.cohort) as string[],
-      draw: JSON.parse(r.draw) as Record<string, unknown>,
-      phase: r.phase as PhaseName | null,
-      abortReason: r.abort_reason,
-    }));
+    return rows.map(roundOf);
   }
 
   async useNonce(sender: string, nonce: string, round: number): Promise<boolean> {

@@ -5,6 +5,7 @@ import { FedveilError } from '../secagg/util/errors.js';
 import type { PhaseName } from './config.js';
 import { LEDGER_VERSION, LedgerEntrySchema, ZERO_HASH, type LedgerEntry } from './ledger-entry.js';
 import type { CoordinatorStore, RoundRecord, StoredModel } from './store.js';
+import { modelOf, roundOf, type ModelRow, type RoundRow } from './store-rows.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -37,33 +38,6 @@ CREATE TABLE IF NOT EXISTS nonces (
   PRIMARY KEY (sender, nonce)
 ) WITHOUT ROWID;
 `;
-
-interface RoundRow {
-  round: number;
-  status: RoundRecord['status'];
-  started_at: string;
-  ended_at: string | null;
-  cohort: string;
-  draw: string;
-  phase: string | null;
-  abort_reason: string | null;
-}
-
-interface ModelRow {
-  version: number;
-  hash: string;
-  weights: Buffer;
-  optimizer_state: Buffer | null;
-}
-
-function modelOf(row: ModelRow): StoredModel {
-  return {
-    version: row.version,
-    hash: row.hash,
-    weights: new Uint8Array(row.weights),
-    optimizerState: row.optimizer_state === null ? null : new Uint8Array(row.optimizer_state),
-  };
-}
 
 /** SHA-256 (hex) of model weight bytes, the `hash` of a {@link StoredModel}. */
 export function modelHash(weights: Uint8Array): string {
@@ -235,16 +209,7 @@ export class SqliteCoordinatorStore implements CoordinatorStore {
 
   async rounds(): Promise<RoundRecord[]> {
     const rows = this.db.prepare('SELECT * FROM rounds ORDER BY round').all() as RoundRow[];
-    return rows.map((r) => ({
-      round: r.round,
-      status: r.status,
-      startedAt: r.started_at,
-      endedAt: r.ended_at,
-      cohort: JSON.parse(r.cohort) as string[],
-      draw: JSON.parse(r.draw) as Record<string, unknown>,
-      phase: r.phase as PhaseName | null,
-      abortReason: r.abort_reason,
-    }));
+    return rows.map(roundOf);
   }
 
   async useNonce(sender: string, nonce: string, round: number): Promise<boolean> {
