@@ -48,6 +48,24 @@ export interface PostgresStoreOptions {
   maxConnections?: number;
 }
 
+type Query = <T>(sql: string, params?: unknown[]) => Promise<T[]>;
+
+/** Runs `fn` on one pooled connection inside BEGIN … COMMIT, after `lock` (rolled back on any error). */
+async function inTransaction(pool: pg.Pool, lock: string, fn: (q: Query) => Promise<void>): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(lock);
+    await fn(async <T>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as T[]);
+    await client.query('COMMIT');
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw e;
+  } finally {
+    client.release();
+  }
+}
+
 const bytes = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
 /** Checks a schema name is a plain identifier, so it can be written into SQL unquoted. */
@@ -83,20 +101,11 @@ export class PostgresCoordinatorStore implements CoordinatorStore {
     // An idle pooled connection that the server drops must not crash the process.
     pool.on('error', () => {});
     try {
-      const client = await pool.connect();
-      try {
-        // Concurrent first starts of two coordinators would race on CREATE … IF NOT EXISTS.
-        await client.query('BEGIN');
-        await client.query("SELECT pg_advisory_xact_lock(hashtextextended('fedveil-schema', 0))");
-        await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-        await client.query(SCHEMA);
-        await client.query('COMMIT');
-      } catch (e) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw e;
-      } finally {
-        client.release();
-      }
+      // Concurrent first starts of two coordinators would race on CREATE … IF NOT EXISTS.
+      await inTransaction(pool, "SELECT pg_advisory_xact_lock(hashtextextended('fedveil-schema', 0))", async (q) => {
+        await q(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+        await q(SCHEMA);
+      });
     } catch (e) {
       await pool.end().catch(() => {});
       if (e instanceof FedveilError) throw e;
@@ -110,19 +119,8 @@ export class PostgresCoordinatorStore implements CoordinatorStore {
   }
 
   /** Runs `fn` in one transaction holding the ledger table's write lock. */
-  private async transaction(fn: (q: <T>(sql: string, params?: unknown[]) => Promise<T[]>) => Promise<void>): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('LOCK TABLE ledger IN SHARE ROW EXCLUSIVE MODE');
-      await fn(async <T>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as T[]);
-      await client.query('COMMIT');
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw e;
-    } finally {
-      client.release();
-    }
+  private transaction(fn: (q: Query) => Promise<void>): Promise<void> {
+    return inTransaction(this.pool, 'LOCK TABLE ledger IN SHARE ROW EXCLUSIVE MODE', fn);
   }
 
   async getMeta(key: string): Promise<string | undefined> {

@@ -6,7 +6,11 @@ import { buildPrivacyReport } from '../../src/server/report.js';
 import { SqliteCoordinatorStore } from '../../src/server/sqlite-store.js';
 import { readIdentityFile } from '../../src/server/identity.js';
 import { nodeProvider, toHex } from '../../src/secagg/index.js';
+import type { LedgerEntry } from '../../src/server/ledger-entry.js';
+import type { CoordinatorStore } from '../../src/server/store.js';
 import { identities } from './fixtures.js';
+
+type RoundEntry = Extract<LedgerEntry, { kind: 'round' }>;
 
 /**
  * Runs the crash child until it prints `finished`, or SIGKILLs it `killAfterMs` after it first
@@ -45,34 +49,44 @@ export function runChild(db: string, rounds: number, killAfterMs: number | null)
 }
 
 /**
- * What must hold after any crash: the ledger chain verifies; every released model version (any
- * version a client could have seen) has its ledger entry, so ε counts it; completed rounds are
- * exactly the ledger's rounds, each once; model versions are contiguous and match the entries.
- * Returns ε of the ledger's privacy report.
+ * What must hold of a coordinator's store after any crash or failover: the ledger chain verifies;
+ * completed rounds are exactly the ledger's rounds, each once (no round released twice); model
+ * versions are contiguous and match the entries. Returns the ledger, its round entries, ε of its
+ * privacy report and the rounds a restart recorded aborted (nothing released).
+ */
+export async function checkReleasedOnce(
+  store: CoordinatorStore,
+  coordinatorKey: Uint8Array,
+  allowed: readonly string[],
+): Promise<{ ledger: RoundEntry[]; epsilon: number; entries: number; restartAborts: number }> {
+  const full = await store.ledger();
+  expect(verifyLedger(full, coordinatorKey, allowed)).toEqual([]);
+  const ledger = full.filter((e): e is RoundEntry => e.kind === 'round');
+  const rounds = await store.rounds();
+  const completed = rounds.filter((r) => r.status === 'completed').map((r) => r.round);
+  expect(completed).toEqual(ledger.map((e) => e.round));
+  expect(new Set(completed).size).toBe(completed.length);
+  for (let v = 1; v <= ledger.length; v++) expect((await store.getModel(v))?.hash).toBe(ledger[v - 1]!.modelHashAfter);
+  expect(await store.getModel(ledger.length + 1)).toBeNull();
+  const restartAborts = rounds.filter((r) => r.status === 'aborted' && r.abortReason === 'coordinator-restart').length;
+  return { ledger, epsilon: buildPrivacyReport(full).epsilon ?? Number.POSITIVE_INFINITY, entries: ledger.length, restartAborts };
+}
+
+/**
+ * {@link checkReleasedOnce} on the crash child's SQLite store, and every released model version
+ * (any version a client could have seen) has its ledger entry, so ε counts it.
  */
 export async function checkStore(db: string, observed: readonly [number, string][]): Promise<{ epsilon: number; entries: number; restartAborts: number }> {
   const store = new SqliteCoordinatorStore(db);
   try {
-    const full = await store.ledger();
     const key = readIdentityFile(`${db}.coordinator-key.json`, nodeProvider);
-    const allowed = identities(4, 'crash').map((p) => toHex(p.publicKey));
-    expect(verifyLedger(full, key.publicKey, allowed)).toEqual([]);
-    const ledger = full.filter((e) => e.kind === 'round');
-    const rounds = await store.rounds();
-    const completed = rounds.filter((r) => r.status === 'completed').map((r) => r.round);
-    expect(completed).toEqual(ledger.map((e) => e.round));
-    expect(new Set(completed).size).toBe(completed.length);
-    for (let v = 1; v <= ledger.length; v++) expect((await store.getModel(v))?.hash).toBe(ledger[v - 1]!.modelHashAfter);
-    expect(await store.getModel(ledger.length + 1)).toBeNull();
+    const { ledger, epsilon, entries, restartAborts } = await checkReleasedOnce(store, key.publicKey, identities(4, 'crash').map((p) => toHex(p.publicKey)));
     for (const [version, hash] of observed) {
       if (version === 0) continue;
       // a served model always has its (committed) ledger entry
       expect(ledger[version - 1]?.modelHashAfter).toBe(hash);
     }
-    const report = buildPrivacyReport(full);
-    // rounds a kill interrupted, recorded aborted (nothing released) when the coordinator came back
-    const restartAborts = rounds.filter((r) => r.status === 'aborted' && r.abortReason === 'coordinator-restart').length;
-    return { epsilon: report.epsilon ?? Number.POSITIVE_INFINITY, entries: ledger.length, restartAborts };
+    return { epsilon, entries, restartAborts };
   } finally {
     await store.close();
   }

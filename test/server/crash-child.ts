@@ -4,27 +4,13 @@
  * for every global model version it sees served over HTTP, and `finished` at the end.
  * Usage: node --import tsx test/server/crash-child.ts DB ROUNDS
  */
-import { toHex } from '../../src/secagg/index.js';
-import { parseFederationConfig } from '../../src/server/config.js';
 import { Participant } from '../../src/server/participant.js';
 import { startCoordinator } from '../../src/server/start.js';
-import { identities } from './fixtures.js';
+import { identities, killTestConfig } from './fixtures.js';
 
 const [db, roundsArg] = process.argv.slice(2) as [string, string];
 const people = identities(4, 'crash');
-const config = parseFederationConfig({
-  federationId: 'fed-crash',
-  participants: people.map((p) => toHex(p.publicKey)),
-  rounds: Number(roundsArg),
-  cohort: { size: 4 },
-  threshold: 2,
-  dp: { mechanism: 'skellam', clipNorm: 1, bits: 24, scale: 0.01, rotation: false, noiseMultiplier: 0.8 },
-  model: { name: 'test' },
-  dim: 8,
-  deadlines: { 'advertise-keys': 2000, 'share-keys': 2000, 'masked-input': 2000, 'consistency-check': 2000, unmask: 2000 },
-  storage: { path: db },
-  longPollMs: 1000,
-});
+const config = killTestConfig('crash', Number(roundsArg), { storage: { path: db } });
 const running = await startCoordinator({ config, initialModel: new Float32Array(config.dim) });
 const out = (line: string) => process.stdout.write(`${line}\n`);
 let seen = -1;

@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { nodeProvider, randomBelow, toHex, type RandomSource } from '../../src/secagg/index.js';
 import { generateIdentity, writeIdentityFile } from '../../src/server/identity.js';
-import { verifyLedger } from '../../src/server/ledger-verify.js';
 import { PostgresCoordinatorStore } from '../../src/server/postgres-store.js';
-import { buildPrivacyReport } from '../../src/server/report.js';
+import { checkReleasedOnce } from './crash-check.js';
 import { identities } from './fixtures.js';
 import { freePort } from './harness.js';
 import { freshSchema } from './pg-schema.js';
@@ -56,25 +55,12 @@ function start(script: string, args: string[]): Child {
   };
 }
 
-/**
- * What must hold after every failover: the ledger verifies; completed rounds are exactly the
- * ledger's rounds, each once (no round released twice); model versions are contiguous and match
- * the entries. Returns ε of the privacy report and the number of round entries.
- */
+/** {@link checkReleasedOnce} on the federation's Postgres store. */
 async function checkStore(url: string, schema: string, coordinatorKey: Uint8Array): Promise<{ epsilon: number; entries: number; restartAborts: number }> {
   const store = await PostgresCoordinatorStore.open({ url, schema });
   try {
-    const full = await store.ledger();
-    expect(verifyLedger(full, coordinatorKey, identities(4, 'failover').map((p) => toHex(p.publicKey)))).toEqual([]);
-    const ledger = full.filter((e) => e.kind === 'round');
-    const rounds = await store.rounds();
-    const completed = rounds.filter((r) => r.status === 'completed').map((r) => r.round);
-    expect(completed).toEqual(ledger.map((e) => e.round));
-    expect(new Set(completed).size).toBe(completed.length);
-    for (let v = 1; v <= ledger.length; v++) expect((await store.getModel(v))?.hash).toBe(ledger[v - 1]!.modelHashAfter);
-    expect(await store.getModel(ledger.length + 1)).toBeNull();
-    const restartAborts = rounds.filter((r) => r.status === 'aborted' && r.abortReason === 'coordinator-restart').length;
-    return { epsilon: buildPrivacyReport(full).epsilon ?? Number.POSITIVE_INFINITY, entries: ledger.length, restartAborts };
+    const { epsilon, entries, restartAborts } = await checkReleasedOnce(store, coordinatorKey, identities(4, 'failover').map((p) => toHex(p.publicKey)));
+    return { epsilon, entries, restartAborts };
   } finally {
     await store.close();
   }

@@ -43,6 +43,26 @@ export function fixtureConfig(people: KeyPair[], overrides: Partial<FederationCo
 }
 
 /**
+ * The federation the kill tests (crash child, failover coordinator) run: four participants
+ * labelled `label`, Skellam, 2 s deadlines, a 1 s long-poll, stored where `storage` says.
+ */
+export function killTestConfig(label: string, rounds: number, overrides: Partial<FederationConfigInput> & Pick<FederationConfigInput, 'storage'>): FederationConfig {
+  return parseFederationConfig({
+    federationId: `fed-${label}`,
+    participants: identities(4, label).map((p) => toHex(p.publicKey)),
+    rounds,
+    cohort: { size: 4 },
+    threshold: 2,
+    dp: { mechanism: 'skellam', clipNorm: 1, bits: 24, scale: 0.01, rotation: false, noiseMultiplier: 0.8 },
+    model: { name: 'test' },
+    dim: 8,
+    deadlines: { 'advertise-keys': 2000, 'share-keys': 2000, 'masked-input': 2000, 'consistency-check': 2000, unmask: 2000 },
+    longPollMs: 1000,
+    ...overrides,
+  });
+}
+
+/**
  * A valid v2 ledger built without a coordinator: a genesis, then `rounds` released rounds (ids
  * 0, 2, 4 … so aborted rounds leave gaps) in which the last cohort member drops before its masked
  * input and every contributor co-signs the round binding with its fixture key, as the protocol

@@ -1,5 +1,5 @@
 import type { Phase } from '../../protocol/phases.js';
-import type { CoordinatorStatus, RoundEvaluation } from '../coordinator.js';
+import type { CoordinatorStatus, RoundEvaluation, RoundSummary } from '../coordinator.js';
 
 /*
  * What the dashboard page is sent: plain JSON, shared as types with the page's own sources
@@ -16,25 +16,17 @@ export interface PhaseCount {
   state: 'done' | 'running' | 'pending';
 }
 
-/** One finished round, as the coordinator summarised it, with its evaluation when one arrived. */
-export interface DashboardRound {
-  round: number;
-  status: 'completed' | 'aborted';
+/**
+ * One finished round, as the coordinator summarised it (absent fields as null, for JSON), with its
+ * evaluation when one arrived.
+ */
+export type DashboardRound = Omit<RoundSummary, 'code' | 'reason' | 'phase' | 'startedAt' | 'evaluation'> & {
   code: string | null;
   reason: string | null;
   /** Phase that could not complete (aborted rounds). */
   phase: Phase | null;
-  endedAt: string;
-  durationMs: number;
-  phaseMs: Partial<Record<Phase, number>>;
-  cohortSize: number;
-  contributors: number;
-  dropouts: Partial<Record<Phase, number>>;
-  modelVersion: number;
-  /** The coordinator's headline ε after this round (null without DP). */
-  epsilon: number | null;
   evaluation: RoundEvaluation | null;
-}
+};
 
 /** The whole live view at one moment. */
 export interface DashboardSnapshot {
