@@ -1,9 +1,21 @@
-import { calibrateConfigNoise, checkModulusHeadroom, parseDpConfig, type DpConfig } from '../../dp/index.js';
+import { calibrateConfigNoise, checkModulusHeadroom, parseDpConfig, type CohortMethod, type DpConfig } from '../../dp/index.js';
 import { parseFederationConfig, type FederationConfig } from '../../server/config.js';
 import { federationDpConfig } from '../../server/federation-plan.js';
-import { defaultProvider, seededRandom, toHex, type KeyPair } from '../../secagg/index.js';
+import type { KeyPair } from '../../secagg/index.js';
 import { FedveilError } from '../../secagg/util/errors.js';
-import { clipOf, cohortSize, DEFAULT_TARGET_EPSILON, minContributorsOf, modelSpecOf, secaggPlusDropout, SIMULATED_CORRUPTION, thresholdOf, type SimulateOptions } from './options.js';
+import { simulatedCoordinatorIdentity, simulatedParticipantKeys } from './identities.js';
+import {
+  clipOf,
+  cohortSize,
+  DEFAULT_TARGET_EPSILON,
+  maxCohortOf,
+  minContributorsOf,
+  modelSpecOf,
+  secaggPlusDropout,
+  SIMULATED_CORRUPTION,
+  thresholdOf,
+  type SimulateOptions,
+} from './options.js';
 
 /** Everything the simulation decides before the first round. */
 export interface SimulationPlan {
@@ -11,19 +23,19 @@ export interface SimulationPlan {
   /** The DP configuration every round encodes with (noise calibrated, γ chosen). */
   dp: DpConfig;
   coordinatorIdentity: KeyPair;
-  participants: KeyPair[];
+  /** The population's public keys (hex), by index; secret keys are derived when a participant is drawn. */
+  participants: string[];
   /** ε the noise was calibrated to, or null when --noise was given or there is no DP. */
   targetEpsilon: number | null;
+  /** Whose ε `targetEpsilon` bounds. */
+  epsilonAgainst: SimulateOptions['epsilonAgainst'];
 }
 
-/** Seeded identities: a simulation with `--seed` is reproducible, so it is not private — real deployments use `fedveil keygen`. */
-function identity(seed: number, who: string): KeyPair {
-  return defaultProvider.ed25519Keygen(seededRandom(`fedveil/simulate/${seed}/identity/${who}`));
-}
-
-/** The participants' identities, derived from the seed. */
-export function simulatedParticipants(o: Pick<SimulateOptions, 'clients' | 'seed'>): KeyPair[] {
-  return Array.from({ length: o.clients }, (_, i) => identity(o.seed, `client-${i}`));
+/** The cohort method the model-observer accounting sees: a Poisson draw's seed is the coordinator's secret, a fixed draw's is public. */
+export function simulatedCohortMethod(o: SimulateOptions): CohortMethod {
+  const population = o.clients;
+  if (o.draw === 'poisson') return { kind: 'poisson', rate: cohortSize(o) / population, population, secretSeed: true };
+  return cohortSize(o) >= population ? { kind: 'all', population } : { kind: 'fixed', size: cohortSize(o), population, secretSeed: false };
 }
 
 /**
@@ -47,9 +59,10 @@ function modelOptions(model: SimulateOptions['model']): Record<string, unknown> 
  * FedveilError that names the setting when no γ fits the modulus.
  */
 export function planSimulation(o: SimulateOptions, dim: number, storagePath: string, deadlineMs: number): SimulationPlan {
-  const participants = simulatedParticipants(o);
-  const coordinatorIdentity = identity(o.seed, 'coordinator');
-  const cohort = cohortSize(o);
+  const participants = simulatedParticipantKeys(o);
+  const coordinatorIdentity = simulatedCoordinatorIdentity(o.seed);
+  // γ must leave room for the largest possible cohort (the population under a Poisson draw).
+  const cohort = maxCohortOf(o);
   const threshold = thresholdOf(o);
   const minContributors = minContributorsOf(o);
   const clip = clipOf(o);
@@ -69,6 +82,7 @@ export function planSimulation(o: SimulateOptions, dim: number, storagePath: str
         rounds: o.rounds,
         contributors: minContributors,
         dim,
+        ...(o.epsilonAgainst === 'model-observer' ? { cohort: simulatedCohortMethod(o) } : {}),
       });
       scale = scaleFor(o.bits, clip, cohort, z);
     }
@@ -91,9 +105,9 @@ export function planSimulation(o: SimulateOptions, dim: number, storagePath: str
 
   const config = parseFederationConfig({
     federationId: `simulation-${o.seed}`,
-    participants: participants.map((p) => toHex(p.publicKey)),
+    participants,
     rounds: o.rounds,
-    cohort: { size: cohort },
+    cohort: o.draw === 'poisson' ? { samplingRate: cohortSize(o) / o.clients } : { size: cohortSize(o) },
     threshold,
     neighbours: o.neighbours === 'complete' ? { mode: 'complete' } : { mode: 'secagg+', dropoutFraction: secaggPlusDropout(o), corruptionFraction: SIMULATED_CORRUPTION },
     mode: o.mode,
@@ -106,7 +120,9 @@ export function planSimulation(o: SimulateOptions, dim: number, storagePath: str
       rotation: true,
       delta: o.delta,
       minContributors,
-      ...(o.dp === 'none' ? {} : targetEpsilon !== null ? { targetEpsilon } : { noiseMultiplier: z }),
+      // The config's targetEpsilon is calibrated against ledger readers; a model-observer target is
+      // met by the noise calibrated here, given as such.
+      ...(o.dp === 'none' ? {} : targetEpsilon !== null && o.epsilonAgainst === 'ledger-reader' ? { targetEpsilon } : { noiseMultiplier: z }),
     },
     model: { name: o.model, options: modelOptions(o.model) },
     dim,
@@ -118,7 +134,9 @@ export function planSimulation(o: SimulateOptions, dim: number, storagePath: str
       unmask: deadlineMs,
     },
     storage: { path: storagePath },
-    seed: `simulation-${o.seed}`,
+    // A configured seed is public (anyone can replay the draws); without one the coordinator
+    // draws a secret seed, as a Poisson draw that claims amplification needs.
+    ...(o.draw === 'poisson' ? {} : { seed: `simulation-${o.seed}` }),
   });
-  return { config, dp: federationDpConfig(config), coordinatorIdentity, participants, targetEpsilon };
+  return { config, dp: federationDpConfig(config), coordinatorIdentity, participants, targetEpsilon, epsilonAgainst: o.epsilonAgainst };
 }
