@@ -4,7 +4,22 @@ export interface Point {
   accuracy: number;
 }
 
+/** One labelled curve of {@link accuracyEpsilonSeriesSvg}. */
+export interface Series {
+  label: string;
+  points: Point[];
+}
+
+const COLOURS = ['#1f6feb', '#d73a49', '#2da44e', '#bf8700', '#8250df', '#1b7c83'];
+
+/** The single-curve chart: {@link accuracyEpsilonSeriesSvg} with one unlabelled series. */
 export function accuracyEpsilonSvg(points: Point[], noDpAccuracy: number | null, caption: string): string {
+  return accuracyEpsilonSeriesSvg([{ label: '', points }], noDpAccuracy, caption);
+}
+
+/** Several curves on one chart, each in its own colour, labelled in a legend when named. */
+export function accuracyEpsilonSeriesSvg(series: Series[], noDpAccuracy: number | null, caption: string): string {
+  const points = series.flatMap((s) => s.points);
   const W = 560;
   const H = 360;
   const m = { l: 60, r: 20, t: 30, b: 70 };
@@ -36,12 +51,19 @@ export function accuracyEpsilonSvg(points: Point[], noDpAccuracy: number | null,
     parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${Y(noDpAccuracy)}" y2="${Y(noDpAccuracy)}" stroke="#888" stroke-dasharray="5,4"/>`);
     parts.push(`<text x="${W - m.r - 4}" y="${Y(noDpAccuracy) - 5}" text-anchor="end" fill="#555">no DP: ${(noDpAccuracy * 100).toFixed(1)}%</text>`);
   }
-  const sorted = [...points].sort((a, b) => a.epsilon - b.epsilon);
-  parts.push(`<polyline fill="none" stroke="#1f6feb" stroke-width="2" points="${sorted.map((p) => `${X(p.epsilon)},${Y(p.accuracy)}`).join(' ')}"/>`);
-  for (const p of sorted) {
-    parts.push(`<circle cx="${X(p.epsilon)}" cy="${Y(p.accuracy)}" r="4" fill="#1f6feb"/>`);
-    parts.push(`<text x="${X(p.epsilon)}" y="${Y(p.accuracy) - 8}" text-anchor="middle">${(p.accuracy * 100).toFixed(1)}%</text>`);
-  }
+  series.forEach((s, i) => {
+    const colour = COLOURS[i % COLOURS.length] as string;
+    const sorted = [...s.points].sort((a, b) => a.epsilon - b.epsilon);
+    parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${sorted.map((p) => `${X(p.epsilon)},${Y(p.accuracy)}`).join(' ')}"/>`);
+    for (const p of sorted) {
+      parts.push(`<circle cx="${X(p.epsilon)}" cy="${Y(p.accuracy)}" r="4" fill="${colour}"/>`);
+      parts.push(`<text x="${X(p.epsilon)}" y="${Y(p.accuracy) - 8}" text-anchor="middle">${(p.accuracy * 100).toFixed(1)}%</text>`);
+    }
+    if (s.label !== '') {
+      parts.push(`<rect x="${m.l + 8}" y="${m.t + 6 + 16 * i}" width="10" height="10" fill="${colour}"/>`);
+      parts.push(`<text x="${m.l + 22}" y="${m.t + 15 + 16 * i}">${esc(s.label)}</text>`);
+    }
+  });
   parts.push(`<text x="${W / 2}" y="${H - 12}" text-anchor="middle" fill="#555">${esc(caption)}</text>`);
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;

@@ -127,14 +127,20 @@ export function registerSimulate(program: Command): void {
   program
     .command('simulate')
     .description('run a private federated-learning simulation on MNIST: the real coordinator on loopback HTTP, participants in worker threads')
-    .option('--clients <n>', 'number of simulated participants', String(D.clients))
+    .option('--clients <n>', 'number of simulated participants (the population; each exists only while drawn)', String(D.clients))
     .option('--rounds <n>', 'federated rounds', String(D.rounds))
     .option('--cohort <n>', 'participants drawn per round (default: all)')
+    .addOption(new Option('--draw <method>', 'cohort draw: fixed (a uniform subset of --cohort, public seed) or poisson (each participant with probability cohort/clients, secret seed: amplification by sampling)').choices(['fixed', 'poisson']).default(D.draw))
     .option('--threshold <t>', 'Shamir threshold and fewest contributors a round may release (default: Bell et al.\'s on the SecAgg+ graph, a majority of the cohort on the complete graph)')
     .option('--min-contributors <m>', 'fewest contributors the noise is split among and a round may release (default: expected survivors less 3 standard deviations)')
     .option('--dropout <p>', 'probability a participant drops out of a round, at a random phase', String(D.dropout))
     .addOption(new Option('--dp <mechanism>', 'differential privacy mechanism').choices(['skellam', 'ddg', 'central', 'none']).default(D.dp))
     .option('--epsilon <e>', 'target ε over all rounds; calibrates the noise (default 8)')
+    .addOption(
+      new Option('--epsilon-against <adversary>', 'whose ε --epsilon bounds: ledger-reader (anyone who reads the ledger, no amplification) or model-observer (sees only the released models; amplified by a secret draw)')
+        .choices(['ledger-reader', 'model-observer'])
+        .default(D.epsilonAgainst),
+    )
     .option('--delta <d>', 'δ of the (ε, δ) guarantee', String(D.delta))
     .option('--noise <z>', 'noise multiplier, instead of calibrating to --epsilon')
     .option('--clip <C>', 'L2 clip norm of each update (default 0.5 with DP, 100 without)')

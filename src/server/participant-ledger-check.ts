@@ -5,6 +5,7 @@ import { LedgerEntrySchema, type GenesisEntry, type LedgerEntry } from './ledger
 import { genesisFederationConfig } from './ledger-genesis.js';
 import { checkReceipts, type Receipt } from './ledger-head.js';
 import { drawProblems, ledgerGenesis, verifyLedger } from './ledger-verify.js';
+import type { LedgerMemo } from './ledger-memo.js';
 import { participantEpsilon } from './participant-budget.js';
 import { roundBinding, unboundWireConfig, type BoundDraw, type LedgerHeadRef } from './round-binding.js';
 
@@ -36,6 +37,8 @@ export interface LedgerCheckInput {
   /** Entries verified before (their signatures are not checked again). */
   verifiedPrefix?: number;
   provider?: CryptoProvider;
+  /** Results of the ledger-only checks, shared with other participants checking the same `entries`. */
+  memo?: LedgerMemo;
 }
 
 /** The verdict: go ahead (with my ε if I take part), or refuse with a code. */
@@ -58,7 +61,9 @@ const refuse = (code: string, message: string): LedgerCheck => ({ ok: false, cod
  */
 export function checkLedgerBeforeRound(input: LedgerCheckInput): LedgerCheck {
   const provider = input.provider ?? defaultProvider;
-  const genesis = ledgerGenesis(input.entries);
+  const memo = input.memo?.entries === input.entries ? input.memo : null;
+  const once = <T>(key: string, compute: () => T): T => (memo === null ? compute() : memo.get(key, compute));
+  const genesis = once('genesis', () => ledgerGenesis(input.entries));
   if (genesis === null) return refuse('client/ledger-invalid', 'the coordinator\'s ledger does not open with a genesis entry');
   if (genesis.coordinatorPublicKey !== input.coordinatorKey) {
     return refuse('client/coordinator-key-changed', `the ledger's genesis names coordinator key ${genesis.coordinatorPublicKey}, not the pinned ${input.coordinatorKey}: another coordinator, or the federation was restarted`);
@@ -68,28 +73,30 @@ export function checkLedgerBeforeRound(input: LedgerCheckInput): LedgerCheck {
     if (d.code === 'receipt/ledger-fork') return refuse('client/ledger-fork', `the ledger forks from a receipt I hold: ${d.message}`);
     return refuse('client/receipt-invalid', d.message);
   }
-  const problems = verifyLedger(input.entries, input.coordinatorKey, null, { provider, verifiedPrefix: input.verifiedPrefix ?? 0 });
+  const prefix = input.verifiedPrefix ?? 0;
+  const problems = once(`verify/${input.coordinatorKey}/${prefix}`, () => verifyLedger(input.entries, input.coordinatorKey, null, { provider, verifiedPrefix: prefix }));
   if (problems.length > 0) {
     return refuse('client/ledger-invalid', `the ledger does not verify: ${problems.slice(0, 3).map((p) => `${p.code} ${p.message}`).join('; ')}${problems.length > 3 ? ` (and ${problems.length - 3} more)` : ''}`);
   }
-  if (!genesis.participants.includes(input.self)) return refuse('client/not-allowed', 'the genesis does not list me as a participant');
+  const allowed = once('allowed', () => new Set(genesis.participants));
+  if (!allowed.has(input.self)) return refuse('client/not-allowed', 'the genesis does not list me as a participant');
   if (input.maxDelta !== undefined && genesis.delta > input.maxDelta) {
     return refuse('client/delta-above-limit', `the federation's δ ${genesis.delta} is above my limit ${input.maxDelta}`);
   }
   const { config, draw } = input.round;
-  const fedConfig = genesisFederationConfig(genesis);
+  const fedConfig = once('genesis-config', () => genesisFederationConfig(genesis));
   const off: string[] = [];
   if (config.federationId !== genesis.federationId) off.push('another federation');
   if (canonicalJson(config.dp) !== canonicalJson(genesis.mechanism)) off.push('its DP configuration is not the genesis mechanism');
   if (config.mode !== fedConfig.mode || config.dim !== fedConfig.dim) off.push('mode or dim differs from the genesis');
   if ((config.colluders ?? 0) !== genesis.colluders) off.push(`c = ${config.colluders ?? 0}, the genesis says ${genesis.colluders}`);
   const members = config.participants.map((p) => toHex(p));
-  if (members.some((m) => !genesis.participants.includes(m))) off.push('the cohort names a participant the genesis does not allow');
+  if (members.some((m) => !allowed.has(m))) off.push('the cohort names a participant the genesis does not allow');
   if (draw === null) off.push('the coordinator did not announce its cohort draw');
   else off.push(...drawProblems(draw, members, genesis));
   if (off.length > 0) return refuse('client/round-off-genesis', `round ${config.round}: ${off.join('; ')}`);
 
-  const entries = input.entries.map((e) => LedgerEntrySchema.parse(e));
+  const entries = once('parsed', () => input.entries.map((e) => LedgerEntrySchema.parse(e)));
   const last = entries.at(-1) as LedgerEntry;
   const head = { seq: last.seq, hash: last.hash };
   const announced = input.round.ledgerHead;

@@ -1,6 +1,7 @@
 import { defaultProvider, FedveilError, type CryptoProvider } from '../secagg/index.js';
 import type { CoordinatorHttp } from './http-transport.js';
 import { LedgerHeadSchema, verifyLedgerHead } from './ledger-head.js';
+import type { SharedLedger } from './ledger-memo.js';
 import { checkLedgerBeforeRound, type LedgerCheck, type RoundAnnouncement } from './participant-ledger-check.js';
 import type { ReceiptStore } from './receipt-store.js';
 
@@ -15,6 +16,8 @@ export interface ParticipantLedgerOptions {
   maxEpsilon?: number;
   maxDelta?: number;
   provider?: CryptoProvider;
+  /** The ledger verified by the other participants this process hosts (see {@link SharedLedger}). */
+  shared?: SharedLedger;
 }
 
 /**
@@ -63,8 +66,10 @@ export class ParticipantLedger {
       if (e instanceof FedveilError) return { ok: false, code: e.code, message: e.message };
       throw e;
     }
-    const entries = await this.fetchLedger();
-    const prefix = this.verifiedPrefix(entries);
+    const shared = this.opts.shared;
+    const memo = shared === undefined ? undefined : await shared.at(round.ledgerHead, () => this.fetchLedger());
+    const entries = memo?.entries ?? (await this.fetchLedger());
+    const prefix = verifiedPrefix(entries, this.verified);
     if (prefix < this.verified.length) {
       return { ok: false, code: 'client/ledger-fork', message: `the ledger no longer extends the ${this.verified.length} entries I verified before (it differs from entry ${prefix} on)` };
     }
@@ -74,12 +79,17 @@ export class ParticipantLedger {
       coordinatorKey: key,
       receipts: this.opts.store?.receipts(federationId) ?? [],
       round,
-      verifiedPrefix: prefix,
+      // Signatures another participant of this process verified need no second check.
+      verifiedPrefix: Math.max(prefix, shared === undefined ? 0 : verifiedPrefix(entries, shared.verified)),
       provider: this.provider,
+      ...(memo === undefined ? {} : { memo }),
       ...(this.opts.maxEpsilon === undefined ? {} : { maxEpsilon: this.opts.maxEpsilon }),
       ...(this.opts.maxDelta === undefined ? {} : { maxDelta: this.opts.maxDelta }),
     });
-    if (result.ok) this.verified = result.entries.map((e) => e.hash);
+    if (result.ok) {
+      this.verified = result.entries.map((e) => e.hash);
+      shared?.verifiedNow(this.verified);
+    }
     return result;
   }
 
@@ -108,11 +118,11 @@ export class ParticipantLedger {
       }
     });
   }
+}
 
-  /** How many leading entries are the ones verified before. */
-  private verifiedPrefix(entries: readonly unknown[]): number {
-    let k = 0;
-    while (k < this.verified.length && k < entries.length && (entries[k] as { hash?: unknown } | null)?.hash === this.verified[k]) k++;
-    return k;
-  }
+/** How many leading entries of `entries` are the ones whose hashes `verified` lists. */
+function verifiedPrefix(entries: readonly unknown[], verified: readonly string[]): number {
+  let k = 0;
+  while (k < verified.length && k < entries.length && (entries[k] as { hash?: unknown } | null)?.hash === verified[k]) k++;
+  return k;
 }

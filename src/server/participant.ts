@@ -18,6 +18,7 @@ import {
 } from '../secagg/index.js';
 import { CoordinatorHttp, CoordinatorRejection, DEFAULT_RETRY, sha256Hex, type RetryPolicy } from './http-transport.js';
 import { ParticipantLedger } from './participant-ledger.js';
+import type { SharedLedger } from './ledger-memo.js';
 import type { ReceiptStore } from './receipt-store.js';
 import { joinFederation, newSessionToken } from './join-client.js';
 import { CoordinatorStateSchema, FederationInfoSchema, OCTET_STREAM, SubmissionAckSchema, type CoordinatorStateWire, type FederationInfo, type JoinAck } from './wire.js';
@@ -79,6 +80,19 @@ export interface ParticipantOptions {
    * a test or a benchmark that must show the audit catches under-noising.
    */
   noiseScale?: number;
+  /**
+   * This identity's session token (32 hex); default a fresh one. A process that recreates a
+   * participant object for the same identity passes the same token, so the new object's join
+   * renews the session instead of being refused while the old one's lease runs.
+   */
+  session?: string;
+  /**
+   * Take part in this round only: stop once a later round runs. A simulation creates a
+   * participant object per round it is drawn into.
+   */
+  onlyRound?: number;
+  /** The ledger the other participants of this process verified (a simulation hosts many). */
+  sharedLedger?: SharedLedger;
 }
 
 /**
@@ -115,8 +129,9 @@ export class Participant {
       ...(opts.coordinatorKey === undefined ? {} : { coordinatorKey: opts.coordinatorKey }),
       ...(opts.maxEpsilon === undefined ? {} : { maxEpsilon: opts.maxEpsilon }),
       ...(opts.maxDelta === undefined ? {} : { maxDelta: opts.maxDelta }),
+      ...(opts.sharedLedger === undefined ? {} : { shared: opts.sharedLedger }),
     });
-    this.session = newSessionToken(systemRandom);
+    this.session = opts.session ?? newSessionToken(systemRandom);
     this.http.onUnknownSession = async () => {
       this.http.session = null;
       await joinFederation(this.http, await this.federation(), this.session);
@@ -163,7 +178,8 @@ export class Participant {
       }
       this.stoppedSince = null;
       if (this.opts.maxRounds !== undefined && this.results.length >= this.opts.maxRounds) break;
-      if (state.round !== null && state.phase === 'advertise-keys' && !attempted.has(state.round)) {
+      if (this.opts.onlyRound !== undefined && (this.results.length > 0 || (state.round !== null && state.round > this.opts.onlyRound))) break;
+      if (state.round !== null && state.phase === 'advertise-keys' && !attempted.has(state.round) && (this.opts.onlyRound ?? state.round) === state.round) {
         attempted.add(state.round);
         const config = this.roundConfig(state, info);
         if (config !== null) {

@@ -21,10 +21,24 @@ export function parsePartition(text: string): PartitionFlag {
  */
 export const SimulateOptionsSchema = z
   .object({
-    clients: z.number().int().min(2).max(10_000).default(100),
+    /** The population: participants exist as an index until drawn, so memory follows the cohort. */
+    clients: z.number().int().min(2).max(1_000_000).default(100),
     rounds: z.number().int().min(1).max(100_000).default(10),
     /** Participants drawn per round; default all of them. */
     cohort: z.number().int().min(2).optional(),
+    /**
+     * `fixed`: a uniform subset of `cohort` participants per round from a public (replayable)
+     * seed, which earns no amplification by sampling; `poisson`: each participant drawn
+     * independently with probability cohort / clients from a seed only the coordinator holds,
+     * the draw amplification by sampling needs.
+     */
+    draw: z.enum(['fixed', 'poisson']).default('fixed'),
+    /**
+     * Whose ε `--epsilon` bounds: `ledger-reader` (the report's headline: anyone who reads the
+     * ledger, no amplification) or `model-observer` (someone who sees only the released models,
+     * amplified by a secret draw: the ε the DP-FedAvg literature reports).
+     */
+    epsilonAgainst: z.enum(['ledger-reader', 'model-observer']).default('ledger-reader'),
     /** Shamir threshold t; default a majority of the cohort. */
     threshold: z.number().int().min(2).optional(),
     /** Fewest contributors the noise is shared among (and a round may release); default {@link minContributorsOf}. */
@@ -104,6 +118,9 @@ export const SimulateOptionsSchema = z
     if (o.dp !== 'none' && o.epsilon !== undefined && o.noise !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['noise'], message: 'give --epsilon or --noise, not both' });
     }
+    if (o.draw === 'poisson' && cohort >= population) {
+      ctx.addIssue({ code: 'custom', path: ['draw'], message: `a Poisson draw needs --cohort below the population of ${population}` });
+    }
     if (o.dp === 'none' && o.epsilon !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['epsilon'], message: '--dp none gives no ε guarantee; drop --epsilon' });
     }
@@ -121,9 +138,19 @@ export type SimulateOptions = z.infer<typeof SimulateOptionsSchema>;
 /** The ε a DP run targets when neither --epsilon nor --noise is given. */
 export const DEFAULT_TARGET_EPSILON = 8;
 
-/** The cohort size these options give. */
-export function cohortSize(o: SimulateOptions): number {
-  return o.cohort ?? o.clients + o.auditCanaries;
+/** The cohort size these options give (the expected size of a Poisson draw); canaries are drawn like everyone. */
+export function cohortSize(o: Pick<SimulateOptions, 'cohort' | 'clients' | 'auditCanaries'>): number {
+  return o.cohort ?? populationOf(o);
+}
+
+/** Everyone a draw picks from: the clients and the audit's canaries. */
+export function populationOf(o: Pick<SimulateOptions, 'clients' | 'auditCanaries'>): number {
+  return o.clients + o.auditCanaries;
+}
+
+/** The largest cohort a round can have: the population under a Poisson draw. */
+export function maxCohortOf(o: Pick<SimulateOptions, 'cohort' | 'clients' | 'auditCanaries' | 'draw'>): number {
+  return o.draw === 'poisson' ? populationOf(o) : cohortSize(o);
 }
 
 /** Corruption fraction the SecAgg+ graph is sized for in simulations. */
@@ -179,6 +206,10 @@ export function modelSpecOf(model: SimulateOptions['model']): ModelSpec {
 export function minContributorsOf(o: SimulateOptions): number {
   if (o.minContributors !== undefined) return o.minContributors;
   const n = cohortSize(o);
-  const expected = n * (1 - o.dropout) - 3 * Math.sqrt(n * o.dropout * (1 - o.dropout));
+  // Survivors are binomial: of the cohort with a fixed draw, of the population (at rate
+  // cohort / clients × (1 − dropout)) with a Poisson draw, whose size varies too.
+  const survive = o.draw === 'poisson' ? (n / o.clients) * (1 - o.dropout) : 1 - o.dropout;
+  const trials = o.draw === 'poisson' ? o.clients : n;
+  const expected = trials * survive - 3 * Math.sqrt(trials * survive * (1 - survive));
   return Math.min(n, Math.max(thresholdOf(o), Math.floor(expected)));
 }

@@ -1,10 +1,23 @@
-import { calibrateConfigNoise, checkModulusHeadroom, parseDpConfig, type DpConfig } from '../../dp/index.js';
+import { calibrateConfigNoise, checkModulusHeadroom, parseDpConfig, type CohortMethod, type DpConfig } from '../../dp/index.js';
 import { parseFederationConfig, type FederationConfig } from '../../server/config.js';
 import { federationDpConfig } from '../../server/federation-plan.js';
-import { defaultProvider, randomBytes, seededRandom, toHex, type KeyPair } from '../../secagg/index.js';
+import { toHex, type KeyPair } from '../../secagg/index.js';
 import { canaryCommitment } from '../../server/canary-audit.js';
 import { FedveilError } from '../../secagg/util/errors.js';
-import { clipOf, cohortSize, DEFAULT_TARGET_EPSILON, minContributorsOf, modelSpecOf, secaggPlusDropout, SIMULATED_CORRUPTION, thresholdOf, type SimulateOptions } from './options.js';
+import { simulatedCanaries, simulatedCoordinatorIdentity, simulatedParticipantKeys, type SimulatedCanary } from './identities.js';
+import {
+  clipOf,
+  cohortSize,
+  DEFAULT_TARGET_EPSILON,
+  maxCohortOf,
+  minContributorsOf,
+  modelSpecOf,
+  populationOf,
+  secaggPlusDropout,
+  SIMULATED_CORRUPTION,
+  thresholdOf,
+  type SimulateOptions,
+} from './options.js';
 
 /** Everything the simulation decides before the first round. */
 export interface SimulationPlan {
@@ -12,32 +25,21 @@ export interface SimulationPlan {
   /** The DP configuration every round encodes with (noise calibrated, γ chosen). */
   dp: DpConfig;
   coordinatorIdentity: KeyPair;
-  participants: KeyPair[];
+  /** The population's public keys (hex), by index; secret keys are derived when a participant is drawn. */
+  participants: string[];
   /** ε the noise was calibrated to, or null when --noise was given or there is no DP. */
   targetEpsilon: number | null;
-  /** The canary participants (after the clients in `participants`), with their secrets. */
-  canaries: { identity: KeyPair; secret: Uint8Array }[];
+  /** Whose ε `targetEpsilon` bounds. */
+  epsilonAgainst: SimulateOptions['epsilonAgainst'];
+  /** The audit's canary participants (population indices after the clients), with their secrets. */
+  canaries: SimulatedCanary[];
 }
 
-/** Seeded identities: a simulation with `--seed` is reproducible, so it is not private — real deployments use `fedveil keygen`. */
-function identity(seed: number, who: string): KeyPair {
-  return defaultProvider.ed25519Keygen(seededRandom(`fedveil/simulate/${seed}/identity/${who}`));
-}
-
-/**
- * The canaries' identities and secrets, derived from the seed (reproducible, hence known to whoever
- * knows the seed: a simulation's audit shows the estimator works, not that a coordinator was honest).
- */
-export function simulatedCanaries(o: Pick<SimulateOptions, 'auditCanaries' | 'seed'>): SimulationPlan['canaries'] {
-  return Array.from({ length: o.auditCanaries }, (_, k) => ({
-    identity: identity(o.seed, `canary-${k}`),
-    secret: randomBytes(seededRandom(`fedveil/simulate/${o.seed}/canary-${k}/secret`), 32),
-  }));
-}
-
-/** The participants' identities, derived from the seed. */
-export function simulatedParticipants(o: Pick<SimulateOptions, 'clients' | 'seed'>): KeyPair[] {
-  return Array.from({ length: o.clients }, (_, i) => identity(o.seed, `client-${i}`));
+/** The cohort method the model-observer accounting sees: a Poisson draw's seed is the coordinator's secret, a fixed draw's is public. */
+export function simulatedCohortMethod(o: SimulateOptions): CohortMethod {
+  const population = populationOf(o);
+  if (o.draw === 'poisson') return { kind: 'poisson', rate: cohortSize(o) / population, population, secretSeed: true };
+  return cohortSize(o) >= population ? { kind: 'all', population } : { kind: 'fixed', size: cohortSize(o), population, secretSeed: false };
 }
 
 /**
@@ -62,10 +64,11 @@ function modelOptions(model: SimulateOptions['model']): Record<string, unknown> 
  */
 export function planSimulation(o: SimulateOptions, dim: number, storagePath: string, deadlineMs: number): SimulationPlan {
   const canaries = simulatedCanaries(o);
-  const participants = [...simulatedParticipants(o), ...canaries.map((c) => c.identity)];
+  const participants = simulatedParticipantKeys(o);
   const federationId = `simulation-${o.seed}`;
-  const coordinatorIdentity = identity(o.seed, 'coordinator');
-  const cohort = cohortSize(o);
+  const coordinatorIdentity = simulatedCoordinatorIdentity(o.seed);
+  // γ must leave room for the largest possible cohort (the population under a Poisson draw).
+  const cohort = maxCohortOf(o);
   const threshold = thresholdOf(o);
   const minContributors = minContributorsOf(o);
   const clip = clipOf(o);
@@ -85,6 +88,7 @@ export function planSimulation(o: SimulateOptions, dim: number, storagePath: str
         rounds: o.rounds,
         contributors: minContributors,
         dim,
+        ...(o.epsilonAgainst === 'model-observer' ? { cohort: simulatedCohortMethod(o) } : {}),
       });
       scale = scaleFor(o.bits, clip, cohort, z);
     }
@@ -107,12 +111,12 @@ export function planSimulation(o: SimulateOptions, dim: number, storagePath: str
 
   const config = parseFederationConfig({
     federationId,
-    participants: participants.map((p) => toHex(p.publicKey)),
+    participants,
     ...(canaries.length === 0
       ? {}
       : { auditCommitment: canaryCommitment(federationId, canaries.map((c) => ({ publicKey: toHex(c.identity.publicKey), secret: toHex(c.secret) }))) }),
     rounds: o.rounds,
-    cohort: { size: cohort },
+    cohort: o.draw === 'poisson' ? { samplingRate: cohortSize(o) / populationOf(o) } : { size: cohortSize(o) },
     threshold,
     neighbours: o.neighbours === 'complete' ? { mode: 'complete' } : { mode: 'secagg+', dropoutFraction: secaggPlusDropout(o), corruptionFraction: SIMULATED_CORRUPTION },
     mode: o.mode,
@@ -125,7 +129,9 @@ export function planSimulation(o: SimulateOptions, dim: number, storagePath: str
       rotation: true,
       delta: o.delta,
       minContributors,
-      ...(o.dp === 'none' ? {} : targetEpsilon !== null ? { targetEpsilon } : { noiseMultiplier: z }),
+      // The config's targetEpsilon is calibrated against ledger readers; a model-observer target is
+      // met by the noise calibrated here, given as such.
+      ...(o.dp === 'none' ? {} : targetEpsilon !== null && o.epsilonAgainst === 'ledger-reader' ? { targetEpsilon } : { noiseMultiplier: z }),
     },
     model: { name: o.model, options: modelOptions(o.model) },
     dim,
@@ -137,9 +143,11 @@ export function planSimulation(o: SimulateOptions, dim: number, storagePath: str
       unmask: deadlineMs,
     },
     storage: { path: storagePath },
-    seed: `simulation-${o.seed}`,
+    // A configured seed is public (anyone can replay the draws); without one the coordinator
+    // draws a secret seed, as a Poisson draw that claims amplification needs.
+    ...(o.draw === 'poisson' ? {} : { seed: federationId }),
     listen: { host: '127.0.0.1', port: o.dashboard ?? 0 },
     dashboard: o.dashboard !== undefined,
   });
-  return { config, dp: federationDpConfig(config), coordinatorIdentity, participants, targetEpsilon, canaries };
+  return { config, dp: federationDpConfig(config), coordinatorIdentity, participants, targetEpsilon, epsilonAgainst: o.epsilonAgainst, canaries };
 }

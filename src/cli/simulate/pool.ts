@@ -17,34 +17,31 @@ export interface SimulationWorker {
   worker: Worker;
   /** Resolves with the backend the worker's trainer runs on, once its data is loaded. */
   ready: Promise<{ backend: string; reason: string; trainMs: number }>;
-  /** Resolves when the worker has finished all its participants (coordinator mode). */
-  done: Promise<void>;
+  /** Rejects when the worker fails (an error it reports, or an exit); never resolves. */
+  failed: Promise<never>;
 }
 
-/** Starts one worker; `onEvent` sees every event it posts. A worker error rejects `ready`/`done`. */
+/** Starts one worker; `onEvent` sees every event it posts. A worker error rejects `ready` and `failed`. */
 export function startWorker(init: WorkerInit, onEvent: (e: WorkerEvent) => void): SimulationWorker {
   const worker = newWorker(init);
   let readyResolve!: (v: { backend: string; reason: string; trainMs: number }) => void;
-  let doneResolve!: () => void;
   let fail!: (e: Error) => void;
   const ready = new Promise<{ backend: string; reason: string; trainMs: number }>((res, rej) => {
     readyResolve = res;
     fail = rej;
   });
-  const done = new Promise<void>((res, rej) => {
-    doneResolve = res;
+  const failed = new Promise<never>((_res, rej) => {
     const prev = fail;
     fail = (e) => {
       prev(e);
       rej(e);
     };
   });
-  // Callers await `done` only at the end; keep an early failure from being reported as unhandled.
-  done.catch(() => undefined);
+  // Callers race `failed` only while they wait; keep an early failure from being reported as unhandled.
+  failed.catch(() => undefined);
   ready.catch(() => undefined);
   worker.on('message', (e: WorkerEvent) => {
     if (e.type === 'ready') readyResolve({ backend: e.backend, reason: e.reason, trainMs: e.trainMs });
-    else if (e.type === 'done') doneResolve();
     else if (e.type === 'error') fail(new Error(`simulation worker failed: ${e.message}`));
     onEvent(e);
   });
@@ -52,5 +49,5 @@ export function startWorker(init: WorkerInit, onEvent: (e: WorkerEvent) => void)
   worker.on('exit', (code) => {
     if (code !== 0) fail(new Error(`simulation worker exited with code ${code}`));
   });
-  return { worker, ready, done };
+  return { worker, ready, failed };
 }

@@ -18,7 +18,6 @@ import {
   loadMnistLabels,
   partitionDataset,
   setFlatWeights,
-  type ClientPartition,
   type Dataset,
   type EvaluationResult,
   type ServerOptimizer,
@@ -26,12 +25,12 @@ import {
 } from '../../trainer/index.js';
 import { silentIn, simulatedDropout } from './dropout.js';
 import { saveModelFiles } from '../model-files.js';
-import { clipOf, cohortSize, modelSpecOf, thresholdOf, type SimulateOptions } from './options.js';
-import { planSimulation, simulatedCanaries, simulatedParticipants, type SimulationPlan } from './plan.js';
+import { clipOf, cohortSize, maxCohortOf, modelSpecOf, populationOf, thresholdOf, type SimulateOptions } from './options.js';
+import { planSimulation, type SimulationPlan } from './plan.js';
 import { AUDIT_SUBDIR, auditRunDir, saveModelVersion, writeCanaryReveal } from '../canary-audit-files.js';
 import type { EmpiricalAudit } from '../../dp/index.js';
 import { startWorker, type SimulationWorker } from './pool.js';
-import type { BaselineTrainRequest, HostedClient, StartParticipating } from './worker-protocol.js';
+import type { BaselineTrainRequest, DataShards, RoundAssignment } from './worker-protocol.js';
 
 /** One round of the simulation, as `--json` prints it. */
 export interface RoundRow {
@@ -95,18 +94,20 @@ export interface SimulationObserver {
   keptOpen?(url: string): void;
 }
 
-function splitClients(parts: ClientPartition[], o: SimulateOptions, secretKeys: Uint8Array[], workers: number): HostedClient[][] {
-  const groups: HostedClient[][] = Array.from({ length: workers }, () => []);
-  parts.forEach((p, client) => {
-    const indices = o.examples === undefined ? p.indices : p.indices.subarray(0, Math.min(o.examples, p.indices.length));
-    (groups[client % workers] as HostedClient[]).push({ client, secretKey: secretKeys[client] as Uint8Array, indices: Uint32Array.from(indices) });
-  });
-  // Canaries follow the clients (participant index = client index), spread over the workers too.
-  simulatedCanaries(o).forEach((c, k) => {
-    const client = parts.length + k;
-    (groups[client % workers] as HostedClient[]).push({ client, secretKey: c.identity.secretKey, indices: new Uint32Array(0), canarySecret: c.secret });
-  });
-  return groups.filter((g) => g.length > 0);
+/** The partition as two flat arrays (see {@link DataShards}). */
+function shardsOf(parts: readonly { indices: ArrayLike<number> }[], examples: number | undefined): DataShards {
+  const starts = new Uint32Array(parts.length + 1);
+  parts.forEach((p, i) => (starts[i + 1] = (starts[i] as number) + p.indices.length));
+  const indices = new Uint32Array(starts[parts.length] as number);
+  parts.forEach((p, i) => indices.set(p.indices, starts[i]));
+  return examples === undefined ? { starts, indices } : { starts, indices, examples };
+}
+
+/** Cohort members split between the workers, evenly (members are in draw order, so random). */
+function splitCohort(clients: readonly number[], workers: number): number[][] {
+  const out: number[][] = Array.from({ length: workers }, () => []);
+  clients.forEach((c, i) => (out[i % workers] as number[]).push(c));
+  return out;
 }
 
 /**
@@ -148,8 +149,11 @@ interface Setup {
   test: Dataset;
   out: string;
   plan: SimulationPlan;
-  groups: HostedClient[][];
   workers: SimulationWorker[];
+  /** Client index of each participant key. */
+  clientOf: Map<string, number>;
+  /** Round assignments the workers have not finished yet. */
+  pending: { count: number; wake: (() => void) | null };
   /** Baseline mode: updates handed back by the workers, by client. */
   trained: Map<number, Float32Array>;
   onTrained: { wake: (() => void) | null };
@@ -192,17 +196,19 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
   for (const suffix of ['', '-wal', '-shm']) rmSync(storage + suffix, { force: true });
 
   const secure = !o.insecureBaseline;
-  const workerCount = Math.min(o.workers ?? Math.max(1, availableParallelism()), o.clients + o.auditCanaries);
+  const workerCount = Math.min(o.workers ?? Math.max(1, availableParallelism()), cohortSize(o));
   const noiseScale = testNoiseScale();
-  const groups = splitClients(parts, o, simulatedParticipants(o).map((p) => p.secretKey), workerCount);
+  // The partition is indices into the one training set: participants are sliced from it when drawn.
+  const shards = shardsOf(parts, o.examples);
   const trained = new Map<number, Float32Array>();
   const onTrained: Setup['onTrained'] = { wake: null };
+  const pending: Setup['pending'] = { count: 0, wake: null };
   const phases = [...phasesOf(o.mode)];
-  const workers = groups.map((clients) =>
+  const workers = Array.from({ length: workerCount }, () =>
     startWorker(
       {
         mode: secure ? 'participants' : 'baseline',
-        clients,
+        shards,
         recipe: { model: o.model, epochs: o.localEpochs, batchSize: o.batchSize, learningRate: o.learningRate, proxMu: o.proxMu },
         seed: o.seed,
         dropout: secure ? o.dropout : 0,
@@ -212,6 +218,10 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
         ...(noiseScale === undefined ? {} : { noiseScale }),
       },
       (e) => {
+        if (e.type === 'round-done') {
+          pending.count--;
+          pending.wake?.();
+        }
         if (e.type !== 'trained') return;
         trained.set(e.client, e.update);
         onTrained.wake?.();
@@ -220,21 +230,24 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
   );
   try {
     const readiness = await Promise.all(workers.map((w) => w.ready));
-    // A worker trains its participants one after another: phases must outwait that.
-    const busiestMs = Math.max(...readiness.map((r, i) => r.trainMs * (groups[i] as HostedClient[]).length));
+    // A worker trains its share of the cohort one after another: phases must outwait that (a
+    // Poisson cohort may exceed its expected size by a few standard deviations).
+    const largestCohort = Math.min(maxCohortOf(o), Math.ceil(cohortSize(o) + 4 * Math.sqrt(cohortSize(o))));
+    const busiestMs = Math.max(...readiness.map((r) => r.trainMs)) * Math.ceil(largestCohort / workers.length);
     const deadlineMs = o.deadlineMs ?? Math.ceil(3 * busiestMs + 2000);
     const plan = planSimulation(o, initial.length, storage, deadlineMs);
+    const clientOf = new Map(plan.participants.map((k, i) => [k, i]));
     observer.info(
-      `${o.clients} participants in ${workers.length} worker threads, cohort ${cohortSize(o)}, threshold ${thresholdOf(o)}, ` +
+      `${o.clients} participants${o.auditCanaries > 0 ? ` and ${o.auditCanaries} audit canaries (population ${populationOf(o)})` : ''}, ${workers.length} worker threads, ${o.draw === 'poisson' ? 'Poisson cohort of expected size' : 'cohort'} ${cohortSize(o)}, threshold ${thresholdOf(o)}, ` +
         `noise shared by ≥ ${plan.dp.minContributors}, ${o.rounds} rounds, ` +
         `model ${o.model} (${initial.length} parameters), ` +
         (secure
           ? `dp ${plan.dp.mechanism}${plan.dp.mechanism === 'none' ? '' : ` z=${plan.dp.noiseMultiplier.toFixed(4)} C=${plan.dp.clipNorm}`}` +
-            `${plan.targetEpsilon === null ? '' : ` (target ε=${plan.targetEpsilon}, δ=${o.delta})`}, ${plan.config.neighbours.mode} graph, ` +
+            `${plan.targetEpsilon === null ? '' : ` (target ε=${plan.targetEpsilon} against ${plan.epsilonAgainst}s, δ=${o.delta})`}, ${plan.config.neighbours.mode} graph, ` +
             `${plan.config.mode} mode, phase deadline ${(deadlineMs / 1000).toFixed(1)} s`
           : 'INSECURE BASELINE: no masking, no DP'),
     );
-    const setup: Setup = { o, observer, model, initial, test, out, plan, groups, workers, trained, onTrained, rows: [], lastEval: null, signal, interrupted: false, modelJson: null };
+    const setup: Setup = { o, observer, model, initial, test, out, plan, workers, clientOf, pending, trained, onTrained, rows: [], lastEval: null, signal, interrupted: false, modelJson: null };
     let audit: Pick<SimulationSummary, 'report' | 'ledger' | 'coordinatorKey' | 'audit'> = { report: null, ledger: null, coordinatorKey: null, audit: null };
     if (secure) audit = await runSecureRounds(setup);
     else await runBaselineRounds(setup);
@@ -324,9 +337,10 @@ async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'repor
   if (dashboard !== null) s.observer.serving?.(running.url);
   if (auditing) rmSync(join(s.out, AUDIT_SUBDIR), { recursive: true, force: true });
   keep(coordinator.model.version, coordinator.model.weights);
-  const clientOf = new Map(s.plan.participants.map((p, i) => [toHex(p.publicKey), i]));
+  const clientOf = s.clientOf;
   const phases = phasesOf(s.plan.config.mode);
   let seen = '';
+  let assigned = -1;
   const poll = setInterval(() => {
     const st = coordinator.state();
     const key = `${st.round}/${st.phase}`;
@@ -334,10 +348,20 @@ async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'repor
       seen = key;
       s.observer.phase(st.round, st.phase);
     }
-    // Dropout detection is what phase deadlines are for; a simulation knows who dropped and
-    // closes the phase once only they are missing, instead of idling until the deadline.
     const progress = coordinator.phaseProgress();
     if (progress === null) return;
+    // Participants exist only once drawn: hand each new cohort to the workers, who create them.
+    if (progress.round > assigned) {
+      assigned = progress.round;
+      const members = progress.members.map((k) => clientOf.get(k) as number);
+      splitCohort(members, s.workers.length).forEach((clients, w) => {
+        if (clients.length === 0) return;
+        s.pending.count++;
+        s.workers[w]?.worker.postMessage({ type: 'round', round: progress.round, coordinator: running.url, clients } satisfies RoundAssignment);
+      });
+    }
+    // Dropout detection is what phase deadlines are for; a simulation knows who dropped and
+    // closes the phase once only they are missing, instead of idling until the deadline.
     const submitted = new Set(progress.submitted);
     const missing = progress.expected.filter((i) => !submitted.has(i));
     const onlyDropped = missing.every((i) => {
@@ -347,7 +371,6 @@ async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'repor
     if (missing.length > 0 && onlyDropped) coordinator.expireDeadline();
   }, 50);
   try {
-    for (const w of s.workers) w.worker.postMessage({ type: 'start', coordinator: running.url } satisfies StartParticipating);
     coordinator.start();
     const interrupted = new Promise<void>((resolve) => {
       if (s.signal?.aborted) resolve();
@@ -358,7 +381,12 @@ async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'repor
       // The running round is recorded aborted; its participants are terminated with their workers.
       await coordinator.stop();
     } else {
-      await Promise.all(s.workers.map((w) => w.done));
+      // Let every drawn participant see its round's end (and fail the run if a worker failed).
+      const failure = Promise.race(s.workers.map((w) => w.failed));
+      while (s.pending.count > 0) {
+        await Promise.race([new Promise<void>((r) => (s.pending.wake = r)), failure]);
+        s.pending.wake = null;
+      }
     }
     await evaluations;
     s.interrupted = s.signal?.aborted ?? false;
@@ -393,8 +421,10 @@ async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'repor
 /** Plain federated averaging, updates in the clear: the yardstick for the protocol's overhead. */
 async function runBaselineRounds(s: Setup): Promise<void> {
   const optimizer = serverOptimizerOf(s.o);
-  const drawSeed = utf8(String(s.plan.config.seed));
-  const clientOf = new Map(s.plan.config.participants.map((k, i) => [k, i]));
+  // The coordinator's draw procedure; a Poisson federation's draw seed is the coordinator's
+  // secret, so the baseline draws from the simulation's seed instead.
+  const drawSeed = utf8(String(s.plan.config.seed ?? `simulation-${s.o.seed}`));
+  const clientOf = s.clientOf;
   let weights = s.initial;
   for (let round = 0; round < s.o.rounds && !s.signal?.aborted; round++) {
     const t0 = performance.now();
@@ -402,9 +432,8 @@ async function runBaselineRounds(s: Setup): Promise<void> {
     // The coordinator's draw procedure, seeded from the federation's seed.
     const cohort = new Set(drawCohort(s.plan.config.participants, s.plan.config.cohort, drawSeed, round).members.map((k) => clientOf.get(k) as number));
     s.trained.clear();
-    s.groups.forEach((g, wi) => {
-      const mine = g.map((c) => c.client).filter((c) => cohort.has(c));
-      if (mine.length > 0) s.workers[wi]?.worker.postMessage({ type: 'train', round, weights, clients: mine } satisfies BaselineTrainRequest);
+    splitCohort([...cohort], s.workers.length).forEach((clients, wi) => {
+      if (clients.length > 0) s.workers[wi]?.worker.postMessage({ type: 'train', round, weights, clients } satisfies BaselineTrainRequest);
     });
     while (s.trained.size < cohort.size) {
       await new Promise<void>((r) => (s.onTrained.wake = r));

@@ -11,26 +11,26 @@ export interface TrainRecipe {
   proxMu: number;
 }
 
-/** One participant hosted by a worker. */
-export interface HostedClient {
-  /** Index among all simulated clients. */
-  client: number;
-  /** Ed25519 seed (32 bytes). */
-  secretKey: Uint8Array;
-  /** Indices of its examples in the MNIST training set (none for a canary). */
+/**
+ * Every participant's data, by index, as two flat arrays: participant i holds the training
+ * examples `indices[starts[i] .. starts[i + 1])` (at most `examples` of them when given). Two
+ * arrays whatever the population, rather than an object per participant.
+ */
+export interface DataShards {
+  starts: Uint32Array;
   indices: Uint32Array;
-  /** A canary's secret: it contributes the direction drawn from it, scaled to the clip norm, instead of training. */
-  canarySecret?: Uint8Array;
+  examples?: number;
 }
 
 /** `workerData` of a simulation worker. */
 export interface WorkerInit {
   /**
-   * `participants`: after `ready`, wait for {@link StartParticipating} and run real participants
-   * against the coordinator; `baseline`: train on request and hand updates back in the clear.
+   * `participants`: take part in the rounds the main thread assigns ({@link RoundAssignment}) as
+   * real participants of the coordinator; `baseline`: train on request and hand updates back in
+   * the clear.
    */
   mode: 'participants' | 'baseline';
-  clients: HostedClient[];
+  shards: DataShards;
   recipe: TrainRecipe;
   seed: number;
   dropout: number;
@@ -43,10 +43,18 @@ export interface WorkerInit {
   noiseScale?: number;
 }
 
-/** Main thread → worker, once, in the participants mode. */
-export interface StartParticipating {
-  type: 'start';
+/**
+ * Main thread → worker in the participants mode: these participants were drawn into `round`'s
+ * cohort. The worker creates them now (identity from the seed, data from the shards) and drops
+ * them when their round ends (one that joins too late gives up once a later round runs): nothing
+ * of a participant outlives its round.
+ */
+export interface RoundAssignment {
+  type: 'round';
+  round: number;
   coordinator: string;
+  /** Population indices; those past the shards' clients are the audit's canaries. */
+  clients: number[];
 }
 
 /** Main thread → worker in the baseline mode: train these clients on these weights. */
@@ -62,5 +70,6 @@ export type WorkerEvent =
   | { type: 'ready'; backend: string; reason: string; trainMs: number }
   | { type: 'participation'; client: number; result: ParticipationResult }
   | { type: 'trained'; round: number; client: number; update: Float32Array; examples: number; loss: number }
-  | { type: 'done' }
+  /** Every participant of a {@link RoundAssignment} has finished (or given up). */
+  | { type: 'round-done'; round: number }
   | { type: 'error'; message: string };
