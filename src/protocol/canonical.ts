@@ -163,13 +163,27 @@ export function consistencySignedBytes(
   u3: readonly number[],
   binding: Uint8Array,
 ): Uint8Array {
-  const msg: ConsistencyCheckMessage = {
+  return consistencySignedBytesOver(header, u3, binding)(signer);
+}
+
+/**
+ * {@link consistencySignedBytes} for many signers of one U3: the payload (and its hash) does not
+ * depend on the signer, so it is encoded once rather than once per signature checked — a client
+ * checks a quorum of signatures, each over a U3 of the whole cohort.
+ */
+export function consistencySignedBytesOver(
+  header: Omit<ClientHeader, 'phase' | 'sender'>,
+  u3: readonly number[],
+  binding: Uint8Array,
+): (signer: number) => Uint8Array {
+  const payload: ConsistencyCheckMessage = {
     type: 'consistency-check',
-    header: { ...header, phase: 'consistency-check', sender: signer },
+    header: { ...header, phase: 'consistency-check', sender: 0 },
     u3: [...u3],
     signature: new Uint8Array(64),
   };
-  return messageSignedBytes(msg, binding);
+  const payloadHash = new Uint8Array(createHash('sha256').update(canonicalPayload(payload)).digest());
+  return (signer) => signedBytes({ ...header, phase: 'consistency-check', sender: signer }, payloadHash, binding);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { encodedLength } from '../dp/index.js';
-import { consistencySignedBytes, maskedInputSignedBytes } from '../protocol/canonical.js';
+import { consistencySignedBytesOver, maskedInputSignedBytes } from '../protocol/canonical.js';
 import { planRound, RoundConfigSchema, type RoundConfig } from '../protocol/config.js';
 import { defaultProvider, fromHex, toHex, type CryptoProvider } from '../secagg/index.js';
 import { canonicalJson } from './canonical-json.js';
@@ -313,12 +313,13 @@ function checkCoSignatures(e: ChargedEntry, g: GenesisEntry, provider: CryptoPro
   const u3 = e.contributors.map((c) => index.get(c.publicKey) ?? -1).sort((a, b) => a - b);
   const silent = new Set(e.dropouts['consistency-check']);
   const signedCount = e.contributors.filter((c) => c.consistencySignature !== null).length;
+  const consistencyBytes = consistencySignedBytesOver(header, u3, binding);
   if (signedCount < e.threshold) report('ledger/below-threshold', `${signedCount} consistency signatures, below threshold ${e.threshold}`);
   for (const c of e.contributors) {
     if (c.consistencySignature === null) {
       // A contributor that dropped before signing is recorded as a consistency-check dropout.
       if (!silent.has(c.publicKey)) report('ledger/missing-consistency-signature', `contributor ${c.publicKey} has no consistency signature`);
-    } else if (!safeVerify(provider, c.publicKey, () => consistencySignedBytes(header, index.get(c.publicKey) ?? -1, u3, binding), c.consistencySignature)) {
+    } else if (!safeVerify(provider, c.publicKey, () => consistencyBytes(index.get(c.publicKey) ?? -1), c.consistencySignature)) {
       report('ledger/bad-consistency-signature', `the consistency signature of ${c.publicKey} does not verify`);
     }
   }

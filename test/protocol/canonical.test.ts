@@ -1,8 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
-import { canonicalPayload, CanonicalWriter, messageSignedBytes, signedBytes, verifyMessage } from '../../src/protocol/canonical.js';
-import type { AdvertiseKeysMessage, ClientMessage } from '../../src/protocol/messages.js';
+import {
+  canonicalPayload,
+  CanonicalWriter,
+  consistencySignedBytes,
+  consistencySignedBytesOver,
+  messageSignedBytes,
+  signedBytes,
+  verifyMessage,
+} from '../../src/protocol/canonical.js';
+import type { AdvertiseKeysMessage, ClientMessage, ConsistencyCheckMessage } from '../../src/protocol/messages.js';
 import { decodeClientMessage, encodeClientMessage } from '../../src/protocol/wire/serialize.js';
 import { nobleProvider, nodeProvider } from '../../src/secagg/index.js';
 import { fromHex, toHex } from '../../src/secagg/util/bytes.js';
@@ -67,5 +75,34 @@ describe('canonical encoding and signed bytes (spec/vectors/protocol-signed-mess
     const b = new CanonicalWriter().text('a').text('bc').finish();
     expect(toHex(a)).not.toBe(toHex(b));
     expect(toHex(new CanonicalWriter().indices([1, 2]).finish())).toBe('000000020000000100000002');
+  });
+});
+
+describe('consistency-check signed bytes for many signers of one U3', () => {
+  const header = { version: 1, federationId: 'fed-consistency', round: 7 };
+  const binding = new Uint8Array(32).fill(9);
+  const u3 = [0, 2, 3, 5, 8];
+
+  it('equal, for every signer, the signed bytes of the consistency-check message that signer sends', () => {
+    const over = consistencySignedBytesOver(header, u3, binding);
+    for (const signer of [0, 2, 3, 5, 8, 1000]) {
+      const msg: ConsistencyCheckMessage = {
+        type: 'consistency-check',
+        header: { ...header, phase: 'consistency-check', sender: signer },
+        u3: [...u3],
+        signature: new Uint8Array(64),
+      };
+      const expected = toHex(messageSignedBytes(msg, binding));
+      expect(toHex(over(signer))).toBe(expected);
+      expect(toHex(consistencySignedBytes(header, signer, u3, binding))).toBe(expected);
+    }
+  });
+
+  it('differ when the U3, the round or the binding differs', () => {
+    const base = toHex(consistencySignedBytesOver(header, u3, binding)(2));
+    expect(toHex(consistencySignedBytesOver(header, [0, 2, 3, 5], binding)(2))).not.toBe(base);
+    expect(toHex(consistencySignedBytesOver({ ...header, round: 8 }, u3, binding)(2))).not.toBe(base);
+    expect(toHex(consistencySignedBytesOver(header, u3, new Uint8Array(32).fill(1))(2))).not.toBe(base);
+    expect(toHex(consistencySignedBytesOver(header, u3, binding)(3))).not.toBe(base);
   });
 });

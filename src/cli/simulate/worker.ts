@@ -8,12 +8,13 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { canaryUpdate } from '../../dp/index.js';
-import { seededRandom } from '../../secagg/index.js';
+import { defaultProvider, seededRandom } from '../../secagg/index.js';
 import { Participant } from '../../server/participant.js';
 import { SharedLedger } from '../../server/ledger-memo.js';
 import { createModel, getFlatWeights, initBackend, loadMnist, subset, trainLocal } from '../../trainer/index.js';
 import { simulatedDropout } from './dropout.js';
 import { simulatedMember, simulatedSession } from './identities.js';
+import { withSharedVerification } from './shared-verification.js';
 import { modelSpecOf } from './options.js';
 import type { BaselineTrainRequest, RoundAssignment, WorkerEvent, WorkerInit } from './worker-protocol.js';
 
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
   // The ledger this worker's participants verified: each checks it before contributing, and the
   // part of that check that depends on the ledger alone is done once per worker, not per participant.
   const sharedLedger = new SharedLedger();
+  const provider = withSharedVerification(defaultProvider);
   const clients = init.shards.starts.length - 1;
   const participate = async (a: RoundAssignment): Promise<void> => {
     await Promise.all(
@@ -83,6 +85,7 @@ async function main(): Promise<void> {
         const participant = new Participant({
           coordinator: a.coordinator,
           identity: member.identity,
+          provider,
           session: simulatedSession(init.seed, client),
           sharedLedger,
           train: async (weights, info) => {

@@ -1,5 +1,5 @@
 import { check } from '../../secagg/util/errors.js';
-import { consistencySignedBytes, signMessage } from '../canonical.js';
+import { consistencySignedBytesOver, signMessage } from '../canonical.js';
 import { roundBinding } from '../config.js';
 import type { RevealedShare, UnmaskMessage, UnmaskRequestMessage } from '../messages.js';
 import { difference, intersect, isSubset, sameSet } from '../sets.js';
@@ -72,13 +72,14 @@ function checkConsistencySignatures(ctx: ClientContext, state: CheckedState, msg
   check(sameSet(msg.u3, state.signedU3), 'protocol/list-changed', 'U3 differs from the U3 I signed in the consistency check');
   const inU3 = new Set(msg.u3);
   const header = { version: msg.header.version, federationId: plan.config.federationId, round: plan.config.round };
+  const signedBytes = consistencySignedBytesOver(header, msg.u3, roundBinding(plan.config));
   let valid = 0;
   for (const { signer, signature } of msg.signatures) {
     if (valid >= plan.minSurvivors) break;
     check(inU3.has(signer), 'protocol/bad-signature', () => `consistency signature from participant ${signer}, who is not in U3`);
     const ok = ctx.provider.ed25519Verify(
       plan.config.participants[signer] as Uint8Array,
-      consistencySignedBytes(header, signer, msg.u3, roundBinding(plan.config)),
+      signedBytes(signer),
       signature,
     );
     check(ok, 'protocol/bad-signature', () => `consistency signature of participant ${signer} does not verify over this U3`);
