@@ -55,8 +55,12 @@ export function registerParticipantPage(app: Express, opts: ParticipantPageOptio
       .type(PARTICIPANT_FILES[name] as string)
       .sendFile(path);
   };
-  app.get('/participant', (_req, res) => res.redirect(301, '/participant/'));
-  app.get('/participant/', (_req, res) => serve('index.html', res));
+  // Express matches '/participant' with or without its trailing slash; only the slashed URL
+  // resolves the page's relative asset paths.
+  app.get('/participant', (req, res) => {
+    if (!(req.originalUrl.split('?')[0] as string).endsWith('/')) res.redirect(301, '/participant/');
+    else serve('index.html', res);
+  });
   app.get('/participant/:file', (req: Request, res: Response) => {
     const name = String(req.params.file);
     if (!Object.hasOwn(PARTICIPANT_FILES, name)) throw new HttpError('request/not-found', `the participant page has no file ${name}`);

@@ -6,9 +6,9 @@ import type { KeyPair } from '../../src/secagg/index.js';
 import { identityFile, identityFromFile, IdentityFileSchema } from '../../src/server/identity.js';
 import type { Participant, ParticipationResult } from '../../src/server/participant.js';
 import type { FederationInfo } from '../../src/server/wire.js';
-import { initBrowserBackend } from '../../src/trainer/browser-backend.js';
+import { BROWSER_BACKENDS, initBrowserBackend } from '../../src/trainer/browser-backend.js';
 import { byId, el, fmtEps } from '../dashboard/dom.js';
-import { browserParticipant, checkLocalCsv, DEFAULT_TRAINING, federationModel, fetchFederation, newIdentity, PAGE_PROVIDER, publicKeyOf, type LocalData } from './session.js';
+import { browserParticipant, checkLocalCsv, DEFAULT_TRAINING, federationModel, fetchFederation, warmUp, newIdentity, PAGE_PROVIDER, publicKeyOf, type LocalData } from './session.js';
 import { IndexedDbReceipts, loadIdentity, saveIdentity } from './store.js';
 
 /**
@@ -16,6 +16,9 @@ import { IndexedDbReceipts, loadIdentity, saveIdentity } from './store.js';
  * then allow this origin, see `fedveil serve --cors-origin`), else the server that served it.
  */
 const coordinator = new URL(new URLSearchParams(location.search).get('coordinator') ?? '/', location.href).href;
+/** `?backend=webgl|wasm|cpu` starts only that tfjs backend (default: the first of them that works). */
+const backendParam = new URLSearchParams(location.search).get('backend');
+const backendOrder = BROWSER_BACKENDS.filter((b) => backendParam === null || b === backendParam);
 /** The wasm backend's binaries are served next to this script. */
 const assets = new URL('./', import.meta.url).href;
 
@@ -115,7 +118,10 @@ function participantFor(identity: KeyPair, receipts: IndexedDbReceipts): Partici
       p.dataset.phase = phase;
     },
     onResult: (r) => void recordResult(r),
-    log: (line) => console.info(line),
+    log: (line) => {
+      console.info(line);
+      byId('log').textContent = line;
+    },
   });
 }
 
@@ -134,10 +140,12 @@ async function start(): Promise<void> {
   for (const id of ['create-identity', 'import-identity', 'data-file', 'max-epsilon', 'agree']) (byId(id) as HTMLInputElement).disabled = true;
   // The limit the person set is part of what they agreed to: the participant is rebuilt with it.
   state.participant = participantFor(state.identity, state.receipts);
-  const choice = await initBrowserBackend({ wasmPaths: assets });
-  byId('backend').textContent = `${choice.name} (${choice.reason})`;
-  byId('backend').dataset.backend = choice.name;
   try {
+    show('progress', 'starting the trainer…', 'running');
+    const choice = await initBrowserBackend({ wasmPaths: assets, order: backendOrder });
+    const ms = await warmUp(state.model, (state.data as LocalData).dataset, DEFAULT_TRAINING);
+    byId('backend').textContent = `${choice.name} (${choice.reason}; ready in ${(ms / 1000).toFixed(1)} s)`;
+    byId('backend').dataset.backend = choice.name;
     show('progress', 'joining…', 'running');
     await state.participant.join();
     show('progress', 'joined; waiting for a round', 'running');

@@ -11,7 +11,7 @@ import type { ReceiptKeeper } from '../../src/server/participant-ledger.js';
 import type { Phase } from '../../src/protocol/phases.js';
 import { FederationInfoSchema, type FederationInfo } from '../../src/server/wire.js';
 import { parseTabular } from '../../src/trainer/data/csv.js';
-import { labelHistogram, type Dataset } from '../../src/trainer/data/dataset.js';
+import { labelHistogram, take, type Dataset } from '../../src/trainer/data/dataset.js';
 import { createModel, type ModelSpec } from '../../src/trainer/models.js';
 import { checkDataFitsModel, trainLocal } from '../../src/trainer/train.js';
 import { countParams } from '../../src/trainer/weights.js';
@@ -62,6 +62,23 @@ export async function federationModel(info: FederationInfo, data: Dataset, seed:
   }
   checkDataFitsModel(model, data);
   return model;
+}
+
+/**
+ * One small training step from zero weights, before joining: the backend compiles its kernels
+ * (WebGL shaders take seconds on a software GPU) now rather than while a round's deadlines run,
+ * where a tab busy compiling misses its first phases. Returns the time it took, in ms.
+ */
+export async function warmUp(model: tf.LayersModel, data: Dataset, training: LocalTraining): Promise<number> {
+  const t0 = performance.now();
+  await trainLocal(model, new Float32Array(countParams(model)), take(data, training.batchSize), {
+    epochs: 1,
+    batchSize: training.batchSize,
+    learningRate: training.learningRate,
+    optimizer: 'sgd',
+    seed: training.seed,
+  });
+  return performance.now() - t0;
 }
 
 /** Local training settings (the defaults of `fedveil client`). */
