@@ -56,6 +56,27 @@ module.exports = {
       },
     },
     {
+      name: 'pages-do-not-use-cli',
+      comment: 'The browser pages (web/) build on the library layers, never on the CLI.',
+      severity: 'error',
+      from: { path: '^web/' },
+      to: { path: '^src/cli/' },
+    },
+    {
+      name: 'pages-use-portable-crypto',
+      comment: 'A page computes with the portable noble provider: never the node:crypto or libsodium providers, never sodium-native.',
+      severity: 'error',
+      from: { path: '^web/' },
+      to: { path: '(^src/secagg/providers/(node|sodium)[.]ts$)|(^src/secagg/sodium[.]ts$)|sodium-native' },
+    },
+    {
+      name: 'pages-do-no-node-io',
+      comment: 'Page sources run in the browser: no Node builtins of their own (shared modules reach theirs through the build shims).',
+      severity: 'error',
+      from: { path: '^web/' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadFederationConfig } from '../server/config.js';
 import { startCoordinator, type RunningCoordinator } from '../server/start.js';
+import { normalizeOrigin } from '../server/cors.js';
 import { readFileSync } from 'node:fs';
 import { FedveilError } from '../secagg/index.js';
 import type { FederationConfig } from '../server/config.js';
@@ -45,6 +46,23 @@ interface ServeOptions {
   initialModel?: string;
   export?: string;
   quiet?: boolean;
+  corsOrigin?: string[];
+}
+
+/** `--cors-origin` values as origins; a value that is no http(s) URL is an error. */
+function corsOrigins(values: readonly string[]): string[] {
+  return values.map((v) => {
+    let url: URL | null = null;
+    try {
+      url = new URL(v);
+    } catch {
+      url = null;
+    }
+    if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+      throw new FedveilError('cli/bad-option', `--cors-origin must be an http(s) origin such as https://fl.example.org, got ${v}`);
+    }
+    return normalizeOrigin(v);
+  });
 }
 
 const port = (raw: string): number => {
@@ -73,8 +91,10 @@ export function registerServe(program: Command): void {
     .option('--port <port>', 'listen port, 0 = ephemeral (overrides the config)', port)
     .option('--initial-model <file>', 'initial global weights as raw little-endian float32 (default: the config model, freshly initialised)')
     .option('--export <dir>', 'where to write the audit bundle and the model after every round (default: audit/ beside the storage file)')
+    .option('--cors-origin <origin...>', 'origin (e.g. https://fl.example.org) of a page hosted elsewhere that may call this API, such as the participant page; repeatable')
     .option('--quiet', 'no log lines')
     .action(async (opts: ServeOptions) => {
+      const cors = opts.corsOrigin === undefined ? undefined : corsOrigins(opts.corsOrigin);
       const loaded = loadFederationConfig(opts.config);
       const config = {
         ...loaded,
@@ -110,6 +130,7 @@ export function registerServe(program: Command): void {
         initialModel: weights,
         log,
         autoStart: 'when-joined',
+        ...(cors === undefined ? {} : { app: { corsOrigins: cors } }),
         onRoundEnd: (summary) => {
           if (summary.status === 'completed' && runningRef !== null) void exportRelease(runningRef);
         },
@@ -118,6 +139,7 @@ export function registerServe(program: Command): void {
       if (config.auditCommitment !== undefined) saveModelVersion(dir, running.coordinator.model.version, running.coordinator.model.weights);
       process.stdout.write(`${running.url}\n`);
       log(`coordinator for '${config.federationId}' listening on ${running.url} (crypto ${defaultProvider.name}, coordinator key ${Buffer.from(running.coordinator.publicKey).toString('hex')})`);
+      log(`participant page at ${new URL('participant/', running.url).href}`);
       if (running.dashboard !== null) log(`dashboard at ${running.url} (set dashboard: false in the config to turn it off)`);
       const stop = new Promise<void>((done) => {
         const onSignal = () => done();

@@ -16,6 +16,8 @@ import { OCTET_STREAM } from './wire.js';
 import { buildPrivacyReport } from './report.js';
 import type { DashboardFeed } from './dashboard/feed.js';
 import { registerDashboardRoutes, type DashboardRoutesOptions } from './dashboard/routes.js';
+import { corsMiddleware } from './cors.js';
+import { registerParticipantPage, type ParticipantPageOptions } from './participant-page.js';
 import { bodyHash, NONCE_HEADER, requestSigningBytes, SENDER_HEADER, SIGNATURE_HEADER } from './request-auth.js';
 
 /** Options of {@link createCoordinatorApp}. */
@@ -31,6 +33,13 @@ export interface CoordinatorAppOptions {
   /** Serve the dashboard (at `/`, see src/server/dashboard) from this feed; none when absent. */
   dashboard?: DashboardFeed;
   dashboardRoutes?: DashboardRoutesOptions;
+  /** Where the browser participant's page (served at `/participant/`) is built; default dist/participant. */
+  participantPage?: ParticipantPageOptions;
+  /**
+   * Origins (scheme://host[:port]) whose pages may call the API: where the participant page is
+   * hosted when not by this coordinator. None by default (same origin only).
+   */
+  corsOrigins?: readonly string[];
   /**
    * Masked vectors staged at once (default 8): memory for uploads is this many vectors, however
    * many clients upload together; further uploads wait, unread, for a free slot.
@@ -234,6 +243,7 @@ export function createCoordinatorApp(c: Coordinator, opts: CoordinatorAppOptions
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  if (opts.corsOrigins !== undefined && opts.corsOrigins.length > 0) app.use(corsMiddleware(opts.corsOrigins));
 
   app.use((req, res, next) => {
     const start = process.hrtime.bigint();
@@ -412,6 +422,7 @@ export function createCoordinatorApp(c: Coordinator, opts: CoordinatorAppOptions
   });
 
   if (opts.dashboard) registerDashboardRoutes(app, opts.dashboard, opts.dashboardRoutes);
+  registerParticipantPage(app, opts.participantPage);
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new HttpError('request/not-found', `no endpoint ${req.method} ${req.path}`));

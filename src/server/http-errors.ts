@@ -33,6 +33,7 @@ export const HTTP_ERRORS = {
   'vector/hash-mismatch': 422,
   'dashboard/not-built': 404,
   'dashboard/busy': 503,
+  'participant-page/not-built': 404,
 } as const;
 
 /** A stable error code of the HTTP API. */

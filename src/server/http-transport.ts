@@ -110,7 +110,8 @@ export class CoordinatorHttp {
         res = await this.fetchFn(new URL(path, this.baseUrl), {
           method,
           headers,
-          ...(body === undefined ? {} : { body }),
+          // Our bodies are never on a SharedArrayBuffer; the DOM's fetch types insist on saying so.
+          ...(body === undefined ? {} : { body: body as Uint8Array<ArrayBuffer> }),
           ...(this.signal ? { signal: this.signal } : {}),
         });
       } catch (e) {

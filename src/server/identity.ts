@@ -25,15 +25,33 @@ export function generateIdentity(provider: CryptoProvider, rng: RandomSource): K
   return provider.ed25519Keygen(rng);
 }
 
-/** Writes `identity` to `path` with mode 0600 (owner read/write only); refuses to overwrite. */
-export function writeIdentityFile(path: string, identity: KeyPair): void {
-  const file: IdentityFile = {
+/** The identity file's content for `identity` (what `fedveil keygen` writes and the browser participant exports). */
+export function identityFile(identity: KeyPair): IdentityFile {
+  return {
     type: 'fedveil-identity',
     version: 1,
     algorithm: 'ed25519',
     publicKey: toHex(identity.publicKey),
     secretKey: toHex(identity.secretKey),
   };
+}
+
+/**
+ * The key pair of a parsed identity file, after checking that its public key belongs to its
+ * secret key (FedveilError 'identity/invalid' naming `where` otherwise).
+ */
+export function identityFromFile(file: IdentityFile, provider: CryptoProvider, where: string): KeyPair {
+  const secretKey = fromHex(file.secretKey);
+  const publicKey = provider.ed25519PublicKey(secretKey);
+  if (!bytesEqual(publicKey, fromHex(file.publicKey))) {
+    throw new FedveilError('identity/invalid', `identity file ${where}: publicKey does not match secretKey`);
+  }
+  return { secretKey, publicKey };
+}
+
+/** Writes `identity` to `path` with mode 0600 (owner read/write only); refuses to overwrite. */
+export function writeIdentityFile(path: string, identity: KeyPair): void {
+  const file = identityFile(identity);
   try {
     writeFileSync(path, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
   } catch (err) {
@@ -51,10 +69,5 @@ export function writeIdentityFile(path: string, identity: KeyPair): void {
  */
 export function readIdentityFile(path: string, provider: CryptoProvider): KeyPair {
   const file = readJsonFile(path, IdentityFileSchema, 'identity file', { unreadable: 'identity/unreadable', invalid: 'identity/invalid' });
-  const secretKey = fromHex(file.secretKey);
-  const publicKey = provider.ed25519PublicKey(secretKey);
-  if (!bytesEqual(publicKey, fromHex(file.publicKey))) {
-    throw new FedveilError('identity/invalid', `identity file ${path}: publicKey does not match secretKey`);
-  }
-  return { secretKey, publicKey };
+  return identityFromFile(file, provider, path);
 }

@@ -118,3 +118,36 @@ export function checkLedgerBeforeRound(input: LedgerCheckInput): LedgerCheck {
   }
   return { ok: true, genesis, head, entries, epsilonIfContributing: epsilon };
 }
+
+/** What a participant may read about its own privacy from a ledger it verified. */
+export type OwnPrivacy =
+  | { ok: true; genesis: GenesisEntry; epsilon: number; rounds: number; entries: number }
+  | { ok: false; code: string; message: string };
+
+/**
+ * My own ε so far (no amplification, at the genesis δ and c) from the coordinator's ledger, after
+ * the checks that do not depend on a round: the genesis names the pinned key, every receipt I hold
+ * is in the ledger, and the ledger verifies. Refusal codes as {@link checkLedgerBeforeRound}'s
+ * (`client/ledger-invalid`, `client/coordinator-key-changed`, `client/ledger-behind-receipt`,
+ * `client/ledger-fork`, `client/receipt-invalid`). What a participant is shown before it agrees.
+ */
+export function verifiedOwnPrivacy(input: Pick<LedgerCheckInput, 'entries' | 'self' | 'coordinatorKey' | 'receipts' | 'provider'>): OwnPrivacy {
+  const provider = input.provider ?? defaultProvider;
+  const genesis = ledgerGenesis(input.entries);
+  if (genesis === null) return refuse('client/ledger-invalid', 'the coordinator\'s ledger does not open with a genesis entry') as OwnPrivacy;
+  if (genesis.coordinatorPublicKey !== input.coordinatorKey) {
+    return refuse('client/coordinator-key-changed', `the ledger's genesis names coordinator key ${genesis.coordinatorPublicKey}, not the pinned ${input.coordinatorKey}`) as OwnPrivacy;
+  }
+  for (const d of checkReceipts(input.entries, input.receipts, input.coordinatorKey, provider)) {
+    if (d.code === 'receipt/ledger-truncated') return refuse('client/ledger-behind-receipt', `the ledger is behind a receipt I hold: ${d.message}`) as OwnPrivacy;
+    if (d.code === 'receipt/ledger-fork') return refuse('client/ledger-fork', `the ledger forks from a receipt I hold: ${d.message}`) as OwnPrivacy;
+    return refuse('client/receipt-invalid', d.message) as OwnPrivacy;
+  }
+  const problems = verifyLedger(input.entries, input.coordinatorKey, null, { provider });
+  if (problems.length > 0) {
+    return refuse('client/ledger-invalid', `the ledger does not verify: ${problems.slice(0, 3).map((p) => `${p.code} ${p.message}`).join('; ')}`) as OwnPrivacy;
+  }
+  const entries = input.entries.map((e) => LedgerEntrySchema.parse(e));
+  const { epsilon, rounds } = participantEpsilon(genesis, entries, input.self);
+  return { ok: true, genesis, epsilon, rounds, entries: entries.length };
+}

@@ -1,16 +1,32 @@
 import { defaultProvider, FedveilError, type CryptoProvider } from '../secagg/index.js';
 import type { CoordinatorHttp } from './http-transport.js';
 import { LedgerHeadSchema, verifyLedgerHead } from './ledger-head.js';
+import type { LedgerHead, Receipt } from './ledger-head.js';
 import type { SharedLedger } from './ledger-memo.js';
-import { checkLedgerBeforeRound, type LedgerCheck, type RoundAnnouncement } from './participant-ledger-check.js';
-import type { ReceiptStore } from './receipt-store.js';
+import { checkLedgerBeforeRound, verifiedOwnPrivacy, type LedgerCheck, type OwnPrivacy, type RoundAnnouncement } from './participant-ledger-check.js';
+
+/**
+ * Where a participant keeps the coordinator key it pinned and the receipts of its rounds: a folder
+ * for `fedveil client` (ReceiptStore), IndexedDB for the browser participant. Reads are
+ * synchronous: a store loads what it holds before the participant starts.
+ */
+export interface ReceiptKeeper {
+  /** The coordinator key pinned for `federationId`, or null before first contact. */
+  pinnedKey(federationId: string): string | null;
+  /** Pins `publicKey` for `federationId` (first contact). */
+  pinKey(federationId: string, publicKey: string): void;
+  /** Every receipt held for `federationId`. */
+  receipts(federationId: string): Receipt[];
+  /** Stores the receipt of a round (the signed head of its entry); returns where it went. */
+  save(head: LedgerHead): string;
+}
 
 /** Options of a {@link ParticipantLedger}. */
 export interface ParticipantLedgerOptions {
   /** My public key (hex). */
   self: string;
   /** Where pinned keys and receipts persist; null keeps them for this process only. */
-  store: ReceiptStore | null;
+  store: ReceiptKeeper | null;
   /** The coordinator key obtained out of band; otherwise the key is pinned on first contact. */
   coordinatorKey?: string;
   maxEpsilon?: number;
@@ -91,6 +107,27 @@ export class ParticipantLedger {
       shared?.verifiedNow(this.verified);
     }
     return result;
+  }
+
+  /**
+   * My own ε so far from the coordinator's ledger, verified under the pinned (or given) key and
+   * against my receipts; a refusal (never a throw) when it does not verify.
+   */
+  async ownPrivacy(federationId: string, advertisedKey: string): Promise<OwnPrivacy> {
+    let key: string;
+    try {
+      key = this.coordinatorKey(federationId, advertisedKey);
+    } catch (e) {
+      if (e instanceof FedveilError) return { ok: false, code: e.code, message: e.message };
+      throw e;
+    }
+    return verifiedOwnPrivacy({
+      entries: await this.fetchLedger(),
+      self: this.opts.self,
+      coordinatorKey: key,
+      receipts: this.opts.store?.receipts(federationId) ?? [],
+      provider: this.provider,
+    });
   }
 
   /**

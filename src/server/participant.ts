@@ -17,9 +17,9 @@ import {
   type RandomSource,
 } from '../secagg/index.js';
 import { CoordinatorHttp, CoordinatorRejection, DEFAULT_RETRY, sha256Hex, type RetryPolicy } from './http-transport.js';
-import { ParticipantLedger } from './participant-ledger.js';
+import { ParticipantLedger, type ReceiptKeeper } from './participant-ledger.js';
+import type { OwnPrivacy } from './participant-ledger-check.js';
 import type { SharedLedger } from './ledger-memo.js';
-import type { ReceiptStore } from './receipt-store.js';
 import { joinFederation, newSessionToken } from './join-client.js';
 import { CoordinatorStateSchema, FederationInfoSchema, OCTET_STREAM, SubmissionAckSchema, type CoordinatorStateWire, type FederationInfo, type JoinAck } from './wire.js';
 
@@ -67,13 +67,17 @@ export interface ParticipantOptions {
   longPollMs?: number;
   signal?: AbortSignal;
   /** Where the pinned coordinator key and the receipts of my rounds persist; default: this process only. */
-  receipts?: ReceiptStore;
+  receipts?: ReceiptKeeper;
   /** The coordinator's key obtained out of band (hex); default: pinned on first contact. */
   coordinatorKey?: string;
   /** Refuse a round that would take my own ε (over the rounds I contributed to, no amplification) past this. */
   maxEpsilon?: number;
   /** Refuse a federation whose genesis δ is above this. */
   maxDelta?: number;
+  /** Called as I finish each phase of a round (what a page shows as progress). */
+  onPhase?: (round: number, phase: Phase) => void;
+  /** Called with each participation as it ends. */
+  onResult?: (result: ParticipationResult) => void;
   /**
    * Fault injection for the empirical privacy audit's own tests: encode with the noise multiplier
    * times this factor while the federation still claims the calibrated one. Never set it outside
@@ -160,6 +164,15 @@ export class Participant {
     return this.info;
   }
 
+  /**
+   * My own ε so far, from the coordinator's ledger verified under the pinned key and against my
+   * receipts (what a participant reads before it agrees to take part).
+   */
+  async ownPrivacy(): Promise<OwnPrivacy> {
+    const info = await this.federation();
+    return this.ledger.ownPrivacy(info.federationId, info.coordinatorPublicKey);
+  }
+
   /** Follows the federation until it finishes, the coordinator stops, or `maxRounds` participations. */
   async run(): Promise<ParticipationResult[]> {
     const info = await this.federation();
@@ -195,6 +208,7 @@ export class Participant {
             await this.keepReceipt(info.federationId, result, check.head);
           }
           this.results.push(result);
+          this.opts.onResult?.(result);
           this.log(`round ${result.round}: ${result.status}${result.code ? ` (${result.code})` : ''}`);
           if (this.opts.maxRounds !== undefined && this.results.length >= this.opts.maxRounds) break;
           state = await this.getState('');
@@ -299,6 +313,7 @@ export class Participant {
       return this.failed(e, result);
     }
     lastPhase = 'advertise-keys';
+    this.opts.onPhase?.(round, lastPhase);
 
     for (const phase of phases.slice(1)) {
       const where = await this.waitForPhase(round, phase);
@@ -334,6 +349,7 @@ export class Participant {
         return this.failed(e, result);
       }
       lastPhase = phase;
+      this.opts.onPhase?.(round, phase);
     }
     return this.roundEnd(round, result);
   }

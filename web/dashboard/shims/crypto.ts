@@ -1,9 +1,11 @@
 /*
- * The part of node:crypto that the ledger verifier's modules use, for the browser bundle of the
- * dashboard: SHA-256 and HMAC-SHA256 (on @noble/hashes) and the two stream ciphers the round
- * plan derives public values with (AES-256-CTR for the rotation signs, ChaCha20 for the SecAgg+
- * graph), all synchronous as node's are. test/server/dashboard-shims.test.ts holds every function
- * here to node:crypto's output. Nothing secret is computed with it: the page only verifies.
+ * The part of node:crypto that fedveil's modules use, for the browser bundles (the dashboard and
+ * the participant page): SHA-256 and HMAC-SHA256 (on @noble/hashes) and the two stream ciphers
+ * (ChaCha20, the PRG of the masks; AES-256-CTR, the rotation signs and the noise samplers' uniform
+ * stream), all synchronous as node's are. test/server/dashboard-shims.test.ts holds every function
+ * here to node:crypto's output. The dashboard only verifies; the participant page computes its
+ * secrets with it (KDF, PRG, noise), so `randomBytes` is the browser's CSPRNG. ChaCha20 and the
+ * hashes are constant-time; this AES is table-based, so cache timing can see its key bytes.
  */
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';

@@ -1,16 +1,18 @@
 /*
- * node:fs, node:path and node:module for the dashboard's browser bundle. The verifier's modules
- * import them for file reading and writing that the page never calls (it verifies what it
- * fetched or was handed); calling one fails loudly instead of doing something else.
+ * node:fs, node:path and node:module for the browser bundles (the dashboard and the participant
+ * page). The modules they bundle import them for file reading and writing that the pages never
+ * call (identity files, receipt folders, sodium-native); calling one fails loudly instead of
+ * doing something else.
  */
 function unavailable(name: string): () => never {
   return () => {
-    throw new Error(`${name} is not available in the dashboard's browser build`);
+    throw new Error(`${name} is not available in a browser build`);
   };
 }
 
 export const readFileSync = unavailable('readFileSync');
 export const writeFileSync = unavailable('writeFileSync');
+export const chmodSync = unavailable('chmodSync');
 export const existsSync = unavailable('existsSync');
 export const statSync = unavailable('statSync');
 export const mkdirSync = unavailable('mkdirSync');
