@@ -8,7 +8,7 @@
  * Options (`npm run bench -- audit --settings defaults --seeds 5 --factors 1,0.5 --parallel 2`):
  * - `--settings small` (default): 10 training clients, 2 rounds, 100 examples each — about 5 CPU
  *   minutes a run; `defaults`: simulate's defaults (100 clients, 10 rounds, all their examples),
- *   about 12 CPU minutes a run at 200 participants.
+ *   about 6.6 CPU minutes a run at 200 participants (2026-12-05, bench/audit/defaults-2026-12-05.json).
  * - `--seeds N` (seeds 1..N) or `--seeds 4,5`; `--factors` the noise factors (1 = honest).
  * - `--parallel P`: runs at once (each one process with one participant worker); P ≤ cores.
  * Each finished run is appended to bench/results/audit-runs.jsonl as it ends, so an interrupted
