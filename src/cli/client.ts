@@ -4,6 +4,7 @@ import { defaultProvider, FedveilError, toHex } from '../secagg/index.js';
 import { readIdentityFile } from '../server/identity.js';
 import { canaryUpdate } from '../dp/index.js';
 import { readCanarySecret } from './canaries.js';
+import { testNoiseScale } from './test-noise-scale.js';
 import { readCoordinatorKey } from '../server/ledger-audit.js';
 import { Participant } from '../server/participant.js';
 import { defaultReceiptsDir, ReceiptStore } from '../server/receipt-store.js';
@@ -164,6 +165,7 @@ export function registerClient(program: Command): void {
         throw new FedveilError('cli/bad-option', 'give --data (a participant that trains) or --canary (a canary of the empirical audit), not both or neither');
       }
       const canarySecret = opts.canary === undefined ? null : readCanarySecret(opts.canary, toHex(identity.publicKey));
+      const noiseScale = testNoiseScale();
       const trusted = opts.ca === undefined ? undefined : fetchTrusting(readCaFile(opts.ca));
       await initBackend();
       let model: tf.LayersModel | null = null;
@@ -196,6 +198,7 @@ export function registerClient(program: Command): void {
         ...(opts.coordinatorKey === undefined ? {} : { coordinatorKey: readCoordinatorKey(opts.coordinatorKey) }),
         ...(opts.maxEpsilon === undefined ? {} : { maxEpsilon: opts.maxEpsilon }),
         ...(opts.maxDelta === undefined ? {} : { maxDelta: opts.maxDelta }),
+        ...(noiseScale === undefined ? {} : { noiseScale }),
       });
       const info = await participant.federation();
       clipNorm = info.dp.clipNorm;

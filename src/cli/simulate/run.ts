@@ -30,6 +30,7 @@ import { planSimulation, type SimulationPlan } from './plan.js';
 import { AUDIT_SUBDIR, auditRunDir, saveModelVersion, writeCanaryReveal } from '../canary-audit-files.js';
 import type { EmpiricalAudit } from '../../dp/index.js';
 import { startWorker, type SimulationWorker } from './pool.js';
+import { testNoiseScale } from '../test-noise-scale.js';
 import type { BaselineTrainRequest, DataShards, RoundAssignment } from './worker-protocol.js';
 
 /** One round of the simulation, as `--json` prints it. */
@@ -108,18 +109,6 @@ function splitCohort(clients: readonly number[], workers: number): number[][] {
   const out: number[][] = Array.from({ length: workers }, () => []);
   clients.forEach((c, i) => (out[i % workers] as number[]).push(c));
   return out;
-}
-
-/**
- * The test-only under-noising factor from FEDVEIL_TEST_NOISE_SCALE (deliberately not an option:
- * it exists to prove the audit catches under-noising, and the report still claims the calibrated ε).
- */
-function testNoiseScale(): number | undefined {
-  const raw = process.env['FEDVEIL_TEST_NOISE_SCALE'];
-  if (raw === undefined || raw === '') return undefined;
-  const f = Number(raw);
-  if (!(f > 0 && f <= 1)) throw new Error(`FEDVEIL_TEST_NOISE_SCALE must be a number in (0, 1], got '${raw}'`);
-  return f;
 }
 
 function rowOf(s: RoundSummary, ev: EvaluationResult): RoundRow {
