@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyReport, EVALUATION_NOISED, type PrivacyReport } from '../../src/dp/index.js';
 import { toHex } from '../../src/secagg/index.js';
-import { EvaluationSectionSchema, evaluationInput, evaluationNoiseStd, evaluationTotals, holdoutSplit, roundDim } from '../../src/server/federated-evaluation.js';
+import type { DpConfig } from '../../src/dp/index.js';
+import type { RoundSummary } from '../../src/server/coordinator.js';
+import { evaluationLogLine } from '../../src/server/evaluation-log.js';
+import { EvaluationSectionSchema, evaluationInput, evaluationRateNoise, evaluationNoiseStd, evaluationTotals, holdoutSplit, roundDim } from '../../src/server/federated-evaluation.js';
 import { noiseWarnings } from '../../src/server/noise-outlook.js';
 import { federationDpConfig } from '../../src/server/federation-plan.js';
 import { ledgerReportCheck, readLedgerBundle } from '../../src/server/ledger-audit.js';
@@ -210,5 +213,27 @@ describe('federated evaluation over HTTP', () => {
     claimed.rounds[0]!.evaluation!.noised = true;
     claimed.rounds[0]!.evaluation!.privacy = EVALUATION_NOISED;
     expect(verifyReport(claimed).map((d) => d.code)).toEqual(['report/evaluation-noised']);
+  });
+});
+
+describe('serve log line of a round evaluation', () => {
+  const summary = { round: 3, status: 'completed', contributors: 4, modelVersion: 4, epsilon: 2.5 } as unknown as RoundSummary;
+  const dp = { mechanism: 'skellam', noiseMultiplier: 0.5, clipNorm: 1, minContributors: 3 } as DpConfig;
+
+  it('gives the noise of federated figures, says when they carry no DP, and when the noised count allows no estimate', () => {
+    const federated = { source: 'federated', accuracy: 0.75, loss: 0.6, examples: 120.4, noised: true, modelVersion: 3 } as const;
+    const noise = evaluationRateNoise(spec, dp, 4, 120.4);
+    expect(noise.accuracy).toBeCloseTo((0.5 * Math.sqrt(4 / 3) * 100) / ((0.25 / Math.sqrt(3)) * (1 - 1e-6)) / 120.4, 9);
+    expect(evaluationLogLine(summary, federated, spec, dp)).toBe(
+      `round 3: accuracy 0.7500 (±${noise.accuracy.toFixed(4)} noise std) loss 0.6000 (±${noise.loss.toFixed(4)}) over ~120 held-out examples of model v3 (federated, noised), ε so far 2.5000`,
+    );
+    expect(evaluationLogLine({ ...summary, epsilon: null }, { ...federated, noised: false }, spec, { ...dp, mechanism: 'none', noiseMultiplier: 0 })).toBe(
+      'round 3: accuracy 0.7500 loss 0.6000 over 120 held-out examples of model v3 (federated totals, released WITHOUT DP), ε so far: no DP',
+    );
+    expect(evaluationLogLine(summary, undefined, spec, dp)).toMatch(/^round 3: federated accuracy cannot be estimated/);
+    expect(evaluationLogLine(summary, undefined, undefined, dp)).toBeNull();
+    expect(evaluationLogLine(summary, { source: 'test-set', accuracy: 0.8, loss: 0.5, examples: 400, noised: false }, undefined, dp)).toBe(
+      "round 3: accuracy 0.8000 loss 0.5000 over 400 examples of the operator's test set (model v4), ε so far 2.5000",
+    );
   });
 });
