@@ -13,14 +13,18 @@ import { fetchTrusting, readCaFile } from '../server/tls.js';
 import type * as tf from '@tensorflow/tfjs';
 import type { FederationConfig } from '../server/config.js';
 import type { FederationInfo } from '../server/wire.js';
+import type { EvaluationCounts } from '../server/federated-evaluation.js';
+import { holdoutSplit } from '../server/federated-evaluation.js';
 import {
   checkDataFitsModel,
   countParams,
   createModel,
+  evaluate,
   initBackend,
   labelHistogram,
   loadMnist,
   parseTabular,
+  setFlatWeights,
   subset,
   trainLocal,
   type Dataset,
@@ -170,6 +174,9 @@ export function registerClient(program: Command): void {
       await initBackend();
       let model: tf.LayersModel | null = null;
       let data: Dataset | null = null;
+      // Federated evaluation: rows held out from training, on which each round's global model is measured.
+      let heldOut: Dataset | null = null;
+      let lossCap = 0;
       let clipNorm = 0;
       const participant = new Participant({
         coordinator: opts.coordinator,
@@ -182,6 +189,14 @@ export function registerClient(program: Command): void {
             log(`round ${info.round}: canary update`);
             return { update: canaryUpdate(canarySecret, weights.length, clipNorm), examples: 0 };
           }
+          let evaluation: EvaluationCounts | undefined;
+          if (heldOut !== null) {
+            // Measured before training: the counts are about the global model the round was sent.
+            setFlatWeights(model as tf.LayersModel, weights);
+            const e = await evaluate(model as tf.LayersModel, heldOut, 500, { lossCap });
+            evaluation = { examples: e.examples, correct: e.correct, lossSum: e.lossSum };
+            log(`round ${info.round}: global model v${info.modelVersion} on ${e.examples} held-out rows: accuracy ${e.accuracy.toFixed(4)}, loss ${e.loss.toFixed(4)} (sent only inside the masked, noised sum)`);
+          }
           const r = await trainLocal(model as tf.LayersModel, weights, data as Dataset, {
             epochs: opts.epochs,
             batchSize: opts.batchSize,
@@ -191,7 +206,7 @@ export function registerClient(program: Command): void {
             seed: (opts.seed * 1_000_003 + info.round) % 2 ** 31,
           });
           log(`round ${info.round}: trained on ${r.examples} examples, loss ${r.loss.toFixed(4)}`);
-          return { update: r.update, examples: r.examples };
+          return { update: r.update, examples: r.examples, ...(evaluation ? { evaluation } : {}) };
         },
         ...(opts.maxRounds === undefined ? {} : { maxRounds: opts.maxRounds }),
         receipts: new ReceiptStore(opts.receipts ?? defaultReceiptsDir(opts.identity)),
@@ -214,6 +229,18 @@ export function registerClient(program: Command): void {
         const classes = info.data?.classes ?? Array.from({ length: data.numClasses }, (_, i) => String(i));
         const counts = labelHistogram(data.labels, classes.length);
         log(`local data ${opts.data}: ${data.size} rows; rows per class: ${classes.map((c, i) => `${c} ${counts[i]}`).join(', ')}`);
+        if (info.evaluation !== null) {
+          const split = holdoutSplit(data.size, info.evaluation.holdout, identity.publicKey);
+          if (split.holdout.length > 0) {
+            heldOut = subset(data, split.holdout.slice(0, info.evaluation.maxExamples));
+            lossCap = info.evaluation.lossCap;
+            data = subset(data, split.train);
+            log(
+              `holding out ${split.holdout.length} of ${split.train.length + split.holdout.length} rows for federated evaluation (never trained on); ` +
+                `each round the global model is measured on ${heldOut.size} of them`,
+            );
+          }
+        }
       }
       const ack = await participant.join();
       log(

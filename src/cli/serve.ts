@@ -7,7 +7,10 @@ import { normalizeOrigin } from '../server/cors.js';
 import { readFileSync } from 'node:fs';
 import { FedveilError } from '../secagg/index.js';
 import type { FederationConfig } from '../server/config.js';
-import { countParams, getFlatWeights, initBackend, setFlatWeights } from '../trainer/index.js';
+import { countParams, evaluate, getFlatWeights, initBackend, parseTabular, setFlatWeights, type Dataset } from '../trainer/index.js';
+import type { RoundSummary } from '../server/coordinator.js';
+import { evaluationLogLine } from '../server/evaluation-log.js';
+import { noiseWarnings } from '../server/noise-outlook.js';
 import type * as tf from '@tensorflow/tfjs';
 import { federationModel } from './client.js';
 import { writeModelRelease } from './model-files.js';
@@ -45,6 +48,7 @@ interface ServeOptions {
   port?: number;
   initialModel?: string;
   export?: string;
+  testData?: string;
   quiet?: boolean;
   corsOrigin?: string[];
 }
@@ -63,6 +67,26 @@ function corsOrigins(values: readonly string[]): string[] {
     }
     return normalizeOrigin(v);
   });
+}
+
+/** The operator's own test set (`--test-data`), checked against the federation's data schema. */
+function readTestData(file: string, config: FederationConfig): Dataset {
+  if (config.data === undefined) {
+    throw new FedveilError('cli/no-data-schema', `--test-data needs a federation whose config has a data section (features, label, classes): ${file} cannot be read without one`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new FedveilError('cli/bad-data', `cannot read --test-data ${file}: ${(e as Error).message}`);
+  }
+  try {
+    return parseTabular(text, config.data);
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code !== 'string') throw e;
+    throw new FedveilError(code, `--test-data ${file} does not fit the federation's data schema: ${(e as Error).message}`);
+  }
 }
 
 const port = (raw: string): number => {
@@ -91,6 +115,7 @@ export function registerServe(program: Command): void {
     .option('--port <port>', 'listen port, 0 = ephemeral (overrides the config)', port)
     .option('--initial-model <file>', 'initial global weights as raw little-endian float32 (default: the config model, freshly initialised)')
     .option('--export <dir>', 'where to write the audit bundle and the model after every round (default: audit/ beside the storage file)')
+    .option('--test-data <file>', "the operator's own labelled CSV (following the federation's data schema): every released model's exact accuracy and loss on it are logged")
     .option('--cors-origin <origin...>', 'origin (e.g. https://fl.example.org) of a page hosted elsewhere that may call this API, such as the participant page; repeatable')
     .option('--quiet', 'no log lines')
     .action(async (opts: ServeOptions) => {
@@ -104,10 +129,11 @@ export function registerServe(program: Command): void {
       await initBackend();
       const model = await checkedModel(config, 0);
       const weights = await initialWeights(config, opts.initialModel, 0, model);
+      const testData = opts.testData === undefined ? null : readTestData(opts.testData, config);
       const dir = opts.export ?? (config.storage.path === undefined || config.storage.path === ':memory:' ? resolve('audit') : join(dirname(resolve(config.storage.path)), 'audit'));
       // Exports run one after another, each of the state at its time.
       let exports: Promise<void> = Promise.resolve();
-      const exportRelease = (running: RunningCoordinator): Promise<void> => {
+      const exportRelease = (running: RunningCoordinator, summary?: RoundSummary): Promise<void> => {
         exports = exports
           .then(async () => {
             await running.exportAudit(dir);
@@ -118,6 +144,13 @@ export function registerServe(program: Command): void {
             const meta = { fedveil: { federationId: config.federationId, modelVersion: m.version, modelHash: m.hash, model: config.model } };
             await writeModelRelease(model, join(dir, 'model'), meta, config.data ?? null);
             log(`model v${m.version} and audit bundle written to ${dir}`);
+            if (testData !== null && summary !== undefined) {
+              const e = await evaluate(model, testData);
+              const evaluation = { source: 'test-set', accuracy: e.accuracy, loss: e.loss, examples: e.examples, noised: false } as const;
+              running.dashboard?.recordEvaluation(summary.round, evaluation);
+              const line = evaluationLogLine({ ...summary, modelVersion: m.version }, evaluation, config.evaluation, running.coordinator.dp);
+              if (line !== null) log(line);
+            }
           })
           .catch((e: unknown) => {
             log(`export to ${dir} failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -132,10 +165,14 @@ export function registerServe(program: Command): void {
         autoStart: 'when-joined',
         ...(cors === undefined ? {} : { app: { corsOrigins: cors } }),
         onRoundEnd: (summary) => {
-          if (summary.status === 'completed' && runningRef !== null) void exportRelease(runningRef);
+          if (summary.status !== 'completed' || runningRef === null) return;
+          const line = evaluationLogLine(summary, summary.evaluation, config.evaluation, runningRef.coordinator.dp);
+          if (line !== null) log(line);
+          void exportRelease(runningRef, summary);
         },
       });
       runningRef = running;
+      for (const w of noiseWarnings(config, running.coordinator.dp)) log(`warning: ${w}`);
       if (config.auditCommitment !== undefined) saveModelVersion(dir, running.coordinator.model.version, running.coordinator.model.weights);
       process.stdout.write(`${running.url}\n`);
       log(`coordinator for '${config.federationId}' listening on ${running.url} (crypto ${defaultProvider.name}, coordinator key ${Buffer.from(running.coordinator.publicKey).toString('hex')})`);

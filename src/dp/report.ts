@@ -65,6 +65,56 @@ export interface ReportRound extends RoundPrivacyEntry {
   charged: boolean;
   ledgerReader: RoundAccounting;
   modelObserver: RoundAccounting;
+  /** A released round's federated evaluation totals, when its federation evaluates (see {@link ReportEvaluation}). */
+  evaluation?: ReportEvaluation;
+}
+
+/**
+ * The federated evaluation a released round carried: its contributors' summed counts on their
+ * held-out data, decoded from the same noised sum as the round's update (so covered by the
+ * round's ε when its mechanism adds noise), as the round's ledger entry records them.
+ */
+export interface ReportEvaluation {
+  /** The model version the contributors measured (the one the round started from). */
+  modelVersion: number;
+  /** Released totals: examples evaluated, examples classified right, summed (capped) loss. Noised totals can be negative. */
+  examples: number;
+  correct: number;
+  lossSum: number;
+  /** correct / examples and lossSum / examples; null when the released example count is not positive. */
+  accuracy: number | null;
+  loss: number | null;
+  /** True when the totals carry the round's DP noise ({@link addsNoise} of the round's config). */
+  noised: boolean;
+  /** {@link EVALUATION_NOISED} or {@link EVALUATION_NOT_NOISED}, as `noised` says: the plain statement for readers. */
+  privacy: string;
+}
+
+/** {@link ReportEvaluation.privacy} of noised totals. */
+export const EVALUATION_NOISED = "noised with the round's update under its DP mechanism and covered by the round's ε: no privacy cost beyond it";
+/** {@link ReportEvaluation.privacy} of totals released without noise. */
+export const EVALUATION_NOT_NOISED =
+  "RELEASED WITHOUT DIFFERENTIAL PRIVACY: the round's mechanism adds no noise, so these are the contributors' exact totals and no ε covers them";
+
+/** True when a round under `config` releases its sum with DP noise (a mechanism other than 'none', noise multiplier > 0). */
+export function addsNoise(config: Pick<DpConfig, 'mechanism' | 'noiseMultiplier'>): boolean {
+  return config.mechanism !== 'none' && config.noiseMultiplier > 0;
+}
+
+/** The report's evaluation of released totals under `config`: rates derived from the totals, and the privacy statement. */
+export function reportEvaluation(totals: { modelVersion: number; examples: number; correct: number; lossSum: number }, config: Pick<DpConfig, 'mechanism' | 'noiseMultiplier'>): ReportEvaluation {
+  const positive = totals.examples > 0;
+  const noised = addsNoise(config);
+  return {
+    modelVersion: totals.modelVersion,
+    examples: totals.examples,
+    correct: totals.correct,
+    lossSum: totals.lossSum,
+    accuracy: positive ? totals.correct / totals.examples : null,
+    loss: positive ? totals.lossSum / totals.examples : null,
+    noised,
+    privacy: noised ? EVALUATION_NOISED : EVALUATION_NOT_NOISED,
+  };
 }
 
 /** Who the ledger-reader ε holds against, when the coordinator never sees an unnoised sum. */
@@ -195,6 +245,19 @@ const RoundAccountingSchema = z
   .object({ event: DpEventSchema, epsilon: claimedEpsilon, cumulativeEpsilon: claimedEpsilon, pldEpsilon: claimedEpsilon.optional(), pldCumulativeEpsilon: claimedEpsilon.optional() })
   .strict();
 
+const ReportEvaluationSchema = z
+  .object({
+    modelVersion: z.number().int().min(0),
+    examples: z.number().finite(),
+    correct: z.number().finite(),
+    lossSum: z.number().finite(),
+    accuracy: z.number().finite().nullable(),
+    loss: z.number().finite().nullable(),
+    noised: z.boolean(),
+    privacy: z.string().min(1),
+  })
+  .strict();
+
 /** zod schema of {@link PrivacyReport} (strict: unknown fields are errors). */
 export const PrivacyReportSchema: z.ZodType<PrivacyReport> = z
   .object({
@@ -204,7 +267,9 @@ export const PrivacyReportSchema: z.ZodType<PrivacyReport> = z
     delta: z.number().gt(0).lt(1),
     colluders: z.number().int().min(0),
     accountant: z.object({ name: z.string().min(1), version: z.string().min(1) }).strict(),
-    rounds: z.array(RoundPrivacyEntrySchema.extend({ charged: z.boolean(), ledgerReader: RoundAccountingSchema, modelObserver: RoundAccountingSchema }).strict()),
+    rounds: z.array(
+      RoundPrivacyEntrySchema.extend({ charged: z.boolean(), ledgerReader: RoundAccountingSchema, modelObserver: RoundAccountingSchema, evaluation: ReportEvaluationSchema.optional() }).strict(),
+    ),
     epsilon: claimedEpsilon,
     pld: z
       .object({ accountant: z.object({ name: z.string().min(1), version: z.string().min(1) }).strict(), valueDiscretization: z.number().gt(0).max(1) })

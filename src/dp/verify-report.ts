@@ -12,8 +12,10 @@ import {
   claimsAmplification,
   isCharged,
   ledgerReaderAdversary,
+  reportEvaluation,
   reportOrders,
   type PrivacyReport,
+  type ReportEvaluation,
   type ReportRound,
   type RoundPrivacyEntry,
 } from './report.js';
@@ -114,6 +116,7 @@ function checkRound(r: PrivacyReport, round: ReportRound, adjacency: Adjacency |
   if (round.charged !== charged) {
     out.push({ code: 'report/charged-mismatch', round: n, message: `round ${n}: outcome '${round.outcome}' is ${charged ? '' : 'not '}charged, the report says otherwise` });
   }
+  if (round.evaluation !== undefined) out.push(...evaluationDiscrepancies(round, round.evaluation));
   if (!charged) {
     for (const [view, rec] of [['ledger-reader', round.ledgerReader.event], ['model-observer', round.modelObserver.event]] as const) {
       if (rec.kind !== 'no_op') out.push({ code: 'report/event-mismatch', round: n, message: `round ${n} is not charged, but its ${view} event is ${JSON.stringify(rec)}` });
@@ -360,6 +363,35 @@ function checkPld(r: PrivacyReport, ledgerEvents: DpEvent[], modelEvents: DpEven
  * another δ, above the worst participant's ε (which would hide a failure), or with a verdict that
  * does not follow from its own numbers.
  */
+/**
+ * A round's federated evaluation holds together: only a released round has one, its rates are
+ * the ones its totals give, and it says it was noised exactly when the round's mechanism adds
+ * noise, with the matching plain statement (so that un-noised totals cannot pass as private).
+ */
+function evaluationDiscrepancies(round: ReportRound, e: ReportEvaluation): Discrepancy[] {
+  const n = round.round;
+  const out: Discrepancy[] = [];
+  if (round.outcome !== 'released') {
+    out.push({ code: 'report/evaluation-mismatch', round: n, message: `round ${n} released nothing ('${round.outcome}'), yet the report gives it evaluation totals` });
+  }
+  const want = reportEvaluation(e, round.config);
+  if (e.accuracy !== want.accuracy || e.loss !== want.loss) {
+    out.push({
+      code: 'report/evaluation-mismatch',
+      round: n,
+      message: `round ${n}: evaluation accuracy ${String(e.accuracy)} / loss ${String(e.loss)} are not what its totals give (${String(want.accuracy)} / ${String(want.loss)})`,
+    });
+  }
+  if (e.noised !== want.noised || e.privacy !== want.privacy) {
+    out.push({
+      code: 'report/evaluation-noised',
+      round: n,
+      message: `round ${n}: its mechanism ${want.noised ? 'adds' : 'adds no'} noise, so its evaluation totals are ${want.noised ? 'noised' : 'released without DP'}; the report says noised ${e.noised}, "${e.privacy}"`,
+    });
+  }
+  return out;
+}
+
 function empiricalAuditDiscrepancies(r: PrivacyReport): Discrepancy[] {
   const a = r.empiricalAudit;
   if (a === undefined) return [];

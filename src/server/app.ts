@@ -1,4 +1,5 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { roundDim } from './federated-evaluation.js';
 import { z } from 'zod';
 import { nextPowerOfTwo } from '../dp/index.js';
 import type { RoundPlan } from '../protocol/config.js';
@@ -235,7 +236,7 @@ function decodeMessage(json: unknown, vector: Uint8Array | undefined): ReturnTyp
 export function createCoordinatorApp(c: Coordinator, opts: CoordinatorAppOptions = {}): Express {
   const log = opts.log ?? (() => {});
   const maxLongPoll = opts.maxLongPollMs ?? c.config.longPollMs;
-  const padded = c.dp.rotation ? nextPowerOfTwo(c.config.dim) : c.config.dim;
+  const padded = c.dp.rotation ? nextPowerOfTwo(roundDim(c.config)) : roundDim(c.config);
   const maxCohort = 'size' in c.config.cohort ? c.config.cohort.size : c.config.participants.length;
   const limit = opts.maxBodyBytes ?? c.config.maxBodyBytes ?? packedLength(padded + 64, 32) + 64 * 1024 + maxCohort * 1024;
 
@@ -283,6 +284,7 @@ export function createCoordinatorApp(c: Coordinator, opts: CoordinatorAppOptions
       coordinatorPublicKey: Buffer.from(c.publicKey).toString('hex'),
       longPollMs: maxLongPoll,
       data: c.config.data ?? null,
+      evaluation: c.config.evaluation ?? null,
     });
   });
 

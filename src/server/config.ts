@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { phasesOf, type Phase } from '../protocol/phases.js';
 import { FedveilError } from '../secagg/util/errors.js';
 import { DataSchemaSchema } from './data-schema.js';
+import { EvaluationSectionSchema } from './federated-evaluation.js';
 import { resolveFederationModel } from './federation-model.js';
 
 /** One protocol phase name (the protocol's own), as used in URLs, deadlines and the ledger. */
@@ -133,6 +134,11 @@ const FederationConfigFields = z
     /** The data schema every participant's CSV must follow (absent for MNIST federations). */
     data: DataSchemaSchema.optional(),
     model: ModelSchema,
+    /**
+     * Federated evaluation: each contributor appends counts measured on its held-out rows to its
+     * update, clipped, noised and accounted with it (see src/server/federated-evaluation.ts).
+     */
+    evaluation: EvaluationSectionSchema.optional(),
     /** Length of the model vector: derived from `model` (and `data`); give it only for a model that is not built in. */
     dim: z.number().int().min(1).max(1 << 28).optional(),
     deadlines: DeadlinesSchema.default({

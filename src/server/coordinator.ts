@@ -1,4 +1,5 @@
 import { sha256 } from '@noble/hashes/sha2.js';
+import { evaluationNoised, evaluationRates, evaluationTotals, roundDim, type EvaluationTotals } from './federated-evaluation.js';
 import { ledgerReaderEpsilon, type DpConfig, type RoundPrivacyEntry } from '../dp/index.js';
 import { planRound, toWireConfig, type RoundConfig, type RoundPlan } from '../protocol/config.js';
 import type { ClientMessage, ServerMessage } from '../protocol/messages.js';
@@ -78,6 +79,12 @@ export interface RoundEvaluation {
   examples: number;
   /** True when the figures were released with DP noise (federated totals under a DP mechanism). */
   noised: boolean;
+  /**
+   * The model version evaluated, when it is not the one the round released: federated totals
+   * evaluate the model the round's cohort started from (each participant measures the model it
+   * was sent before training on it).
+   */
+  modelVersion?: number;
 }
 
 /** Public view of the coordinator's state: what `GET /v1/round` returns. */
@@ -629,7 +636,7 @@ export class Coordinator {
         graph,
         mode: this.config.mode,
         colluders: this.config.colluders,
-        dim: this.config.dim,
+        dim: roundDim(this.config),
         extraCoordinates: 0,
         dp: this.dp,
         roundSeed: randomBytes(this.random, 32),
@@ -830,14 +837,31 @@ export class Coordinator {
       dropouts: dropoutCounts(outcome.dropouts),
       modelVersion: next.version,
       epsilon: this.spent,
+      ...this.releasedEvaluation(entry),
     });
+  }
+
+  /** The summary's evaluation of a released round whose entry carries evaluation totals. */
+  private releasedEvaluation(entry: LedgerEntry): Pick<RoundSummary, 'evaluation'> {
+    const totals = entry.kind === 'round' ? entry.evaluation : undefined;
+    const rates = totals ? evaluationRates(totals) : null;
+    if (!totals || rates === null) return {};
+    return {
+      evaluation: { source: 'federated', ...rates, examples: totals.examples, noised: evaluationNoised(entry.mechanism), modelVersion: totals.modelVersion },
+    };
   }
 
   /** The ledger entry and next model of a completed round (pure computation, nothing stored). */
   private releaseRecord(a: ActiveRound, outcome: CompletedOutcome, iso: string): { entry: LedgerEntry; next: StoredModel } {
     const before = a.modelBefore;
     const weights = new Float32Array(before.weights.slice().buffer);
-    const updated = this.optimizer.apply(weights, outcome.aggregate);
+    const spec = this.config.evaluation;
+    const dim = this.config.dim;
+    // With federated evaluation the decoded mean ends with the evaluation coordinates.
+    const evaluation: EvaluationTotals | undefined = spec
+      ? { modelVersion: before.version, ...evaluationTotals(outcome.aggregate.subarray(dim), outcome.u3.length, spec, this.dp.clipNorm) }
+      : undefined;
+    const updated = this.optimizer.apply(weights, outcome.aggregate.subarray(0, dim));
     const bytes = new Uint8Array(updated.buffer, updated.byteOffset, updated.byteLength).slice();
     const next: StoredModel = {
       version: before.version + 1,
@@ -856,6 +880,7 @@ export class Coordinator {
         modelHashBefore: before.hash,
         modelHashAfter: next.hash,
         aggregateHash: toHex(sha256(new Uint8Array(sum.buffer, sum.byteOffset, sum.byteLength))),
+        ...(evaluation ? { evaluation } : {}),
       },
       this.provider,
       this.identity.secretKey,

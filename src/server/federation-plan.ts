@@ -2,6 +2,7 @@ import { calibrateConfigNoise, checkModulusHeadroom, parseDpConfig, type DpConfi
 import type { GraphSpec } from '../protocol/config.js';
 import { secaggPlusParameters } from '../secagg/index.js';
 import type { FederationConfig } from './config.js';
+import { roundDim } from './federated-evaluation.js';
 
 /**
  * The DP configuration a federation's rounds encode with, derived from the config file: the
@@ -34,12 +35,12 @@ export function federationDpConfig(config: FederationConfig): DpConfig {
         delta: dp.delta,
         rounds: config.rounds,
         contributors: dp.minContributors ?? config.threshold,
-        dim: config.dim,
+        dim: roundDim(config),
         accountant: dp.accountant ?? 'rdp',
       });
   }
   const cfg = parseDpConfig({ ...base, noiseMultiplier });
-  checkModulusHeadroom(cfg, config.dim, maxCohortSize(config));
+  checkModulusHeadroom(cfg, roundDim(config), maxCohortSize(config));
   return cfg;
 }
 

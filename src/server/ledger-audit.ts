@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { canonicalJson } from './canonical-json.js';
-import type { Discrepancy, PrivacyReport, ReportCheck } from '../dp/index.js';
+import { reportEvaluation, type Discrepancy, type PrivacyReport, type ReportCheck } from '../dp/index.js';
 import { defaultProvider, type CryptoProvider } from '../secagg/index.js';
 import { FedveilError } from '../secagg/util/errors.js';
 import { chargedEntries, LedgerEntrySchema } from './ledger-entry.js';
@@ -93,7 +93,8 @@ export function readLedgerBundle(o: { ledger: string; coordinatorKey?: string; r
  * `receipt/ledger-truncated`, none contradicted: `receipt/ledger-fork`), and the report is for
  * the genesis's federation at its δ and c, with exactly one round per charged entry carrying the
  * entry's round id, outcome, cohort method (draw and the genesis's seed secrecy), contributors U3
- * (count and keys, in order), dimension and DP configuration.
+ * (count and keys, in order), dimension and DP configuration, and the federated evaluation totals
+ * the entry records (`ledger/report-evaluation`).
  */
 export function ledgerReportCheck(
   bundle: LedgerBundle,
@@ -145,6 +146,19 @@ export function ledgerReportCheck(
       if (r.dim !== e.dim) mismatches.push(`dim ${r.dim} ≠ ${e.dim}`);
       if (canonicalJson(r.config) !== canonicalJson(e.mechanism)) mismatches.push('DP configuration differs');
       if (mismatches.length > 0) out.push({ code: 'ledger/report-mismatch', round: r.round, message: `round ${r.round}: ${mismatches.join('; ')}` });
+      const recorded = e.kind === 'round' && e.evaluation !== undefined ? reportEvaluation(e.evaluation, e.mechanism) : undefined;
+      if (canonicalJson(r.evaluation ?? null) !== canonicalJson(recorded ?? null)) {
+        out.push({
+          code: 'ledger/report-evaluation',
+          round: r.round,
+          message:
+            recorded === undefined
+              ? `round ${r.round}: the report gives evaluation totals the ledger entry does not record`
+              : r.evaluation === undefined
+                ? `round ${r.round}: the ledger entry records evaluation totals the report leaves out`
+                : `round ${r.round}: evaluation ${canonicalJson(r.evaluation)} is not what the ledger entry records, ${canonicalJson(recorded)}`,
+        });
+      }
     }
     const reported = new Set(report.rounds.map((r) => r.round));
     for (const e of entries) {

@@ -137,6 +137,19 @@ export const RoundBodySchema = z
     modelHashAfter: hex32,
     /** SHA-256 of the unmasked modular sum (little-endian uint32 words) before decoding. */
     aggregateHash: hex32,
+    /**
+     * Federations with `evaluation`: the released (noised under a DP mechanism) totals of the
+     * contributors' held-out evaluation of model `modelVersion`, decoded from the same sum.
+     */
+    evaluation: z
+      .object({
+        modelVersion: z.number().int().min(0),
+        examples: z.number().finite(),
+        correct: z.number().finite(),
+        lossSum: z.number().finite(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { roundDim } from './federated-evaluation.js';
 import { encodedLength } from '../dp/index.js';
 import { consistencySignedBytesOver, maskedInputSignedBytes } from '../protocol/canonical.js';
 import { planRound, RoundConfigSchema, type RoundConfig } from '../protocol/config.js';
@@ -244,7 +245,7 @@ function checkMembership(e: ChargedEntry, allowed: ReadonlySet<string>, report: 
 function checkAgainstGenesis(e: ChargedEntry, g: GenesisEntry, config: ReturnType<typeof genesisFederationConfig> | null, fresh: boolean, report: Report): void {
   if (e.protocolVersion !== g.protocolVersion) report('ledger/protocol-version', `protocol version ${e.protocolVersion}, the genesis says ${g.protocolVersion}`);
   if (canonicalJson(e.mechanism) !== canonicalJson(g.mechanism)) report('ledger/mechanism-mismatch', `mechanism ${canonicalJson(e.mechanism)} is not the genesis's ${canonicalJson(g.mechanism)}`);
-  if (config !== null && (e.mode !== config.mode || e.dim !== config.dim)) report('ledger/config-mismatch', `mode ${e.mode} / dim ${e.dim}, the genesis config says ${config.mode} / ${config.dim}`);
+  if (config !== null && (e.mode !== config.mode || e.dim !== roundDim(config))) report('ledger/config-mismatch', `mode ${e.mode} / dim ${e.dim}, the genesis config says ${config.mode} / ${roundDim(config)}`);
   const problems = drawProblems(e.cohort.draw, e.cohort.members, g);
   if (e.samplingRate !== genesisSamplingRate(g)) problems.push(`samplingRate ${e.samplingRate} does not follow from the draw and the genesis (${genesisSamplingRate(g)})`);
   for (const p of problems) report('ledger/sampling-mismatch', p);

@@ -1,4 +1,5 @@
 import { planRound, toWireConfig, type RoundConfig } from '../protocol/config.js';
+import { roundDim } from './federated-evaluation.js';
 import { defaultProvider, toHex, type CryptoProvider } from '../secagg/index.js';
 import { canonicalJson } from './canonical-json.js';
 import { LedgerEntrySchema, type GenesisEntry, type LedgerEntry } from './ledger-entry.js';
@@ -88,7 +89,7 @@ export function checkLedgerBeforeRound(input: LedgerCheckInput): LedgerCheck {
   const off: string[] = [];
   if (config.federationId !== genesis.federationId) off.push('another federation');
   if (canonicalJson(config.dp) !== canonicalJson(genesis.mechanism)) off.push('its DP configuration is not the genesis mechanism');
-  if (config.mode !== fedConfig.mode || config.dim !== fedConfig.dim) off.push('mode or dim differs from the genesis');
+  if (config.mode !== fedConfig.mode || config.dim !== roundDim(fedConfig)) off.push('mode or dim differs from the genesis');
   if ((config.colluders ?? 0) !== genesis.colluders) off.push(`c = ${config.colluders ?? 0}, the genesis says ${genesis.colluders}`);
   const members = config.participants.map((p) => toHex(p));
   if (members.some((m) => !allowed.has(m))) off.push('the cohort names a participant the genesis does not allow');

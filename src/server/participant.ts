@@ -17,6 +17,7 @@ import {
   type RandomSource,
 } from '../secagg/index.js';
 import { CoordinatorHttp, CoordinatorRejection, DEFAULT_RETRY, sha256Hex, type RetryPolicy } from './http-transport.js';
+import { evaluationInput, roundDim, type EvaluationCounts } from './federated-evaluation.js';
 import { ParticipantLedger, type ReceiptKeeper } from './participant-ledger.js';
 import type { OwnPrivacy } from './participant-ledger-check.js';
 import type { SharedLedger } from './ledger-memo.js';
@@ -27,6 +28,11 @@ import { CoordinatorStateSchema, FederationInfoSchema, OCTET_STREAM, SubmissionA
 export interface TrainResult {
   update: Float32Array;
   examples: number;
+  /**
+   * In a federation with `evaluation`: the global model (the weights `train` was given) measured
+   * on held-out rows, at most `evaluation.maxExamples` of them; absent counts contribute nothing.
+   */
+  evaluation?: EvaluationCounts;
 }
 
 /** Local training, supplied by the caller (the CLI wires src/trainer into it). */
@@ -202,7 +208,7 @@ export class Participant {
             draw: state.cohortDraw,
             ledgerHead: state.ledgerHead,
           });
-          const result = check.ok ? await this.participate(state, config) : refusal(config.round, check.code);
+          const result = check.ok ? await this.participate(state, config, info) : refusal(config.round, check.code);
           if (!check.ok) this.log(`round ${config.round}: refusing to contribute: ${check.message}`);
           if (check.ok && (result.status === 'completed' || (result.status === 'aborted' && result.lastPhase === 'unmask'))) {
             await this.keepReceipt(info.federationId, result, check.head);
@@ -259,7 +265,7 @@ export class Participant {
     if (
       config.federationId !== info.federationId ||
       config.round !== state.round ||
-      config.dim !== info.dim ||
+      config.dim !== roundDim(info) ||
       config.mode !== info.mode ||
       (config.colluders ?? 0) !== info.colluders
     ) {
@@ -271,7 +277,7 @@ export class Participant {
     return config;
   }
 
-  private async participate(state: CoordinatorStateWire, config: RoundConfig): Promise<ParticipationResult> {
+  private async participate(state: CoordinatorStateWire, config: RoundConfig, info: FederationInfo): Promise<ParticipationResult> {
     const started = Date.now();
     const round = config.round;
     const index = config.participants.findIndex((p) => bytesEqual(p, this.opts.identity.publicKey));
@@ -287,7 +293,7 @@ export class Participant {
       durationMs: Date.now() - started,
     });
 
-    const global = await this.fetchModel(state.modelVersion, config.dim);
+    const global = await this.fetchModel(state.modelVersion, info.dim);
     // Training runs while keys are exchanged; its result is needed only at masked-input.
     const training = Promise.resolve().then(() => this.opts.train(global, { round, modelVersion: state.modelVersion }));
     training.catch(() => {});
@@ -328,10 +334,10 @@ export class Participant {
       if (phase === 'masked-input') {
         try {
           const trained = await training;
-          if (trained.update.length !== config.dim) {
-            throw new FedveilError('client/bad-update', `train returned ${trained.update.length} values, the model has ${config.dim}`);
+          if (trained.update.length !== info.dim) {
+            throw new FedveilError('client/bad-update', `train returned ${trained.update.length} values, the model has ${info.dim}`);
           }
-          update = trained.update;
+          update = info.evaluation ? evaluationInput(trained.update, trained.evaluation ?? null, info.evaluation, info.dp.clipNorm) : trained.update;
           examples = trained.examples;
         } catch (e) {
           this.log(`round ${round}: training failed: ${e instanceof Error ? e.message : String(e)}`);

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildReport, type CohortMethod, type PrivacyReport, type RoundPrivacyEntry } from '../dp/index.js';
+import { buildReport, reportEvaluation, type CohortMethod, type PrivacyReport, type RoundPrivacyEntry } from '../dp/index.js';
 import { toHex } from '../secagg/index.js';
 import type { FederationConfig } from './config.js';
 import { FedveilError } from '../secagg/util/errors.js';
@@ -36,18 +36,27 @@ export function privacyEntryOf(genesis: GenesisEntry, entry: ChargedEntry): Roun
 /**
  * The federation's privacy report (src/dp format), built from the ledger alone: one report round
  * per charged entry (released rounds and rounds aborted after unmask; see {@link privacyEntryOf}),
+ * released rounds with the federated evaluation totals their entries carry,
  * at the genesis's δ and with its c colluders. An auditor rebuilding it from an exported ledger
  * gets the same report. Throws FedveilError('ledger/no-genesis') for a ledger without a genesis.
  */
 export function buildPrivacyReport(entries: readonly LedgerEntry[]): PrivacyReport {
   const genesis = entries[0]?.kind === 'genesis' ? entries[0] : null;
   if (genesis === null) throw new FedveilError('ledger/no-genesis', 'the ledger has no genesis entry: nothing binds its δ, cohort rule or colluders');
-  return buildReport({
+  const charged = chargedEntries(entries);
+  const report = buildReport({
     federationId: genesis.federationId,
     delta: genesis.delta,
     colluders: genesis.colluders,
-    rounds: chargedEntries(entries).map((e) => privacyEntryOf(genesis, e)),
+    rounds: charged.map((e) => privacyEntryOf(genesis, e)),
   });
+  // Released rounds of a federation that evaluates carry their totals, as their entries record them.
+  const byRound = new Map(charged.map((e) => [e.round, e]));
+  for (const r of report.rounds) {
+    const e = byRound.get(r.round);
+    if (e?.kind === 'round' && e.evaluation !== undefined) r.evaluation = reportEvaluation(e.evaluation, e.mechanism);
+  }
+  return report;
 }
 
 /** Paths written by {@link exportLedger}. */

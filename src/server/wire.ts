@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EvaluationSectionSchema } from './federated-evaluation.js';
 import { DpConfigSchema } from '../dp/index.js';
 import { PHASES, type Phase } from '../protocol/phases.js';
 import { DataSchemaSchema } from './data-schema.js';
@@ -62,6 +63,8 @@ export const FederationInfoSchema = z
     longPollMs: z.number().int().min(1),
     /** The data schema every participant's data must follow; null when the federation has none (MNIST). */
     data: DataSchemaSchema.nullable(),
+    /** Federated evaluation settings; null when participants send no evaluation counts. */
+    evaluation: EvaluationSectionSchema.nullable().default(null),
   })
   .strict();
 

@@ -20,11 +20,27 @@ export interface EvaluationResult {
   perClassCount: number[];
   /** Examples evaluated. */
   examples: number;
+  /** Examples whose arg-max prediction is the label. */
+  correct: number;
+  /** Sum over the examples of their cross-entropy, each capped at `lossCap` when one is given. */
+  lossSum: number;
 }
 
-/** Evaluates `model` on `data` in batches of `batchSize` (default 500); allocates no lasting tensors. */
-export async function evaluate(model: tf.LayersModel, data: Dataset, batchSize = 500): Promise<EvaluationResult> {
+/** Options of {@link evaluate}. */
+export interface EvaluateOptions {
+  /** Largest loss counted for one example (federated evaluation bounds each participant's loss sum). */
+  lossCap?: number;
+}
+
+/**
+ * Evaluates `model` on `data` in batches of `batchSize` (default 500); allocates no lasting
+ * tensors. With `options.lossCap`, each example's loss counts at most that much (`loss` is then
+ * the mean capped loss).
+ */
+export async function evaluate(model: tf.LayersModel, data: Dataset, batchSize = 500, options: EvaluateOptions = {}): Promise<EvaluationResult> {
   ensure(data.size >= 1, 'trainer/empty-dataset', 'cannot evaluate on an empty dataset');
+  const cap = options.lossCap;
+  ensure(cap === undefined || cap > 0, 'trainer/bad-option', `lossCap must be > 0, got ${cap}`);
   ensure(Number.isInteger(batchSize) && batchSize >= 1, 'trainer/bad-option', `batchSize must be a positive integer, got ${batchSize}`);
   const classes = checkDataFitsModel(model, data);
   const inShape = model.inputs[0]!.shape.slice(1) as number[];
@@ -38,7 +54,8 @@ export async function evaluate(model: tf.LayersModel, data: Dataset, batchSize =
     const { xs, ys } = makeBatch(data, idx.subarray(0, b), inShape, classes);
     const [lossT, predT] = tf.tidy(() => {
       const probs = model.predict(xs) as tf.Tensor;
-      return [tf.sum(crossEntropyPerExample(probs, ys)), tf.argMax(probs, -1)];
+      const perExample = crossEntropyPerExample(probs, ys);
+      return [tf.sum(cap === undefined ? perExample : tf.minimum(perExample, cap)), tf.argMax(probs, -1)];
     });
     xs.dispose();
     ys.dispose();
@@ -59,6 +76,8 @@ export async function evaluate(model: tf.LayersModel, data: Dataset, batchSize =
     perClassAccuracy: correct.map((c, k) => (count[k]! > 0 ? c / count[k]! : NaN)),
     perClassCount: count,
     examples: data.size,
+    correct: totalCorrect,
+    lossSum,
   };
 }
 

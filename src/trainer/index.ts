@@ -26,6 +26,6 @@ export { builtinParamCount } from './model-size.js';
 export { assertCanTrain, missingTrainingKernels } from './kernels.js';
 export { registerWasmTrainingKernels } from './wasmKernels.js';
 export { checkDataFitsModel, trainLocal, type LocalOptimizer, type LocalTrainOptions, type LocalTrainResult } from './train.js';
-export { evaluate, predictClasses, type EvaluationResult } from './evaluate.js';
+export { evaluate, predictClasses, type EvaluateOptions, type EvaluationResult } from './evaluate.js';
 export { createServerOptimizer, type ServerOptimizer, type ServerOptimizerConfig, type ServerOptimizerState } from './serverOptimizer.js';
 export { meanFromExampleWeightedSum, meanFromUniformSum, weightByExamples, type Weighting } from './weighting.js';

@@ -96,7 +96,7 @@ describe('a CSV federation from keygen to predict (README walk-through, separate
     const url = `http://127.0.0.1:${port}/`;
 
     // serve, started from another working directory; the clients may start first
-    const serveArgs = ['serve', '--config', join(dir, 'operator', 'federation.yaml')];
+    const serveArgs = ['serve', '--config', join(dir, 'operator', 'federation.yaml'), '--test-data', 'test.csv'];
     const client = (n: string, data = `${n}.csv`, identity = `${n}.key.json`) =>
       run(['client', '--coordinator', url, '--identity', join(dir, identity), '--data', join(dir, data), '--epochs', '5', '--lr', '0.5', '--give-up-after', '2m'], { cwd: dir });
     const clients = names.map((n) => client(n));
@@ -130,6 +130,13 @@ describe('a CSV federation from keygen to predict (README walk-through, separate
     // the federation ran to its end across the restart; every client took part and exited
     expect(served.code).toBe(0);
     expect(served.stderr).toContain('federation finished: 5 of 5 rounds released');
+    // the noise outlook at start, and per-round accuracy: federated (noised) and on the operator's test set
+    expect(served.stderr).toMatch(/warning: with about 4 participants per round, noise multiplier [\d.]+ and 28 coordinates, the noise in each round's mean update is expected to be [\d.]+× the clip norm/);
+    expect(served.stderr).toMatch(
+      /round \d+: (accuracy -?[\d.]+ \(±[\d.]+ noise std\) loss -?[\d.]+ \(±[\d.]+\) over ~-?\d+ held-out examples of model v\d+ \(federated, noised\)|federated accuracy cannot be estimated[^\n]*), ε so far [\d.]+/,
+    );
+    expect(served.stderr).toMatch(/round \d+: accuracy [\d.]+ loss [\d.]+ over 400 examples of the operator's test set \(model v\d+\), ε so far [\d.]+/);
+    for (const o of outs) expect(o.stderr).toMatch(/holding out 32 of 160 rows for federated evaluation/);
     for (const [i, o] of outs.entries()) {
       expect(o.code, o.stderr).toBe(0);
       expect((JSON.parse(o.stdout) as { completed: number }).completed, names[i]).toBeGreaterThanOrEqual(3);
@@ -148,6 +155,11 @@ describe('a CSV federation from keygen to predict (README walk-through, separate
       encoding: 'utf8',
     });
     expect(verified.status, verified.stdout + verified.stderr).toBe(0);
+    // the report records every released round's evaluation totals, noised under the federation's DP
+    const report = JSON.parse(readFileSync(join(audit, 'report.json'), 'utf8')) as { rounds: { outcome: string; evaluation?: { noised: boolean; modelVersion: number } }[] };
+    const released = report.rounds.filter((r) => r.outcome === 'released');
+    expect(released).toHaveLength(5);
+    expect(released.map((r) => [r.evaluation?.noised, r.evaluation?.modelVersion])).toEqual([0, 1, 2, 3, 4].map((v) => [true, v]));
 
     // the released model predicts: accuracy on labelled rows, one class name per unlabelled row
     const [scored, predicted] = await Promise.all([

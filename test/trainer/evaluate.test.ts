@@ -37,7 +37,16 @@ describe('evaluate', () => {
       expect(ev.perClassCount).toEqual(count);
       expect(ev.perClassAccuracy).toEqual(perClass.map((c, k) => c / count[k]!));
       expect(ev.loss).toBeCloseTo(loss / 300, 4);
+      expect(ev.correct).toBe(correct);
+      expect(ev.lossSum).toBeCloseTo(loss, 2);
     }
+    // federated evaluation caps each example's loss: the cap bounds the sum, and a cap above every loss changes nothing
+    const capped = await evaluate(model, data, 500, { lossCap: 0.5 });
+    expect(capped.lossSum).toBeLessThanOrEqual(0.5 * 300 + 1e-6);
+    expect(capped.lossSum).toBeLessThan(loss);
+    expect(capped.correct).toBe(correct);
+    expect((await evaluate(model, data, 500, { lossCap: 1e6 })).lossSum).toBeCloseTo(loss, 2);
+    await expect(evaluate(model, data, 500, { lossCap: 0 })).rejects.toMatchObject({ code: 'trainer/bad-option' });
     model.dispose();
   });
 

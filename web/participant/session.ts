@@ -11,7 +11,10 @@ import type { ReceiptKeeper } from '../../src/server/participant-ledger.js';
 import type { Phase } from '../../src/protocol/phases.js';
 import { FederationInfoSchema, type FederationInfo } from '../../src/server/wire.js';
 import { parseTabular } from '../../src/trainer/data/csv.js';
-import { labelHistogram, take, type Dataset } from '../../src/trainer/data/dataset.js';
+import { labelHistogram, subset, take, type Dataset } from '../../src/trainer/data/dataset.js';
+import { evaluate } from '../../src/trainer/evaluate.js';
+import { setFlatWeights } from '../../src/trainer/weights.js';
+import { holdoutSplit, type EvaluationCounts } from '../../src/server/federated-evaluation.js';
 import { createModel, type ModelSpec } from '../../src/trainer/models.js';
 import { checkDataFitsModel, trainLocal } from '../../src/trainer/train.js';
 import { countParams } from '../../src/trainer/weights.js';
@@ -109,7 +112,7 @@ export interface BrowserParticipantOptions {
 /** A {@link Participant} for the page: noble provider, the browser's fetch and CSPRNG, tfjs training. */
 export function browserParticipant(opts: BrowserParticipantOptions): Participant {
   const training = opts.training ?? DEFAULT_TRAINING;
-  return new Participant({
+  const participant: Participant = new Participant({
     coordinator: opts.coordinator,
     identity: opts.identity,
     provider: PAGE_PROVIDER,
@@ -124,7 +127,24 @@ export function browserParticipant(opts: BrowserParticipantOptions): Participant
     train: async (weights, info) => {
       const local = opts.data();
       if (local === null) throw new FedveilError('client/no-data', 'no local data was chosen');
-      const r = await trainLocal(local.model, weights, local.dataset, {
+      // Federated evaluation, as `fedveil client` does it: the same rows (split by this identity's
+      // key) are held out every round and never trained on; the global model is measured on them
+      // before training and the counts travel only inside the masked, noised sum.
+      let trainRows = local.dataset;
+      let evaluation: EvaluationCounts | undefined;
+      const spec = (await participant.federation()).evaluation;
+      if (spec !== null) {
+        const split = holdoutSplit(local.dataset.size, spec.holdout, opts.identity.publicKey);
+        if (split.holdout.length > 0) {
+          const heldOut = subset(local.dataset, split.holdout.slice(0, spec.maxExamples));
+          trainRows = subset(local.dataset, split.train);
+          setFlatWeights(local.model, weights);
+          const e = await evaluate(local.model, heldOut, 500, { lossCap: spec.lossCap });
+          evaluation = { examples: e.examples, correct: e.correct, lossSum: e.lossSum };
+          opts.log?.(`round ${info.round}: global model on ${e.examples} held-out rows: accuracy ${e.accuracy.toFixed(4)} (sent only inside the masked, noised sum)`);
+        }
+      }
+      const r = await trainLocal(local.model, weights, trainRows, {
         epochs: training.epochs,
         batchSize: training.batchSize,
         learningRate: training.learningRate,
@@ -132,9 +152,10 @@ export function browserParticipant(opts: BrowserParticipantOptions): Participant
         seed: (training.seed * 1_000_003 + info.round) % 2 ** 31,
       });
       opts.log?.(`round ${info.round}: trained on ${r.examples} examples, loss ${r.loss.toFixed(4)}`);
-      return { update: r.update, examples: r.examples };
+      return { update: r.update, examples: r.examples, ...(evaluation ? { evaluation } : {}) };
     },
   });
+  return participant;
 }
 
 /** A fresh identity from the browser's CSPRNG. */
