@@ -45,6 +45,7 @@ interface ServeOptions {
   initialModel?: string;
   export?: string;
   quiet?: boolean;
+  amend?: boolean | string;
 }
 
 const port = (raw: string): number => {
@@ -74,6 +75,10 @@ export function registerServe(program: Command): void {
     .option('--initial-model <file>', 'initial global weights as raw little-endian float32 (default: the config model, freshly initialised)')
     .option('--export <dir>', 'where to write the audit bundle and the model after every round (default: audit/ beside the storage file)')
     .option('--quiet', 'no log lines')
+    .option(
+      '--amend [reason]',
+      "accept a config that changes only rounds and/or dp.targetEpsilon of a running federation: the remaining rounds' noise is recalibrated so the total ε stays within the target, and the change (with the optional reason) is signed into the ledger",
+    )
     .action(async (opts: ServeOptions) => {
       const loaded = loadFederationConfig(opts.config);
       const config = {
@@ -110,6 +115,7 @@ export function registerServe(program: Command): void {
         initialModel: weights,
         log,
         autoStart: 'when-joined',
+        amend: opts.amend === undefined || opts.amend === false ? null : typeof opts.amend === 'string' ? { reason: opts.amend } : {},
         onRoundEnd: (summary) => {
           if (summary.status === 'completed' && runningRef !== null) void exportRelease(runningRef);
         },

@@ -17,6 +17,8 @@ import {
   type RandomSource,
 } from '../secagg/index.js';
 import { CoordinatorHttp, CoordinatorRejection, DEFAULT_RETRY, sha256Hex, type RetryPolicy } from './http-transport.js';
+import { describeChange } from './ledger-amendment.js';
+import type { LedgerEntry } from './ledger-entry.js';
 import { ParticipantLedger } from './participant-ledger.js';
 import type { ReceiptStore } from './receipt-store.js';
 import { joinFederation, newSessionToken } from './join-client.js';
@@ -101,6 +103,8 @@ export class Participant {
   private readonly session: string;
   private joined = false;
   private stoppedSince: number | null = null;
+  /** Hashes of the amendment entries already reported in the log. */
+  private readonly amendmentsSeen = new Set<string>();
 
   constructor(private readonly opts: ParticipantOptions) {
     this.provider = opts.provider ?? defaultProvider;
@@ -175,6 +179,7 @@ export class Participant {
           });
           const result = check.ok ? await this.participate(state, config) : refusal(config.round, check.code);
           if (!check.ok) this.log(`round ${config.round}: refusing to contribute: ${check.message}`);
+          else this.logAmendments(check.entries, check.epsilonIfContributing);
           if (check.ok && (result.status === 'completed' || (result.status === 'aborted' && result.lastPhase === 'unmask'))) {
             await this.keepReceipt(info.federationId, result, check.head);
           }
@@ -188,6 +193,19 @@ export class Participant {
       state = await this.getState(`?since=${state.stateVersion}`);
     }
     return this.results;
+  }
+
+  /** Says, once each, that the federation's terms were amended (the ledger I verified records it), and what my ε would be. */
+  private logAmendments(entries: readonly LedgerEntry[], epsilon: number): void {
+    for (const e of entries) {
+      if (e.kind !== 'amendment' || this.amendmentsSeen.has(e.hash)) continue;
+      this.amendmentsSeen.add(e.hash);
+      this.log(
+        `the coordinator amended the federation from round ${e.fromRound}: ${describeChange('rounds', e.previous.rounds, e.amended.rounds)}, ` +
+          `${describeChange('ε target', e.previous.epsilonBudget, e.amended.epsilonBudget)}${e.reason === null ? '' : ` (${e.reason})`}; ` +
+          `my ε if I take part in the next round: ${epsilon}${this.opts.maxEpsilon === undefined ? ' (no limit of my own: set one to refuse rounds past it)' : `, my limit ${this.opts.maxEpsilon}`}`,
+      );
+    }
   }
 
   /** Stores the coordinator-signed head of my round's entry (a round aborted after unmask may have none). */
