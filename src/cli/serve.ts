@@ -6,10 +6,10 @@ import { startCoordinator, type RunningCoordinator } from '../server/start.js';
 import { readFileSync } from 'node:fs';
 import { FedveilError } from '../secagg/index.js';
 import type { FederationConfig } from '../server/config.js';
-import { countParams, getFlatWeights, initBackend, setFlatWeights } from '../trainer/index.js';
+import { countParams, getFlatWeights, initBackend } from '../trainer/index.js';
 import type * as tf from '@tensorflow/tfjs';
 import { federationModel } from './client.js';
-import { writeModelRelease } from './model-files.js';
+import { writeReleasedModel } from './model-files.js';
 import { saveModelVersion } from './canary-audit-files.js';
 
 /**
@@ -99,9 +99,8 @@ export function registerServe(program: Command): void {
             const m = running.coordinator.model;
             // An audited federation keeps every released version: the audit measures their changes.
             if (config.auditCommitment !== undefined) saveModelVersion(dir, m.version, m.weights);
-            setFlatWeights(model, new Float32Array(m.weights.slice().buffer));
-            const meta = { fedveil: { federationId: config.federationId, modelVersion: m.version, modelHash: m.hash, model: config.model } };
-            await writeModelRelease(model, join(dir, 'model'), meta, config.data ?? null);
+            const release = { federationId: config.federationId, model: config.model, version: m.version, hash: m.hash };
+            await writeReleasedModel(model, new Float32Array(m.weights.slice().buffer), join(dir, 'model'), release, config.data ?? null);
             log(`model v${m.version} and audit bundle written to ${dir}`);
           })
           .catch((e: unknown) => {

@@ -76,6 +76,11 @@ export interface ParticipantOptions {
   /** Refuse a federation whose genesis δ is above this. */
   maxDelta?: number;
   /**
+   * Called with each newly released global model (version ≥ 1, its hash checked) as soon as the
+   * participant sees it, whether or not it took part in the round that released it.
+   */
+  onModel?: (weights: Float32Array, release: { version: number; hash: string }) => Promise<void> | void;
+  /**
    * Fault injection for the empirical privacy audit's own tests: encode with the noise multiplier
    * times this factor while the federation still claims the calibrated one. Never set it outside
    * a test or a benchmark that must show the audit catches under-noising.
@@ -103,6 +108,8 @@ export class Participant {
   private readonly session: string;
   private joined = false;
   private stoppedSince: number | null = null;
+  /** The latest model version handed to `onModel`. */
+  private releasedVersion = 0;
   /** Hashes of the amendment entries already reported in the log. */
   private readonly amendmentsSeen = new Set<string>();
 
@@ -156,6 +163,7 @@ export class Participant {
     let state = await this.getState('');
     const attempted = new Set<number>();
     for (;;) {
+      await this.newRelease(state, info.dim);
       if (this.opts.signal?.aborted) break;
       if (this.results.at(-1)?.code === 'client/outcome-unknown') break;
       if (state.status === 'finished') break;
@@ -414,12 +422,28 @@ export class Participant {
     return { ...plan, encoder: createClientEncoder(dp, config.dim, config.roundSeed) };
   }
 
+  /** Hands a model released since the last one handed to `onModel`; a failure is logged, not fatal. */
+  private async newRelease(state: CoordinatorStateWire, dim: number): Promise<void> {
+    if (this.opts.onModel === undefined || state.modelVersion < 1 || state.modelVersion <= this.releasedVersion) return;
+    try {
+      const { weights, hash } = await this.fetchModelWithHash(state.modelVersion, dim);
+      await this.opts.onModel(weights, { version: state.modelVersion, hash });
+      this.releasedVersion = state.modelVersion;
+    } catch (e) {
+      this.log(`model v${state.modelVersion}: not kept: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
   private async fetchModel(version: number, dim: number): Promise<Float32Array> {
+    return (await this.fetchModelWithHash(version, dim)).weights;
+  }
+
+  private async fetchModelWithHash(version: number, dim: number): Promise<{ weights: Float32Array; hash: string }> {
     const { bytes, headers } = await this.http.getBytes(`/v1/model?version=${version}`);
     const hash = headers.get('x-fedveil-model-hash');
     if (bytes.length !== dim * 4) throw new FedveilError('client/bad-model', `model has ${bytes.length} bytes, expected ${dim * 4}`);
-    if (hash !== sha256Hex(bytes)) throw new FedveilError('client/bad-model', 'model bytes do not match their announced hash');
-    return new Float32Array(bytes.slice().buffer);
+    if (hash === null || hash !== sha256Hex(bytes)) throw new FedveilError('client/bad-model', 'model bytes do not match their announced hash');
+    return { weights: new Float32Array(bytes.slice().buffer), hash };
   }
 }
 
