@@ -5,6 +5,7 @@ import { readIdentityFile } from '../server/identity.js';
 import { canaryUpdate } from '../dp/index.js';
 import { readCanarySecret } from './canaries.js';
 import { testNoiseScale } from './test-noise-scale.js';
+import { writeReleasedModel } from './model-files.js';
 import { readCoordinatorKey } from '../server/ledger-audit.js';
 import { Participant } from '../server/participant.js';
 import { defaultReceiptsDir, ReceiptStore } from '../server/receipt-store.js';
@@ -52,6 +53,7 @@ interface ClientOptions {
   coordinatorKey?: string;
   maxEpsilon?: number;
   maxDelta?: number;
+  saveModel?: string;
 }
 
 /** Default of `--give-up-after`. */
@@ -161,6 +163,7 @@ export function registerClient(program: Command): void {
         .default(DEFAULT_RETRY.giveUpAfterMs, DEFAULT_GIVE_UP),
     )
     .option('--ca <file>', "PEM certificate to trust for an https:// coordinator (its self-signed certificate, or its CA's)")
+    .option('--save-model <dir>', 'keep the latest released global model in DIR (tfjs model.json, weights.bin, data-schema.json, as serve exports it), replaced atomically after every round: `fedveil predict --model DIR` reads it')
     .option('--quiet', 'no log lines')
     .action(async (opts: ClientOptions) => {
       const log = opts.quiet ? () => {} : (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
@@ -214,7 +217,17 @@ export function registerClient(program: Command): void {
         ...(opts.maxEpsilon === undefined ? {} : { maxEpsilon: opts.maxEpsilon }),
         ...(opts.maxDelta === undefined ? {} : { maxDelta: opts.maxDelta }),
         ...(noiseScale === undefined ? {} : { noiseScale }),
+        ...(opts.saveModel === undefined ? {} : { onModel: (weights, release) => keepModel(weights, release) }),
       });
+      // Its own model instance: the one training is never touched between rounds.
+      let template: tf.LayersModel | null = null;
+      const keepModel = async (weights: Float32Array, release: { version: number; hash: string }): Promise<void> => {
+        const fed = await participant.federation();
+        template ??= await federationModel({ name: fed.model.name, options: fed.model.options }, opts.seed);
+        const spec = { federationId: fed.federationId, model: { name: fed.model.name, options: fed.model.options }, ...release };
+        await writeReleasedModel(template, weights, opts.saveModel as string, spec, fed.data);
+        log(`model v${release.version} saved to ${opts.saveModel as string}`);
+      };
       const info = await participant.federation();
       clipNorm = info.dp.clipNorm;
       // Everything about the local data is checked before joining: a participant that cannot

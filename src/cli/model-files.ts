@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { FedveilError } from '../secagg/index.js';
+import { setFlatWeights } from '../trainer/index.js';
 
 /**
  * Saves a model as TensorFlow.js's layers format: `model.json` (topology and weights manifest) and
@@ -52,6 +53,27 @@ export async function writeModelRelease(model: tf.LayersModel, dir: string, meta
   renameSync(next, target);
   rmSync(old, { recursive: true, force: true });
   return join(target, 'model.json');
+}
+
+/** Which release of which federation a model folder holds. */
+export interface ReleaseInfo {
+  federationId: string;
+  /** The federation's model spec (`model` of its config: name and options). */
+  model: { name: string; options: Record<string, unknown> };
+  version: number;
+  hash: string;
+}
+
+/**
+ * Writes the released global model `weights` (flat float32) into `dir` with {@link writeModelRelease}:
+ * `template` (a model of the federation's architecture) takes the weights, model.json records the
+ * release in `userDefinedMetadata.fedveil`, and the federation's data schema goes beside it. What
+ * `serve` exports and `client --save-model` keeps, and what `predict --model` reads.
+ */
+export async function writeReleasedModel(template: tf.LayersModel, weights: Float32Array, dir: string, release: ReleaseInfo, dataSchema: unknown): Promise<string> {
+  setFlatWeights(template, weights);
+  const meta = { fedveil: { federationId: release.federationId, modelVersion: release.version, modelHash: release.hash, model: release.model } };
+  return writeModelRelease(template, dir, meta, dataSchema);
 }
 
 interface ModelJson {

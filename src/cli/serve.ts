@@ -13,7 +13,7 @@ import { evaluationLogLine } from '../server/evaluation-log.js';
 import { noiseWarnings } from '../server/noise-outlook.js';
 import type * as tf from '@tensorflow/tfjs';
 import { federationModel } from './client.js';
-import { writeModelRelease } from './model-files.js';
+import { writeReleasedModel } from './model-files.js';
 import { saveModelVersion } from './canary-audit-files.js';
 
 /**
@@ -51,6 +51,7 @@ interface ServeOptions {
   testData?: string;
   quiet?: boolean;
   corsOrigin?: string[];
+  amend?: boolean | string;
 }
 
 /** `--cors-origin` values as origins; a value that is no http(s) URL is an error. */
@@ -118,6 +119,10 @@ export function registerServe(program: Command): void {
     .option('--test-data <file>', "the operator's own labelled CSV (following the federation's data schema): every released model's exact accuracy and loss on it are logged")
     .option('--cors-origin <origin...>', 'origin (e.g. https://fl.example.org) of a page hosted elsewhere that may call this API, such as the participant page; repeatable')
     .option('--quiet', 'no log lines')
+    .option(
+      '--amend [reason]',
+      "accept a config that changes only rounds and/or dp.targetEpsilon of a running federation: the remaining rounds' noise is recalibrated so the total ε stays within the target, and the change (with the optional reason) is signed into the ledger",
+    )
     .action(async (opts: ServeOptions) => {
       const cors = opts.corsOrigin === undefined ? undefined : corsOrigins(opts.corsOrigin);
       const loaded = loadFederationConfig(opts.config);
@@ -140,9 +145,8 @@ export function registerServe(program: Command): void {
             const m = running.coordinator.model;
             // An audited federation keeps every released version: the audit measures their changes.
             if (config.auditCommitment !== undefined) saveModelVersion(dir, m.version, m.weights);
-            setFlatWeights(model, new Float32Array(m.weights.slice().buffer));
-            const meta = { fedveil: { federationId: config.federationId, modelVersion: m.version, modelHash: m.hash, model: config.model } };
-            await writeModelRelease(model, join(dir, 'model'), meta, config.data ?? null);
+            const release = { federationId: config.federationId, model: config.model, version: m.version, hash: m.hash };
+            await writeReleasedModel(model, new Float32Array(m.weights.slice().buffer), join(dir, 'model'), release, config.data ?? null);
             log(`model v${m.version} and audit bundle written to ${dir}`);
             if (testData !== null && summary !== undefined) {
               const e = await evaluate(model, testData);
@@ -164,6 +168,7 @@ export function registerServe(program: Command): void {
         log,
         autoStart: 'when-joined',
         ...(cors === undefined ? {} : { app: { corsOrigins: cors } }),
+        amend: opts.amend === undefined || opts.amend === false ? null : typeof opts.amend === 'string' ? { reason: opts.amend } : {},
         onRoundEnd: (summary) => {
           if (summary.status !== 'completed' || runningRef === null) return;
           const line = evaluationLogLine(summary, summary.evaluation, config.evaluation, runningRef.coordinator.dp);

@@ -28,7 +28,7 @@ export {
   sampledWithoutReplacementRdp,
 } from './accountant/wor-rdp.js';
 export { RDP_ACCOUNTANT, checkDelta, containsDiscreteMechanism, defaultOrdersFor, rdpCurve, rdpEpsilon, type RdpEpsilonOptions } from './accountant/rdp.js';
-export { PLD_CALIBRATION_DISCRETIZATION, calibrateConfigNoise, calibrateNoiseMultiplier, type AccountantKind } from './accountant/calibrate.js';
+export { PLD_CALIBRATION_DISCRETIZATION, calibrateConfigNoise, calibrateNoiseMultiplier, calibrationEpsilon, type AccountantKind } from './accountant/calibrate.js';
 export {
   DEFAULT_VALUE_DISCRETIZATION,
   PLD_ACCOUNTANT,

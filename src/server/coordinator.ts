@@ -30,6 +30,7 @@ import { federationDpConfig, federationSamplingRate, roundGraph } from './federa
 import { HttpError } from './http-errors.js';
 import { chainLedgerEntry, chargedEntries, type ChargedEntry, type GenesisEntry, type LedgerEntry } from './ledger-entry.js';
 import { signLedgerHead, type LedgerHead } from './ledger-head.js';
+import { describeChange } from './ledger-amendment.js';
 import { openLedger } from './ledger-open.js';
 import { roundBinding, type BoundDraw, type LedgerHeadRef } from './round-binding.js';
 import { abortedAfterUnmaskRecord, chargedRoundFields, RoundCoSignatures, type RoundContext } from './round-record.js';
@@ -145,6 +146,11 @@ export interface CoordinatorOptions {
   onRoundEnd?: (summary: RoundSummary) => void;
   /** Stop after this many consecutive aborted rounds (default 3·rounds + 3). */
   maxConsecutiveAborts?: number;
+  /**
+   * Consent to amend a running federation whose config changes only its rounds and/or ε target
+   * (see openLedger); without it such a config is refused. `reason` is recorded in the ledger.
+   */
+  amend?: { reason?: string } | null;
 }
 
 /** The running round's coordinator-side context. */
@@ -232,7 +238,8 @@ function httpRejection(code: string, message: string): HttpError {
  */
 export class Coordinator {
   readonly config: FederationConfig;
-  readonly dp: DpConfig;
+  /** The DP configuration rounds encode with: the genesis's, or the latest amendment's. */
+  private dpValue: DpConfig;
   readonly provider: CryptoProvider;
   readonly metrics: CoordinatorMetrics;
   readonly samplingRate: number;
@@ -247,6 +254,7 @@ export class Coordinator {
   private readonly log: (line: string) => void;
   private readonly onRoundEnd: ((s: RoundSummary) => void) | undefined;
   private readonly maxConsecutiveAborts: number;
+  private readonly amend: { reason?: string } | null;
   private drawSeed: Uint8Array = new Uint8Array(0);
   private published!: StoredModel;
   private genesis!: GenesisEntry;
@@ -284,7 +292,8 @@ export class Coordinator {
     this.metrics = opts.metrics ?? new CoordinatorMetrics();
     this.onRoundEnd = opts.onRoundEnd;
     this.maxConsecutiveAborts = opts.maxConsecutiveAborts ?? 3 * opts.config.rounds + 3;
-    this.dp = federationDpConfig(opts.config);
+    this.dpValue = federationDpConfig(opts.config);
+    this.amend = opts.amend ?? null;
     this.samplingRate = federationSamplingRate(opts.config);
     this.allowed = new Set(opts.config.participants);
     this.finished = new Promise((resolve) => (this.finishedResolve = resolve));
@@ -321,7 +330,7 @@ export class Coordinator {
     }
     const aborted = await this.store.abortRunningRounds('coordinator-restart', new Date(this.clock()).toISOString());
     for (const r of aborted) this.log(`round ${r}: recorded aborted (coordinator restarted while it ran; nothing was released)`);
-    const { entries: ledger, genesis } = await openLedger({
+    const { entries: ledger, genesis, terms, amendment } = await openLedger({
       store: this.store,
       config: this.config,
       identity: this.identity,
@@ -329,8 +338,17 @@ export class Coordinator {
       drawSeed: this.drawSeed,
       model: this.published,
       timestamp: new Date(this.clock()).toISOString(),
+      amend: this.amend,
     });
     this.genesis = genesis;
+    this.dpValue = terms.mechanism;
+    if (amendment !== null) {
+      this.log(
+        `federation amended from round ${amendment.fromRound}: ${describeChange('rounds', amendment.previous.rounds, amendment.amended.rounds)}, ` +
+          `${describeChange('ε target', amendment.previous.epsilonBudget, amendment.amended.epsilonBudget)}; ε spent so far ${amendment.epsilonSpent ?? 'unbounded'}; ` +
+          `noise multiplier of the remaining rounds ${amendment.mechanism.noiseMultiplier} (ledger entry ${amendment.seq})`,
+      );
+    }
     this.lastEntry = ledger.at(-1) as LedgerEntry;
     this.charge(chargedEntries(ledger));
     this.roundsCompleted = ledger.filter((e) => e.kind === 'round').length;
@@ -341,6 +359,11 @@ export class Coordinator {
       this.lastRound = { round: last.round, status: last.status === 'completed' ? 'completed' : 'aborted', ...(last.abortReason ? { code: last.abortReason } : {}) };
     }
     this.metrics.modelVersion.set(this.published.version);
+  }
+
+  /** The DP configuration rounds encode with: the genesis's, or the latest amendment's. */
+  get dp(): DpConfig {
+    return this.dpValue;
   }
 
   /** Begins running rounds (returns at once). */

@@ -170,6 +170,39 @@ export const AbortedAfterUnmaskBodySchema = z
   })
   .strict();
 
+/** The terms an amendment changes: the planned rounds and the ε target (null: no target). */
+const FederationTermsSchema = z.object({ rounds: z.number().int().min(1), epsilonBudget: z.number().gt(0).nullable() }).strict();
+
+/**
+ * The operator changed the federation's rounds and/or ε target while it ran (spec/ledger.md
+ * §2.4). From `fromRound` on, rounds encode with `mechanism`, calibrated so that the rounds
+ * already charged and the remaining ones together stay within the amended target.
+ */
+export const AmendmentBodySchema = z
+  .object({
+    kind: z.literal('amendment'),
+    ...common,
+    /** The first round id the amended terms apply to (every later charged entry has a round id at least this). */
+    fromRound: z.number().int().min(0),
+    /** Rounds released before the amendment. */
+    releasedRounds: z.number().int().min(0),
+    /** The terms in force before (the genesis's, or the previous amendment's). */
+    previous: FederationTermsSchema,
+    amended: FederationTermsSchema,
+    /**
+     * ε (at the genesis δ, with the federation's accountant) of a participant in every charged
+     * round before the amendment: an upper bound of what any participant has spent. Null when unbounded.
+     */
+    epsilonSpent: z.number().min(0).nullable(),
+    /** The DP configuration of every round from `fromRound` on. */
+    mechanism: DpConfigSchema,
+    /** SHA-256 of the canonical JSON of the privacy config with the amended terms. */
+    configHash: hex32,
+    /** The operator's reason, if given. */
+    reason: z.string().max(1000).nullable(),
+  })
+  .strict();
+
 const signed = { hash: hex32, signature: hex64 };
 
 /** Any ledger entry as stored and exported (one line of ledger.jsonl). */
@@ -177,6 +210,7 @@ export const LedgerEntrySchema = z.discriminatedUnion('kind', [
   GenesisBodySchema.extend(signed).strict(),
   RoundBodySchema.extend(signed).strict(),
   AbortedAfterUnmaskBodySchema.extend(signed).strict(),
+  AmendmentBodySchema.extend(signed).strict(),
 ]);
 
 /** The genesis entry's body. */
@@ -185,14 +219,18 @@ export type GenesisBody = z.infer<typeof GenesisBodySchema>;
 export type RoundBody = z.infer<typeof RoundBodySchema>;
 /** A charged aborted round's entry body. */
 export type AbortedAfterUnmaskBody = z.infer<typeof AbortedAfterUnmaskBodySchema>;
+/** An amendment's entry body. */
+export type AmendmentBody = z.infer<typeof AmendmentBodySchema>;
 /** A signed ledger entry. */
 export type LedgerEntry = z.infer<typeof LedgerEntrySchema>;
 /** Everything an entry records except its own hash and signature. */
-export type LedgerEntryBody = GenesisBody | RoundBody | AbortedAfterUnmaskBody;
+export type LedgerEntryBody = GenesisBody | RoundBody | AbortedAfterUnmaskBody | AmendmentBody;
 /** The signed genesis entry. */
 export type GenesisEntry = Extract<LedgerEntry, { kind: 'genesis' }>;
 /** An entry that spends ε: a released round, or a round charged after an abort past unmask. */
 export type ChargedEntry = Extract<LedgerEntry, { kind: 'round' | 'aborted-after-unmask' }>;
+/** A signed amendment entry. */
+export type AmendmentEntry = Extract<LedgerEntry, { kind: 'amendment' }>;
 /** A released round's signed entry. */
 export type RoundEntry = Extract<LedgerEntry, { kind: 'round' }>;
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { concatBytes, fromHex, toHex, utf8, type CryptoProvider } from '../secagg/index.js';
 import { canonicalJson } from './canonical-json.js';
-import { LedgerEntrySchema, type LedgerEntry } from './ledger-entry.js';
+import { isCharged, LedgerEntrySchema, type LedgerEntry } from './ledger-entry.js';
 
 /** Domain-separation prefix of the coordinator's signature over a ledger head. */
 export const LEDGER_HEAD_DOMAIN = 'fedveil/ledger-head/v2';
@@ -18,7 +18,7 @@ export const LedgerHeadSchema = z
     federationId: z.string().min(1),
     seq: z.number().int().min(0),
     hash: hex32,
-    kind: z.enum(['genesis', 'round', 'aborted-after-unmask']),
+    kind: z.enum(['genesis', 'round', 'aborted-after-unmask', 'amendment']),
     round: z.number().int().min(0).nullable(),
     coordinatorPublicKey: hex32,
     signature: hex64,
@@ -46,7 +46,7 @@ export function signLedgerHead(entry: LedgerEntry, provider: CryptoProvider, coo
     seq: entry.seq,
     hash: entry.hash,
     kind: entry.kind,
-    round: entry.kind === 'genesis' ? null : entry.round,
+    round: isCharged(entry) ? entry.round : null,
     coordinatorPublicKey: toHex(coordinator.publicKey),
     signature: toHex(provider.ed25519Sign(coordinator.secretKey, ledgerHeadMessage(entry))),
   };

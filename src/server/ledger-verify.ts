@@ -7,13 +7,17 @@ import { defaultProvider, fromHex, toHex, type CryptoProvider } from '../secagg/
 import { canonicalJson } from './canonical-json.js';
 import { drawCohort } from './cohort.js';
 import { formatZodError } from './config.js';
-import { eventsMatch, type DpEvent } from '../dp/index.js';
+import { eventsMatch, type DpConfig, type DpEvent } from '../dp/index.js';
+import { maxCohortSize } from './federation-plan.js';
+import { amendedMechanism, amendmentFacts, currentTerms } from './ledger-amendment.js';
 import {
   entryEvent,
+  isCharged,
   LedgerEntrySchema,
   ledgerEntryHash,
   ledgerSignatureMessage,
   ZERO_HASH,
+  type AmendmentEntry,
   type ChargedEntry,
   type GenesisEntry,
   type LedgerEntry,
@@ -96,9 +100,15 @@ export function entryBinding(e: ChargedEntry, genesisHash: string): Uint8Array {
  *   hash chain, missing / reordered entries, round ids that do not increase, the model chain.
  * - Genesis: entry 0 is a genesis that agrees with its own config; no other genesis; when
  *   `allowedParticipantKeys` is given it must be the genesis's participant list.
- * - Every charged entry agrees with the genesis: protocol version, mechanism, mode, dimension, c,
- *   cohort members allowed, draw method / population / seed commitment, a sampling rate that
- *   follows from the draw and the genesis (and, for a public seed, the draw replays), its event.
+ * - Every charged entry agrees with the genesis: protocol version, mechanism (the latest
+ *   amendment's, if any), mode, dimension, c, cohort members allowed, draw method / population /
+ *   seed commitment, a sampling rate that follows from the draw and the genesis (and, for a public
+ *   seed, the draw replays), its event.
+ * - Amendments: the terms replaced are those in force, rounds released, ε spent and config hash
+ *   follow from the ledger before, the target is above what was spent
+ *   (`ledger/amendment-overspent`), the mechanism is the one calibrated for the remaining rounds
+ *   (`ledger/amendment-mechanism`), and later rounds come from its `fromRound` on
+ *   (`ledger/amendment-mismatch`).
  * - Co-signatures: the binding is recomputed from the entry (round config, draw, genesis hash,
  *   previous head) and at least `threshold` contributors' masked-input signatures must verify
  *   over it; every recorded co-signature must verify; malicious rounds' consistency signatures too.
@@ -149,6 +159,8 @@ export function verifyLedger(
   let prev: LedgerEntry | null = null;
   let lastModel: { version: number; hash: string } | null = genesis === null ? null : genesis.model;
   let lastRound: number | null = null;
+  /** The readable entries so far (what the terms in force and an amendment's facts follow from). */
+  const read: LedgerEntry[] = [];
   entries.forEach((raw, index) => {
     const parsed = LedgerEntrySchema.safeParse(raw);
     if (!parsed.success) {
@@ -158,7 +170,7 @@ export function verifyLedger(
       return;
     }
     const e = parsed.data;
-    const round = e.kind === 'genesis' ? undefined : e.round;
+    const round = isCharged(e) ? e.round : undefined;
     const report = (code: string, message: string): void => {
       out.push({ code, index, ...(round === undefined ? {} : { round }), message: `entry ${index}${round === undefined ? '' : ` (round ${round})`}: ${message}` });
     };
@@ -184,9 +196,17 @@ export function verifyLedger(
     if (prev !== null && e.federationId !== prev.federationId) report('ledger/federation-mismatch', `federation changed from '${prev.federationId}'`);
     prev = e;
     if (e.kind === 'genesis') {
+      if (index === 0) read.push(e);
       if (index !== 0) report('ledger/extra-genesis', 'a genesis entry after the first: the federation was reopened');
       return;
     }
+    if (e.kind === 'amendment') {
+      if (genesis !== null) checkAmendment(e, genesis, genesisConfig, read, lastRound, report);
+      read.push(e);
+      return;
+    }
+    const amendment = read.findLast((x): x is AmendmentEntry => x.kind === 'amendment');
+    if (amendment !== undefined && e.round < amendment.fromRound) report('ledger/amendment-mismatch', `round ${e.round} follows an amendment that applies from round ${amendment.fromRound}`);
 
     if (lastRound !== null && e.round <= lastRound) report('ledger/round-not-increasing', `round ${e.round} does not follow round ${lastRound}`);
     lastRound = e.round;
@@ -199,7 +219,8 @@ export function verifyLedger(
     }
 
     checkMembership(e, allowed, report);
-    if (genesis !== null) checkAgainstGenesis(e, genesis, genesisConfig, fresh, report);
+    if (genesis !== null) checkAgainstGenesis(e, genesis, currentTerms(genesis, read).mechanism, genesisConfig, fresh, report);
+    read.push(e);
     const expectedEvent = safeEvent(e, genesis?.colluders ?? 0);
     if (expectedEvent === null || !eventsMatch(e.dpEvent, expectedEvent)) report('ledger/event-mismatch', 'the recorded privacy event is not the event of the round\'s mechanism on its contributors, less the genesis\'s colluders');
     if (genesis !== null && fresh) checkCoSignatures(e, genesis, provider, report);
@@ -241,10 +262,55 @@ function checkMembership(e: ChargedEntry, allowed: ReadonlySet<string>, report: 
   if (e.contributors.length < e.threshold) report('ledger/below-threshold', `${e.contributors.length} contributors, below threshold ${e.threshold}`);
 }
 
-/** What the genesis fixes for every round: versions, mechanism, mode, dimension, c, the draw and its sampling rate. */
-function checkAgainstGenesis(e: ChargedEntry, g: GenesisEntry, config: ReturnType<typeof genesisFederationConfig> | null, fresh: boolean, report: Report): void {
+/**
+ * What an amendment must agree with (spec/ledger.md §2.4): the terms it replaces are the ones in
+ * force, its facts (rounds released, ε spent, config hash) follow from the ledger before it, its
+ * target is above what was spent, it applies after the last round, and its mechanism is the one
+ * calibrated for the remaining rounds.
+ */
+function checkAmendment(
+  e: AmendmentEntry,
+  g: GenesisEntry,
+  config: ReturnType<typeof genesisFederationConfig> | null,
+  before: readonly LedgerEntry[],
+  lastRound: number | null,
+  report: Report,
+): void {
   if (e.protocolVersion !== g.protocolVersion) report('ledger/protocol-version', `protocol version ${e.protocolVersion}, the genesis says ${g.protocolVersion}`);
-  if (canonicalJson(e.mechanism) !== canonicalJson(g.mechanism)) report('ledger/mechanism-mismatch', `mechanism ${canonicalJson(e.mechanism)} is not the genesis's ${canonicalJson(g.mechanism)}`);
+  const terms = currentTerms(g, before);
+  const accountant = config?.dp.accountant ?? 'rdp';
+  const facts = amendmentFacts(g, before, e.amended, accountant);
+  const problems: string[] = [];
+  if (canonicalJson(e.previous) !== canonicalJson(facts.previous)) problems.push(`it amends terms ${canonicalJson(e.previous)}, those in force are ${canonicalJson(facts.previous)}`);
+  if (e.releasedRounds !== facts.releasedRounds) problems.push(`it says ${e.releasedRounds} rounds were released before it, the ledger has ${facts.releasedRounds}`);
+  const spent = Number.isFinite(facts.spent) ? facts.spent : null;
+  const close = e.epsilonSpent !== null && spent !== null && Math.abs(e.epsilonSpent - spent) <= 1e-9 * Math.max(e.epsilonSpent, spent);
+  if (!(e.epsilonSpent === spent || close)) {
+    problems.push(`it records ε ${e.epsilonSpent} spent, the rounds before it spent ${spent}`);
+  }
+  if (e.configHash !== facts.configHash) problems.push('configHash is not the hash of the genesis config with the amended rounds and ε target');
+  if ((e.amended.epsilonBudget === null) !== (terms.epsilonBudget === null)) problems.push('an amendment cannot add or remove the ε target, only change it');
+  if (lastRound !== null && e.fromRound <= lastRound) problems.push(`it applies from round ${e.fromRound}, not after the last round ${lastRound}`);
+  for (const p of problems) report('ledger/amendment-mismatch', p);
+  if (e.amended.epsilonBudget !== null && spent !== null && !(spent < e.amended.epsilonBudget)) {
+    report('ledger/amendment-overspent', `its ε target ${e.amended.epsilonBudget} is not above the ε ${spent} already spent`);
+  }
+  if (config === null) return;
+  let expected: DpConfig | null;
+  try {
+    expected = amendedMechanism(g, terms.mechanism, facts, e.amended, { accountant, dim: roundDim(config), maxCohort: maxCohortSize(config) });
+  } catch {
+    expected = null;
+  }
+  if (expected === null || canonicalJson(expected) !== canonicalJson(e.mechanism)) {
+    report('ledger/amendment-mechanism', `its mechanism ${canonicalJson(e.mechanism)} is not the one calibrated for the remaining rounds within the amended target (${expected === null ? 'none can be' : canonicalJson(expected)})`);
+  }
+}
+
+/** What the genesis (and the amendments before) fix for every round: versions, mechanism, mode, dimension, c, the draw and its sampling rate. */
+function checkAgainstGenesis(e: ChargedEntry, g: GenesisEntry, mechanism: DpConfig, config: ReturnType<typeof genesisFederationConfig> | null, fresh: boolean, report: Report): void {
+  if (e.protocolVersion !== g.protocolVersion) report('ledger/protocol-version', `protocol version ${e.protocolVersion}, the genesis says ${g.protocolVersion}`);
+  if (canonicalJson(e.mechanism) !== canonicalJson(mechanism)) report('ledger/mechanism-mismatch', `mechanism ${canonicalJson(e.mechanism)} is not the ${canonicalJson(mechanism)} the genesis and amendments set`);
   if (config !== null && (e.mode !== config.mode || e.dim !== roundDim(config))) report('ledger/config-mismatch', `mode ${e.mode} / dim ${e.dim}, the genesis config says ${config.mode} / ${roundDim(config)}`);
   const problems = drawProblems(e.cohort.draw, e.cohort.members, g);
   if (e.samplingRate !== genesisSamplingRate(g)) problems.push(`samplingRate ${e.samplingRate} does not follow from the draw and the genesis (${genesisSamplingRate(g)})`);

@@ -2,6 +2,7 @@ import { planRound, toWireConfig, type RoundConfig } from '../protocol/config.js
 import { roundDim } from './federated-evaluation.js';
 import { defaultProvider, toHex, type CryptoProvider } from '../secagg/index.js';
 import { canonicalJson } from './canonical-json.js';
+import { currentTerms, type FederationTerms } from './ledger-amendment.js';
 import { LedgerEntrySchema, type GenesisEntry, type LedgerEntry } from './ledger-entry.js';
 import { genesisFederationConfig } from './ledger-genesis.js';
 import { checkReceipts, type Receipt } from './ledger-head.js';
@@ -44,7 +45,7 @@ export interface LedgerCheckInput {
 
 /** The verdict: go ahead (with my ε if I take part), or refuse with a code. */
 export type LedgerCheck =
-  | { ok: true; genesis: GenesisEntry; head: LedgerHeadRef; entries: LedgerEntry[]; epsilonIfContributing: number }
+  | { ok: true; genesis: GenesisEntry; head: LedgerHeadRef; entries: LedgerEntry[]; terms: FederationTerms; epsilonIfContributing: number }
   | { ok: false; code: string; message: string };
 
 const refuse = (code: string, message: string): LedgerCheck => ({ ok: false, code, message });
@@ -56,9 +57,12 @@ const refuse = (code: string, message: string): LedgerCheck => ({ ok: false, cod
  * `client/ledger-behind-receipt` / `client/ledger-fork` / `client/receipt-invalid` (the ledger
  * lacks or contradicts a receipt I hold), `client/not-allowed` (I am not in the genesis),
  * `client/delta-above-limit`, `client/round-off-genesis` (the round's DP config, mode, dim, c,
- * cohort or draw disagree with the genesis), `client/ledger-head-mismatch` (the announced head is
+ * cohort or draw disagree with the genesis, or its DP config with the mechanism of the latest
+ * amendment, if any), `client/ledger-head-mismatch` (the announced head is
  * not the ledger's head), `client/binding-mismatch` (the round's binding is not the one I
- * recompute from the verified ledger) and `client/epsilon-budget`.
+ * recompute from the verified ledger) and `client/epsilon-budget` (my ε, over every charged
+ * round under whichever terms it ran, would pass `maxEpsilon`: an amendment that raises the
+ * federation's target does not raise mine).
  */
 export function checkLedgerBeforeRound(input: LedgerCheckInput): LedgerCheck {
   const provider = input.provider ?? defaultProvider;
@@ -86,9 +90,11 @@ export function checkLedgerBeforeRound(input: LedgerCheckInput): LedgerCheck {
   }
   const { config, draw } = input.round;
   const fedConfig = once('genesis-config', () => genesisFederationConfig(genesis));
+  const entries = once('parsed', () => input.entries.map((e) => LedgerEntrySchema.parse(e)));
+  const terms = once('terms', () => currentTerms(genesis, entries));
   const off: string[] = [];
   if (config.federationId !== genesis.federationId) off.push('another federation');
-  if (canonicalJson(config.dp) !== canonicalJson(genesis.mechanism)) off.push('its DP configuration is not the genesis mechanism');
+  if (canonicalJson(config.dp) !== canonicalJson(terms.mechanism)) off.push('its DP configuration is not the mechanism of the genesis or of its latest amendment');
   if (config.mode !== fedConfig.mode || config.dim !== roundDim(fedConfig)) off.push('mode or dim differs from the genesis');
   if ((config.colluders ?? 0) !== genesis.colluders) off.push(`c = ${config.colluders ?? 0}, the genesis says ${genesis.colluders}`);
   const members = config.participants.map((p) => toHex(p));
@@ -97,7 +103,6 @@ export function checkLedgerBeforeRound(input: LedgerCheckInput): LedgerCheck {
   else off.push(...drawProblems(draw, members, genesis));
   if (off.length > 0) return refuse('client/round-off-genesis', `round ${config.round}: ${off.join('; ')}`);
 
-  const entries = once('parsed', () => input.entries.map((e) => LedgerEntrySchema.parse(e)));
   const last = entries.at(-1) as LedgerEntry;
   const head = { seq: last.seq, hash: last.hash };
   const announced = input.round.ledgerHead;
@@ -117,7 +122,7 @@ export function checkLedgerBeforeRound(input: LedgerCheckInput): LedgerCheck {
       `taking part in round ${config.round} would bring my ε to ${epsilon} at δ ${genesis.delta} (${rounds - 1} rounds so far), above my limit ${input.maxEpsilon}`,
     );
   }
-  return { ok: true, genesis, head, entries, epsilonIfContributing: epsilon };
+  return { ok: true, genesis, head, entries, terms, epsilonIfContributing: epsilon };
 }
 
 /** What a participant may read about its own privacy from a ledger it verified. */

@@ -18,6 +18,8 @@ import {
 } from '../secagg/index.js';
 import { CoordinatorHttp, CoordinatorRejection, DEFAULT_RETRY, sha256Hex, type RetryPolicy } from './http-transport.js';
 import { evaluationInput, roundDim, type EvaluationCounts } from './federated-evaluation.js';
+import { describeChange } from './ledger-amendment.js';
+import type { LedgerEntry } from './ledger-entry.js';
 import { ParticipantLedger, type ReceiptKeeper } from './participant-ledger.js';
 import type { OwnPrivacy } from './participant-ledger-check.js';
 import type { SharedLedger } from './ledger-memo.js';
@@ -85,6 +87,11 @@ export interface ParticipantOptions {
   /** Called with each participation as it ends. */
   onResult?: (result: ParticipationResult) => void;
   /**
+   * Called with each newly released global model (version ≥ 1, its hash checked) as soon as the
+   * participant sees it, whether or not it took part in the round that released it.
+   */
+  onModel?: (weights: Float32Array, release: { version: number; hash: string }) => Promise<void> | void;
+  /**
    * Fault injection for the empirical privacy audit's own tests: encode with the noise multiplier
    * times this factor while the federation still claims the calibrated one. Never set it outside
    * a test or a benchmark that must show the audit catches under-noising.
@@ -125,6 +132,10 @@ export class Participant {
   private readonly session: string;
   private joined = false;
   private stoppedSince: number | null = null;
+  /** The latest model version handed to `onModel`. */
+  private releasedVersion = 0;
+  /** Hashes of the amendment entries already reported in the log. */
+  private readonly amendmentsSeen = new Set<string>();
 
   constructor(private readonly opts: ParticipantOptions) {
     this.provider = opts.provider ?? defaultProvider;
@@ -186,6 +197,7 @@ export class Participant {
     let state = await this.getState('');
     const attempted = new Set<number>();
     for (;;) {
+      await this.newRelease(state, info.dim);
       if (this.opts.signal?.aborted) break;
       if (this.results.at(-1)?.code === 'client/outcome-unknown') break;
       if (state.status === 'finished') break;
@@ -210,6 +222,7 @@ export class Participant {
           });
           const result = check.ok ? await this.participate(state, config, info) : refusal(config.round, check.code);
           if (!check.ok) this.log(`round ${config.round}: refusing to contribute: ${check.message}`);
+          else this.logAmendments(check.entries, check.epsilonIfContributing);
           if (check.ok && (result.status === 'completed' || (result.status === 'aborted' && result.lastPhase === 'unmask'))) {
             await this.keepReceipt(info.federationId, result, check.head);
           }
@@ -224,6 +237,19 @@ export class Participant {
       state = await this.getState(`?since=${state.stateVersion}`);
     }
     return this.results;
+  }
+
+  /** Says, once each, that the federation's terms were amended (the ledger I verified records it), and what my ε would be. */
+  private logAmendments(entries: readonly LedgerEntry[], epsilon: number): void {
+    for (const e of entries) {
+      if (e.kind !== 'amendment' || this.amendmentsSeen.has(e.hash)) continue;
+      this.amendmentsSeen.add(e.hash);
+      this.log(
+        `the coordinator amended the federation from round ${e.fromRound}: ${describeChange('rounds', e.previous.rounds, e.amended.rounds)}, ` +
+          `${describeChange('ε target', e.previous.epsilonBudget, e.amended.epsilonBudget)}${e.reason === null ? '' : ` (${e.reason})`}; ` +
+          `my ε if I take part in the next round: ${epsilon}${this.opts.maxEpsilon === undefined ? ' (no limit of my own: set one to refuse rounds past it)' : `, my limit ${this.opts.maxEpsilon}`}`,
+      );
+    }
   }
 
   /** Stores the coordinator-signed head of my round's entry (a round aborted after unmask may have none). */
@@ -434,12 +460,28 @@ export class Participant {
     return { ...plan, encoder: createClientEncoder(dp, config.dim, config.roundSeed) };
   }
 
+  /** Hands a model released since the last one handed to `onModel`; a failure is logged, not fatal. */
+  private async newRelease(state: CoordinatorStateWire, dim: number): Promise<void> {
+    if (this.opts.onModel === undefined || state.modelVersion < 1 || state.modelVersion <= this.releasedVersion) return;
+    try {
+      const { weights, hash } = await this.fetchModelWithHash(state.modelVersion, dim);
+      await this.opts.onModel(weights, { version: state.modelVersion, hash });
+      this.releasedVersion = state.modelVersion;
+    } catch (e) {
+      this.log(`model v${state.modelVersion}: not kept: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
   private async fetchModel(version: number, dim: number): Promise<Float32Array> {
+    return (await this.fetchModelWithHash(version, dim)).weights;
+  }
+
+  private async fetchModelWithHash(version: number, dim: number): Promise<{ weights: Float32Array; hash: string }> {
     const { bytes, headers } = await this.http.getBytes(`/v1/model?version=${version}`);
     const hash = headers.get('x-fedveil-model-hash');
     if (bytes.length !== dim * 4) throw new FedveilError('client/bad-model', `model has ${bytes.length} bytes, expected ${dim * 4}`);
-    if (hash !== sha256Hex(bytes)) throw new FedveilError('client/bad-model', 'model bytes do not match their announced hash');
-    return new Float32Array(bytes.slice().buffer);
+    if (hash === null || hash !== sha256Hex(bytes)) throw new FedveilError('client/bad-model', 'model bytes do not match their announced hash');
+    return { weights: new Float32Array(bytes.slice().buffer), hash };
   }
 }
 

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { FedveilError } from '../secagg/util/errors.js';
 import type { PhaseName } from './config.js';
-import { LedgerEntrySchema, ZERO_HASH, type LedgerEntry } from './ledger-entry.js';
+import { isCharged, LedgerEntrySchema, ZERO_HASH, type LedgerEntry } from './ledger-entry.js';
 import { modelHash } from './sqlite-store.js';
 import type { CoordinatorStore, RoundRecord, StoredModel } from './store.js';
 import { modelOf, roundOf, type ModelRow, type RoundRow } from './store-rows.js';
@@ -217,6 +217,14 @@ export class PostgresCoordinatorStore implements CoordinatorStore {
     });
   }
 
+  async appendAmendment(entry: LedgerEntry): Promise<void> {
+    await this.transaction(async (q) => {
+      if (entry.kind !== 'amendment') throw new FedveilError('store/ledger-chain', 'not an amendment entry');
+      await this.checkExtends(q, entry);
+      await q('INSERT INTO ledger (seq, round, hash, entry) VALUES ($1, NULL, $2, $3)', [entry.seq, entry.hash, JSON.stringify(entry)]);
+    });
+  }
+
   async chargeAbortedRound(round: number, entry: LedgerEntry, reason: string, endedAt: string): Promise<void> {
     await this.transaction(async (q) => {
       await this.checkRunning(q, round, entry);
@@ -231,7 +239,7 @@ export class PostgresCoordinatorStore implements CoordinatorStore {
     const [r] = await q<{ status: string }>('SELECT status FROM rounds WHERE round = $1 FOR UPDATE', [round]);
     if (r === undefined) throw new FedveilError('store/unknown-round', `round ${round} was never begun`);
     if (r.status !== 'running') throw new FedveilError('store/round-not-running', `round ${round} is ${r.status}; it cannot be released again`);
-    if (entry.kind === 'genesis' || entry.round !== round) throw new FedveilError('store/ledger-round', `the ledger entry is not for round ${round}`);
+    if (!isCharged(entry) || entry.round !== round) throw new FedveilError('store/ledger-round', `the ledger entry is not for round ${round}`);
   }
 
   private async checkExtends(q: <T>(sql: string, params?: unknown[]) => Promise<T[]>, entry: LedgerEntry): Promise<void> {

@@ -3,7 +3,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { toHex } from '../secagg/util/bytes.js';
 import { FedveilError } from '../secagg/util/errors.js';
 import type { PhaseName } from './config.js';
-import { LEDGER_VERSION, LedgerEntrySchema, ZERO_HASH, type LedgerEntry } from './ledger-entry.js';
+import { isCharged, LEDGER_VERSION, LedgerEntrySchema, ZERO_HASH, type LedgerEntry } from './ledger-entry.js';
 import type { CoordinatorStore, RoundRecord, StoredModel } from './store.js';
 import { modelOf, roundOf, type ModelRow, type RoundRow } from './store-rows.js';
 
@@ -176,6 +176,15 @@ export class SqliteCoordinatorStore implements CoordinatorStore {
     this.withFullSync(() => tx.immediate());
   }
 
+  async appendAmendment(entry: LedgerEntry): Promise<void> {
+    const tx = this.db.transaction(() => {
+      if (entry.kind !== 'amendment') throw new FedveilError('store/ledger-chain', 'not an amendment entry');
+      this.checkExtends(entry);
+      this.db.prepare('INSERT INTO ledger (seq, round, hash, entry) VALUES (?, NULL, ?, ?)').run(entry.seq, entry.hash, JSON.stringify(entry));
+    });
+    this.withFullSync(() => tx.immediate());
+  }
+
   async chargeAbortedRound(round: number, entry: LedgerEntry, reason: string, endedAt: string): Promise<void> {
     const tx = this.db.transaction(() => {
       this.checkRunning(round, entry);
@@ -190,7 +199,7 @@ export class SqliteCoordinatorStore implements CoordinatorStore {
     const r = this.db.prepare('SELECT status FROM rounds WHERE round = ?').get(round) as { status: string } | undefined;
     if (r === undefined) throw new FedveilError('store/unknown-round', `round ${round} was never begun`);
     if (r.status !== 'running') throw new FedveilError('store/round-not-running', `round ${round} is ${r.status}; it cannot be released again`);
-    if (entry.kind === 'genesis' || entry.round !== round) throw new FedveilError('store/ledger-round', `the ledger entry is not for round ${round}`);
+    if (!isCharged(entry) || entry.round !== round) throw new FedveilError('store/ledger-round', `the ledger entry is not for round ${round}`);
   }
 
   private checkExtends(entry: LedgerEntry): void {

@@ -78,6 +78,11 @@ export interface CoordinatorStore {
    */
   appendGenesis(entry: LedgerEntry): Promise<void>;
   /**
+   * Appends an `amendment` entry (it extends the stored chain) between rounds. Rejects with
+   * FedveilError 'store/ledger-chain' when it is not an amendment or does not extend the chain.
+   */
+  appendAmendment(entry: LedgerEntry): Promise<void>;
+  /**
    * In one transaction: appends the `aborted-after-unmask` entry of a running round (it extends
    * the stored chain) and marks the round aborted with `reason`. Same refusals as completeRound.
    */

@@ -97,9 +97,10 @@ describe('a CSV federation from keygen to predict (README walk-through, separate
 
     // serve, started from another working directory; the clients may start first
     const serveArgs = ['serve', '--config', join(dir, 'operator', 'federation.yaml'), '--test-data', 'test.csv'];
-    const client = (n: string, data = `${n}.csv`, identity = `${n}.key.json`) =>
-      run(['client', '--coordinator', url, '--identity', join(dir, identity), '--data', join(dir, data), '--epochs', '5', '--lr', '0.5', '--give-up-after', '2m'], { cwd: dir });
-    const clients = names.map((n) => client(n));
+    const client = (n: string, data = `${n}.csv`, identity = `${n}.key.json`, more: string[] = []) =>
+      run(['client', '--coordinator', url, '--identity', join(dir, identity), '--data', join(dir, data), '--epochs', '5', '--lr', '0.5', '--give-up-after', '2m', ...more], { cwd: dir });
+    // bob keeps the latest released model as he goes
+    const clients = names.map((n) => client(n, undefined, undefined, n === 'bob' ? ['--save-model', join(dir, 'bob-model')] : []));
     // alice started twice: whichever joins second is refused while the first holds the identity
     const twin = client('alice');
     // a key the operator never listed, and bad data: refused at join
@@ -176,6 +177,14 @@ describe('a CSV federation from keygen to predict (README walk-through, separate
     // noise of each run; with four participants a single class can land anywhere).
     expect(summary.perClass['sun']!.rows).toBe(145);
     expect(predicted.code, predicted.stderr).toBe(0);
+    // bob's saved model is the same release, in the same layout: it predicts the same
+    expect(outs[1]!.stderr).toMatch(/model v5 saved to /);
+    const meta = (d: string) => (JSON.parse(readFileSync(join(d, 'model.json'), 'utf8')) as { userDefinedMetadata: unknown }).userDefinedMetadata;
+    expect(meta(join(dir, 'bob-model'))).toEqual(meta(join(audit, 'model')));
+    expect(readFileSync(join(dir, 'bob-model', 'data-schema.json'), 'utf8')).toBe(readFileSync(join(audit, 'model', 'data-schema.json'), 'utf8'));
+    const bobs = await run(['predict', '--model', join(dir, 'bob-model'), '--data', join(dir, 'test.csv'), '--json']).done;
+    expect(bobs.code, bobs.stderr).toBe(0);
+    expect((JSON.parse(bobs.stdout) as { accuracy: number }).accuracy).toBe(summary.accuracy);
     const lines = predicted.stdout.trim().split('\n');
     expect(lines).toHaveLength(3);
     for (const l of lines) expect(['drizzle', 'fog', 'rain', 'snow', 'sun']).toContain(l);

@@ -83,6 +83,11 @@ function checkTarget(epsilon: number, delta: number, samplingRate: number, steps
   check(Number.isSafeInteger(steps) && steps >= 1, 'dp/bad-steps', `steps must be a positive integer, got ${steps}`);
 }
 
+/** ε of `event` at `delta` under `accountant`, as calibration computes it (see {@link calibrateConfigNoise}). */
+export function calibrationEpsilon(event: DpEvent, delta: number, accountant: AccountantKind = 'rdp'): number {
+  return epsilonFor(accountant, event, delta);
+}
+
 /**
  * Noise multiplier of the Poisson-subsampled Gaussian that reaches `epsilon` at `delta` after
  * `steps` compositions with sampling rate `samplingRate`, under the RDP accountant
@@ -127,6 +132,12 @@ export function calibrateConfigNoise(opts: {
   dim: number;
   cohort?: CohortMethod;
   accountant?: AccountantKind;
+  /**
+   * Events already spent (rounds that ran before): the `rounds` new rounds are calibrated so that
+   * they, composed after `spent`, reach at most `epsilon`. Refused (FedveilError
+   * 'dp/budget-exhausted') when `spent` alone reaches `epsilon`.
+   */
+  spent?: DpEvent;
 }): number {
   const base = parseDpConfig({ ...opts.config, noiseMultiplier: opts.config.mechanism === 'none' ? 0 : 1 });
   check(base.mechanism !== 'none', 'dp/bad-config', "mechanism 'none' has no noise to calibrate");
@@ -142,7 +153,15 @@ export function calibrateConfigNoise(opts: {
   if (accountant === 'pld') {
     check(pldSupports(probe), 'dp/pld-unsupported-event', `the PLD accountant cannot calibrate ${base.mechanism} noise over ${opts.dim} coordinates (its event ${probe.kind} is not supported); use the RDP accountant`);
   }
-  const eventFor = (z: number): DpEvent => ({ kind: 'self_composed', count: opts.rounds, event: roundEventFor({ ...base, noiseMultiplier: z }) });
+  const spent = opts.spent;
+  if (spent !== undefined) {
+    const already = epsilonFor(accountant, spent, opts.delta);
+    check(already < opts.epsilon, 'dp/budget-exhausted', `the rounds already run spend epsilon ${already}, which leaves nothing of the target ${opts.epsilon}`);
+  }
+  const eventFor = (z: number): DpEvent => {
+    const fresh: DpEvent = { kind: 'self_composed', count: opts.rounds, event: roundEventFor({ ...base, noiseMultiplier: z }) };
+    return spent === undefined ? fresh : { kind: 'composed', events: [spent, fresh] };
+  };
   const rdp = (z: number): number => epsilonFor('rdp', eventFor(z), opts.delta);
   if (accountant === 'rdp') return solveDecreasing(rdp, opts.epsilon);
   return solveDecreasing((z) => epsilonFor('pld', eventFor(z), opts.delta), opts.epsilon, PLD_RELATIVE_TOLERANCE, solveDecreasing(rdp, opts.epsilon, 1e-4));
