@@ -166,6 +166,7 @@ out(
   `stats ${JSON.stringify({
     clients: mine.length,
     k,
+    t: config.threshold,
     cpuS: cpu() - cpuAtStart,
     shareKeysMs: perClient('share-keys'),
     maskedInputMs: (1000 * (cpuByPhase.get('masked-input') ?? 0)) / Math.max(1, mine.filter((c) => !(dropPhase === 'masked-input' && c.dropped)).length),

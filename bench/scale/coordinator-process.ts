@@ -6,11 +6,15 @@
  * its stdin closes.
  */
 import { readFileSync } from 'node:fs';
+import type { Phase } from '../../src/protocol/phases.js';
 import { parseFederationConfig } from '../../src/server/config.js';
 import { startCoordinator } from '../../src/server/start.js';
+import { shouldDrop } from './federation.js';
 
 const config = parseFederationConfig(JSON.parse(readFileSync(process.argv[2] as string, 'utf8')));
 const uploadSlots = Number(process.argv[3] ?? 8);
+const dropout = Number(process.argv[4] ?? 0);
+const dropPhase = (process.argv[5] ?? 'masked-input') as Phase;
 const running = await startCoordinator({ config, initialModel: new Float32Array(config.dim), app: { uploadSlots }, autoStart: false });
 // The parent ends stdin when it is done with this process, also when a run failed mid-round.
 const closed = new Promise<void>((resolve) => process.stdin.on('end', resolve).on('close', resolve));
@@ -31,6 +35,18 @@ const cpu = () => {
 const startCpu = cpu();
 out(`url ${running.url}`);
 const c = running.coordinator;
+// The run knows who drops out (federation.ts's shouldDrop, as the load generators): the phase
+// they drop in is closed once only they are missing, rather than idling until its deadline. The
+// deadlines can then be generous enough for a loaded machine without lengthening every round.
+let dropping: Set<number> | null = null;
+const closeWhenOnlyDroppedMissing = setInterval(() => {
+  const p = c.phaseProgress();
+  if (p === null || p.phase !== dropPhase) return;
+  dropping ??= new Set(p.members.map((_, i) => i).filter((i) => shouldDrop(i, p.members.length, dropout)));
+  const done = new Set(p.submitted);
+  const missing = p.expected.filter((i) => !done.has(i));
+  if (missing.length > 0 && missing.every((i) => (dropping as Set<number>).has(i))) c.expireDeadline();
+}, 250);
 await go;
 c.start();
 const long = 3_600_000;
@@ -40,6 +56,7 @@ const unmaskCpu0 = cpu();
 await c.waitFor((s) => s.lastRound !== null, long);
 const unmaskCpu = cpu() - unmaskCpu0;
 await c.finished;
+clearInterval(closeWhenOnlyDroppedMissing);
 out(`summary ${JSON.stringify({ ...c.summaries[0], coordinatorCpuS: cpu() - startCpu, unmaskCpuS: unmaskCpu })}`);
 out('finished');
 

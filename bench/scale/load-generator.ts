@@ -29,6 +29,8 @@ export interface ScaleFigures {
   /** Why the round aborted, when it did. */
   code?: string;
   k: number;
+  /** The round's Shamir threshold. */
+  t: number;
   /** CPU seconds of the coordinator and every generator process together. */
   roundCpuS: number;
   coordinatorCpuS: number;
@@ -71,7 +73,7 @@ export async function runScale(o: ScaleRun): Promise<ScaleFigures> {
   const configPath = join(dir, 'fed.json');
   writeFileSync(configPath, JSON.stringify(scaleConfig({ ...o, dir })));
   const node = [process.execPath, '--import', 'tsx'];
-  const coord = spawn(node[0]!, [...node.slice(1), 'bench/scale/coordinator-process.ts', configPath, String(o.uploadSlots)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const coord = spawn(node[0]!, [...node.slice(1), 'bench/scale/coordinator-process.ts', configPath, String(o.uploadSlots), String(o.dropout), o.dropoutPhase], { stdio: ['pipe', 'pipe', 'inherit'] });
   const workers: ChildProcess[] = [];
   try {
     let summary: Record<string, unknown> | null = null;
@@ -87,7 +89,7 @@ export async function runScale(o: ScaleRun): Promise<ScaleFigures> {
     });
     let ready = 0;
     const batch = Math.max(1, Math.ceil(o.concurrent / o.workers));
-    const stats: { clients: number; k: number; cpuS: number; shareKeysMs: number; maskedInputMs: number; peakMb: number }[] = [];
+    const stats: { clients: number; k: number; t: number; cpuS: number; shareKeysMs: number; maskedInputMs: number; peakMb: number }[] = [];
     await Promise.all(
       Array.from({ length: o.workers }, (_, w) => {
         const child = spawn(
@@ -113,6 +115,7 @@ export async function runScale(o: ScaleRun): Promise<ScaleFigures> {
       status: s.status,
       ...(s.code ? { code: `${s.code}: ${s.reason ?? ''}` } : {}),
       k: stats[0]?.k ?? 0,
+      t: stats[0]?.t ?? 0,
       roundCpuS: s.coordinatorCpuS + stats.reduce((a, x) => a + x.cpuS, 0),
       coordinatorCpuS: s.coordinatorCpuS,
       serverUnmaskCpuS: s.unmaskCpuS,

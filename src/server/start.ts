@@ -108,10 +108,12 @@ export async function startCoordinator(opts: StartCoordinatorOptions): Promise<R
     await opened.close();
     throw e;
   }
-  // Long-polls are answered before they reach these limits.
+  // Long-polls are answered before they reach these limits. A masked upload held back while every
+  // staging slot is taken has its own deadline (the masked-input phase's); the server's
+  // whole-request limit must not cut it off earlier.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
-  server.requestTimeout = Math.max(120_000, config.longPollMs * 2);
+  server.requestTimeout = Math.max(120_000, config.longPollMs * 2, (opts.app?.uploadDeadlineMs ?? config.deadlines['masked-input']) + 10_000);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const log = opts.log ?? (() => {});

@@ -174,4 +174,23 @@ describe('masked-input uploads at the coordinator', () => {
       await running.close();
     }
   });
+
+  it("an upload held back for a staging slot is cut off by its own deadline, not earlier by the server's request timeout", async () => {
+    const people = identities(2, 'long-upload');
+    const deadlines = { 'advertise-keys': 3000, 'share-keys': 3000, 'masked-input': 600_000, 'consistency-check': 3000, unmask: 3000 };
+    const running = await startTestCoordinator(smallConfig(people, { deadlines }), { autoStart: false });
+    try {
+      // Node's server answers 408 and closes the socket of any request still unread at this limit.
+      expect(running.server.requestTimeout).toBeGreaterThan(600_000);
+    } finally {
+      await running.close();
+    }
+    const shorter = await startTestCoordinator(smallConfig(people, { deadlines }), { autoStart: false, app: { uploadDeadlineMs: 200_000 } });
+    try {
+      expect(shorter.server.requestTimeout).toBeGreaterThan(200_000);
+      expect(shorter.server.requestTimeout).toBeLessThan(600_000);
+    } finally {
+      await shorter.close();
+    }
+  });
 });
