@@ -7,7 +7,7 @@ import { normalizeOrigin } from '../server/cors.js';
 import { readFileSync } from 'node:fs';
 import { FedveilError } from '../secagg/index.js';
 import type { FederationConfig } from '../server/config.js';
-import { countParams, evaluate, getFlatWeights, initBackend, parseTabular, setFlatWeights, type Dataset } from '../trainer/index.js';
+import { countParams, evaluate, getFlatWeights, initBackend, parseTabular, type Dataset } from '../trainer/index.js';
 import type { RoundSummary } from '../server/coordinator.js';
 import { evaluationLogLine } from '../server/evaluation-log.js';
 import { noiseWarnings } from '../server/noise-outlook.js';
@@ -149,6 +149,7 @@ export function registerServe(program: Command): void {
             await writeReleasedModel(model, new Float32Array(m.weights.slice().buffer), join(dir, 'model'), release, config.data ?? null);
             log(`model v${m.version} and audit bundle written to ${dir}`);
             if (testData !== null && summary !== undefined) {
+              // writeReleasedModel left the released weights in `model`: this measures version m.version.
               const e = await evaluate(model, testData);
               const evaluation = { source: 'test-set', accuracy: e.accuracy, loss: e.loss, examples: e.examples, noised: false } as const;
               running.dashboard?.recordEvaluation(summary.round, evaluation);
