@@ -73,15 +73,20 @@ export class ParticipantLedger {
     return key;
   }
 
-  /** Fetches and checks the ledger for the announced round. Never throws on a bad ledger: it refuses. */
-  async beforeRound(federationId: string, advertisedKey: string, round: RoundAnnouncement): Promise<LedgerCheck> {
-    let key: string;
+  /** The coordinator key to check against, or the refusal to return when none can be trusted (never a throw). */
+  private keyOrRefusal(federationId: string, advertisedKey: string): string | { ok: false; code: string; message: string } {
     try {
-      key = this.coordinatorKey(federationId, advertisedKey);
+      return this.coordinatorKey(federationId, advertisedKey);
     } catch (e) {
       if (e instanceof FedveilError) return { ok: false, code: e.code, message: e.message };
       throw e;
     }
+  }
+
+  /** Fetches and checks the ledger for the announced round. Never throws on a bad ledger: it refuses. */
+  async beforeRound(federationId: string, advertisedKey: string, round: RoundAnnouncement): Promise<LedgerCheck> {
+    const key = this.keyOrRefusal(federationId, advertisedKey);
+    if (typeof key !== 'string') return key;
     const shared = this.opts.shared;
     const memo = shared === undefined ? undefined : await shared.at(round.ledgerHead, () => this.fetchLedger());
     const entries = memo?.entries ?? (await this.fetchLedger());
@@ -114,13 +119,8 @@ export class ParticipantLedger {
    * against my receipts; a refusal (never a throw) when it does not verify.
    */
   async ownPrivacy(federationId: string, advertisedKey: string): Promise<OwnPrivacy> {
-    let key: string;
-    try {
-      key = this.coordinatorKey(federationId, advertisedKey);
-    } catch (e) {
-      if (e instanceof FedveilError) return { ok: false, code: e.code, message: e.message };
-      throw e;
-    }
+    const key = this.keyOrRefusal(federationId, advertisedKey);
+    if (typeof key !== 'string') return key;
     return verifiedOwnPrivacy({
       entries: await this.fetchLedger(),
       self: this.opts.self,
