@@ -2,17 +2,28 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { LedgerEntry } from '../../src/server/ledger-entry.js';
+import { nodeProvider } from '../../src/secagg/index.js';
+import { amendmentFacts, amendmentRecord, currentTerms } from '../../src/server/ledger-amendment.js';
+import { chainLedgerEntry, type LedgerEntry } from '../../src/server/ledger-entry.js';
 import { PostgresCoordinatorStore } from '../../src/server/postgres-store.js';
 import { modelHash, SqliteCoordinatorStore } from '../../src/server/sqlite-store.js';
 import type { CoordinatorStore } from '../../src/server/store.js';
 import { postgres } from '../services.js';
-import { fixtureLedger, identities } from './fixtures.js';
+import { coordinator, fixtureLedger, identities } from './fixtures.js';
 import { dropSchemas, freshSchema } from './pg-schema.js';
 
 const people = identities(3);
 const { entries: fixture } = fixtureLedger(people, 2);
 const [genesis, e0, e1] = fixture as [LedgerEntry, LedgerEntry, LedgerEntry];
+/** An amendment after round 0 (two more rounds, same terms otherwise), chained onto e0. */
+function amendmentAfter(previous: LedgerEntry): LedgerEntry {
+  const g = genesis as Extract<LedgerEntry, { kind: 'genesis' }>;
+  const terms = currentTerms(g, [genesis, previous]);
+  const amended = { rounds: terms.rounds + 2, epsilonBudget: terms.epsilonBudget };
+  const facts = amendmentFacts(g, [genesis, previous], amended, 'rdp');
+  const record = amendmentRecord({ genesis: g, facts, amended, mechanism: terms.mechanism, fromRound: 1, timestamp: '2026-12-06T00:00:00.000Z', reason: 'store contract' });
+  return chainLedgerEntry(previous, record, nodeProvider, coordinator.secretKey);
+}
 const weights = (v: number) => new Uint8Array(new Float32Array([v, v + 1, v + 2, v + 3]).buffer);
 
 /** A backend under the contract: `fresh()` makes an empty store and a way to reopen the same one. */
@@ -139,6 +150,24 @@ describe.each(backends)('$name coordinator store (CoordinatorStore contract)', (
     expect(await b.ledger()).toEqual([genesis, e0]);
     await a.close();
     await b.close();
+  });
+  it.skipIf(skip)('appends an amendment between rounds only when it extends the chain, and keeps it across reopen', async () => {
+    const at = await fresh();
+    let store = await at.open();
+    await store.initModel(weights(0));
+    await store.appendGenesis(genesis);
+    await store.beginRound({ round: 0, startedAt: 't', cohort: [], draw: {} });
+    await store.completeRound(0, e0, { version: 1, hash: modelHash(weights(1)), weights: weights(1) }, 't');
+    const amendment = amendmentAfter(e0);
+    await expect(store.appendAmendment(e1)).rejects.toMatchObject({ code: 'store/ledger-chain' }); // not an amendment
+    await expect(store.appendAmendment(amendmentAfter(genesis))).rejects.toMatchObject({ code: 'store/ledger-chain' }); // does not extend e0
+    expect(await store.ledger()).toEqual([genesis, e0]);
+    await store.appendAmendment(amendment);
+    await expect(store.appendAmendment(amendment)).rejects.toMatchObject({ code: 'store/ledger-chain' });
+    await store.close();
+    store = await at.open();
+    expect(await store.ledger()).toEqual([genesis, e0, amendment]);
+    await store.close();
   });
 });
 
