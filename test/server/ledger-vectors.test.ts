@@ -21,6 +21,7 @@ interface Vector {
   binding: { round: number; canonicalInput: string; binding: string };
   head: { value: unknown; signedBytes: string };
   requestSignature: { binding: Parameters<typeof requestSigningBytes>[0]; signedBytes: string; signature: string };
+  amendment: Record<string, unknown>;
 }
 
 const v = JSON.parse(readFileSync('spec/vectors/ledger-v2.json', 'utf8')) as Vector;
@@ -77,5 +78,22 @@ describe('spec/vectors/ledger-v2.json', () => {
     const bytes = requestSigningBytes(v.requestSignature.binding);
     expect(new TextDecoder().decode(bytes)).toBe(v.requestSignature.signedBytes);
     expect(toHex(nodeProvider.ed25519Sign(fromHex(v.participants[0]!.secretKey), bytes))).toBe(v.requestSignature.signature);
+  });
+
+  it('pins an amendment entry: it extends the vector ledger, which still verifies; changing its facts or its mechanism is caught', () => {
+    const amendment = LedgerEntrySchema.parse(v.amendment);
+    expect(amendment.kind).toBe('amendment');
+    const { hash: _h, signature: _s, ...body } = amendment;
+    expect(signLedgerEntry(body, nobleProvider, fromHex(v.coordinatorSecretKey))).toEqual(amendment);
+    expect(verifyLedger([...v.entries, v.amendment], v.coordinatorPublicKey, allowed)).toEqual([]);
+    const resigned = (change: (b: Record<string, unknown>) => void): Record<string, unknown> => {
+      const b = structuredClone(body) as Record<string, unknown>;
+      change(b);
+      return signLedgerEntry(b as typeof body, nodeProvider, fromHex(v.coordinatorSecretKey)) as unknown as Record<string, unknown>;
+    };
+    const codes = (e: Record<string, unknown>) => verifyLedger([...v.entries, e], v.coordinatorPublicKey, allowed).map((d) => d.code);
+    expect(codes(resigned((b) => (b['configHash'] = '00'.repeat(32))))).toContain('ledger/amendment-mismatch');
+    expect(codes(resigned((b) => (b['releasedRounds'] = 1)))).toContain('ledger/amendment-mismatch');
+    expect(codes(resigned((b) => ((b['mechanism'] as { noiseMultiplier: number }).noiseMultiplier = 0.5)))).toContain('ledger/amendment-mechanism');
   });
 });

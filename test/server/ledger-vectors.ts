@@ -2,13 +2,16 @@
  * Builds spec/vectors/ledger-v2.json: a genesis and two malicious-mode rounds of a three-member
  * federation, each round co-signed by its contributors over its binding (the fixture ledger of
  * test/server/fixtures.ts, under the vector's own keys); the binding of round 0 spelled out; the
- * coordinator's signed head of the last entry (a receipt); one request signature. Regenerate with
+ * coordinator's signed head of the last entry (a receipt); one request signature; an amendment
+ * that would extend the federation from 2 to 4 rounds after them (kept apart from `entries`, so
+ * the head above stays the head of the two rounds). Regenerate with
  * `npx tsx test/server/ledger-vectors.ts --write`; ledger-vectors.test.ts checks the file against
  * this builder and verifies it from the spec's rules.
  */
 import { fromHex, nodeProvider, toHex, type KeyPair } from '../../src/secagg/index.js';
 import { canonicalJson } from '../../src/server/canonical-json.js';
-import { type ChargedEntry } from '../../src/server/ledger-entry.js';
+import { amendmentFacts, amendmentRecord, currentTerms } from '../../src/server/ledger-amendment.js';
+import { chainLedgerEntry, type ChargedEntry, type GenesisEntry } from '../../src/server/ledger-entry.js';
 import { signLedgerHead, ledgerHeadMessage } from '../../src/server/ledger-head.js';
 import { requestSigningBytes, type RequestBinding } from '../../src/server/request-auth.js';
 import { ROUND_BINDING_DOMAIN } from '../../src/server/round-binding.js';
@@ -36,6 +39,15 @@ export function buildLedgerVectors() {
     ledgerHead: { seq: round0.seq - 1, hash: round0.prevHash },
   };
   const head = signLedgerHead(entries.at(-1)!, nodeProvider, coordinator);
+  const terms = currentTerms(genesis as GenesisEntry, entries);
+  const amended = { rounds: 4, epsilonBudget: terms.epsilonBudget };
+  const facts = amendmentFacts(genesis as GenesisEntry, entries, amended, 'rdp');
+  const amendment = chainLedgerEntry(
+    entries.at(-1)!,
+    amendmentRecord({ genesis: genesis as GenesisEntry, facts, amended, mechanism: terms.mechanism, fromRound: (entries.at(-1) as ChargedEntry).round + 1, timestamp: '2026-01-01T00:03:00.000Z', reason: 'two more rounds' }),
+    nodeProvider,
+    coordinator.secretKey,
+  );
   const request: RequestBinding = {
     federationId: config.federationId,
     round: 7,
@@ -48,7 +60,7 @@ export function buildLedgerVectors() {
   const requestBytes = requestSigningBytes(request);
   return {
     description:
-      'fedveil privacy ledger v2 (spec/ledger.md): a genesis and two malicious-mode rounds, each co-signed by its contributors over the round binding; the binding of round 0 spelled out; a signed ledger head (a receipt); one request signature. Secret keys are 32-byte Ed25519 seeds; never reuse them.',
+      'fedveil privacy ledger v2 (spec/ledger.md): a genesis and two malicious-mode rounds, each co-signed by its contributors over the round binding; the binding of round 0 spelled out; a signed ledger head (a receipt); one request signature; an amendment entry that extends the federation from 2 to 4 rounds (no ε target), chained after the two rounds. Secret keys are 32-byte Ed25519 seeds; never reuse them.',
     coordinatorSecretKey: COORDINATOR_SEED,
     coordinatorPublicKey: toHex(coordinator.publicKey),
     participants: people.map((p) => ({ secretKey: toHex(p.secretKey), publicKey: toHex(p.publicKey) })),
@@ -57,6 +69,7 @@ export function buildLedgerVectors() {
     genesisHash: genesis.hash,
     binding: { round: round0.round, canonicalInput: canonicalJson(bindingInput), binding: round0.binding },
     head: { value: head, signedBytes: toHex(ledgerHeadMessage(head)) },
+    amendment,
     requestSignature: { binding: request, signedBytes: new TextDecoder().decode(requestBytes), signature: toHex(nodeProvider.ed25519Sign(people[0]!.secretKey, requestBytes)) },
   };
 }
