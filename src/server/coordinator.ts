@@ -1,6 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { evaluationNoised, evaluationRates, evaluationTotals, roundDim, type EvaluationTotals } from './federated-evaluation.js';
-import { ledgerReaderEpsilon, type DpConfig, type RoundPrivacyEntry } from '../dp/index.js';
+import { ledgerReaderEpsilon, type DpConfig, type DpEvent, type RoundPrivacyEntry } from '../dp/index.js';
 import { planRound, toWireConfig, type RoundConfig, type RoundPlan } from '../protocol/config.js';
 import type { ClientMessage, ServerMessage } from '../protocol/messages.js';
 import { phasesOf, type Phase } from '../protocol/phases.js';
@@ -28,7 +28,8 @@ import { drawCohort, type CohortDraw } from './cohort.js';
 import type { FederationConfig } from './config.js';
 import { federationDpConfig, federationSamplingRate, roundGraph } from './federation-plan.js';
 import { HttpError } from './http-errors.js';
-import { chainLedgerEntry, chargedEntries, type ChargedEntry, type GenesisEntry, type LedgerEntry } from './ledger-entry.js';
+import { nextRoundBudget } from './budget-guard.js';
+import { chainLedgerEntry, chargedEntries, entryEvent, type ChargedEntry, type GenesisEntry, type LedgerEntry } from './ledger-entry.js';
 import { signLedgerHead, type LedgerHead } from './ledger-head.js';
 import { describeChange } from './ledger-amendment.js';
 import { openLedger } from './ledger-open.js';
@@ -261,6 +262,10 @@ export class Coordinator {
   private lastEntry!: LedgerEntry;
   /** The privacy-report entries of the charged rounds, in ledger order. */
   private privacyEntries: RoundPrivacyEntry[] = [];
+  /** Each charged entry's ledger-reader event, in order (what the ε target is checked against). */
+  private chargedEvents: DpEvent[] = [];
+  /** The ε target in force (the genesis's, or the latest amendment's); null without one. */
+  private epsilonTarget: number | null = null;
   /** The headline ε of {@link privacyEntries}, recomputed only when a round is charged. */
   private spent: number | null = 0;
   private active: ActiveRound | null = null;
@@ -342,6 +347,7 @@ export class Coordinator {
     });
     this.genesis = genesis;
     this.dpValue = terms.mechanism;
+    this.epsilonTarget = terms.epsilonBudget;
     if (amendment !== null) {
       this.log(
         `federation amended from round ${amendment.fromRound}: ${describeChange('rounds', amendment.previous.rounds, amendment.amended.rounds)}, ` +
@@ -420,6 +426,7 @@ export class Coordinator {
   private charge(entries: readonly ChargedEntry[]): void {
     if (entries.length === 0) return;
     this.privacyEntries.push(...entries.map((e) => privacyEntryOf(this.genesis, e)));
+    this.chargedEvents.push(...entries.map((e) => entryEvent(e, this.genesis.colluders)));
     const eps = ledgerReaderEpsilon(this.privacyEntries, { delta: this.genesis.delta, colluders: this.genesis.colluders });
     this.spent = Number.isFinite(eps) ? eps : null;
     if (this.spent !== null) this.metrics.epsilon.set(this.spent);
@@ -626,9 +633,24 @@ export class Coordinator {
 
   private async nextRound(): Promise<void> {
     if (this.statusValue !== 'running') return;
-    if (this.roundsCompleted >= this.config.rounds || this.consecutiveAborts >= this.maxConsecutiveAborts) {
+    const budget = nextRoundBudget({
+      charged: this.chargedEvents,
+      mechanism: this.dp,
+      target: this.epsilonTarget,
+      delta: this.genesis.delta,
+      colluders: this.genesis.colluders,
+      dim: roundDim(this.config),
+      accountant: this.config.dp.accountant ?? 'rdp',
+    });
+    const overBudget = this.roundsCompleted < this.config.rounds && budget !== null && !budget.within;
+    if (this.roundsCompleted >= this.config.rounds || this.consecutiveAborts >= this.maxConsecutiveAborts || overBudget) {
       this.statusValue = 'finished';
-      this.log(`federation finished: ${this.roundsCompleted} of ${this.config.rounds} rounds released`);
+      this.log(
+        `federation finished: ${this.roundsCompleted} of ${this.config.rounds} rounds released` +
+          (overBudget
+            ? ` (ε target reached: one more round could bring ε to ${budget.projected.toFixed(4)}, above the target ${budget.target}; rounds aborted after unmask were charged without releasing a model)`
+            : ''),
+      );
       this.changed(); // answers every long-poll: the status is no longer 'running'
       this.finishedResolve();
       return;

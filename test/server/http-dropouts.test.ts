@@ -128,4 +128,27 @@ describe('rounds over HTTP with dropouts', () => {
     expect(running.coordinator.epsilonSpent()).toBeGreaterThan(0);
     expect(running.coordinator.epsilonSpent()).toBeCloseTo(report.epsilon as number, 10);
   });
+
+  it('never starts a round that could take the federation past its ε target: a round charged without release costs a round', async () => {
+    const people = identities(4, 'over-target');
+    const dp = { mechanism: 'skellam' as const, clipNorm: 1, bits: 20, scale: 0.01, rotation: false, minContributors: 3, targetEpsilon: 4 };
+    const config = smallConfig(people, { rounds: 2, threshold: 3, deadlines, dp });
+    const lines: string[] = [];
+    running = await startTestCoordinator(config, { log: (l) => lines.push(l) });
+    // round 0: three of four go silent at unmask after one revealed its shares, so it is charged
+    // and releases nothing; the noise was calibrated for two charged rounds in all
+    const silent = people.slice(1).map((p) => toHex(p.publicKey));
+    const stop = expireWhenOnlySilentMissing(running, (p) => (p.round === 0 && p.phase === 'unmask' ? silent : []));
+    const clients = people.map((p, i) => participant(running!.url, p, 0.1, config.dim, i === 0 ? {} : { dropout: (round) => (round === 0 ? ('unmask' as const) : undefined) }));
+    await Promise.all(clients.map((c) => c.run()));
+    stop();
+    await running.coordinator.finished;
+    const ledger = await running.coordinator.ledger();
+    // round 1 fits in what is left; a third charged round would not, so it never starts
+    expect(ledger.map((e) => e.kind)).toEqual(['genesis', 'aborted-after-unmask', 'round']);
+    expect(running.coordinator.state().status).toBe('finished');
+    expect(running.coordinator.epsilonSpent()).toBeLessThanOrEqual(4);
+    expect(lines.some((l) => /federation finished: 1 of 2 rounds released \(ε target reached: one more round could bring ε to [0-9.]+, above the target 4/.test(l))).toBe(true);
+    expect(verifyLedger(ledger, toHex(running.coordinator.publicKey), config.participants)).toEqual([]);
+  });
 });
