@@ -7,6 +7,11 @@ import { calibrationEpsilon, ledgerReaderEvent, type AccountantKind, type DpConf
  */
 const SLACK: Record<AccountantKind, number> = { rdp: 1e-9, pld: 1e-3 };
 
+/** Whether `epsilon` is within `target`, up to the accountant's slack. */
+export function withinTarget(epsilon: number, target: number, accountant: AccountantKind): boolean {
+  return epsilon <= target * (1 + SLACK[accountant]);
+}
+
 /** What {@link nextRoundBudget} found. */
 export interface NextRoundBudget {
   /** ε (at the genesis δ) of a participant in every charged round and in the next one. */
@@ -35,5 +40,5 @@ export function nextRoundBudget(o: {
   if (o.target === null || o.mechanism.mechanism === 'none') return null;
   const next = ledgerReaderEvent(o.mechanism, o.mechanism.minContributors, o.colluders, o.dim);
   const projected = calibrationEpsilon({ kind: 'composed', events: [...o.charged, next] }, o.delta, o.accountant);
-  return { projected, target: o.target, within: projected <= o.target * (1 + SLACK[o.accountant]) };
+  return { projected, target: o.target, within: withinTarget(projected, o.target, o.accountant) };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { roundDim } from './federated-evaluation.js';
-import { encodedLength } from '../dp/index.js';
+import { calibrationEpsilon, encodedLength } from '../dp/index.js';
+import { withinTarget } from './budget-guard.js';
 import { consistencySignedBytesOver, maskedInputSignedBytes } from '../protocol/canonical.js';
 import { planRound, RoundConfigSchema, type RoundConfig } from '../protocol/config.js';
 import { defaultProvider, fromHex, toHex, type CryptoProvider } from '../secagg/index.js';
@@ -225,7 +226,42 @@ export function verifyLedger(
     if (expectedEvent === null || !eventsMatch(e.dpEvent, expectedEvent)) report('ledger/event-mismatch', 'the recorded privacy event is not the event of the round\'s mechanism on its contributors, less the genesis\'s colluders');
     if (genesis !== null && fresh) checkCoSignatures(e, genesis, provider, report);
   });
+  if (genesis !== null && entries.length > skip) checkWithinTarget(genesis, genesisConfig, read, out);
   return out;
+}
+
+/**
+ * The ε target holds (spec/ledger.md §2.3): at each amendment, what was charged before it is
+ * within the target it replaces, and at the end, everything charged is within the target in force
+ * — counted as the coordinator counts before starting a round (a participant in every charged
+ * round), so an honest coordinator's ledger always passes.
+ */
+function checkWithinTarget(genesis: GenesisEntry, config: ReturnType<typeof genesisFederationConfig> | null, read: readonly LedgerEntry[], out: LedgerDiscrepancy[]): void {
+  const accountant = config?.dp.accountant ?? 'rdp';
+  const events: DpEvent[] = [];
+  let target = genesis.epsilonBudget;
+  const check = (index: number, what: string): void => {
+    if (target === null || events.length === 0) return;
+    let spent: number;
+    try {
+      spent = calibrationEpsilon({ kind: 'composed', events }, genesis.delta, accountant);
+    } catch {
+      return; // an entry whose event cannot be accounted is reported as ledger/event-mismatch
+    }
+    if (!withinTarget(spent, target, accountant)) {
+      out.push({ code: 'ledger/over-target', index, message: `entry ${index}: ${what} ε ${spent} (a participant in every charged round), above the ε target ${target}` });
+    }
+  };
+  for (const [index, e] of read.entries()) {
+    if (e.kind === 'amendment') {
+      check(index, 'the rounds before this amendment spent');
+      target = e.amended.epsilonBudget;
+    } else if (isCharged(e)) {
+      const ev = safeEvent(e, genesis.colluders);
+      if (ev !== null) events.push(ev);
+    }
+  }
+  check(read.length - 1, 'the charged rounds spend');
 }
 
 /** The entry's expected event, or null when its fields form none (an invalid mechanism, or too few noise shares). */
