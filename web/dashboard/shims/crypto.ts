@@ -123,24 +123,126 @@ function encryptBlock(rk: Bytes, input: Bytes, out: Bytes): void {
 
 // ——— ChaCha20 (RFC 8439 block function) ———
 
-function chachaBlock(key: Uint32Array, counter: number, nonce: Uint32Array, out: Bytes): void {
-  const x = new Uint32Array(16);
-  const init = new Uint32Array([0x61707865, 0x3320646e, 0x79622d32, 0x6b206574, ...key, counter >>> 0, ...nonce]);
-  x.set(init);
-  const qr = (a: number, b: number, c: number, d: number) => {
-    let va = x[a] as number, vb = x[b] as number, vc = x[c] as number, vd = x[d] as number;
-    va = (va + vb) >>> 0; vd ^= va; vd = ((vd << 16) | (vd >>> 16)) >>> 0;
-    vc = (vc + vd) >>> 0; vb ^= vc; vb = ((vb << 12) | (vb >>> 20)) >>> 0;
-    va = (va + vb) >>> 0; vd ^= va; vd = ((vd << 8) | (vd >>> 24)) >>> 0;
-    vc = (vc + vd) >>> 0; vb ^= vc; vb = ((vb << 7) | (vb >>> 25)) >>> 0;
-    x[a] = va; x[b] = vb; x[c] = vc; x[d] = vd;
-  };
+/**
+ * ChaCha20 block `counter` of (key, nonce) as 16 words into `out` (RFC 8439 §2.3). The state lives
+ * in locals, not arrays: this is the PRG of the page's masks (tens of MB per round at D = 10⁶).
+ */
+function chachaBlock(key: Uint32Array, counter: number, nonce: Uint32Array, out: Uint32Array): void {
+  const j0 = 0x61707865, j1 = 0x3320646e, j2 = 0x79622d32, j3 = 0x6b206574;
+  const j4 = key[0] as number, j5 = key[1] as number, j6 = key[2] as number, j7 = key[3] as number;
+  const j8 = key[4] as number, j9 = key[5] as number, j10 = key[6] as number, j11 = key[7] as number;
+  const j12 = counter | 0, j13 = nonce[0] as number, j14 = nonce[1] as number, j15 = nonce[2] as number;
+  let x0 = j0, x1 = j1, x2 = j2, x3 = j3, x4 = j4, x5 = j5, x6 = j6, x7 = j7;
+  let x8 = j8, x9 = j9, x10 = j10, x11 = j11, x12 = j12, x13 = j13, x14 = j14, x15 = j15;
   for (let i = 0; i < 10; i++) {
-    qr(0, 4, 8, 12); qr(1, 5, 9, 13); qr(2, 6, 10, 14); qr(3, 7, 11, 15);
-    qr(0, 5, 10, 15); qr(1, 6, 11, 12); qr(2, 7, 8, 13); qr(3, 4, 9, 14);
+    x0 = (x0 + x4) | 0; x12 ^= x0; x12 = (x12 << 16) | (x12 >>> 16);
+    x8 = (x8 + x12) | 0; x4 ^= x8; x4 = (x4 << 12) | (x4 >>> 20);
+    x0 = (x0 + x4) | 0; x12 ^= x0; x12 = (x12 << 8) | (x12 >>> 24);
+    x8 = (x8 + x12) | 0; x4 ^= x8; x4 = (x4 << 7) | (x4 >>> 25);
+    x1 = (x1 + x5) | 0; x13 ^= x1; x13 = (x13 << 16) | (x13 >>> 16);
+    x9 = (x9 + x13) | 0; x5 ^= x9; x5 = (x5 << 12) | (x5 >>> 20);
+    x1 = (x1 + x5) | 0; x13 ^= x1; x13 = (x13 << 8) | (x13 >>> 24);
+    x9 = (x9 + x13) | 0; x5 ^= x9; x5 = (x5 << 7) | (x5 >>> 25);
+    x2 = (x2 + x6) | 0; x14 ^= x2; x14 = (x14 << 16) | (x14 >>> 16);
+    x10 = (x10 + x14) | 0; x6 ^= x10; x6 = (x6 << 12) | (x6 >>> 20);
+    x2 = (x2 + x6) | 0; x14 ^= x2; x14 = (x14 << 8) | (x14 >>> 24);
+    x10 = (x10 + x14) | 0; x6 ^= x10; x6 = (x6 << 7) | (x6 >>> 25);
+    x3 = (x3 + x7) | 0; x15 ^= x3; x15 = (x15 << 16) | (x15 >>> 16);
+    x11 = (x11 + x15) | 0; x7 ^= x11; x7 = (x7 << 12) | (x7 >>> 20);
+    x3 = (x3 + x7) | 0; x15 ^= x3; x15 = (x15 << 8) | (x15 >>> 24);
+    x11 = (x11 + x15) | 0; x7 ^= x11; x7 = (x7 << 7) | (x7 >>> 25);
+    x0 = (x0 + x5) | 0; x15 ^= x0; x15 = (x15 << 16) | (x15 >>> 16);
+    x10 = (x10 + x15) | 0; x5 ^= x10; x5 = (x5 << 12) | (x5 >>> 20);
+    x0 = (x0 + x5) | 0; x15 ^= x0; x15 = (x15 << 8) | (x15 >>> 24);
+    x10 = (x10 + x15) | 0; x5 ^= x10; x5 = (x5 << 7) | (x5 >>> 25);
+    x1 = (x1 + x6) | 0; x12 ^= x1; x12 = (x12 << 16) | (x12 >>> 16);
+    x11 = (x11 + x12) | 0; x6 ^= x11; x6 = (x6 << 12) | (x6 >>> 20);
+    x1 = (x1 + x6) | 0; x12 ^= x1; x12 = (x12 << 8) | (x12 >>> 24);
+    x11 = (x11 + x12) | 0; x6 ^= x11; x6 = (x6 << 7) | (x6 >>> 25);
+    x2 = (x2 + x7) | 0; x13 ^= x2; x13 = (x13 << 16) | (x13 >>> 16);
+    x8 = (x8 + x13) | 0; x7 ^= x8; x7 = (x7 << 12) | (x7 >>> 20);
+    x2 = (x2 + x7) | 0; x13 ^= x2; x13 = (x13 << 8) | (x13 >>> 24);
+    x8 = (x8 + x13) | 0; x7 ^= x8; x7 = (x7 << 7) | (x7 >>> 25);
+    x3 = (x3 + x4) | 0; x14 ^= x3; x14 = (x14 << 16) | (x14 >>> 16);
+    x9 = (x9 + x14) | 0; x4 ^= x9; x4 = (x4 << 12) | (x4 >>> 20);
+    x3 = (x3 + x4) | 0; x14 ^= x3; x14 = (x14 << 8) | (x14 >>> 24);
+    x9 = (x9 + x14) | 0; x4 ^= x9; x4 = (x4 << 7) | (x4 >>> 25);
   }
-  const view = new DataView(out.buffer, out.byteOffset, 64);
-  for (let i = 0; i < 16; i++) view.setUint32(4 * i, ((x[i] as number) + (init[i] as number)) >>> 0, true);
+  out[0] = x0 + j0;
+  out[1] = x1 + j1;
+  out[2] = x2 + j2;
+  out[3] = x3 + j3;
+  out[4] = x4 + j4;
+  out[5] = x5 + j5;
+  out[6] = x6 + j6;
+  out[7] = x7 + j7;
+  out[8] = x8 + j8;
+  out[9] = x9 + j9;
+  out[10] = x10 + j10;
+  out[11] = x11 + j11;
+  out[12] = x12 + j12;
+  out[13] = x13 + j13;
+  out[14] = x14 + j14;
+  out[15] = x15 + j15;
+}
+
+/** Whether this platform's typed arrays are little-endian (every browser in use; checked anyway). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * OpenSSL's ChaCha20 as node's `update(data)`: data XOR the next keystream bytes. Whole blocks are
+ * XORed a word at a time where both buffers allow it; the rest byte by byte.
+ */
+class ChaChaCipher {
+  private readonly words = new Uint32Array(16);
+  private readonly bytes = new Uint8Array(this.words.buffer);
+  private used = 64;
+  constructor(
+    private readonly key: Uint32Array,
+    private counter: number,
+    private readonly nonce: Uint32Array,
+  ) {}
+  private refill(): void {
+    chachaBlock(this.key, this.counter, this.nonce, this.words);
+    if (!LITTLE_ENDIAN) {
+      const v = new DataView(this.words.buffer);
+      for (let i = 0; i < 16; i++) v.setUint32(4 * i, this.words[i] as number, true);
+    }
+    this.counter = (this.counter + 1) >>> 0;
+    // OpenSSL counts over all 16 IV bytes: a wrapped block counter carries into the nonce words.
+    for (let i = 0; this.counter === 0 && i < 3; i++) {
+      this.nonce[i] = ((this.nonce[i] as number) + 1) >>> 0;
+      if (this.nonce[i] !== 0) break;
+    }
+    this.used = 0;
+  }
+  update(data: Bytes): Bytes {
+    const n = data.length;
+    const out = new Uint8Array(n);
+    let i = 0;
+    for (; i < n && this.used < 64; i++) out[i] = (data[i] as number) ^ (this.bytes[this.used++] as number);
+    const blocks = (n - i) >>> 6;
+    if (blocks > 0 && i % 4 === 0 && (data.byteOffset + i) % 4 === 0) {
+      // Byte order does not matter to a XOR: both word views read the same bytes the same way.
+      const o32 = new Uint32Array(out.buffer, i, blocks * 16);
+      const d32 = new Uint32Array(data.buffer, data.byteOffset + i, blocks * 16);
+      const w = this.words;
+      for (let b = 0; b < o32.length; b += 16) {
+        this.refill();
+        for (let j = 0; j < 16; j++) o32[b + j] = (d32[b + j] as number) ^ (w[j] as number);
+      }
+      this.used = 64;
+      i += blocks * 64;
+    }
+    for (; i < n; i++) {
+      if (this.used === 64) this.refill();
+      out[i] = (data[i] as number) ^ (this.bytes[this.used++] as number);
+    }
+    return out;
+  }
+  final(): Bytes {
+    return new Uint8Array(0);
+  }
 }
 
 const words = (b: Bytes): Uint32Array => {
@@ -175,7 +277,7 @@ class StreamCipher {
   }
 }
 
-export function createCipheriv(algorithm: string, key: Bytes, iv: Bytes): StreamCipher {
+export function createCipheriv(algorithm: string, key: Bytes, iv: Bytes): StreamCipher | ChaChaCipher {
   if (algorithm === 'aes-256-ctr' && key.length === 32 && iv.length === 16) {
     const rk = expandKey256(key);
     const counter = Uint8Array.from(iv);
@@ -190,19 +292,8 @@ export function createCipheriv(algorithm: string, key: Bytes, iv: Bytes): Stream
   }
   if (algorithm === 'chacha20' && key.length === 32 && iv.length === 16) {
     // OpenSSL's 16-byte IV: the little-endian 32-bit block counter, then the 12-byte nonce.
-    const k = words(key);
     const ivWords = words(iv);
-    let counter = ivWords[0] as number;
-    const nonce = ivWords.slice(1);
-    return new StreamCipher(64, (out) => {
-      chachaBlock(k, counter, nonce, out);
-      counter = (counter + 1) >>> 0;
-      // OpenSSL counts over all 16 IV bytes: a wrapped block counter carries into the nonce words.
-      for (let i = 0; counter === 0 && i < 3; i++) {
-        nonce[i] = ((nonce[i] as number) + 1) >>> 0;
-        if (nonce[i] !== 0) break;
-      }
-    });
+    return new ChaChaCipher(words(key), ivWords[0] as number, ivWords.slice(1));
   }
   return unsupported(`cipher ${algorithm} with a ${key.length}-byte key and a ${iv.length}-byte IV`);
 }
