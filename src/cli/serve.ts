@@ -54,8 +54,14 @@ interface ServeOptions {
   amend?: boolean | string;
 }
 
-/** `--cors-origin` values as origins; a value that is no http(s) URL is an error. */
-function corsOrigins(values: readonly string[]): string[] {
+/**
+ * `--cors-origin` values as the origins browsers send (`https://fl.example.org/page/` becomes
+ * `https://fl.example.org`). Throws FedveilError `cli/bad-option`, naming the flag, for a value
+ * that is no http(s) URL, and for a host with `*` or a URL with credentials: browsers never send
+ * such an origin, so the operator meant a wildcard or a login the header cannot express, and the
+ * page would silently be refused.
+ */
+export function corsOrigins(values: readonly string[]): string[] {
   return values.map((v) => {
     let url: URL | null = null;
     try {
@@ -65,6 +71,12 @@ function corsOrigins(values: readonly string[]): string[] {
     }
     if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
       throw new FedveilError('cli/bad-option', `--cors-origin must be an http(s) origin such as https://fl.example.org, got ${v}`);
+    }
+    if (url.hostname.includes('*')) {
+      throw new FedveilError('cli/bad-option', `--cors-origin takes exact origins, not wildcards: list each origin, got ${v}`);
+    }
+    if (url.username !== '' || url.password !== '') {
+      throw new FedveilError('cli/bad-option', `--cors-origin must be an origin without a user name or password, got ${v}`);
     }
     return normalizeOrigin(v);
   });

@@ -12,6 +12,7 @@ import type { ChargedEntry, GenesisEntry, LedgerEntry } from '../../src/server/l
 import { participantEpsilon } from '../../src/server/participant-budget.js';
 import type { ParticipationResult } from '../../src/server/participant.js';
 import type { CoordinatorAppOptions } from '../../src/server/app.js';
+import type { FederationConfig, FederationConfigInput } from '../../src/server/config.js';
 import type { RunningCoordinator } from '../../src/server/start.js';
 import { identities, participant, smallConfig, startTestCoordinator } from './harness.js';
 import { WEATHER_CLASSES, WEATHER_FEATURES, WEATHER_STANDARDIZE, weatherCsv } from './weather.js';
@@ -19,6 +20,9 @@ import { WEATHER_CLASSES, WEATHER_FEATURES, WEATHER_STANDARDIZE, weatherCsv } fr
 /** What a browser-federation run left behind, for the test's assertions. */
 export interface BrowserFederationRun {
   running: RunningCoordinator;
+  config: FederationConfig;
+  /** The CSV each tab chose, by tab index. */
+  csvs: string[];
   people: KeyPair[];
   tabs: Page[];
   /** Index of the tab that was closed, or null. */
@@ -60,7 +64,19 @@ export async function chooseCsv(page: Page, name: string, csv: string): Promise<
 /** Runs `tabs` browser participants and `nodes` Node clients for `rounds` Skellam rounds. */
 export async function runBrowserFederation(
   browser: Browser,
-  opts: { tabs: number; nodes: number; rounds: number; closeTab?: { tab: number; round: number }; deadlineMs?: number; app?: CoordinatorAppOptions; backend?: 'webgl' | 'wasm' | 'cpu' },
+  opts: {
+    tabs: number;
+    nodes: number;
+    rounds: number;
+    closeTab?: { tab: number; round: number };
+    deadlineMs?: number;
+    app?: CoordinatorAppOptions;
+    backend?: 'webgl' | 'wasm' | 'cpu';
+    /** The federation's DP settings (default: Skellam at ε = 40). */
+    dp?: FederationConfigInput['dp'];
+    /** The update Node client `i` sends every round (default: 0.01·(i + 1) in every coordinate). */
+    nodeUpdate?: (i: number, dim: number) => Float32Array;
+  },
 ): Promise<BrowserFederationRun> {
   const n = opts.tabs + opts.nodes;
   const people = identities(n, 'browser-federation');
@@ -74,16 +90,18 @@ export async function runBrowserFederation(
     data: { features: [...WEATHER_FEATURES], label: 'weather', classes: [...WEATHER_CLASSES], standardize: WEATHER_STANDARDIZE },
     model: { name: 'logreg', options: { inputSize: WEATHER_FEATURES.length, numClasses: WEATHER_CLASSES.length } },
     dim: WEATHER_FEATURES.length * WEATHER_CLASSES.length + WEATHER_CLASSES.length,
-    dp: { mechanism: 'skellam', clipNorm: 1, bits: 24, scale: 0.01, rotation: true, targetEpsilon: 40, delta: 1e-5, minContributors: Math.max(2, n - 2) },
+    dp: opts.dp ?? { mechanism: 'skellam', clipNorm: 1, bits: 24, scale: 0.01, rotation: true, targetEpsilon: 40, delta: 1e-5, minContributors: Math.max(2, n - 2) },
     deadlines: { 'advertise-keys': deadline, 'share-keys': deadline, 'masked-input': deadline, 'consistency-check': deadline, unmask: deadline },
   });
   const running = await startTestCoordinator(config, { autoStart: 'when-joined', ...(opts.app ? { app: opts.app } : {}) });
   const errors: string[] = [];
   const tabs: Page[] = [];
+  const csvs: string[] = [];
   for (let t = 0; t < opts.tabs; t++) {
     const page = await openParticipantPage(browser, running.url, errors, opts.backend ? `?backend=${opts.backend}` : '');
     await importIdentity(page, people[t]!);
-    await chooseCsv(page, `station-${t}.csv`, weatherCsv(`station-${t}`, 80));
+    csvs.push(weatherCsv(`station-${t}`, 80));
+    await chooseCsv(page, `station-${t}.csv`, csvs[t]!);
     await page.waitForSelector('#data-status[data-state="ok"]');
     // The terms: a verified ledger with nothing spent yet, then the explicit agreement.
     await page.waitForSelector('#own-epsilon[data-state="ok"][data-epsilon="0"]');
@@ -104,7 +122,13 @@ export async function runBrowserFederation(
       await page.context().close();
     });
   }
-  const nodes = people.slice(opts.tabs).map((id, i) => participant(running.url, id, 0.01 * (i + 1), config.dim, { maxRounds: opts.rounds }));
+  const nodeUpdate = opts.nodeUpdate;
+  const nodes = people.slice(opts.tabs).map((id, i) =>
+    participant(running.url, id, 0.01 * (i + 1), config.dim, {
+      maxRounds: opts.rounds,
+      ...(nodeUpdate ? { train: () => ({ update: nodeUpdate(i, config.dim), examples: 10 }) } : {}),
+    }),
+  );
   const nodeRuns = nodes.map((p) => p.run());
   for (const page of tabs) await page.click('#start');
   const nodeResults = await Promise.all(nodeRuns);
@@ -112,7 +136,7 @@ export async function runBrowserFederation(
   for (const [t, page] of tabs.entries()) {
     if (t !== closed) await page.waitForSelector('#progress[data-state="finished"]', { timeout: 30_000 });
   }
-  return { running, people, tabs, closed, nodeResults, ledger: await running.coordinator.ledger(), errors };
+  return { running, config, csvs, people, tabs, closed, nodeResults, ledger: await running.coordinator.ledger(), errors };
 }
 
 /** The round entries of a ledger. */

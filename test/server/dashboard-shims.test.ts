@@ -38,6 +38,23 @@ describe('the browser shims of the dashboard', () => {
     });
   }
 
+  for (const algorithm of ['aes-256-ctr', 'chacha20'] as const) {
+    it(`streams ${algorithm} as node:crypto does in bulk: whole blocks at aligned and unaligned offsets, across a counter carry`, () => {
+      const key = randomBytes(rng, 32);
+      // ~16 (ChaCha20) or ~1000 (AES) blocks before the counter's low 32 bits wrap
+      const nearWrap = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, algorithm === 'chacha20' ? 0xff : 0xfc, 0x10];
+      const iv = Uint8Array.from(algorithm === 'chacha20' ? [...nearWrap].reverse() : nearWrap);
+      const ours = shim.createCipheriv(algorithm, key, iv);
+      const theirs = node.createCipheriv(algorithm, key, iv);
+      const pool = randomBytes(rng, 1 << 14);
+      // (offset into the pool, length): aligned bulk, a block-unaligned tail, unaligned buffers.
+      for (const [offset, n] of [[0, 4096], [0, 1000], [4, 1027], [1, 2048], [3, 5], [8, 4096], [2, 8192]] as const) {
+        const data = pool.subarray(offset, offset + n);
+        expect(ours.update(data)).toEqual(new Uint8Array(theirs.update(data)));
+      }
+    });
+  }
+
   it('refuses ciphers it does not implement', () => {
     expect(() => shim.createCipheriv('aes-128-ctr', new Uint8Array(16), new Uint8Array(16))).toThrow(/not available/);
   });

@@ -57,5 +57,19 @@ describe('participant page and CORS', () => {
     expect(stranger.headers.get('access-control-allow-origin')).toBeNull();
     const strangerPreflight = await fetch(new URL('v1/federation', running.url), { method: 'OPTIONS', headers: { origin: 'https://evil.example' } });
     expect(strangerPreflight.headers.get('access-control-allow-origin')).toBeNull();
+    // Exact origins only: another scheme, port or subdomain of the listed one gets no CORS headers.
+    for (const near of ['http://fl.example.org', 'https://fl.example.org:8443', 'https://www.fl.example.org', 'https://fl.example.org.evil.example', 'null']) {
+      const preflight = await fetch(new URL('v1/rounds/0/advertise-keys', running.url), { method: 'OPTIONS', headers: { origin: near, 'access-control-request-method': 'POST' } });
+      expect(preflight.status).not.toBe(204);
+      expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+      expect(preflight.headers.get('access-control-allow-headers')).toBeNull();
+      const get = await fetch(new URL('v1/federation', running.url), { headers: { origin: near } });
+      expect(get.headers.get('access-control-allow-origin')).toBeNull();
+      expect(get.headers.get('access-control-expose-headers')).toBeNull();
+    }
+    // No Origin header (a Node client, curl): the API answers as always, without CORS headers.
+    const plain = await fetch(new URL('v1/federation', running.url));
+    expect(plain.status).toBe(200);
+    expect(plain.headers.get('access-control-allow-origin')).toBeNull();
   });
 });

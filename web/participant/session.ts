@@ -94,6 +94,11 @@ export interface LocalTraining {
 
 export const DEFAULT_TRAINING: LocalTraining = { epochs: 1, batchSize: 32, learningRate: 0.05, seed: 1 };
 
+/** The shuffling seed of round `round`'s local training: a fresh order every round, reproducible. */
+export function roundSeed(training: LocalTraining, round: number): number {
+  return (training.seed * 1_000_003 + round) % 2 ** 31;
+}
+
 /** Options of {@link browserParticipant}. */
 export interface BrowserParticipantOptions {
   coordinator: string;
@@ -149,7 +154,7 @@ export function browserParticipant(opts: BrowserParticipantOptions): Participant
         batchSize: training.batchSize,
         learningRate: training.learningRate,
         optimizer: 'sgd',
-        seed: (training.seed * 1_000_003 + info.round) % 2 ** 31,
+        seed: roundSeed(training, info.round),
       });
       opts.log?.(`round ${info.round}: trained on ${r.examples} examples, loss ${r.loss.toFixed(4)}`);
       return { update: r.update, examples: r.examples, ...(evaluation ? { evaluation } : {}) };
