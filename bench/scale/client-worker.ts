@@ -110,7 +110,13 @@ function exchange(c: Client, config: RoundConfig, phase: string, method: 'GET' |
       res.on('end', () => {
         const text = Buffer.concat(got).toString();
         if (res.statusCode === undefined || res.statusCode >= 300) reject(new Error(`${what}: ${res.statusCode} ${text}`));
-        else resolve(JSON.parse(text) as unknown);
+        else {
+          try {
+            resolve(JSON.parse(text) as unknown);
+          } catch {
+            reject(new Error(`${what}: the coordinator's answer (${res.statusCode}) is not JSON: ${text.slice(0, 200)}`));
+          }
+        }
       });
     });
     // A coordinator that refuses an upload answers and closes before reading the rest: the
