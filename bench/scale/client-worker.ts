@@ -3,20 +3,23 @@
  * protocol's ClientRound, correctly masked and signed, every request signed — for the indices
  * `i ≡ worker (mod workers)` of the federation, driven phase by phase against the coordinator at
  * `url`. Cheap on purpose: all clients share one update vector, none fetches the model, and a
- * masked vector is dropped as soon as it is uploaded, so a worker holds at most `batch` of them;
- * each batch is computed first and then uploaded all at once (concurrent uploads).
+ * masked vector is dropped as soon as it is uploaded (and never copied into a request body), so a
+ * worker holds at most `batch` of them; each batch is computed first and then uploaded all at once
+ * (concurrent uploads).
  *
  * Usage: node --import tsx bench/scale/client-worker.ts URL N D WORKER WORKERS BATCH DROPOUT DROPOUT_PHASE
  * Prints `ready` once its identities are made, `stats <json>` (CPU per phase, per client) and `done`.
  */
+import { request as httpRequest } from 'node:http';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { z } from 'zod';
 import { ClientRound } from '../../src/protocol/client/client-round.js';
 import { RoundConfigSchema, type RoundConfig } from '../../src/protocol/config.js';
 import type { ClientMessage, MaskedInputMessage } from '../../src/protocol/messages.js';
 import type { Phase } from '../../src/protocol/phases.js';
 import { decodeServerMessage, encodeClientMessage } from '../../src/protocol/wire/serialize.js';
-import { defaultProvider, systemRandom, type KeyPair } from '../../src/secagg/index.js';
-import { signRequest } from '../../src/server/request-auth.js';
+import { defaultProvider, randomBytes, systemRandom, toHex, type KeyPair } from '../../src/secagg/index.js';
+import { NONCE_HEADER, requestSigningBytes, SENDER_HEADER, SIGNATURE_HEADER } from '../../src/server/request-auth.js';
 import { scaleIdentity, shouldDrop } from './federation.js';
 
 const [url, nArg, dArg, workerArg, workersArg, batchArg, dropoutArg, dropPhaseArg] = process.argv.slice(2) as string[];
@@ -69,28 +72,75 @@ async function until(ready: (s: Awaited<ReturnType<typeof state>>) => boolean): 
   return s;
 }
 
-function body(message: ClientMessage): { body: Uint8Array; contentType: string } {
-  const wire = encodeClientMessage(message);
-  const json = new TextEncoder().encode(JSON.stringify(wire.json));
-  if (message.type !== 'masked-input') return { body: json, contentType: 'application/json' };
-  const v = wire.body as Uint8Array;
-  const b = new Uint8Array(4 + json.length + v.length);
-  new DataView(b.buffer).setUint32(0, json.length, false);
-  b.set(json, 4);
-  b.set(v, 4 + json.length);
-  return { body: b, contentType: 'application/octet-stream' };
+/**
+ * One signed request, on a connection of its own, its body written part by part; resolves with
+ * the answer's JSON, rejects with an error naming the request, the client and the cause.
+ *
+ * Not fetch, for two reasons. Its keep-alive pool: this process blocks its event loop for as long
+ * as its clients' cryptography takes (masking a batch of 500 at d = 10⁵ on a loaded machine, more
+ * than a minute), and a pooled connection left idle past the coordinator's keepAliveTimeout (65 s)
+ * has been closed by the coordinator without this process having run to notice; the next request
+ * written onto it fails with a bare EPIPE, ECONNRESET or "other side closed". And fetch copies a
+ * typed-array body, where here a masked vector is written to the socket as it is.
+ */
+function exchange(c: Client, config: RoundConfig, phase: string, method: 'GET' | 'POST', parts: Uint8Array[] = [], contentType?: string): Promise<unknown> {
+  const hash = sha256.create();
+  for (const part of parts) hash.update(part);
+  const binding = { federationId: config.federationId, round: config.round, phase, method, sender: toHex(c.id.publicKey), bodyHash: toHex(hash.digest()), nonce: toHex(randomBytes(systemRandom, 16)) };
+  const signature = toHex(defaultProvider.ed25519Sign(c.id.secretKey, requestSigningBytes(binding)));
+  const what = `${method} ${phase} for client ${c.index}`;
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const req = httpRequest(new URL(`v1/rounds/${config.round}/${phase}`, url), {
+      method,
+      agent: false,
+      headers: {
+        [SENDER_HEADER]: binding.sender,
+        [NONCE_HEADER]: binding.nonce,
+        [SIGNATURE_HEADER]: signature,
+        ...(contentType === undefined ? {} : { 'content-type': contentType }),
+        ...(method === 'POST' ? { 'content-length': String(parts.reduce((a, p) => a + p.length, 0)) } : {}),
+      },
+    });
+    req.on('response', (res) => {
+      answered = true;
+      const got: Buffer[] = [];
+      res.on('data', (d: Buffer) => got.push(d));
+      res.on('error', (e) => reject(new Error(`${what}: the coordinator's answer (${res.statusCode}) was cut off: ${e.message}`)));
+      res.on('end', () => {
+        const text = Buffer.concat(got).toString();
+        if (res.statusCode === undefined || res.statusCode >= 300) reject(new Error(`${what}: ${res.statusCode} ${text}`));
+        else {
+          try {
+            resolve(JSON.parse(text) as unknown);
+          } catch {
+            reject(new Error(`${what}: the coordinator's answer (${res.statusCode}) is not JSON: ${text.slice(0, 200)}`));
+          }
+        }
+      });
+    });
+    // A coordinator that refuses an upload answers and closes before reading the rest: the
+    // answer, not the write error that follows it, says why.
+    req.on('error', (e: NodeJS.ErrnoException) => {
+      if (!answered) reject(new Error(`${what}: the connection to the coordinator failed before it answered (${e.code ?? e.message})`));
+    });
+    for (const part of parts) req.write(part);
+    req.end();
+  });
 }
 
-async function send(c: Client, config: RoundConfig, phase: string, method: 'GET' | 'POST', payload?: { body: Uint8Array; contentType: string }): Promise<unknown> {
-  const b = payload?.body ?? new Uint8Array(0);
-  const headers: Record<string, string> = {
-    ...signRequest(defaultProvider, c.id, { federationId: config.federationId, round: config.round, phase, method, body: b }, systemRandom),
-    ...(payload ? { 'content-type': payload.contentType } : {}),
-  };
-  const res = await fetch(new URL(`v1/rounds/${config.round}/${phase}`, url), { method, headers, ...(method === 'POST' ? { body: b } : {}) });
-  const answer = (await res.json()) as unknown;
-  if (res.status >= 300) throw new Error(`${method} ${phase} for client ${c.index}: ${res.status} ${JSON.stringify(answer)}`);
-  return answer;
+const send = (c: Client, config: RoundConfig, phase: string, method: 'GET' | 'POST', message?: ClientMessage): Promise<unknown> =>
+  message === undefined
+    ? exchange(c, config, phase, method)
+    : exchange(c, config, phase, method, [new TextEncoder().encode(JSON.stringify(encodeClientMessage(message).json))], 'application/json');
+
+/** Uploads a masked vector: `u32be(len(J)) ‖ J ‖ vector`, the vector itself never copied. */
+function upload(c: Client, config: RoundConfig, m: MaskedInputMessage): Promise<unknown> {
+  const wire = encodeClientMessage(m);
+  const json = new TextEncoder().encode(JSON.stringify(wire.json));
+  const head = new Uint8Array(4);
+  new DataView(head.buffer).setUint32(0, json.length, false);
+  return exchange(c, config, 'masked-input', 'POST', [head, json, wire.body as Uint8Array], 'application/octet-stream');
 }
 
 /** Runs `f` over `items` with at most `limit` in flight. */
@@ -128,7 +178,7 @@ for (const phase of phases) {
     await pool(live(), 64, async (c) => {
       const step = timed(phase, () => c.round.start());
       if (step.kind !== 'send') throw new Error(`client ${c.index} could not start`);
-      await send(c, config, phase, 'POST', body(step.message));
+      await send(c, config, phase, 'POST', step.message);
     });
   } else if (phase === 'masked-input') {
     const clients = live();
@@ -144,7 +194,7 @@ for (const phase of phases) {
       await Promise.all(
         group.map(async (c, j) => {
           const m = messages[j] as MaskedInputMessage;
-          await send(c, config, phase, 'POST', body(m));
+          await upload(c, config, m);
           // The ClientRound keeps its last answer for retries; this generator never retries.
           (m as { vector: Uint8Array }).vector = new Uint8Array(0);
         }),
@@ -156,7 +206,7 @@ for (const phase of phases) {
       const step = timed(phase, () => c.round.receive(decodeServerMessage(request)));
       if (step.kind === 'aborted') return;
       if (step.kind !== 'send') throw new Error(`client ${c.index} at ${phase}: ${step.kind}`);
-      await send(c, config, phase, 'POST', body(step.message));
+      await send(c, config, phase, 'POST', step.message);
     });
   }
 }
