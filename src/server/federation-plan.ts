@@ -10,7 +10,8 @@ import { roundDim } from './federated-evaluation.js';
  * at `dp.delta` against ledger readers (the privacy report's headline): a participant in every
  * round, no amplification by sampling (the ledger names every cohort), and the worst case the
  * protocol allows, exactly `dp.minContributors` (default `threshold`) contributors per round (more
- * contributors only add noise), of which n − 1 noise shares count (no colluders assumed), with the
+ * contributors only add noise), of which n − 1 − c noise shares count (c = the config's colluders,
+ * who can subtract theirs: the ledger charges every round so, and so do amendments), with the
  * accountant `dp.accountant` names (RDP unless it says 'pld').
  * Throws FedveilError('dp/modulus-overflow') when the largest possible cohort could wrap 2^bits.
  */
@@ -35,6 +36,7 @@ export function federationDpConfig(config: FederationConfig): DpConfig {
         delta: dp.delta,
         rounds: config.rounds,
         contributors: dp.minContributors ?? config.threshold,
+        colluders: config.colluders ?? 0,
         dim: roundDim(config),
         accountant: dp.accountant ?? 'rdp',
       });

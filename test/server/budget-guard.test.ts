@@ -10,20 +10,20 @@ import { identities, smallConfig } from './harness.js';
 
 describe('nextRoundBudget (no round starts that could take the federation past its ε target)', () => {
   const people = identities(5, 'budget');
-  for (const rounds of [1, 3, 10]) {
-    it(`lets every one of ${rounds} calibrated rounds run, and not one more`, () => {
-      const config = smallConfig(people, { rounds, threshold: 3, dp: { mechanism: 'skellam', clipNorm: 1, bits: 20, scale: 0.01, rotation: false, minContributors: 3, targetEpsilon: 4 } });
+  for (const [rounds, colluders] of [[1, 0], [3, 0], [10, 0], [3, 1]] as const) {
+    it(`lets every one of ${rounds} calibrated rounds run, and not one more (c = ${colluders})`, () => {
+      const config = smallConfig(people, { rounds, threshold: 3, colluders, dp: { mechanism: 'skellam', clipNorm: 1, bits: 20, scale: 0.01, rotation: false, minContributors: 3, targetEpsilon: 4 } });
       const mechanism = federationDpConfig(config);
-      const worst = ledgerReaderEvent(mechanism, 3, 0, config.dim);
+      const worst = ledgerReaderEvent(mechanism, 3, colluders, config.dim);
       const check = (charged: number) =>
-        nextRoundBudget({ charged: Array(charged).fill(worst), mechanism, target: 4, delta: config.dp.delta, colluders: 0, dim: config.dim, accountant: 'rdp' });
+        nextRoundBudget({ charged: Array(charged).fill(worst), mechanism, target: 4, delta: config.dp.delta, colluders, dim: config.dim, accountant: 'rdp' });
       for (let k = 0; k < rounds; k++) expect(check(k)?.within).toBe(true);
       const over = check(rounds);
       expect(over?.within).toBe(false);
       expect(over?.projected).toBeGreaterThan(4);
       // rounds with more contributors than the minimum cost less: they never stop a planned round either
-      const lighter = ledgerReaderEvent(mechanism, 5, 0, config.dim);
-      expect(nextRoundBudget({ charged: Array(rounds - 1).fill(lighter), mechanism, target: 4, delta: config.dp.delta, colluders: 0, dim: config.dim, accountant: 'rdp' })?.within).toBe(true);
+      const lighter = ledgerReaderEvent(mechanism, 5, colluders, config.dim);
+      expect(nextRoundBudget({ charged: Array(rounds - 1).fill(lighter), mechanism, target: 4, delta: config.dp.delta, colluders, dim: config.dim, accountant: 'rdp' })?.within).toBe(true);
     });
   }
 

@@ -87,6 +87,7 @@ export function planSimulation(o: SimulateOptions, dim: number, storagePath: str
         delta: o.delta,
         rounds: o.rounds,
         contributors: minContributors,
+        colluders: o.colluders,
         dim,
         ...(o.epsilonAgainst === 'model-observer' ? { cohort: simulatedCohortMethod(o) } : {}),
       });
