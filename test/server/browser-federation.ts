@@ -4,8 +4,12 @@
  * clients are `Participant`s as `fedveil client` runs them. One tab can be closed mid-round (just
  * before it would upload its masked input), a dropout the others' round must recover from.
  */
-import type { Browser, Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium as playwright, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { buildParticipantWeb } from '../../scripts/build-participant-web.mjs';
 import { toHex, type KeyPair } from '../../src/secagg/index.js';
 import { identityFile } from '../../src/server/identity.js';
 import type { ChargedEntry, GenesisEntry, LedgerEntry } from '../../src/server/ledger-entry.js';
@@ -18,6 +22,32 @@ import { identities, participant, smallConfig, startTestCoordinator } from './ha
 import { WEATHER_CLASSES, WEATHER_FEATURES, WEATHER_STANDARDIZE, weatherCsv } from './weather.js';
 
 /** What a browser-federation run left behind, for the test's assertions. */
+/** What a browser test file shares: the page built once, one Chromium, and the coordinators to close. */
+export interface PageSession {
+  browser: Browser;
+  assetsDir: string;
+  coordinators: RunningCoordinator[];
+}
+
+/**
+ * Registers the file's beforeAll/afterAll: builds the participant page into a fresh folder and
+ * launches Chromium from `executablePath` (Debian's, never a downloaded one); afterwards closes the
+ * browser and every coordinator pushed into `coordinators`.
+ */
+export function participantPageSession(executablePath: string): PageSession {
+  const session = { coordinators: [] as RunningCoordinator[] } as PageSession;
+  beforeAll(async () => {
+    session.assetsDir = mkdtempSync(join(tmpdir(), 'fedveil-participant-'));
+    await buildParticipantWeb({ outDir: session.assetsDir, minify: false });
+    session.browser = await playwright.launch({ executablePath, args: ['--no-sandbox'] });
+  }, 120_000);
+  afterAll(async () => {
+    await session.browser?.close();
+    for (const c of session.coordinators) await c.close();
+  });
+  return session;
+}
+
 export interface BrowserFederationRun {
   running: RunningCoordinator;
   config: FederationConfig;

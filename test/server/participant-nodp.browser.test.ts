@@ -5,17 +5,11 @@
  * vectors, and each tab's update is recomputed here from the same CSV, schema, global weights and
  * shuffling seed with the page's own session code, on the same deterministic cpu kernels.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium as playwright, type Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningCoordinator } from '../../src/server/start.js';
+import { describe, expect, it } from 'vitest';
 import { trainLocal } from '../../src/trainer/train.js';
 import { checkLocalCsv, DEFAULT_TRAINING, federationModel, fetchFederation, roundSeed } from '../../web/participant/session.js';
-import { buildParticipantWeb } from '../../scripts/build-participant-web.mjs';
 import { chromium } from '../services.js';
-import { roundEntries, runBrowserFederation } from './browser-federation.js';
+import { participantPageSession, roundEntries, runBrowserFederation } from './browser-federation.js';
 
 const browserService = chromium();
 
@@ -23,32 +17,20 @@ const browserService = chromium();
 const SCALE = 1e-5;
 
 describe.skipIf(!browserService.available)('a no-DP federation of browser tabs and Node clients', () => {
-  let browser: Browser;
-  let assetsDir: string;
-  const coordinators: RunningCoordinator[] = [];
-
-  beforeAll(async () => {
-    assetsDir = mkdtempSync(join(tmpdir(), 'fedveil-participant-nodp-'));
-    await buildParticipantWeb({ outDir: assetsDir, minify: false });
-    browser = await playwright.launch({ executablePath: browserService.location, args: ['--no-sandbox'] });
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    for (const c of coordinators) await c.close();
-  });
+  const session = participantPageSession(browserService.location as string);
 
   it('releases the sum of the tabs\' trained updates and the Node clients\' updates', { timeout: 90_000 }, async () => {
     const nodeUpdate = (i: number, dim: number) => Float32Array.from({ length: dim }, (_, j) => 0.02 * Math.sin(1 + i * dim + j));
-    const run = await runBrowserFederation(browser, {
+    const run = await runBrowserFederation(session.browser, {
       tabs: 2,
       nodes: 2,
       rounds: 1,
       backend: 'cpu',
       dp: { mechanism: 'none', clipNorm: 10, bits: 32, scale: SCALE, rotation: false },
       nodeUpdate,
-      app: { participantPage: { assetsDir } },
+      app: { participantPage: { assetsDir: session.assetsDir } },
     });
-    coordinators.push(run.running);
+    session.coordinators.push(run.running);
     const dim = run.config.dim;
     const [round] = roundEntries(run.ledger);
     expect(round?.contributors).toHaveLength(4);

@@ -3,37 +3,19 @@
  * clients over three Skellam rounds; one tab is closed in round 1 just before its masked input,
  * and every round still releases.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium as playwright, type Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toHex } from '../../src/secagg/index.js';
-import type { RunningCoordinator } from '../../src/server/start.js';
-import { buildParticipantWeb } from '../../scripts/build-participant-web.mjs';
 import { chromium } from '../services.js';
-import { ownEpsilon, roundEntries, runBrowserFederation } from './browser-federation.js';
+import { ownEpsilon, participantPageSession, roundEntries, runBrowserFederation } from './browser-federation.js';
 
 const browserService = chromium();
 
 describe.skipIf(!browserService.available)('a browser federation of 3 tabs and 3 Node clients', () => {
-  let browser: Browser;
-  let assetsDir: string;
-  let running: RunningCoordinator | undefined;
-
-  beforeAll(async () => {
-    assetsDir = mkdtempSync(join(tmpdir(), 'fedveil-participant-'));
-    await buildParticipantWeb({ outDir: assetsDir, minify: false });
-    browser = await playwright.launch({ executablePath: browserService.location, args: ['--no-sandbox'] });
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await running?.close();
-  });
+  const session = participantPageSession(browserService.location as string);
 
   it('releases three Skellam rounds, one with a tab closed mid-round', { timeout: 300_000 }, async () => {
-    const run = await runBrowserFederation(browser, { tabs: 3, nodes: 3, rounds: 3, closeTab: { tab: 2, round: 1 }, deadlineMs: 10_000, backend: 'wasm', app: { participantPage: { assetsDir } } });
-    running = run.running;
+    const run = await runBrowserFederation(session.browser, { tabs: 3, nodes: 3, rounds: 3, closeTab: { tab: 2, round: 1 }, deadlineMs: 10_000, backend: 'wasm', app: { participantPage: { assetsDir: session.assetsDir } } });
+    session.coordinators.push(run.running);
     expect(run.closed).toBe(2);
     const rounds = roundEntries(run.ledger);
     expect(rounds.map((e) => [e.kind, e.round])).toEqual([['round', 0], ['round', 1], ['round', 2]]);

@@ -3,16 +3,10 @@
  * the page a real coordinator serves, and browser tabs take part beside Node clients. With
  * FEDVEIL_SCREENSHOTS=1 it also writes the screenshot the README shows (docs/participant-page.png).
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium as playwright, type Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toHex } from '../../src/secagg/index.js';
-import type { RunningCoordinator } from '../../src/server/start.js';
-import { buildParticipantWeb } from '../../scripts/build-participant-web.mjs';
 import { chromium } from '../services.js';
-import { chooseCsv, importIdentity, openParticipantPage, ownEpsilon, roundEntries, runBrowserFederation } from './browser-federation.js';
+import { chooseCsv, importIdentity, openParticipantPage, ownEpsilon, participantPageSession, roundEntries, runBrowserFederation } from './browser-federation.js';
 import { identities, smallConfig, startTestCoordinator } from './harness.js';
 import { WEATHER_CLASSES, WEATHER_FEATURES, weatherCsv } from './weather.js';
 
@@ -20,19 +14,7 @@ const browserService = chromium();
 const screenshots = process.env.FEDVEIL_SCREENSHOTS === '1';
 
 describe.skipIf(!browserService.available)('the participant page in Chromium', () => {
-  let browser: Browser;
-  let assetsDir: string;
-  const coordinators: RunningCoordinator[] = [];
-
-  beforeAll(async () => {
-    assetsDir = mkdtempSync(join(tmpdir(), 'fedveil-participant-'));
-    await buildParticipantWeb({ outDir: assetsDir, minify: false });
-    browser = await playwright.launch({ executablePath: browserService.location, args: ['--no-sandbox'] });
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    for (const c of coordinators) await c.close();
-  });
+  const session = participantPageSession(browserService.location as string);
 
   it('creates, keeps and exports an identity, and checks a CSV against the schema in the page', { timeout: 60_000 }, async () => {
     const people = identities(2, 'page-identity');
@@ -42,10 +24,10 @@ describe.skipIf(!browserService.available)('the participant page in Chromium', (
       model: { name: 'logreg', options: { inputSize: 4, numClasses: 5 } },
       dim: 25,
     });
-    const running = await startTestCoordinator(config, { autoStart: false, app: { participantPage: { assetsDir } } });
-    coordinators.push(running);
+    const running = await startTestCoordinator(config, { autoStart: false, app: { participantPage: { assetsDir: session.assetsDir } } });
+    session.coordinators.push(running);
     const errors: string[] = [];
-    const page = await openParticipantPage(browser, running.url, errors);
+    const page = await openParticipantPage(session.browser, running.url, errors);
     expect(await page.textContent('#fed-id')).toBe('page-checks');
     expect(await page.textContent('#term-mechanism')).toContain('none');
 
@@ -84,8 +66,8 @@ describe.skipIf(!browserService.available)('the participant page in Chromium', (
   });
 
   it('takes part with Node clients over Skellam rounds; a tab closed mid-round is a dropout the round recovers from', { timeout: 120_000 }, async () => {
-    const run = await runBrowserFederation(browser, { tabs: 2, nodes: 2, rounds: 2, closeTab: { tab: 1, round: 0 }, deadlineMs: 6000, backend: 'wasm', app: { participantPage: { assetsDir } } });
-    coordinators.push(run.running);
+    const run = await runBrowserFederation(session.browser, { tabs: 2, nodes: 2, rounds: 2, closeTab: { tab: 1, round: 0 }, deadlineMs: 6000, backend: 'wasm', app: { participantPage: { assetsDir: session.assetsDir } } });
+    session.coordinators.push(run.running);
     expect(run.closed).toBe(1);
     const rounds = roundEntries(run.ledger);
     expect(rounds.map((e) => [e.kind, e.round])).toEqual([['round', 0], ['round', 1]]);
