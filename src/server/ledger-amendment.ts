@@ -1,4 +1,5 @@
-import { calibrateConfigNoise, calibrationEpsilon, checkModulusHeadroom, ledgerReaderEvent, parseDpConfig, type DpConfig, type DpEvent } from '../dp/index.js';
+import { calibrateConfigNoise, checkModulusHeadroom, parseDpConfig, type DpConfig, type DpEvent } from '../dp/index.js';
+import { epsilonWithRounds, spentEpsilon } from './budget-guard.js';
 import { FedveilError } from '../secagg/index.js';
 import { canonicalJson } from './canonical-json.js';
 import { chargedEntries, entryEvent, type AmendmentBody, type GenesisEntry, type LedgerEntry, type LedgerRecord } from './ledger-entry.js';
@@ -57,11 +58,12 @@ export interface AmendmentFacts {
 export function amendmentFacts(genesis: GenesisEntry, before: readonly LedgerEntry[], amended: AmendableTerms, accountant: 'rdp' | 'pld'): AmendmentFacts {
   const terms = currentTerms(genesis, before);
   const charged = chargedEntries(before);
-  const spentEvent: DpEvent | null = charged.length === 0 ? null : { kind: 'composed', events: charged.map((e) => entryEvent(e, genesis.colluders)) };
+  const events = charged.map((e) => entryEvent(e, genesis.colluders));
+  const spentEvent: DpEvent | null = events.length === 0 ? null : { kind: 'composed', events };
   return {
     releasedRounds: before.filter((e) => e.kind === 'round').length,
     previous: { rounds: terms.rounds, epsilonBudget: terms.epsilonBudget },
-    spent: spentEvent === null ? 0 : calibrationEpsilon(spentEvent, genesis.delta, accountant),
+    spent: spentEpsilon(events, genesis.delta, accountant),
     spentEvent,
     configHash: configHash(withTerms(genesis.config, amended)),
   };
@@ -110,10 +112,7 @@ export function amendedMechanism(genesis: GenesisEntry, previous: DpConfig, fact
  */
 export function plannedEpsilon(genesis: GenesisEntry, facts: AmendmentFacts, amended: AmendableTerms, mechanism: DpConfig, o: { accountant: 'rdp' | 'pld'; dim: number }): number {
   const remaining = Math.max(0, amended.rounds - facts.releasedRounds);
-  if (mechanism.mechanism === 'none' && remaining > 0) return Infinity;
-  const fresh: DpEvent = { kind: 'self_composed', count: remaining, event: ledgerReaderEvent(mechanism, mechanism.minContributors, genesis.colluders, o.dim) };
-  const event: DpEvent = facts.spentEvent === null ? fresh : { kind: 'composed', events: [facts.spentEvent, fresh] };
-  return calibrationEpsilon(event, genesis.delta, o.accountant);
+  return epsilonWithRounds(facts.spentEvent, mechanism, remaining, { colluders: genesis.colluders, dim: o.dim, delta: genesis.delta, accountant: o.accountant });
 }
 
 /** The amendment record (before it is chained and signed) that moves a federation to `amended` from round `fromRound` on. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { roundDim } from './federated-evaluation.js';
-import { calibrationEpsilon, encodedLength } from '../dp/index.js';
-import { withinTarget } from './budget-guard.js';
+import { encodedLength } from '../dp/index.js';
+import { spentEpsilon, withinTarget } from './budget-guard.js';
 import { consistencySignedBytesOver, maskedInputSignedBytes } from '../protocol/canonical.js';
 import { planRound, RoundConfigSchema, type RoundConfig } from '../protocol/config.js';
 import { defaultProvider, fromHex, toHex, type CryptoProvider } from '../secagg/index.js';
@@ -162,6 +162,8 @@ export function verifyLedger(
   let lastRound: number | null = null;
   /** The readable entries so far (what the terms in force and an amendment's facts follow from). */
   const read: LedgerEntry[] = [];
+  /** The events of the charged entries so far (what the ε target is checked against). */
+  const charged: DpEvent[] = [];
   entries.forEach((raw, index) => {
     const parsed = LedgerEntrySchema.safeParse(raw);
     if (!parsed.success) {
@@ -223,45 +225,20 @@ export function verifyLedger(
     if (genesis !== null) checkAgainstGenesis(e, genesis, currentTerms(genesis, read).mechanism, genesisConfig, fresh, report);
     read.push(e);
     const expectedEvent = safeEvent(e, genesis?.colluders ?? 0);
+    if (expectedEvent !== null) charged.push(expectedEvent);
     if (expectedEvent === null || !eventsMatch(e.dpEvent, expectedEvent)) report('ledger/event-mismatch', 'the recorded privacy event is not the event of the round\'s mechanism on its contributors, less the genesis\'s colluders');
     if (genesis !== null && fresh) checkCoSignatures(e, genesis, provider, report);
   });
-  if (genesis !== null && entries.length > skip) checkWithinTarget(genesis, genesisConfig, read, out);
-  return out;
-}
-
-/**
- * The ε target holds (spec/ledger.md §2.3): at each amendment, what was charged before it is
- * within the target it replaces, and at the end, everything charged is within the target in force
- * — counted as the coordinator counts before starting a round (a participant in every charged
- * round), so an honest coordinator's ledger always passes.
- */
-function checkWithinTarget(genesis: GenesisEntry, config: ReturnType<typeof genesisFederationConfig> | null, read: readonly LedgerEntry[], out: LedgerDiscrepancy[]): void {
-  const accountant = config?.dp.accountant ?? 'rdp';
-  const events: DpEvent[] = [];
-  let target = genesis.epsilonBudget;
-  const check = (index: number, what: string): void => {
-    if (target === null || events.length === 0) return;
-    let spent: number;
-    try {
-      spent = calibrationEpsilon({ kind: 'composed', events }, genesis.delta, accountant);
-    } catch {
-      return; // an entry whose event cannot be accounted is reported as ledger/event-mismatch
-    }
-    if (!withinTarget(spent, target, accountant)) {
-      out.push({ code: 'ledger/over-target', index, message: `entry ${index}: ${what} ε ${spent} (a participant in every charged round), above the ε target ${target}` });
-    }
-  };
-  for (const [index, e] of read.entries()) {
-    if (e.kind === 'amendment') {
-      check(index, 'the rounds before this amendment spent');
-      target = e.amended.epsilonBudget;
-    } else if (isCharged(e)) {
-      const ev = safeEvent(e, genesis.colluders);
-      if (ev !== null) events.push(ev);
+  if (genesis !== null && entries.length > skip) {
+    const target = currentTerms(genesis, read).epsilonBudget;
+    const accountant = genesisConfig?.dp.accountant ?? 'rdp';
+    const spent = target === null ? 0 : spentEpsilon(charged, genesis.delta, accountant);
+    if (target !== null && !withinTarget(spent, target, accountant)) {
+      const index = read.length - 1;
+      out.push({ code: 'ledger/over-target', index, message: `entry ${index}: the charged rounds spend ε ${spent} (a participant in every charged round), above the ε target ${target}` });
     }
   }
-  check(read.length - 1, 'the charged rounds spend');
+  return out;
 }
 
 /** The entry's expected event, or null when its fields form none (an invalid mechanism, or too few noise shares). */
@@ -316,6 +293,10 @@ function checkAmendment(
   const terms = currentTerms(g, before);
   const accountant = config?.dp.accountant ?? 'rdp';
   const facts = amendmentFacts(g, before, e.amended, accountant);
+  // The target in force until now held (spec/ledger.md §2.3); the amended one is checked below.
+  if (terms.epsilonBudget !== null && Number.isFinite(facts.spent) && !withinTarget(facts.spent, terms.epsilonBudget, accountant)) {
+    report('ledger/over-target', `the rounds before this amendment spent ε ${facts.spent}, above the ε target ${terms.epsilonBudget} then in force`);
+  }
   const problems: string[] = [];
   if (canonicalJson(e.previous) !== canonicalJson(facts.previous)) problems.push(`it amends terms ${canonicalJson(e.previous)}, those in force are ${canonicalJson(facts.previous)}`);
   if (e.releasedRounds !== facts.releasedRounds) problems.push(`it says ${e.releasedRounds} rounds were released before it, the ledger has ${facts.releasedRounds}`);
