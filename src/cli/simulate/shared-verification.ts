@@ -27,15 +27,6 @@ export function withSharedVerification(provider: CryptoProvider, capacity = 1 <<
     answers.set(key, ok);
     return ok;
   };
-  return {
-    name: provider.name,
-    x25519Keygen: (rng) => provider.x25519Keygen(rng),
-    x25519PublicKey: (sk) => provider.x25519PublicKey(sk),
-    x25519: (sk, pk) => provider.x25519(sk, pk),
-    x25519Agreement: (sk) => provider.x25519Agreement(sk),
-    ed25519Keygen: (rng) => provider.ed25519Keygen(rng),
-    ed25519PublicKey: (sk) => provider.ed25519PublicKey(sk),
-    ed25519Sign: (sk, m) => provider.ed25519Sign(sk, m),
-    ed25519Verify,
-  };
+  // Providers are plain objects of functions: every other operation is the provider's own.
+  return { ...provider, ed25519Verify };
 }
