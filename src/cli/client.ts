@@ -15,7 +15,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { FederationConfig } from '../server/config.js';
 import type { FederationInfo } from '../server/wire.js';
 import type { EvaluationCounts } from '../server/federated-evaluation.js';
-import { holdoutSplit } from '../server/federated-evaluation.js';
+import { evaluationRows } from '../server/federated-evaluation.js';
 import {
   checkDataFitsModel,
   countParams,
@@ -242,17 +242,15 @@ export function registerClient(program: Command): void {
         const classes = info.data?.classes ?? Array.from({ length: data.numClasses }, (_, i) => String(i));
         const counts = labelHistogram(data.labels, classes.length);
         log(`local data ${opts.data}: ${data.size} rows; rows per class: ${classes.map((c, i) => `${c} ${counts[i]}`).join(', ')}`);
-        if (info.evaluation !== null) {
-          const split = holdoutSplit(data.size, info.evaluation.holdout, identity.publicKey);
-          if (split.holdout.length > 0) {
-            heldOut = subset(data, split.holdout.slice(0, info.evaluation.maxExamples));
-            lossCap = info.evaluation.lossCap;
-            data = subset(data, split.train);
-            log(
-              `holding out ${split.holdout.length} of ${split.train.length + split.holdout.length} rows for federated evaluation (never trained on); ` +
-                `each round the global model is measured on ${heldOut.size} of them`,
-            );
-          }
+        const rows = evaluationRows(data, info.evaluation, identity.publicKey);
+        if (rows.heldOut !== null) {
+          log(
+            `holding out ${data.size - rows.train.size} of ${data.size} rows for federated evaluation (never trained on); ` +
+              `each round the global model is measured on ${rows.heldOut.size} of them`,
+          );
+          heldOut = rows.heldOut;
+          lossCap = info.evaluation?.lossCap ?? 0;
+          data = rows.train;
         }
       }
       const ack = await participant.join();

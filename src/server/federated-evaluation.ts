@@ -2,6 +2,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { z } from 'zod';
 import { addsNoise, type DpConfig } from '../dp/index.js';
 import { FedveilError } from '../secagg/util/errors.js';
+import { subset, type Dataset } from '../trainer/data/dataset.js';
 
 /**
  * Federated evaluation: every contributor appends three coordinates to its update — how many of
@@ -179,6 +180,18 @@ export function holdoutSplit(rows: number, holdout: number, seed: Uint8Array): {
   const isHeld = new Uint8Array(rows);
   for (const i of held) isHeld[i] = 1;
   return { train: order.filter((i) => isHeld[i] === 0).sort((a, b) => a - b), holdout: held };
+}
+
+/**
+ * A participant's rows for a federation with evaluation `spec` (null: none): those it trains on,
+ * and those it measures each round's global model on (the {@link holdoutSplit} of its key, at most
+ * `spec.maxExamples` of them), or null when nothing is held out.
+ */
+export function evaluationRows(dataset: Dataset, spec: EvaluationSpec | null, key: Uint8Array): { train: Dataset; heldOut: Dataset | null } {
+  if (spec === null) return { train: dataset, heldOut: null };
+  const split = holdoutSplit(dataset.size, spec.holdout, key);
+  if (split.holdout.length === 0) return { train: dataset, heldOut: null };
+  return { train: subset(dataset, split.train), heldOut: subset(dataset, split.holdout.slice(0, spec.maxExamples)) };
 }
 
 /**

@@ -11,10 +11,10 @@ import type { ReceiptKeeper } from '../../src/server/participant-ledger.js';
 import type { Phase } from '../../src/protocol/phases.js';
 import { FederationInfoSchema, type FederationInfo } from '../../src/server/wire.js';
 import { parseTabular } from '../../src/trainer/data/csv.js';
-import { labelHistogram, subset, take, type Dataset } from '../../src/trainer/data/dataset.js';
+import { labelHistogram, take, type Dataset } from '../../src/trainer/data/dataset.js';
 import { evaluate } from '../../src/trainer/evaluate.js';
 import { setFlatWeights } from '../../src/trainer/weights.js';
-import { holdoutSplit, type EvaluationCounts } from '../../src/server/federated-evaluation.js';
+import { evaluationRows, type EvaluationCounts } from '../../src/server/federated-evaluation.js';
 import { createModel, type ModelSpec } from '../../src/trainer/models.js';
 import { checkDataFitsModel, trainLocal } from '../../src/trainer/train.js';
 import { countParams } from '../../src/trainer/weights.js';
@@ -117,6 +117,8 @@ export interface BrowserParticipantOptions {
 /** A {@link Participant} for the page: noble provider, the browser's fetch and CSPRNG, tfjs training. */
 export function browserParticipant(opts: BrowserParticipantOptions): Participant {
   const training = opts.training ?? DEFAULT_TRAINING;
+  // The split of the chosen file, made once per file rather than every round.
+  let rows: ({ dataset: Dataset } & ReturnType<typeof evaluationRows>) | null = null;
   const participant: Participant = new Participant({
     coordinator: opts.coordinator,
     identity: opts.identity,
@@ -135,19 +137,15 @@ export function browserParticipant(opts: BrowserParticipantOptions): Participant
       // Federated evaluation, as `fedveil client` does it: the same rows (split by this identity's
       // key) are held out every round and never trained on; the global model is measured on them
       // before training and the counts travel only inside the masked, noised sum.
-      let trainRows = local.dataset;
-      let evaluation: EvaluationCounts | undefined;
       const spec = (await participant.federation()).evaluation;
-      if (spec !== null) {
-        const split = holdoutSplit(local.dataset.size, spec.holdout, opts.identity.publicKey);
-        if (split.holdout.length > 0) {
-          const heldOut = subset(local.dataset, split.holdout.slice(0, spec.maxExamples));
-          trainRows = subset(local.dataset, split.train);
-          setFlatWeights(local.model, weights);
-          const e = await evaluate(local.model, heldOut, 500, { lossCap: spec.lossCap });
-          evaluation = { examples: e.examples, correct: e.correct, lossSum: e.lossSum };
-          opts.log?.(`round ${info.round}: global model on ${e.examples} held-out rows: accuracy ${e.accuracy.toFixed(4)} (sent only inside the masked, noised sum)`);
-        }
+      if (rows?.dataset !== local.dataset) rows = { dataset: local.dataset, ...evaluationRows(local.dataset, spec, opts.identity.publicKey) };
+      const trainRows = rows.train;
+      let evaluation: EvaluationCounts | undefined;
+      if (spec !== null && rows.heldOut !== null) {
+        setFlatWeights(local.model, weights);
+        const e = await evaluate(local.model, rows.heldOut, 500, { lossCap: spec.lossCap });
+        evaluation = { examples: e.examples, correct: e.correct, lossSum: e.lossSum };
+        opts.log?.(`round ${info.round}: global model on ${e.examples} held-out rows: accuracy ${e.accuracy.toFixed(4)} (sent only inside the masked, noised sum)`);
       }
       const r = await trainLocal(local.model, weights, trainRows, {
         epochs: training.epochs,
