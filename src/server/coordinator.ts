@@ -633,17 +633,20 @@ export class Coordinator {
 
   private async nextRound(): Promise<void> {
     if (this.statusValue !== 'running') return;
-    const budget = nextRoundBudget({
-      charged: this.chargedEvents,
-      mechanism: this.dp,
-      target: this.epsilonTarget,
-      delta: this.genesis.delta,
-      colluders: this.genesis.colluders,
-      dim: roundDim(this.config),
-      accountant: this.config.dp.accountant ?? 'rdp',
-    });
-    const overBudget = this.roundsCompleted < this.config.rounds && budget !== null && !budget.within;
-    if (this.roundsCompleted >= this.config.rounds || this.consecutiveAborts >= this.maxConsecutiveAborts || overBudget) {
+    const done = this.roundsCompleted >= this.config.rounds || this.consecutiveAborts >= this.maxConsecutiveAborts;
+    const budget = done
+      ? null
+      : nextRoundBudget({
+          charged: this.chargedEvents,
+          mechanism: this.dp,
+          target: this.epsilonTarget,
+          delta: this.genesis.delta,
+          colluders: this.genesis.colluders,
+          dim: roundDim(this.config),
+          accountant: this.config.dp.accountant ?? 'rdp',
+        });
+    const overBudget = budget !== null && !budget.within;
+    if (done || overBudget) {
       this.statusValue = 'finished';
       this.log(
         `federation finished: ${this.roundsCompleted} of ${this.config.rounds} rounds released` +
