@@ -48,7 +48,7 @@ export type LedgerCheck =
   | { ok: true; genesis: GenesisEntry; head: LedgerHeadRef; entries: LedgerEntry[]; terms: FederationTerms; epsilonIfContributing: number }
   | { ok: false; code: string; message: string };
 
-const refuse = (code: string, message: string): LedgerCheck => ({ ok: false, code, message });
+const refuse = (code: string, message: string): { ok: false; code: string; message: string } => ({ ok: false, code, message });
 
 /**
  * Decides whether a participant may contribute to the announced round. Refusal codes:
@@ -65,24 +65,11 @@ const refuse = (code: string, message: string): LedgerCheck => ({ ok: false, cod
  * federation's target does not raise mine).
  */
 export function checkLedgerBeforeRound(input: LedgerCheckInput): LedgerCheck {
-  const provider = input.provider ?? defaultProvider;
   const memo = input.memo?.entries === input.entries ? input.memo : null;
   const once = <T>(key: string, compute: () => T): T => (memo === null ? compute() : memo.get(key, compute));
-  const genesis = once('genesis', () => ledgerGenesis(input.entries));
-  if (genesis === null) return refuse('client/ledger-invalid', 'the coordinator\'s ledger does not open with a genesis entry');
-  if (genesis.coordinatorPublicKey !== input.coordinatorKey) {
-    return refuse('client/coordinator-key-changed', `the ledger's genesis names coordinator key ${genesis.coordinatorPublicKey}, not the pinned ${input.coordinatorKey}: another coordinator, or the federation was restarted`);
-  }
-  for (const d of checkReceipts(input.entries, input.receipts, input.coordinatorKey, provider)) {
-    if (d.code === 'receipt/ledger-truncated') return refuse('client/ledger-behind-receipt', `the ledger is behind a receipt I hold: ${d.message}`);
-    if (d.code === 'receipt/ledger-fork') return refuse('client/ledger-fork', `the ledger forks from a receipt I hold: ${d.message}`);
-    return refuse('client/receipt-invalid', d.message);
-  }
-  const prefix = input.verifiedPrefix ?? 0;
-  const problems = once(`verify/${input.coordinatorKey}/${prefix}`, () => verifyLedger(input.entries, input.coordinatorKey, null, { provider, verifiedPrefix: prefix }));
-  if (problems.length > 0) {
-    return refuse('client/ledger-invalid', `the ledger does not verify: ${problems.slice(0, 3).map((p) => `${p.code} ${p.message}`).join('; ')}${problems.length > 3 ? ` (and ${problems.length - 3} more)` : ''}`);
-  }
+  const trusted = trustedGenesis(input, input.verifiedPrefix ?? 0, once);
+  if (!trusted.ok) return trusted;
+  const { genesis } = trusted;
   const allowed = once('allowed', () => new Set(genesis.participants));
   if (!allowed.has(input.self)) return refuse('client/not-allowed', 'the genesis does not list me as a participant');
   if (input.maxDelta !== undefined && genesis.delta > input.maxDelta) {
@@ -138,22 +125,37 @@ export type OwnPrivacy =
  * `client/ledger-fork`, `client/receipt-invalid`). What a participant is shown before it agrees.
  */
 export function verifiedOwnPrivacy(input: Pick<LedgerCheckInput, 'entries' | 'self' | 'coordinatorKey' | 'receipts' | 'provider'>): OwnPrivacy {
+  const trusted = trustedGenesis(input, 0, (_key, compute) => compute());
+  if (!trusted.ok) return trusted;
+  const entries = input.entries.map((e) => LedgerEntrySchema.parse(e));
+  const { epsilon, rounds } = participantEpsilon(trusted.genesis, entries, input.self);
+  return { ok: true, genesis: trusted.genesis, epsilon, rounds, entries: entries.length };
+}
+
+/**
+ * The checks that do not depend on a round: the ledger opens with a genesis naming the pinned
+ * coordinator key, every receipt I hold is in it, and it verifies (from `verifiedPrefix` on, the
+ * entries before were verified already). `once` shares ledger-only results between participants.
+ */
+function trustedGenesis(
+  input: Pick<LedgerCheckInput, 'entries' | 'coordinatorKey' | 'receipts' | 'provider'>,
+  verifiedPrefix: number,
+  once: <T>(key: string, compute: () => T) => T,
+): { ok: true; genesis: GenesisEntry } | { ok: false; code: string; message: string } {
   const provider = input.provider ?? defaultProvider;
-  const genesis = ledgerGenesis(input.entries);
-  if (genesis === null) return refuse('client/ledger-invalid', 'the coordinator\'s ledger does not open with a genesis entry') as OwnPrivacy;
+  const genesis = once('genesis', () => ledgerGenesis(input.entries));
+  if (genesis === null) return refuse('client/ledger-invalid', 'the coordinator\'s ledger does not open with a genesis entry');
   if (genesis.coordinatorPublicKey !== input.coordinatorKey) {
-    return refuse('client/coordinator-key-changed', `the ledger's genesis names coordinator key ${genesis.coordinatorPublicKey}, not the pinned ${input.coordinatorKey}`) as OwnPrivacy;
+    return refuse('client/coordinator-key-changed', `the ledger's genesis names coordinator key ${genesis.coordinatorPublicKey}, not the pinned ${input.coordinatorKey}: another coordinator, or the federation was restarted`);
   }
   for (const d of checkReceipts(input.entries, input.receipts, input.coordinatorKey, provider)) {
-    if (d.code === 'receipt/ledger-truncated') return refuse('client/ledger-behind-receipt', `the ledger is behind a receipt I hold: ${d.message}`) as OwnPrivacy;
-    if (d.code === 'receipt/ledger-fork') return refuse('client/ledger-fork', `the ledger forks from a receipt I hold: ${d.message}`) as OwnPrivacy;
-    return refuse('client/receipt-invalid', d.message) as OwnPrivacy;
+    if (d.code === 'receipt/ledger-truncated') return refuse('client/ledger-behind-receipt', `the ledger is behind a receipt I hold: ${d.message}`);
+    if (d.code === 'receipt/ledger-fork') return refuse('client/ledger-fork', `the ledger forks from a receipt I hold: ${d.message}`);
+    return refuse('client/receipt-invalid', d.message);
   }
-  const problems = verifyLedger(input.entries, input.coordinatorKey, null, { provider });
+  const problems = once(`verify/${input.coordinatorKey}/${verifiedPrefix}`, () => verifyLedger(input.entries, input.coordinatorKey, null, { provider, verifiedPrefix }));
   if (problems.length > 0) {
-    return refuse('client/ledger-invalid', `the ledger does not verify: ${problems.slice(0, 3).map((p) => `${p.code} ${p.message}`).join('; ')}`) as OwnPrivacy;
+    return refuse('client/ledger-invalid', `the ledger does not verify: ${problems.slice(0, 3).map((p) => `${p.code} ${p.message}`).join('; ')}${problems.length > 3 ? ` (and ${problems.length - 3} more)` : ''}`);
   }
-  const entries = input.entries.map((e) => LedgerEntrySchema.parse(e));
-  const { epsilon, rounds } = participantEpsilon(genesis, entries, input.self);
-  return { ok: true, genesis, epsilon, rounds, entries: entries.length };
+  return { ok: true, genesis };
 }
