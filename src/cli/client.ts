@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { defaultProvider, FedveilError, toHex } from '../secagg/index.js';
 import { readIdentityFile } from '../server/identity.js';
 import { canaryUpdate } from '../dp/index.js';
 import { readCanarySecret } from './canaries.js';
+import { readTabularFile } from './tabular-file.js';
 import { testNoiseScale } from './test-noise-scale.js';
 import { writeReleasedModel } from './model-files.js';
 import { readCoordinatorKey } from '../server/ledger-audit.js';
@@ -24,7 +24,6 @@ import {
   initBackend,
   labelHistogram,
   loadMnist,
-  parseTabular,
   setFlatWeights,
   subset,
   trainLocal,
@@ -115,19 +114,7 @@ export function loadData(source: string, info: Pick<FederationInfo, 'federationI
   if (label !== undefined && label !== info.data.label) {
     throw new FedveilError('cli/bad-data', `--label ${label} contradicts the federation's data schema, whose label column is ${info.data.label}: leave --label out`);
   }
-  let text: string;
-  try {
-    text = readFileSync(source, 'utf8');
-  } catch (e) {
-    throw new FedveilError('cli/bad-data', `cannot read ${source}: ${(e as Error).message}`);
-  }
-  try {
-    return parseTabular(text, info.data);
-  } catch (e) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code !== 'string') throw e;
-    throw new FedveilError(code, `${source} does not fit the data schema of federation '${info.federationId}': ${(e as Error).message}`);
-  }
+  return readTabularFile(source, info.data, { schema: `the data schema of federation '${info.federationId}'` });
 }
 
 /**

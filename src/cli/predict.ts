@@ -5,8 +5,9 @@ import { parse as parseYaml } from 'yaml';
 import { FedveilError } from '../secagg/index.js';
 import { formatZodError } from '../server/config.js';
 import { DataSchemaSchema, type DataSchema } from '../server/data-schema.js';
-import { initBackend, parseTabular, predictClasses, type BackendKind } from '../trainer/index.js';
+import { initBackend, predictClasses, type BackendKind } from '../trainer/index.js';
 import { DATA_SCHEMA_FILE, loadModelFiles } from './model-files.js';
+import { readTabularFile } from './tabular-file.js';
 
 interface PredictOptions {
   model: string;
@@ -68,20 +69,7 @@ export function registerPredict(program: Command): void {
         throw new FedveilError('cli/bad-schema', `${opts.model} holds no ${DATA_SCHEMA_FILE}: name the federation's data schema (or its config) with --schema`);
       }
       const schema = readDataSchema(schemaFile);
-      let text: string;
-      try {
-        text = readFileSync(opts.data, 'utf8');
-      } catch (e) {
-        throw new FedveilError('cli/bad-data', `cannot read ${opts.data}: ${(e as Error).message}`);
-      }
-      let data;
-      try {
-        data = parseTabular(text, schema, { labels: 'optional' });
-      } catch (e) {
-        const code = (e as { code?: unknown }).code;
-        if (typeof code !== 'string') throw e;
-        throw new FedveilError(code, `${opts.data} does not fit the data schema ${schemaFile}: ${(e as Error).message}`);
-      }
+      const data = readTabularFile(opts.data, schema, { schema: `the data schema ${schemaFile}`, labels: 'optional' });
       await initBackend(opts.backend ? { prefer: opts.backend } : {});
       const { model, metadata } = await loadModelFiles(opts.model);
       const outputs = model.outputs[0]!.shape.at(-1);

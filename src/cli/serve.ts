@@ -7,13 +7,14 @@ import { normalizeOrigin } from '../server/cors.js';
 import { readFileSync } from 'node:fs';
 import { FedveilError } from '../secagg/index.js';
 import type { FederationConfig } from '../server/config.js';
-import { countParams, evaluate, getFlatWeights, initBackend, parseTabular, type Dataset } from '../trainer/index.js';
+import { countParams, evaluate, getFlatWeights, initBackend, type Dataset } from '../trainer/index.js';
 import type { RoundSummary } from '../server/coordinator.js';
 import { evaluationLogLine } from '../server/evaluation-log.js';
 import { noiseWarnings } from '../server/noise-outlook.js';
 import type * as tf from '@tensorflow/tfjs';
 import { federationModel } from './client.js';
 import { writeReleasedModel } from './model-files.js';
+import { readTabularFile } from './tabular-file.js';
 import { saveModelVersion } from './canary-audit-files.js';
 
 /**
@@ -87,19 +88,7 @@ function readTestData(file: string, config: FederationConfig): Dataset {
   if (config.data === undefined) {
     throw new FedveilError('cli/no-data-schema', `--test-data needs a federation whose config has a data section (features, label, classes): ${file} cannot be read without one`);
   }
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new FedveilError('cli/bad-data', `cannot read --test-data ${file}: ${(e as Error).message}`);
-  }
-  try {
-    return parseTabular(text, config.data);
-  } catch (e) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code !== 'string') throw e;
-    throw new FedveilError(code, `--test-data ${file} does not fit the federation's data schema: ${(e as Error).message}`);
-  }
+  return readTabularFile(file, config.data, { name: `--test-data ${file}`, schema: "the federation's data schema" });
 }
 
 const port = (raw: string): number => {
