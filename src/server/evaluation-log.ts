@@ -19,7 +19,7 @@ export function evaluationLogLine(summary: RoundSummary, evaluation: RoundEvalua
   const eps = epsilonSoFar(summary.epsilon);
   if (evaluation === undefined) {
     if (spec === undefined) return null;
-    return `round ${summary.round}: federated accuracy cannot be estimated: the released (noised) count of held-out examples is not positive; ${eps}`;
+    return `round ${summary.round}: federated accuracy cannot be estimated: the released (noised) count of held-out examples is not positive, ${eps}`;
   }
   const { accuracy, loss, examples } = evaluation;
   if (evaluation.source === 'test-set') {
