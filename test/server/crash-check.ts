@@ -53,23 +53,33 @@ export function runChild(db: string, rounds: number, killAfterMs: number | null)
  * completed rounds are exactly the ledger's rounds, each once (no round released twice); model
  * versions are contiguous and match the entries. Returns the ledger, its round entries, ε of its
  * privacy report and the rounds a restart recorded aborted (nothing released).
+ *
+ * A leader may be running while this reads (a standby has just taken over), and the store's reads
+ * are separate queries, so a round committed between them would look like a model without its
+ * entry. The reads are therefore repeated until the ledger has the same length before and after
+ * them: what is checked is then one consistent state.
  */
 export async function checkReleasedOnce(
   store: CoordinatorStore,
   coordinatorKey: Uint8Array,
   allowed: readonly string[],
 ): Promise<{ ledger: RoundEntry[]; epsilon: number; entries: number; restartAborts: number }> {
-  const full = await store.ledger();
-  expect(verifyLedger(full, coordinatorKey, allowed)).toEqual([]);
-  const ledger = full.filter((e): e is RoundEntry => e.kind === 'round');
-  const rounds = await store.rounds();
-  const completed = rounds.filter((r) => r.status === 'completed').map((r) => r.round);
-  expect(completed).toEqual(ledger.map((e) => e.round));
-  expect(new Set(completed).size).toBe(completed.length);
-  for (let v = 1; v <= ledger.length; v++) expect((await store.getModel(v))?.hash).toBe(ledger[v - 1]!.modelHashAfter);
-  expect(await store.getModel(ledger.length + 1)).toBeNull();
-  const restartAborts = rounds.filter((r) => r.status === 'aborted' && r.abortReason === 'coordinator-restart').length;
-  return { ledger, epsilon: buildPrivacyReport(full).epsilon ?? Number.POSITIVE_INFINITY, entries: ledger.length, restartAborts };
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const full = await store.ledger();
+    const ledger = full.filter((e): e is RoundEntry => e.kind === 'round');
+    const rounds = await store.rounds();
+    const models: (string | undefined)[] = [];
+    for (let v = 1; v <= ledger.length + 1; v++) models.push((await store.getModel(v))?.hash);
+    if ((await store.ledger()).length !== full.length) continue;
+    expect(verifyLedger(full, coordinatorKey, allowed)).toEqual([]);
+    const completed = rounds.filter((r) => r.status === 'completed').map((r) => r.round);
+    expect(completed).toEqual(ledger.map((e) => e.round));
+    expect(new Set(completed).size).toBe(completed.length);
+    expect(models).toEqual([...ledger.map((e) => e.modelHashAfter), undefined]);
+    const restartAborts = rounds.filter((r) => r.status === 'aborted' && r.abortReason === 'coordinator-restart').length;
+    return { ledger, epsilon: buildPrivacyReport(full).epsilon ?? Number.POSITIVE_INFINITY, entries: ledger.length, restartAborts };
+  }
+  throw new Error('the ledger grew during every one of 50 consistent reads of the store');
 }
 
 /**
