@@ -1,7 +1,8 @@
 /*
  * The part of node:crypto that fedveil's modules use, for the browser bundles (the dashboard and
  * the participant page): SHA-256 (on the WebAssembly compression function of
- * src/secagg/wasm/sha256.wat: the page hashes its whole masked vector, megabytes, synchronously),
+ * src/secagg/wasm/sha256.wat where the page may compile WebAssembly: the participant page hashes
+ * its whole masked vector, megabytes, synchronously; else on @noble/hashes),
  * HMAC-SHA256 (on @noble/hashes; short inputs only) and the two stream ciphers
  * (ChaCha20, the PRG of the masks; AES-256-CTR, the rotation signs and the noise samplers' uniform
  * stream), all synchronous as node's are. test/server/dashboard-shims.test.ts holds every function
@@ -42,9 +43,28 @@ class Digest {
   }
 }
 
+let wasmAllowed: boolean | undefined;
+
+/**
+ * Whether this page may compile WebAssembly. The participant page's policy allows it
+ * ('wasm-unsafe-eval', for tfjs and the masks); the dashboard's does not (compiling throws), and
+ * it hashes only short messages, so it hashes with @noble/hashes.
+ */
+function wasmHashing(): boolean {
+  if (wasmAllowed === undefined) {
+    try {
+      new WasmSha256().digest();
+      wasmAllowed = true;
+    } catch {
+      wasmAllowed = false;
+    }
+  }
+  return wasmAllowed;
+}
+
 /** SHA-256 fed as it comes (no copy of the input): the masked vector is 4 MB at d = 10⁶. */
 class Sha256Digest {
-  private readonly hash = new WasmSha256();
+  private readonly hash: { update(data: Bytes): unknown; digest(): Bytes } = wasmHashing() ? new WasmSha256() : sha256.create();
   update(data: Bytes | string): this {
     this.hash.update(typeof data === 'string' ? new TextEncoder().encode(data) : data);
     return this;
