@@ -4,7 +4,7 @@
  * several timed batches after a warm-up, timed in this process's CPU time (user + system), so they
  * are per-core rates even when other work shares the machine's cores.
  */
-import { keystreamBackend, nodeKeystream, sodiumKeystream, type KeystreamWriter } from '../../src/secagg/keystream.js';
+import { keystreamBackend, nodeKeystream, sodiumKeystream, wasmKeystream, type KeystreamWriter } from '../../src/secagg/keystream.js';
 import type { BenchResult } from '../results.js';
 import {
   LagrangeBasis,
@@ -75,6 +75,7 @@ function prgBench(): BenchResult[] {
   for (const [backend, open] of [
     ['libsodium', sodiumKeystream],
     ['node:crypto', nodeKeystream],
+    ['wasm', wasmKeystream],
   ] as const) {
     if (open(seed) === undefined) continue;
     const ks = secondsPerCall(() => {

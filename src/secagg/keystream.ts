@@ -1,11 +1,14 @@
 import { createCipheriv } from 'node:crypto';
 import { sodium } from './sodium.js';
+import { wasmChacha20Keystream } from './wasm/chacha20.js';
 
 /*
  * The PRG's keystream: ChaCha20 of RFC 8439, key = the 32-byte seed, nonce = 12 zero bytes, block
- * counter from 0. Two interchangeable backends give the same bytes (tests pin both to the RFC's
- * vectors and to each other): libsodium writes into the caller's buffer without allocating;
- * node:crypto (OpenSSL) returns a newly allocated output buffer per call, so it is the fallback.
+ * counter from 0. Three interchangeable backends give the same bytes (tests pin them to the RFC's
+ * vectors and to each other): libsodium writes into the caller's buffer without allocating; the
+ * SIMD WebAssembly one (wasm/chacha20.wat) runs wherever WebAssembly does, the browser participant
+ * included, and is the fallback; node:crypto (OpenSSL) returns a newly allocated output buffer per
+ * call and accepts any write sizes, so it serves the PRG's byte-wise random source.
  */
 
 /** Writes a stream's next `out.length` keystream bytes into `out`. */
@@ -40,10 +43,18 @@ export function nodeKeystream(seed: Uint8Array): KeystreamWriter {
   return (out) => out.set(cipher.update(zeroInput(out.length)));
 }
 
-/** Which backend {@link openKeystream} uses in this process. */
-export const keystreamBackend: 'libsodium' | 'node:crypto' = sodium ? 'libsodium' : 'node:crypto';
+/**
+ * The SIMD WebAssembly backend (the same whole-block rule as {@link sodiumKeystream}). Throws
+ * `prg/unsupported-platform` on a runtime without WebAssembly or on a big-endian host.
+ */
+export function wasmKeystream(seed: Uint8Array): KeystreamWriter {
+  return wasmChacha20Keystream(seed);
+}
 
-/** The keystream of `seed` on the fastest backend available (see {@link sodiumKeystream}). */
+/** Which backend {@link openKeystream} uses in this process. */
+export const keystreamBackend: 'libsodium' | 'wasm' = sodium ? 'libsodium' : 'wasm';
+
+/** The keystream of `seed` on the fastest backend available: libsodium, else WebAssembly. */
 export function openKeystream(seed: Uint8Array): KeystreamWriter {
-  return sodiumKeystream(seed) ?? nodeKeystream(seed);
+  return sodiumKeystream(seed) ?? wasmKeystream(seed);
 }

@@ -15,7 +15,8 @@ import { accumulateWords } from './wasm/kernel.js';
  * buffer per call, and in a process that streams gigabytes of masks the allocator churn cost as much
  * as the cipher (a server's 270 masks of a million words: 520 000 page faults with AES-CTR, 25 000
  * with libsodium). libsodium writes ChaCha20 straight into the kernel's memory, allocation-free, at
- * a steady 2.2–2.8 GB/s here. Where libsodium cannot load, node:crypto's 'chacha20' gives the same stream.
+ * a steady 2.2–2.8 GB/s here. Where libsodium cannot load (the browser participant, a platform
+ * without its prebuild), a SIMD WebAssembly ChaCha20 gives the same stream (keystream.ts).
  */
 
 /** Keystreams open at once: streams beyond this are processed in further passes (bounds the cipher states held). */

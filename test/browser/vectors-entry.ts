@@ -10,6 +10,7 @@ import { messageSignedBytes } from '../../src/protocol/canonical.js';
 import type { ClientMessage } from '../../src/protocol/messages.js';
 import { decodeClientMessage } from '../../src/protocol/wire/serialize.js';
 import { fromHex, nobleProvider, toHex } from '../../src/secagg/index.js';
+import { keystreamBackend } from '../../src/secagg/keystream.js';
 import { buildClientRoundVectors } from '../protocol/client-round-vectors.js';
 import { buildCompositeVectors } from '../secagg/composite-vectors.js';
 
@@ -31,6 +32,8 @@ function vectors(inputs: Inputs): Record<string, unknown> {
     signedMessage: { signedBytes: toHex(signedBytes), signature: toHex(nobleProvider.ed25519Sign(fromHex(inputs.signedMessage.identitySecretKey), signedBytes)) },
     // Which node:crypto the bundle computed with: the shim, not Node's.
     isBrowser: 'document' in globalThis && !('process' in globalThis),
+    // The masks' keystream: the SIMD WebAssembly ChaCha20, not the shim's JavaScript one.
+    keystream: keystreamBackend,
   };
 }
 

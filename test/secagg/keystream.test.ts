@@ -1,8 +1,9 @@
 import { createCipheriv } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { keystreamBackend, nodeKeystream, openKeystream, sodiumKeystream, type KeystreamWriter } from '../../src/secagg/keystream.js';
+import { keystreamBackend, nodeKeystream, openKeystream, sodiumKeystream, wasmKeystream, type KeystreamWriter } from '../../src/secagg/keystream.js';
 import { sodium } from '../../src/secagg/sodium.js';
+import { chacha20Memory } from '../../src/secagg/wasm/chacha20.js';
 import { fromHex, toHex } from '../../src/secagg/index.js';
 import { loadVector } from './helpers.js';
 
@@ -17,12 +18,16 @@ interface ChachaCase {
 
 const rfc = loadVector<{ cases: ChachaCase[] }>('chacha20-rfc8439.json');
 
+/** A case on the PRG's stream (zero nonce): the wasm backend has no other nonce. */
+const isPrgStream = (c: ChachaCase): boolean => /^0+$/.test(c.nonce);
+
 if (sodium === undefined) throw new Error('the sodium-native addon did not load on this machine');
 const libsodium = sodium;
 
 const backends: [string, (seed: Uint8Array) => KeystreamWriter][] = [
   ['libsodium', (seed) => sodiumKeystream(seed) as KeystreamWriter],
   ['node:crypto', nodeKeystream],
+  ['wasm', wasmKeystream],
 ];
 
 /** The keystream of `seed` written in pieces of the given sizes. */
@@ -38,6 +43,13 @@ function written(open: (seed: Uint8Array) => KeystreamWriter, seed: Uint8Array, 
 }
 
 describe('RFC 8439 ChaCha20 vectors', () => {
+  it.each(rfc.cases.filter((c) => isPrgStream(c)))('the wasm backend reproduces $name', (c) => {
+    // Its keystream from block c.counter is the tail of the stream from block 0.
+    const stream = written(wasmKeystream, fromHex(c.key), [64 * c.counter + c.plaintext.length / 2]).subarray(64 * c.counter);
+    const pt = fromHex(c.plaintext);
+    expect(toHex(stream.map((k, i) => k ^ (pt[i] as number)))).toBe(c.ciphertext);
+  });
+
   it.each(rfc.cases)('libsodium and node:crypto reproduce $name', (c) => {
     const pt = fromHex(c.plaintext);
     const ours = new Uint8Array(pt.length);
@@ -56,6 +68,12 @@ describe('RFC 8439 ChaCha20 vectors', () => {
 });
 
 describe('keystream backends', () => {
+  it('the wasm backend wipes the key and the keystream from its memory after each write', () => {
+    const write = wasmKeystream(new Uint8Array(32).fill(9));
+    write(new Uint8Array(1000));
+    expect(chacha20Memory().every((b) => b === 0)).toBe(true);
+  });
+
   it('libsodium is used where it loads', () => {
     expect(keystreamBackend).toBe('libsodium');
   });
@@ -69,10 +87,19 @@ describe('keystream backends', () => {
         const reference = written(nodeKeystream, seed, [total]);
         expect(toHex(written(sodiumKeystream as (s: Uint8Array) => KeystreamWriter, seed, split))).toBe(toHex(reference));
         expect(toHex(written(nodeKeystream, seed, split))).toBe(toHex(reference));
+        expect(toHex(written(wasmKeystream, seed, split))).toBe(toHex(reference));
         expect(toHex(written(openKeystream, seed, split))).toBe(toHex(reference));
       }),
       { numRuns: 60 },
     );
+  });
+
+  it('the wasm backend agrees with node:crypto on streams of many 64 KiB pieces and on a counter crossing 2^8 and 2^16 blocks', () => {
+    const seed = Uint8Array.from({ length: 32 }, (_, i) => 255 - 3 * i);
+    // 4.5 MiB: past block 65536, where the low 16 bits of the counter carry; odd piece sizes.
+    const split = [64, 1 << 16, (1 << 16) + 64 * 3, 1 << 20, 64 * 257, 3 << 20, 100];
+    const total = split.reduce((a, b) => a + b, 0);
+    expect(toHex(written(wasmKeystream, seed, split))).toBe(toHex(written(nodeKeystream, seed, [total])));
   });
 
   it('node:crypto accepts any split, not only whole blocks', () => {

@@ -2,6 +2,7 @@ import * as node from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import * as shim from '../../web/dashboard/shims/crypto.js';
 import { Buffer as ShimBuffer } from '../../web/dashboard/shims/buffer.js';
+import { sha256Memory } from '../../src/secagg/wasm/sha256.js';
 import { seededRandom, randomBytes } from '../../src/secagg/util/random.js';
 
 // The dashboard's browser bundle runs the verifier's modules on these shims instead of node's
@@ -19,6 +20,28 @@ describe('the browser shims of the dashboard', () => {
       expect(shim.createHmac('sha256', key).update(data).digest()).toEqual(new Uint8Array(node.createHmac('sha256', key).update(data).digest()));
     }
     expect(() => shim.createHash('md5')).toThrow(/not available/);
+  });
+
+  it('hashes megabytes as node:crypto does, fed whole or in odd pieces across its 64 KiB transfers, and wipes the module', () => {
+    const data = randomBytes(rng, (3 << 20) + 77);
+    const expected = new Uint8Array(node.createHash('sha256').update(data).digest());
+    expect(shim.createHash('sha256').update(data).digest()).toEqual(expected);
+    const pieces = shim.createHash('sha256');
+    // around the 64-byte block and the 64 KiB transfer: short, unaligned, exactly one transfer, more
+    for (let off = 0, i = 0; off < data.length; i++) {
+      const n = [1, 63, 65, 1 << 16, (1 << 16) + 1, 200_003, 64][i % 7] as number;
+      pieces.update(data.subarray(off, off + n));
+      off += n;
+    }
+    expect(pieces.digest()).toEqual(expected);
+    // message lengths whose padding takes one block or two, and a string
+    for (const n of [55, 56, 63, 119, 120]) {
+      const d = data.subarray(0, n);
+      expect(shim.createHash('sha256').update(d).digest()).toEqual(new Uint8Array(node.createHash('sha256').update(d).digest()));
+    }
+    expect(shim.createHash('sha256').update('fedveil').digest()).toEqual(new Uint8Array(node.createHash('sha256').update('fedveil').digest()));
+    // all but the round constants at [32, 288)
+    expect(sha256Memory().subarray(0, 32).every((b) => b === 0) && sha256Memory().subarray(288).every((b) => b === 0)).toBe(true);
   });
 
   for (const algorithm of ['aes-256-ctr', 'chacha20'] as const) {

@@ -50,6 +50,7 @@ describe.skipIf(!browserService.available)('spec/vectors in Chromium', () => {
     );
     expect(errors).toEqual([]);
     expect(got.isBrowser).toBe(true);
+    expect(got.keystream).toBe('wasm');
     expect(withoutDescription(got.composite as Record<string, unknown>)).toEqual(withoutDescription(spec('secagg-composite.json')));
     expect(withoutDescription(got.clientRound as Record<string, unknown>)).toEqual(withoutDescription(spec('protocol-client-round.json')));
     expect(got.ed25519).toEqual(ed25519.tests.map((t) => ({ publicKey: t.publicKey, signature: t.signature })));

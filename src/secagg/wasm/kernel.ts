@@ -1,4 +1,4 @@
-import { FedveilError } from '../util/errors.js';
+import { instantiateWasm } from './instantiate.js';
 import { WASM_BASE64 } from './mask-accumulate.wasm.js';
 
 /*
@@ -31,28 +31,12 @@ export interface WordKernel {
   four(acc: number, ks: number, stride: number, bytes: number, mask: number, negate: 0 | 1): void;
 }
 
-/** The slice of the WebAssembly API used here (the project's type libraries do not declare it). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-}
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 let kernel: WordKernel | undefined;
 
-/**
- * The kernel, compiled on first use. It reads words little-endian, as the PRG defines them and as
- * Uint32Arrays are on every platform Node ships for; a big-endian host is refused (code
- * `prg/unsupported-platform`) rather than silently producing other masks.
- */
+/** The kernel, compiled on first use (see {@link instantiateWasm} for what it refuses). */
 function wordKernel(): WordKernel {
   if (kernel) return kernel;
-  if (!LITTLE_ENDIAN) throw new FedveilError('prg/unsupported-platform', 'mask accumulation needs a little-endian host');
-  const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-  if (wasm === undefined) {
-    throw new FedveilError('prg/unsupported-platform', 'mask accumulation needs WebAssembly (is node running with --jitless?)');
-  }
-  const { exports } = new wasm.Instance(new wasm.Module(Buffer.from(WASM_BASE64, 'base64')), {});
+  const exports = instantiateWasm(WASM_BASE64, 'mask accumulation');
   const memory = exports.memory as { buffer: ArrayBuffer };
   kernel = { memory: new Uint8Array(memory.buffer), one: exports.one as WordKernel['one'], four: exports.four as WordKernel['four'] };
   return kernel;

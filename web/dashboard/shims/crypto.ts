@@ -1,6 +1,9 @@
 /*
  * The part of node:crypto that fedveil's modules use, for the browser bundles (the dashboard and
- * the participant page): SHA-256 and HMAC-SHA256 (on @noble/hashes) and the two stream ciphers
+ * the participant page): SHA-256 (on the WebAssembly compression function of
+ * src/secagg/wasm/sha256.wat where the page may compile WebAssembly: the participant page hashes
+ * its whole masked vector, megabytes, synchronously; else on @noble/hashes),
+ * HMAC-SHA256 (on @noble/hashes; short inputs only) and the two stream ciphers
  * (ChaCha20, the PRG of the masks; AES-256-CTR, the rotation signs and the noise samplers' uniform
  * stream), all synchronous as node's are. test/server/dashboard-shims.test.ts holds every function
  * here to node:crypto's output. The dashboard only verifies; the participant page computes its
@@ -9,6 +12,7 @@
  */
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { WasmSha256 } from '../../../src/secagg/wasm/sha256.js';
 
 type Bytes = Uint8Array;
 
@@ -39,9 +43,40 @@ class Digest {
   }
 }
 
-export function createHash(algorithm: string): Digest {
+let wasmAllowed: boolean | undefined;
+
+/**
+ * Whether this page may compile WebAssembly. The participant page's policy allows it
+ * ('wasm-unsafe-eval', for tfjs and the masks); the dashboard's does not (compiling throws), and
+ * it hashes only short messages, so it hashes with @noble/hashes.
+ */
+function wasmHashing(): boolean {
+  if (wasmAllowed === undefined) {
+    try {
+      new WasmSha256().digest();
+      wasmAllowed = true;
+    } catch {
+      wasmAllowed = false;
+    }
+  }
+  return wasmAllowed;
+}
+
+/** SHA-256 fed as it comes (no copy of the input): the masked vector is 4 MB at d = 10⁶. */
+class Sha256Digest {
+  private readonly hash: { update(data: Bytes): unknown; digest(): Bytes } = wasmHashing() ? new WasmSha256() : sha256.create();
+  update(data: Bytes | string): this {
+    this.hash.update(typeof data === 'string' ? new TextEncoder().encode(data) : data);
+    return this;
+  }
+  digest(): Bytes {
+    return this.hash.digest();
+  }
+}
+
+export function createHash(algorithm: string): Sha256Digest {
   if (algorithm !== 'sha256') unsupported(`hash ${algorithm}`);
-  return new Digest((d) => sha256(d));
+  return new Sha256Digest();
 }
 
 export function createHmac(algorithm: string, key: Bytes): Digest {
