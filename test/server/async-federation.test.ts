@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { toHex, type KeyPair } from '../../src/secagg/index.js';
+import { nodeProvider, seededRandom, toHex, type KeyPair } from '../../src/secagg/index.js';
+import { signRequest } from '../../src/server/request-auth.js';
+import { READY_TARGET } from '../../src/server/wire.js';
 import { chargedEntries, type LedgerEntry } from '../../src/server/ledger-entry.js';
 import { verifyLedger } from '../../src/server/ledger-verify.js';
 import { buildPrivacyReport } from '../../src/server/report.js';
@@ -97,6 +99,12 @@ describe('asynchronous federation over HTTP', () => {
       const missing = p.expected.filter((i) => !p.submitted.includes(i)).map((i) => p.members[i]);
       if (missing.length === 1 && missing[0] === dropper) running!.coordinator.expireDeadline();
     }, 10);
+    // The announcement route: signed for round 0, phase 'ready'; a version not yet published is refused.
+    const body = new TextEncoder().encode(JSON.stringify({ modelVersion: 3, time: Date.now() }));
+    const headers = signRequest(nodeProvider, people[0]!, { federationId: config.federationId, ...READY_TARGET, method: 'POST', body }, seededRandom('ready-test'));
+    const res = await fetch(new URL('v1/ready', running.url), { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('coordinator/unpublished-version');
     const clients = people.map((p, i) => participant(running!.url, p, 0.1 * (i + 1), config.dim, i === 2 ? { dropout: () => 'masked-input' } : {}));
     const results = await Promise.all(clients.map((c) => c.run()));
     clearInterval(timer);
