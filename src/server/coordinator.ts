@@ -287,6 +287,7 @@ export class Coordinator {
   private readonly groups: AsyncGroups | null;
   /** True while no round runs because fewer than K participants are ready. */
   private awaitingGroup = false;
+  private announcements = 0;
   private finishedResolve!: () => void;
   /** Resolves when the federation finished its rounds or the coordinator stopped. */
   readonly finished: Promise<void>;
@@ -342,8 +343,14 @@ export class Coordinator {
     if (this.statusValue === 'finished' || this.statusValue === 'stopped') throw new HttpError('round/not-running', `the federation is ${this.statusValue}`);
     if (!this.allowed.has(key)) throw new HttpError('auth/unknown-sender', `public key ${key} is not a participant of this federation`);
     const queued = this.groups.announce(key, trainedOn, this.published.version);
+    this.announcements++;
     this.changed();
     return queued;
+  }
+
+  /** Readiness announcements accepted since this coordinator opened. */
+  get readyAnnouncements(): number {
+    return this.announcements;
   }
 
   /** Participants waiting for an asynchronous group (0 in a synchronous federation). */

@@ -124,6 +124,13 @@ export interface ParticipantOptions {
   onlyRound?: number;
   /** The ledger the other participants of this process verified (a simulation hosts many). */
   sharedLedger?: SharedLedger;
+  /**
+   * Asynchronous federations, simulations: replay one training of a participant that started it
+   * earlier — train once on published version `trainOn` (not the latest), announce it, take part
+   * in at most one group, and stop, also when the update went stale before a group took it (the
+   * simulation then replays the next training).
+   */
+  replay?: { trainOn: number };
 }
 
 /**
@@ -265,6 +272,7 @@ export class Participant {
     let state = await this.getState('');
     let trained: { version: number; result: TrainResult } | null = null;
     let announced = false;
+    const replay = this.opts.replay;
     const attempted = new Set<number>();
     for (;;) {
       await this.newRelease(state, info.dim);
@@ -278,9 +286,15 @@ export class Participant {
       }
       this.stoppedSince = null;
       if (this.opts.maxRounds !== undefined && this.results.length >= this.opts.maxRounds) break;
-      if (trained !== null && state.modelVersion - trained.version > rules.maxStaleness) trained = null;
+      if (trained !== null && state.modelVersion - trained.version > rules.maxStaleness) {
+        if (replay !== undefined) {
+          this.results.push({ round: state.round ?? 0, status: 'excluded', code: 'client/update-stale', lastPhase: null, examples: 0, durationMs: 0 });
+          break;
+        }
+        trained = null;
+      }
       if (trained === null) {
-        const version = state.modelVersion;
+        const version = Math.min(replay?.trainOn ?? state.modelVersion, state.modelVersion);
         const global = await this.fetchModel(version, info.dim);
         trained = { version, result: await this.opts.train(global, { round: version, modelVersion: version }) };
         announced = false;
@@ -292,6 +306,10 @@ export class Participant {
         } catch (e) {
           // The model moved on while I trained: train again on the latest. Or the federation ended.
           if (e instanceof CoordinatorRejection && (e.rule === 'coordinator/stale-update' || e.rule === 'round/not-running')) {
+            if (e.rule === 'coordinator/stale-update' && replay !== undefined) {
+              this.results.push({ round: state.round ?? 0, status: 'excluded', code: e.rule, lastPhase: null, examples: 0, durationMs: 0 });
+              break;
+            }
             if (e.rule === 'coordinator/stale-update') trained = null;
             state = await this.getState('');
             continue;
@@ -324,6 +342,7 @@ export class Participant {
           // A released (or possibly unmasked) update is spent; any other is still mine to offer.
           if (result.status === 'completed' || (result.status === 'aborted' && result.lastPhase === 'unmask')) trained = null;
           announced = false;
+          if (replay !== undefined) break;
           state = await this.getState('');
           continue;
         }
