@@ -13,7 +13,7 @@ type RawFlags = Record<string, string | boolean | undefined>;
 const NUMERIC = [
   'clients', 'rounds', 'cohort', 'threshold', 'colluders', 'minContributors', 'dropout', 'epsilon', 'delta', 'noise', 'clip', 'bits', 'examples',
   'localEpochs', 'batchSize', 'learningRate', 'proxMu', 'serverLr', 'seed', 'workers', 'testExamples', 'deadlineMs', 'auditCanaries',
-  'maxStaleness', 'stalenessExponent', 'trainSeconds', 'speedSkew', 'availability',
+  'maxStaleness', 'stalenessExponent', 'trainSeconds', 'speedSkew', 'availability', 'roundSeconds',
 ] as const;
 
 /** Turns command-line flags into validated options; throws with every bad flag named. */
@@ -175,6 +175,7 @@ export function registerSimulate(program: Command): void {
     .option('--staleness-exponent <a>', 'asynchronous: staleness weight (1 + τ)^(−a)', String(D.stalenessExponent))
     .option('--train-seconds <s>', 'median simulated seconds of one local training (simulated wall-clock)', String(D.trainSeconds))
     .option('--speed-skew <sigma>', 'σ of the log-normal training times across participants (0: equal speeds)', String(D.speedSkew))
+    .option('--round-seconds <s>', 'simulated seconds the masked protocol of one round or group takes, beyond training', String(D.roundSeconds))
     .option('--availability <p>', 'probability a participant is online when it could start training', String(D.availability))
     .action(async (allFlags: RawFlags, cmd: Command) => {
       const { force, ...flags } = allFlags;

@@ -20,7 +20,7 @@ describe('simulated speeds', () => {
 
 describe('asynchronous schedule', () => {
   it('follows the coordinator: groups of the first K ready in time order, no member staler than the bound, fast participants more often', () => {
-    const s = asyncSchedule({ clients: 30, groupSize: 5, groups: 40, maxStaleness: 3, seed: 2, speeds });
+    const s = asyncSchedule({ clients: 30, groupSize: 5, groups: 40, maxStaleness: 3, seed: 2, speeds, roundSeconds: 10 });
     expect(s.groups).toHaveLength(40);
     const times = s.announcements.map((a) => a.at);
     expect(times).toEqual([...times].sort((a, b) => a - b));
@@ -29,7 +29,9 @@ describe('asynchronous schedule', () => {
       expect(g.members).toHaveLength(5);
       expect(new Set(g.members).size).toBe(5);
       for (const v of g.trainedOn) expect(i - v >= 0 && i - v <= 3).toBe(true);
-      if (i > 0) expect(g.at).toBeGreaterThanOrEqual(s.groups[i - 1]!.at);
+      // One group's protocol at a time.
+      expect(g.at).toBe(g.formedAt + 10);
+      if (i > 0) expect(g.formedAt).toBeGreaterThanOrEqual(s.groups[i - 1]!.at);
     });
     // Every announcement names the groups formed before it: a count that only grows, never ahead of time.
     s.announcements.forEach((a, j) => {
@@ -44,9 +46,9 @@ describe('asynchronous schedule', () => {
   });
 
   it('an asynchronous federation finishes its groups sooner in simulated time than synchronous rounds of the same size', () => {
-    const s = asyncSchedule({ clients: 30, groupSize: 5, groups: 20, maxStaleness: 5, seed: 3, speeds });
+    const s = asyncSchedule({ clients: 30, groupSize: 5, groups: 20, maxStaleness: 5, seed: 3, speeds, roundSeconds: 10 });
     let sync = 0;
-    for (let r = 0; r < 20; r++) sync += synchronousRoundSeconds(3, [0, 1, 2, 3, 4].map((i) => (5 * r + i) % 30), r, speeds);
+    for (let r = 0; r < 20; r++) sync += synchronousRoundSeconds(3, [0, 1, 2, 3, 4].map((i) => (5 * r + i) % 30), r, speeds) + 10;
     expect(s.groups.at(-1)!.at).toBeLessThan(sync);
   });
 });

@@ -102,6 +102,8 @@ export const SimulateOptionsSchema = z
     trainSeconds: z.number().gt(0).default(60),
     /** σ of the log-normal training times across participants (0: all equally fast). */
     speedSkew: z.number().min(0).max(5).default(1),
+    /** Simulated seconds the masked protocol of one round (or group) takes, beyond training. */
+    roundSeconds: z.number().min(0).default(10),
     /** Probability a participant is online when it could start a training (else offline for a while). */
     availability: z.number().gt(0).max(1).default(1),
   })

@@ -54,7 +54,7 @@ export interface RoundRow {
   phaseSeconds: Partial<Record<Phase, number>>;
   /**
    * Simulated wall-clock (seconds since the federation began) at which the round ended, under the
-   * speed model: participants' training times; the protocol itself takes no simulated time.
+   * speed model: participants' training times, and `roundSeconds` for each round's protocol.
    */
   simulatedSeconds: number;
   /** Asynchronous groups: each member's staleness τ = version applied to − version trained on, in index order. */
@@ -93,8 +93,8 @@ export interface SimulationSummary {
   interrupted: boolean;
   /** The empirical privacy audit by the canaries (--audit-canaries), also written into the report; null without canaries. */
   audit: EmpiricalAudit | null;
-  /** How the simulated wall-clock was made: the participants' speed model. */
-  speeds: SpeedModel;
+  /** How the simulated wall-clock was made: the participants' speed model, and the seconds each round's protocol takes. */
+  speeds: SpeedModel & { roundSeconds: number };
   /** Asynchronous federations (--async): group size K and the staleness rules; null for synchronous rounds. */
   async: { groupSize: number; maxStaleness: number; stalenessExponent: number } | null;
 }
@@ -296,7 +296,7 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
       model: modelJson,
       out,
       interrupted: secure ? setup.interrupted : (signal?.aborted ?? false),
-      speeds: speedsOf(o),
+      speeds: { ...speedsOf(o), roundSeconds: o.roundSeconds },
       async: o.async ? { groupSize: cohortSize(o), maxStaleness: o.maxStaleness, stalenessExponent: o.stalenessExponent } : null,
     };
   } finally {
@@ -333,14 +333,14 @@ async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'repor
   // Asynchronous: the simulated time line, replayed against the real coordinator (a few spare
   // groups in case some abort). Synchronous: each round waits for its slowest member.
   const schedule = s.o.async
-    ? asyncSchedule({ clients: s.o.clients, groupSize: cohortSize(s.o), groups: s.o.rounds + Math.max(3, Math.ceil(s.o.rounds / 5)), maxStaleness: s.o.maxStaleness, seed: s.o.seed, speeds })
+    ? asyncSchedule({ clients: s.o.clients, groupSize: cohortSize(s.o), groups: s.o.rounds + Math.max(3, Math.ceil(s.o.rounds / 5)), maxStaleness: s.o.maxStaleness, seed: s.o.seed, speeds, roundSeconds: s.o.roundSeconds })
     : null;
   const membersOf = new Map<number, number[]>();
   let simulatedClock = 0;
   let ended = 0;
   const simulatedEnd = (round: number): number => {
     if (schedule !== null) return schedule.groups[ended]?.at ?? simulatedClock;
-    return simulatedClock + synchronousRoundSeconds(s.o.seed, membersOf.get(round) ?? [], round, speeds);
+    return simulatedClock + synchronousRoundSeconds(s.o.seed, membersOf.get(round) ?? [], round, speeds) + s.o.roundSeconds;
   };
   const running = await startCoordinator({
     config: s.plan.config,
@@ -515,7 +515,7 @@ async function runBaselineRounds(s: Setup): Promise<void> {
       dropouts: 0,
       seconds: (performance.now() - t0) / 1000,
       phaseSeconds: {},
-      simulatedSeconds: (s.rows.at(-1)?.simulatedSeconds ?? 0) + synchronousRoundSeconds(s.o.seed, [...cohort], round, speedsOf(s.o)),
+      simulatedSeconds: (s.rows.at(-1)?.simulatedSeconds ?? 0) + synchronousRoundSeconds(s.o.seed, [...cohort], round, speedsOf(s.o)) + s.o.roundSeconds,
     };
     s.rows.push(row);
     s.observer.roundEnded(row);
