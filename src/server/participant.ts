@@ -274,12 +274,17 @@ export class Participant {
     let announced = false;
     const replay = this.opts.replay;
     const attempted = new Set<number>();
+    let lastStateVersion = state.stateVersion;
     for (;;) {
+      // A coordinator that restarted (its state versions count from 0 again) forgot who was ready.
+      if (state.stateVersion < lastStateVersion) announced = false;
+      lastStateVersion = state.stateVersion;
       await this.newRelease(state, info.dim);
       if (this.opts.signal?.aborted) break;
       if (this.results.at(-1)?.code === 'client/outcome-unknown') break;
       if (state.status === 'finished') break;
       if (state.status === 'stopped') {
+        announced = false;
         if (!(await this.awaitRestart())) break;
         state = await this.getState('');
         continue;
