@@ -13,6 +13,7 @@ type RawFlags = Record<string, string | boolean | undefined>;
 const NUMERIC = [
   'clients', 'rounds', 'cohort', 'threshold', 'colluders', 'minContributors', 'dropout', 'epsilon', 'delta', 'noise', 'clip', 'bits', 'examples',
   'localEpochs', 'batchSize', 'learningRate', 'proxMu', 'serverLr', 'seed', 'workers', 'testExamples', 'deadlineMs', 'auditCanaries',
+  'maxStaleness', 'stalenessExponent', 'trainSeconds', 'speedSkew', 'availability', 'roundSeconds',
 ] as const;
 
 /** Turns command-line flags into validated options; throws with every bad flag named. */
@@ -26,7 +27,7 @@ export function simulateOptionsFromFlags(flags: RawFlags): SimulateOptions {
       input[k] = n;
     } else if (k === 'partition') {
       input[k] = parsePartition(String(v));
-    } else if (k === 'insecureBaseline' || k === 'keepOpen') {
+    } else if (k === 'insecureBaseline' || k === 'keepOpen' || k === 'async') {
       input[k] = v === true;
     } else if (k === 'dashboard') {
       // `--dashboard` alone: any free port.
@@ -169,6 +170,13 @@ export function registerSimulate(program: Command): void {
     .option('--dashboard [port]', 'serve the live dashboard on 127.0.0.1 while it runs (no port: any free one) and print its URL')
     .option('--keep-open', 'with --dashboard: keep serving it after the run, until Ctrl-C')
     .option('--json', 'print one JSON summary on stdout instead of progress and tables')
+    .option('--async', 'asynchronous federation (FedBuff): --rounds groups of the first --cohort participants ready, each update down-weighted by its staleness')
+    .option('--max-staleness <n>', 'asynchronous: most model versions an update may lag', String(D.maxStaleness))
+    .option('--staleness-exponent <a>', 'asynchronous: staleness weight (1 + τ)^(−a)', String(D.stalenessExponent))
+    .option('--train-seconds <s>', 'median simulated seconds of one local training (simulated wall-clock)', String(D.trainSeconds))
+    .option('--speed-skew <sigma>', 'σ of the log-normal training times across participants (0: equal speeds)', String(D.speedSkew))
+    .option('--round-seconds <s>', 'simulated seconds the masked protocol of one round or group takes, beyond training', String(D.roundSeconds))
+    .option('--availability <p>', 'probability a participant is online when it could start training', String(D.availability))
     .action(async (allFlags: RawFlags, cmd: Command) => {
       const { force, ...flags } = allFlags;
       let options: SimulateOptions;

@@ -13,7 +13,7 @@ import { errorMiddleware, HttpError } from './http-errors.js';
 import { JoinRegistry, registerJoinRoutes, sessionLeaseMs } from './join.js';
 import { ledgerLine } from './ledger-entry.js';
 import { readMaskedUpload, StagingPool, type MaskedUpload } from './masked-upload.js';
-import { OCTET_STREAM } from './wire.js';
+import { OCTET_STREAM, READY_TARGET, ReadyRequestSchema, type ReadyAck } from './wire.js';
 import { buildPrivacyReport } from './report.js';
 import type { DashboardFeed } from './dashboard/feed.js';
 import { registerDashboardRoutes, type DashboardRoutesOptions } from './dashboard/routes.js';
@@ -144,7 +144,7 @@ function authHeaders(c: Coordinator, req: Request): { sender: string; nonce: str
 }
 
 /** {@link authenticate} for a body known by its SHA-256 (hex), e.g. one hashed as it streamed in. */
-function authenticateHash(c: Coordinator, req: Request, round: number, phase: Phase, hash: string): { sender: string; nonce: string } {
+function authenticateHash(c: Coordinator, req: Request, round: number, phase: Phase | typeof READY_TARGET.phase, hash: string): { sender: string; nonce: string } {
   const { sender, nonce, signature } = authHeaders(c, req);
   const signed = requestSigningBytes({
     federationId: c.config.federationId,
@@ -223,6 +223,8 @@ function decodeMessage(json: unknown, vector: Uint8Array | undefined): ReturnTyp
  * - `GET  /v1/healthz`, `GET /v1/metrics` (Prometheus text, the coordinator's own registry)
  * - `GET  /v1/federation`: federation id, dim, model, data schema, mode, phases, coordinator key
  * - `POST /v1/join`: a signed join claiming a session for the sender's identity (src/server/join.ts)
+ * - `POST /v1/ready`: asynchronous federations: a signed announcement that the sender's update,
+ *   trained on a given model version, waits for a group (src/server/async-groups.ts)
  * - `GET  /v1/round[?since=V | ?waitFor=PHASE|end&round=R][&timeoutMs=T]`: the state; long-polls
  * - `GET  /v1/model[?version=N]`: float32 little-endian weights (`application/octet-stream`)
  * - `GET  /v1/ledger` (JSON lines), `GET /v1/ledger/head[?seq=K]` (a coordinator-signed head: a
@@ -257,7 +259,8 @@ export function createCoordinatorApp(c: Coordinator, opts: CoordinatorAppOptions
   });
 
   const raw = express.raw({ type: () => true, limit });
-  registerJoinRoutes(app, opts.joins ?? joinRegistryFor(c), c.provider, () => c.state().status);
+  const joins = opts.joins ?? joinRegistryFor(c);
+  registerJoinRoutes(app, joins, c.provider, () => c.state().status);
 
   app.get('/v1/healthz', (_req, res) => {
     const s = c.state();
@@ -285,7 +288,26 @@ export function createCoordinatorApp(c: Coordinator, opts: CoordinatorAppOptions
       longPollMs: maxLongPoll,
       data: c.config.data ?? null,
       evaluation: c.config.evaluation ?? null,
+      async: c.config.async ?? null,
     });
+  });
+
+  // Asynchronous federations: a participant's update is trained and waits for a group.
+  app.post('/v1/ready', express.raw({ type: () => true, limit: 4096 }), (req: Request, res: Response) => {
+    const body = rawBody(req);
+    const { sender, nonce } = authenticateHash(c, req, READY_TARGET.round, READY_TARGET.phase, bodyHash(body));
+    const parsed = ReadyRequestSchema.safeParse(parseJson(body));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0] as z.core.$ZodIssue;
+      throw new HttpError('request/invalid-body', `ready ${formatIssuePath(issue.path)}: ${issue.message}`, formatIssuePath(issue.path));
+    }
+    // A replayed announcement would put back a participant that already left the line.
+    joins.checkTime(parsed.data.time);
+    joins.checkNonce(sender, nonce);
+    const queued = c.announceReady(sender, parsed.data.modelVersion);
+    joins.useNonce(sender, nonce);
+    const ack: ReadyAck = { ready: true, modelVersion: parsed.data.modelVersion, queued };
+    res.json(ack);
   });
 
   app.get('/v1/round', async (req, res) => {

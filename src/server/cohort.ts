@@ -1,19 +1,23 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, toHex, utf8 } from '../secagg/util/bytes.js';
 import { randomBelow, randomUnit, seededRandom } from '../secagg/util/random.js';
+import type { AsyncGroup } from './async-staleness.js';
 import type { FederationConfig } from './config.js';
 
 /** The recorded outcome of one round's cohort draw. */
 export interface CohortDraw {
   /** Selected participants (public keys, hex) in draw order. */
   members: string[];
-  method: 'fixed-size' | 'poisson';
+  /** 'ready-first': an asynchronous group, the first participants ready (self-selected, nothing drawn). */
+  method: 'fixed-size' | 'poisson' | 'ready-first';
   /** Inclusion probability of each participant (size / N for a fixed-size draw). */
   samplingRate: number;
   /** SHA-256 (hex) of the federation's draw seed: lets an auditor holding the seed replay the draw. */
   seedCommitment: string;
   /** Number of allowed participants drawn from. */
   population: number;
+  /** An asynchronous group's versions and staleness weights (method 'ready-first' only). */
+  group?: AsyncGroup;
 }
 
 /** The per-round random stream of the draw: SHA-256 counter stream keyed by (domain, seed, round). */

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { phasesOf, type Phase } from '../protocol/phases.js';
 import { FedveilError } from '../secagg/util/errors.js';
+import { StalenessFunctionSchema } from './async-staleness.js';
 import { DataSchemaSchema } from './data-schema.js';
 import { EvaluationSectionSchema } from './federated-evaluation.js';
 import { resolveFederationModel } from './federation-model.js';
@@ -110,6 +111,22 @@ const ModelSchema = z
 
 const path = z.string().min(1);
 
+/**
+ * An asynchronous (FedBuff-style) federation: instead of drawing cohorts, the coordinator forms
+ * each round's group from the first `cohort.size` participants that announce they are ready with
+ * an update trained on a published model version (src/server/async-groups.ts).
+ */
+const AsyncSectionSchema = z
+  .object({
+    /** Most model versions an update may lag the version it is applied to; staler ones are refused. */
+    maxStaleness: z.number().int().min(0).max(1_000_000).default(10),
+    /** How an update's weight decays with its staleness (default FedBuff's (1 + τ)^(−0.5)). */
+    staleness: StalenessFunctionSchema.default({ function: 'polynomial', exponent: 0.5 }),
+    /** A group that has not gathered `cohort.size` ready members this long after its first is dissolved (they stay ready). */
+    formationTimeoutMs: positiveMs.default(60_000),
+  })
+  .strict();
+
 /** The config's fields and rules, before the model and `dim` are resolved. */
 const FederationConfigFields = z
   .object({
@@ -198,6 +215,8 @@ const FederationConfigFields = z
     longPollMs: z.number().int().min(1).max(600_000).default(25_000),
     /** Serve the read-only dashboard at `/` (its live feed under `/v1/dashboard`). */
     dashboard: z.boolean().default(true),
+    /** Run asynchronously: groups of `cohort.size` ready participants instead of drawn cohorts. */
+    async: AsyncSectionSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -234,6 +253,15 @@ const FederationConfigFields = z
     }
     if (cfg.minJoined !== undefined && cfg.minJoined > cfg.participants.length) {
       ctx.addIssue({ code: 'custom', path: ['minJoined'], message: `minJoined ${cfg.minJoined} exceeds the ${cfg.participants.length} allowed participants` });
+    }
+    if (cfg.async !== undefined) {
+      if (!('size' in cfg.cohort)) {
+        ctx.addIssue({ code: 'custom', path: ['cohort'], message: 'an asynchronous federation forms groups of cohort.size ready participants: give cohort.size, not a sampling rate' });
+      }
+      if (cfg.evaluation !== undefined) {
+        // Evaluation counts ride in the update vector and would be down-weighted with it.
+        ctx.addIssue({ code: 'custom', path: ['evaluation'], message: 'federated evaluation is not available in asynchronous federations' });
+      }
     }
     const model = resolveFederationModel(cfg.model, cfg.data, cfg.dim);
     if ('issues' in model) for (const i of model.issues) ctx.addIssue({ code: 'custom', path: i.path, message: i.message });

@@ -24,6 +24,8 @@ import {
   type ServerOptimizerConfig,
   type ServerOptimizerState,
 } from '../trainer/serverOptimizer.js';
+import { AsyncGroups } from './async-groups.js';
+import type { AsyncGroup } from './async-staleness.js';
 import { drawCohort, type CohortDraw } from './cohort.js';
 import type { FederationConfig } from './config.js';
 import { federationDpConfig, federationSamplingRate, roundGraph } from './federation-plan.js';
@@ -33,7 +35,7 @@ import { chainLedgerEntry, chargedEntries, entryEvent, type ChargedEntry, type G
 import { signLedgerHead, type LedgerHead } from './ledger-head.js';
 import { describeChange } from './ledger-amendment.js';
 import { openLedger } from './ledger-open.js';
-import { roundBinding, type BoundDraw, type LedgerHeadRef } from './round-binding.js';
+import { boundDraw, roundBinding, type BoundDraw, type LedgerHeadRef } from './round-binding.js';
 import { abortedAfterUnmaskRecord, chargedRoundFields, RoundCoSignatures, type RoundContext } from './round-record.js';
 import { privacyEntryOf } from './report.js';
 import { CoordinatorMetrics } from './metrics.js';
@@ -68,6 +70,8 @@ export interface RoundSummary {
   epsilon: number | null;
   /** How well the model released by this round does, when it was evaluated. */
   evaluation?: RoundEvaluation;
+  /** Asynchronous federations: the group's trained-on versions and staleness weights, in index order. */
+  group?: AsyncGroup;
 }
 
 /** Accuracy and loss of a round's released model. */
@@ -279,6 +283,11 @@ export class Coordinator {
   private readonly observers = new Set<(e: CoordinatorEvent) => void>();
   private readonly summariesValue: RoundSummary[] = [];
   private work: Promise<void> = Promise.resolve();
+  /** Asynchronous federations: who is ready, and the groups formed from them; null for synchronous rounds. */
+  private readonly groups: AsyncGroups | null;
+  /** True while no round runs because fewer than K participants are ready. */
+  private awaitingGroup = false;
+  private announcements = 0;
   private finishedResolve!: () => void;
   /** Resolves when the federation finished its rounds or the coordinator stopped. */
   readonly finished: Promise<void>;
@@ -302,6 +311,51 @@ export class Coordinator {
     this.samplingRate = federationSamplingRate(opts.config);
     this.allowed = new Set(opts.config.participants);
     this.finished = new Promise((resolve) => (this.finishedResolve = resolve));
+    const asyncRules = opts.config.async;
+    const groupSize = 'size' in opts.config.cohort ? opts.config.cohort.size : 0;
+    this.groups =
+      asyncRules === undefined || groupSize === 0
+        ? null
+        : new AsyncGroups({
+            groupSize,
+            ...asyncRules,
+            clock: this.clock,
+            onFormable: () => {
+              if (!this.awaitingGroup || this.statusValue !== 'running') return;
+              this.awaitingGroup = false;
+              this.enqueue(() => this.nextRound());
+            },
+            onDissolved: (ready) => {
+              this.metrics.asyncGroupsDissolved.inc();
+              this.log(`group dissolved: ${ready} of ${groupSize} participants ready within ${asyncRules.formationTimeoutMs} ms; they stay ready for the next group`);
+            },
+          });
+  }
+
+  /**
+   * An asynchronous participant's update is trained on model version `trainedOn` (the request was
+   * authenticated by the caller); returns how many participants are ready. Throws HttpError
+   * `coordinator/not-async` in a synchronous federation, `round/not-running` once the federation
+   * ended, `coordinator/stale-update` for an update staler than the bound.
+   */
+  announceReady(key: string, trainedOn: number): number {
+    if (this.groups === null) throw new HttpError('coordinator/not-async', 'this federation runs synchronous rounds: wait to be drawn into a cohort');
+    if (this.statusValue === 'finished' || this.statusValue === 'stopped') throw new HttpError('round/not-running', `the federation is ${this.statusValue}`);
+    if (!this.allowed.has(key)) throw new HttpError('auth/unknown-sender', `public key ${key} is not a participant of this federation`);
+    const queued = this.groups.announce(key, trainedOn, this.published.version);
+    this.announcements++;
+    this.changed();
+    return queued;
+  }
+
+  /** Readiness announcements accepted since this coordinator opened. */
+  get readyAnnouncements(): number {
+    return this.announcements;
+  }
+
+  /** Participants waiting for an asynchronous group (0 in a synchronous federation). */
+  get readyCount(): number {
+    return this.groups?.readyCount ?? 0;
   }
 
   /**
@@ -384,6 +438,7 @@ export class Coordinator {
     if (this.statusValue === 'stopped') return;
     const wasRunning = this.active;
     this.statusValue = 'stopped';
+    this.groups?.stop();
     if (wasRunning) {
       clearTimeout(wasRunning.timer);
       this.active = null;
@@ -647,6 +702,7 @@ export class Coordinator {
         });
     const overBudget = budget !== null && !budget.within;
     if (done || overBudget) {
+      this.groups?.stop();
       this.statusValue = 'finished';
       this.log(
         `federation finished: ${this.roundsCompleted} of ${this.config.rounds} rounds released` +
@@ -658,15 +714,27 @@ export class Coordinator {
       this.finishedResolve();
       return;
     }
+    let formed: CohortDraw | null = null;
+    if (this.groups !== null) {
+      const group = this.groups.take(this.published.version);
+      if (group === null) {
+        // No round until K participants are ready; the next announcement that makes K starts one.
+        this.awaitingGroup = true;
+        return;
+      }
+      formed = {
+        members: group.members,
+        method: 'ready-first',
+        samplingRate: 1,
+        seedCommitment: toHex(sha256(this.drawSeed)),
+        population: this.config.participants.length,
+        group: group.group,
+      };
+    }
     const round = await this.store.nextRoundId();
-    const draw = drawCohort(this.config.participants, this.config.cohort, this.drawSeed, round);
+    const draw = formed ?? drawCohort(this.config.participants, this.config.cohort, this.drawSeed, round);
     const startedAt = this.clock();
-    const drawRecord = {
-      method: draw.method,
-      samplingRate: draw.samplingRate,
-      seedCommitment: draw.seedCommitment,
-      population: draw.population,
-    };
+    const drawRecord = boundDraw(draw);
     let config: RoundConfig | null = null;
     let plan: RoundPlan | null = null;
     let failure: string | null = null;
@@ -698,7 +766,7 @@ export class Coordinator {
         failure = e instanceof Error ? e.message : String(e);
       }
     }
-    await this.store.beginRound({ round, startedAt: new Date(startedAt).toISOString(), cohort: draw.members, draw: drawRecord });
+    await this.store.beginRound({ round, startedAt: new Date(startedAt).toISOString(), cohort: draw.members, draw: { ...drawRecord } });
     if (this.statusValue !== 'running') {
       await this.store.abortRound(round, 'coordinator-stopped', new Date(this.clock()).toISOString());
       return;
@@ -826,6 +894,7 @@ export class Coordinator {
         durationMs: endedAt - a.startedAt,
         phaseMs: a.phaseMs,
         cohortSize: a.draw.members.length,
+        ...(a.draw.group ? { group: a.draw.group } : {}),
         contributors: 0,
         dropouts: {},
         modelVersion: this.published.version,
@@ -856,6 +925,7 @@ export class Coordinator {
         durationMs: endedAt - a.startedAt,
         phaseMs: a.phaseMs,
         cohortSize: a.draw.members.length,
+        ...(a.draw.group ? { group: a.draw.group } : {}),
         contributors: 0,
         dropouts: dropoutCounts(outcome.dropouts),
         modelVersion: this.published.version,
@@ -881,6 +951,7 @@ export class Coordinator {
       durationMs: endedAt - a.startedAt,
       phaseMs: a.phaseMs,
       cohortSize: a.draw.members.length,
+        ...(a.draw.group ? { group: a.draw.group } : {}),
       contributors: outcome.u3.length,
       dropouts: dropoutCounts(outcome.dropouts),
       modelVersion: next.version,

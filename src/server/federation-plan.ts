@@ -48,6 +48,8 @@ export function federationDpConfig(config: FederationConfig): DpConfig {
 
 /** Each participant's per-round inclusion probability (size / N for fixed-size cohorts). */
 export function federationSamplingRate(config: FederationConfig): number {
+  // Asynchronous groups are self-selected by readiness: nothing is sampled, nothing amplifies.
+  if (config.async !== undefined) return 1;
   return 'size' in config.cohort ? config.cohort.size / config.participants.length : config.cohort.samplingRate;
 }
 

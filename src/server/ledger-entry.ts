@@ -2,6 +2,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { z } from 'zod';
 import { DpConfigSchema, DpEventSchema, ledgerReaderEvent, type DpConfig, type DpEvent } from '../dp/index.js';
 import { concatBytes, fromHex, toHex, utf8, type CryptoProvider } from '../secagg/index.js';
+import { AsyncGroupSchema } from './async-staleness.js';
 import { canonicalJson } from './canonical-json.js';
 
 /** The ledger format version this code writes and verifies. */
@@ -47,13 +48,15 @@ export const ContributorSchema = z
 /** How the round's cohort was drawn. */
 export const CohortDrawSchema = z
   .object({
-    method: z.enum(['fixed-size', 'poisson']),
-    /** The probability with which each allowed participant was included (size / N for fixed-size). */
+    method: z.enum(['fixed-size', 'poisson', 'ready-first']),
+    /** The probability with which each allowed participant was included (size / N for fixed-size; 1 for 'ready-first', which claims no sampling). */
     samplingRate: z.number().gt(0).max(1),
     /** SHA-256 commitment to the draw seed. */
     seedCommitment: hex32,
     /** Number of allowed participants drawn from. */
     population: z.number().int().min(1),
+    /** 'ready-first' (asynchronous) groups: the model version applied to, each member's trained-on version and staleness weight. */
+    group: AsyncGroupSchema.optional(),
   })
   .strict();
 
@@ -61,6 +64,8 @@ export const CohortDrawSchema = z
 export const GenesisCohortSchema = z.discriminatedUnion('method', [
   z.object({ method: z.literal('fixed-size'), size: z.number().int().min(1), population: z.number().int().min(1), seedCommitment: hex32, seed: z.enum(['secret', 'public']) }).strict(),
   z.object({ method: z.literal('poisson'), rate: z.number().gt(0).max(1), population: z.number().int().min(1), seedCommitment: hex32, seed: z.enum(['secret', 'public']) }).strict(),
+  /** Asynchronous federations: each group is the first `size` participants ready (self-selected, no amplification). */
+  z.object({ method: z.literal('ready-first'), size: z.number().int().min(1), population: z.number().int().min(1), seedCommitment: hex32, seed: z.enum(['secret', 'public']) }).strict(),
 ]);
 
 const common = {

@@ -66,7 +66,9 @@ export function genesisRecord(config: FederationConfig, ctx: GenesisContext): Le
     accountant: { name: RDP_ACCOUNTANT.name, version: RDP_ACCOUNTANT.version },
     neighbouring: NEIGHBOURING_RELATION,
     cohort:
-      'size' in config.cohort
+      config.async !== undefined && 'size' in config.cohort
+        ? { method: 'ready-first', size: config.cohort.size, population, seedCommitment: ctx.drawSeedCommitment, seed }
+        : 'size' in config.cohort
         ? { method: 'fixed-size', size: config.cohort.size, population, seedCommitment: ctx.drawSeedCommitment, seed }
         : { method: 'poisson', rate: config.cohort.samplingRate, population, seedCommitment: ctx.drawSeedCommitment, seed },
     participants: [...config.participants],
@@ -117,7 +119,11 @@ export function genesisProblems(genesis: GenesisBody): string[] {
   return out;
 }
 
-/** The inclusion probability of every round of a federation: its Poisson rate, or size / N. */
+/**
+ * The inclusion probability of every round of a federation: its Poisson rate, or size / N; 1 for
+ * asynchronous groups, whose members select themselves (no amplification by sampling is claimed).
+ */
 export function genesisSamplingRate(genesis: Pick<GenesisBody, 'cohort'>): number {
+  if (genesis.cohort.method === 'ready-first') return 1;
   return genesis.cohort.method === 'poisson' ? genesis.cohort.rate : genesis.cohort.size / genesis.cohort.population;
 }

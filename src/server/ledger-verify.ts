@@ -5,6 +5,7 @@ import { spentEpsilon, withinTarget } from './budget-guard.js';
 import { consistencySignedBytesOver, maskedInputSignedBytes } from '../protocol/canonical.js';
 import { planRound, RoundConfigSchema, type RoundConfig } from '../protocol/config.js';
 import { defaultProvider, fromHex, toHex, type CryptoProvider } from '../secagg/index.js';
+import { groupProblems } from './async-staleness.js';
 import { canonicalJson } from './canonical-json.js';
 import { drawCohort } from './cohort.js';
 import { formatZodError } from './config.js';
@@ -84,7 +85,7 @@ export function drawProblems(draw: ChargedEntry['cohort']['draw'], members: read
   if (draw.population !== g.cohort.population) problems.push(`population ${draw.population}, the genesis says ${g.cohort.population}`);
   if (draw.seedCommitment !== g.cohort.seedCommitment) problems.push("the draw seed commitment is not the genesis's");
   if (draw.samplingRate !== rate) problems.push(`the draw's sampling rate ${draw.samplingRate} does not follow from the genesis (${rate})`);
-  if (g.cohort.method === 'fixed-size' && members.length !== g.cohort.size) problems.push(`${members.length} members drawn, the cohort size is ${g.cohort.size}`);
+  if (g.cohort.method !== 'poisson' && members.length !== g.cohort.size) problems.push(`${members.length} members drawn, the cohort size is ${g.cohort.size}`);
   return problems;
 }
 
@@ -332,8 +333,9 @@ function checkAgainstGenesis(e: ChargedEntry, g: GenesisEntry, mechanism: DpConf
   const problems = drawProblems(e.cohort.draw, e.cohort.members, g);
   if (e.samplingRate !== genesisSamplingRate(g)) problems.push(`samplingRate ${e.samplingRate} does not follow from the draw and the genesis (${genesisSamplingRate(g)})`);
   for (const p of problems) report('ledger/sampling-mismatch', p);
+  if (config !== null) checkGroup(e, config, report);
   const seed = config === null ? null : publicDrawSeed(config.seed);
-  if (seed !== null && config !== null) {
+  if (seed !== null && config !== null && e.cohort.draw.method !== 'ready-first') {
     const replay = drawCohort(g.participants, config.cohort, seed, e.round).members;
     if (canonicalJson(replay) !== canonicalJson(e.cohort.members)) report('ledger/draw-mismatch', 'the cohort is not the one the public seed draws for this round');
   }
@@ -357,6 +359,29 @@ function checkAgainstGenesis(e: ChargedEntry, g: GenesisEntry, mechanism: DpConf
     }
   }
   for (const p of rcProblems) report('ledger/round-config-mismatch', p);
+}
+
+/**
+ * An asynchronous group's record: present exactly on 'ready-first' draws, applied to the model the
+ * round started from, no member staler than the genesis config's bound (`ledger/stale-member`),
+ * every weight the config's staleness function of its member's staleness
+ * (`ledger/staleness-weight-mismatch`).
+ */
+function checkGroup(e: ChargedEntry, config: ReturnType<typeof genesisFederationConfig>, report: Report): void {
+  const group = e.cohort.draw.group;
+  const asyncRules = config.async;
+  if (e.cohort.draw.method !== 'ready-first' || asyncRules === undefined) {
+    if (group !== undefined) report('ledger/group-mismatch', 'a round that is no asynchronous group records group versions and weights');
+    return;
+  }
+  if (group === undefined) {
+    report('ledger/group-mismatch', 'an asynchronous group does not record its versions and staleness weights');
+    return;
+  }
+  const before = e.kind === 'round' ? e.modelVersionBefore : e.modelVersion;
+  for (const p of groupProblems(group, asyncRules, e.cohort.members.length, before)) {
+    report(p.code === 'group-shape' ? 'ledger/group-mismatch' : `ledger/${p.code}`, p.message);
+  }
 }
 
 /** The binding recomputed from the entry must be what it records, and at least t contributors must have signed it. */

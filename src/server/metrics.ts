@@ -16,6 +16,7 @@ export class CoordinatorMetrics {
   readonly modelVersion: Gauge;
   readonly participants: Gauge<'phase'>;
   readonly epsilon: Gauge;
+  readonly asyncGroupsDissolved: Counter;
 
   constructor(opts: { defaultMetrics?: boolean; labels?: Record<string, string> } = {}) {
     if (opts.labels) this.registry.setDefaultLabels(opts.labels);
@@ -43,6 +44,7 @@ export class CoordinatorMetrics {
     this.modelVersion = new Gauge({ name: 'fedveil_model_version', help: 'Published global model version', registers });
     this.participants = new Gauge({ name: 'fedveil_round_participants', help: 'Participants still in the running round, by phase', labelNames: ['phase'], registers });
     this.epsilon = new Gauge({ name: 'fedveil_epsilon_spent', help: 'Epsilon spent so far per the ledger (RDP accountant)', registers });
+    this.asyncGroupsDissolved = new Counter({ name: 'fedveil_async_groups_dissolved_total', help: 'Asynchronous groups dissolved for want of ready participants', registers });
   }
 
   /** The exposition text and its content type. */

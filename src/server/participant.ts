@@ -24,7 +24,18 @@ import { ParticipantLedger, type ReceiptKeeper } from './participant-ledger.js';
 import type { OwnPrivacy } from './participant-ledger-check.js';
 import type { SharedLedger } from './ledger-memo.js';
 import { joinFederation, newSessionToken } from './join-client.js';
-import { CoordinatorStateSchema, FederationInfoSchema, OCTET_STREAM, SubmissionAckSchema, type CoordinatorStateWire, type FederationInfo, type JoinAck } from './wire.js';
+import { ownGroupWeight, weightedUpdate } from './async-staleness.js';
+import {
+  CoordinatorStateSchema,
+  FederationInfoSchema,
+  OCTET_STREAM,
+  READY_TARGET,
+  ReadyAckSchema,
+  SubmissionAckSchema,
+  type CoordinatorStateWire,
+  type FederationInfo,
+  type JoinAck,
+} from './wire.js';
 
 /** What local training returns: the model update (local − global, flattened) and the number of examples used. */
 export interface TrainResult {
@@ -37,7 +48,10 @@ export interface TrainResult {
   evaluation?: EvaluationCounts;
 }
 
-/** Local training, supplied by the caller (the CLI wires src/trainer into it). */
+/**
+ * Local training, supplied by the caller (the CLI wires src/trainer into it). In an asynchronous
+ * federation training comes before any round: `round` is then the model version trained on.
+ */
 export type TrainFn = (globalWeights: Float32Array, info: { round: number; modelVersion: number }) => Promise<TrainResult> | TrainResult;
 
 /** How one participation ended. */
@@ -110,6 +124,13 @@ export interface ParticipantOptions {
   onlyRound?: number;
   /** The ledger the other participants of this process verified (a simulation hosts many). */
   sharedLedger?: SharedLedger;
+  /**
+   * Asynchronous federations, simulations: replay one training of a participant that started it
+   * earlier — train once on published version `trainOn` (not the latest), announce it, take part
+   * in at most one group, and stop, also when the update went stale before a group took it (the
+   * simulation then replays the next training).
+   */
+  replay?: { trainOn: number };
 }
 
 /**
@@ -194,6 +215,7 @@ export class Participant {
   async run(): Promise<ParticipationResult[]> {
     const info = await this.federation();
     if (!this.joined) await this.join();
+    if (info.async !== null) return this.runAsync(info, info.async);
     let state = await this.getState('');
     const attempted = new Set<number>();
     for (;;) {
@@ -237,6 +259,109 @@ export class Participant {
       state = await this.getState(`?since=${state.stateVersion}`);
     }
     return this.results;
+  }
+
+  /**
+   * An asynchronous federation: train on the published model, announce the update ready with the
+   * version it was trained on, and contribute it to the group the coordinator forms, weighted by
+   * the staleness weight the group states once I have checked it is s(τ) of my real staleness.
+   * An update that went staler than the bound is trained again on the latest model; one whose
+   * group ended without using it (aborted before unmask) is announced again.
+   */
+  private async runAsync(info: FederationInfo, rules: NonNullable<FederationInfo['async']>): Promise<ParticipationResult[]> {
+    let state = await this.getState('');
+    let trained: { version: number; result: TrainResult } | null = null;
+    let announced = false;
+    const replay = this.opts.replay;
+    const attempted = new Set<number>();
+    let lastStateVersion = state.stateVersion;
+    for (;;) {
+      // A coordinator that restarted (its state versions count from 0 again) forgot who was ready.
+      if (state.stateVersion < lastStateVersion) announced = false;
+      lastStateVersion = state.stateVersion;
+      await this.newRelease(state, info.dim);
+      if (this.opts.signal?.aborted) break;
+      if (this.results.at(-1)?.code === 'client/outcome-unknown') break;
+      if (state.status === 'finished') break;
+      if (state.status === 'stopped') {
+        announced = false;
+        if (!(await this.awaitRestart())) break;
+        state = await this.getState('');
+        continue;
+      }
+      this.stoppedSince = null;
+      if (this.opts.maxRounds !== undefined && this.results.length >= this.opts.maxRounds) break;
+      if (trained !== null && state.modelVersion - trained.version > rules.maxStaleness) {
+        if (replay !== undefined) {
+          this.results.push({ round: state.round ?? 0, status: 'excluded', code: 'client/update-stale', lastPhase: null, examples: 0, durationMs: 0 });
+          break;
+        }
+        trained = null;
+      }
+      if (trained === null) {
+        const version = Math.min(replay?.trainOn ?? state.modelVersion, state.modelVersion);
+        const global = await this.fetchModel(version, info.dim);
+        trained = { version, result: await this.opts.train(global, { round: version, modelVersion: version }) };
+        announced = false;
+      }
+      if (!announced) {
+        try {
+          await this.announceReady(info, trained.version);
+          announced = true;
+        } catch (e) {
+          // The model moved on while I trained: train again on the latest. Or the federation ended.
+          if (e instanceof CoordinatorRejection && (e.rule === 'coordinator/stale-update' || e.rule === 'round/not-running')) {
+            if (e.rule === 'coordinator/stale-update' && replay !== undefined) {
+              this.results.push({ round: state.round ?? 0, status: 'excluded', code: e.rule, lastPhase: null, examples: 0, durationMs: 0 });
+              break;
+            }
+            if (e.rule === 'coordinator/stale-update') trained = null;
+            state = await this.getState('');
+            continue;
+          }
+          throw e;
+        }
+      }
+      if (state.round !== null && state.phase === 'advertise-keys' && !attempted.has(state.round)) {
+        attempted.add(state.round);
+        const config = this.roundConfig(state, info);
+        if (config !== null) {
+          const index = config.participants.findIndex((p) => bytesEqual(p, this.opts.identity.publicKey));
+          const own = ownGroupWeight(state.cohortDraw?.group, index, trained.version, rules);
+          let result: ParticipationResult;
+          if (!own.ok) {
+            this.log(`round ${config.round}: refusing to contribute: ${own.message}`);
+            result = refusal(config.round, own.code);
+          } else {
+            const check = await this.ledger.beforeRound(info.federationId, info.coordinatorPublicKey, { config, draw: state.cohortDraw, ledgerHead: state.ledgerHead });
+            if (!check.ok) this.log(`round ${config.round}: refusing to contribute: ${check.message}`);
+            else this.logAmendments(check.entries, check.epsilonIfContributing);
+            result = check.ok ? await this.participate(state, config, info, { result: trained.result, weight: own.weight }) : refusal(config.round, check.code);
+            if (check.ok && (result.status === 'completed' || (result.status === 'aborted' && result.lastPhase === 'unmask'))) {
+              await this.keepReceipt(info.federationId, result, check.head);
+            }
+          }
+          this.results.push(result);
+          this.opts.onResult?.(result);
+          this.log(`round ${result.round}: ${result.status}${result.code ? ` (${result.code})` : ''}${own.ok ? ` (staleness weight ${own.weight})` : ''}`);
+          // A released (or possibly unmasked) update is spent; any other is still mine to offer.
+          if (result.status === 'completed' || (result.status === 'aborted' && result.lastPhase === 'unmask')) trained = null;
+          announced = false;
+          if (replay !== undefined) break;
+          state = await this.getState('');
+          continue;
+        }
+      }
+      state = await this.getState(`?since=${state.stateVersion}`);
+    }
+    return this.results;
+  }
+
+  /** Tells the coordinator my update, trained on model `version`, is ready for a group (signed `POST /v1/ready`). */
+  private async announceReady(info: FederationInfo, version: number): Promise<void> {
+    const body = new TextEncoder().encode(JSON.stringify({ modelVersion: version, time: Date.now() }));
+    const ack = await this.http.postJson('/v1/ready', body, 'application/json', ReadyAckSchema, { federationId: info.federationId, ...READY_TARGET });
+    this.log(`update trained on model v${version} announced ready (${ack.queued} waiting for a group)`);
   }
 
   /** Says, once each, that the federation's terms were amended (the ledger I verified records it), and what my ε would be. */
@@ -303,7 +428,12 @@ export class Participant {
     return config;
   }
 
-  private async participate(state: CoordinatorStateWire, config: RoundConfig, info: FederationInfo): Promise<ParticipationResult> {
+  /**
+   * Runs the protocol for one round. `pretrained`: an asynchronous group member's update, already
+   * trained, and the staleness weight it is encoded with; otherwise training runs now, on the
+   * round's model, while keys are exchanged.
+   */
+  private async participate(state: CoordinatorStateWire, config: RoundConfig, info: FederationInfo, pretrained?: { result: TrainResult; weight: number }): Promise<ParticipationResult> {
     const started = Date.now();
     const round = config.round;
     const index = config.participants.findIndex((p) => bytesEqual(p, this.opts.identity.publicKey));
@@ -319,9 +449,12 @@ export class Participant {
       durationMs: Date.now() - started,
     });
 
-    const global = await this.fetchModel(state.modelVersion, info.dim);
+    const global = pretrained === undefined ? await this.fetchModel(state.modelVersion, info.dim) : null;
     // Training runs while keys are exchanged; its result is needed only at masked-input.
-    const training = Promise.resolve().then(() => this.opts.train(global, { round, modelVersion: state.modelVersion }));
+    const training =
+      pretrained === undefined
+        ? Promise.resolve().then(() => this.opts.train(global as Float32Array, { round, modelVersion: state.modelVersion }))
+        : Promise.resolve(pretrained.result);
     training.catch(() => {});
     let update: Float32Array | null = null;
     const client = new ClientRound(this.encodingPlan(config), {
@@ -363,7 +496,8 @@ export class Participant {
           if (trained.update.length !== info.dim) {
             throw new FedveilError('client/bad-update', `train returned ${trained.update.length} values, the model has ${info.dim}`);
           }
-          update = info.evaluation ? evaluationInput(trained.update, trained.evaluation ?? null, info.evaluation, info.dp.clipNorm) : trained.update;
+          if (pretrained !== undefined) update = weightedUpdate(trained.update, info.dp.clipNorm, pretrained.weight);
+          else update = info.evaluation ? evaluationInput(trained.update, trained.evaluation ?? null, info.evaluation, info.dp.clipNorm) : trained.update;
           examples = trained.examples;
         } catch (e) {
           this.log(`round ${round}: training failed: ${e instanceof Error ? e.message : String(e)}`);

@@ -14,6 +14,8 @@ import { chargedEntries, ledgerLine, type ChargedEntry, type GenesisEntry, type 
 export function entryCohortMethod(genesis: GenesisEntry, entry: ChargedEntry): CohortMethod {
   const { draw, members } = entry.cohort;
   const secretSeed = genesis.cohort.seed === 'secret';
+  // An asynchronous group selected itself by readiness: no amplification by sampling.
+  if (draw.method === 'ready-first') return { kind: 'all', population: draw.population };
   if (draw.method === 'fixed-size') {
     return members.length >= draw.population ? { kind: 'all', population: draw.population } : { kind: 'fixed', size: members.length, population: draw.population, secretSeed };
   }

@@ -1,5 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { toHex, utf8 } from '../secagg/index.js';
+import type { AsyncGroup } from './async-staleness.js';
 import { canonicalJson } from './canonical-json.js';
 
 /** Domain string inside every round binding. */
@@ -11,12 +12,27 @@ export interface LedgerHeadRef {
   hash: string;
 }
 
-/** The cohort draw as bound: method, inclusion probability, seed commitment and population. */
+/**
+ * The cohort draw as bound: method, inclusion probability, seed commitment and population, and
+ * for an asynchronous group its versions and staleness weights.
+ */
 export interface BoundDraw {
-  method: 'fixed-size' | 'poisson';
+  method: 'fixed-size' | 'poisson' | 'ready-first';
   samplingRate: number;
   seedCommitment: string;
   population: number;
+  group?: AsyncGroup;
+}
+
+/** The draw record of a cohort draw: its bound fields, with the group when it has one. */
+export function boundDraw(draw: BoundDraw): BoundDraw {
+  return {
+    method: draw.method,
+    samplingRate: draw.samplingRate,
+    seedCommitment: draw.seedCommitment,
+    population: draw.population,
+    ...(draw.group === undefined ? {} : { group: { modelVersion: draw.group.modelVersion, trainedOn: [...draw.group.trainedOn], weights: [...draw.group.weights] } }),
+  };
 }
 
 /** What a round binding commits to. */
@@ -43,7 +59,7 @@ export function roundBinding(input: RoundBindingInput): Uint8Array {
       canonicalJson({
         domain: ROUND_BINDING_DOMAIN,
         roundConfig: input.roundConfig,
-        draw: { method: draw.method, samplingRate: draw.samplingRate, seedCommitment: draw.seedCommitment, population: draw.population },
+        draw: boundDraw(draw),
         genesisHash: input.genesisHash,
         ledgerHead: { seq: ledgerHead.seq, hash: ledgerHead.hash },
       }),

@@ -6,6 +6,7 @@ import type { DropoutsByPhase } from '../protocol/results.js';
 import { FedveilError, toHex } from '../secagg/index.js';
 import type { CohortDraw } from './cohort.js';
 import { entryEvent, type LedgerRecord } from './ledger-entry.js';
+import { boundDraw } from './round-binding.js';
 
 /**
  * What the coordinator keeps of a running round for its ledger entry: each contributor's signed
@@ -80,7 +81,7 @@ export function chargedRoundFields(a: RoundContext, u3: readonly number[], dropo
     roundConfig: a.unboundConfig,
     binding: a.binding,
     cohort: {
-      draw: { method: a.draw.method, samplingRate: a.draw.samplingRate, seedCommitment: a.draw.seedCommitment, population: a.draw.population },
+      draw: boundDraw(a.draw),
       members: [...members],
     },
     contributors,

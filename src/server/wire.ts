@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { EvaluationSectionSchema } from './federated-evaluation.js';
 import { DpConfigSchema } from '../dp/index.js';
 import { PHASES, type Phase } from '../protocol/phases.js';
+import { AsyncGroupSchema, StalenessFunctionSchema } from './async-staleness.js';
 import { DataSchemaSchema } from './data-schema.js';
 
 /**
@@ -30,7 +31,13 @@ export const CoordinatorStateSchema = z
     roundConfig: z.unknown(),
     /** The running round's cohort draw (what its binding covers), null between rounds. */
     cohortDraw: z
-      .object({ method: z.enum(['fixed-size', 'poisson']), samplingRate: z.number().gt(0).max(1), seedCommitment: hex32, population: z.number().int().min(1) })
+      .object({
+        method: z.enum(['fixed-size', 'poisson', 'ready-first']),
+        samplingRate: z.number().gt(0).max(1),
+        seedCommitment: hex32,
+        population: z.number().int().min(1),
+        group: AsyncGroupSchema.optional(),
+      })
       .strict()
       .nullable(),
     /** The ledger head the running round extends, null between rounds. */
@@ -65,6 +72,8 @@ export const FederationInfoSchema = z
     data: DataSchemaSchema.nullable(),
     /** Federated evaluation settings; null when participants send no evaluation counts. */
     evaluation: EvaluationSectionSchema.nullable().default(null),
+    /** Asynchronous federations: the staleness rules every group's weights follow; null for synchronous rounds. */
+    async: z.object({ maxStaleness: z.number().int().min(0), staleness: StalenessFunctionSchema, formationTimeoutMs: z.number().int().min(1) }).strict().nullable().default(null),
   })
   .strict();
 
@@ -80,6 +89,22 @@ export const JoinRequestSchema = z
     time: z.number().int().min(0),
   })
   .strict();
+
+/** Round and phase a readiness announcement's signature binds (no protocol phase is called 'ready'). */
+export const READY_TARGET = { round: 0, phase: 'ready' } as const;
+
+/** Body of `POST /v1/ready` (signed with {@link READY_TARGET}): an asynchronous participant's update is trained. */
+export const ReadyRequestSchema = z
+  .object({
+    /** The published model version the update was trained on. */
+    modelVersion: z.number().int().min(0),
+    /** The sender's clock, ms since the epoch: accepted only within minutes of it. */
+    time: z.number().int().min(0),
+  })
+  .strict();
+
+/** Answer to an accepted readiness announcement. */
+export const ReadyAckSchema = z.object({ ready: z.literal(true), modelVersion: z.number().int().min(0), queued: z.number().int().min(1) }).strict();
 
 /** Answer to an accepted join. */
 export const JoinAckSchema = z
@@ -105,6 +130,8 @@ export const ErrorBodySchema = z
 
 /** Validated `GET /v1/round` answer. */
 export type CoordinatorStateWire = z.infer<typeof CoordinatorStateSchema>;
+/** Validated `POST /v1/ready` answer. */
+export type ReadyAck = z.infer<typeof ReadyAckSchema>;
 /** Validated `POST /v1/join` answer. */
 export type JoinAck = z.infer<typeof JoinAckSchema>;
 /** Validated `GET /v1/federation` answer. */

@@ -7,12 +7,13 @@ import { nodeProvider } from '../../src/secagg/providers/index.js';
 import type { KeyPair } from '../../src/secagg/keys.js';
 import { fromHex, toHex, utf8 } from '../../src/secagg/util/bytes.js';
 import { seededRandom } from '../../src/secagg/util/random.js';
-import { drawCohort } from '../../src/server/cohort.js';
+import { stalenessWeight } from '../../src/server/async-staleness.js';
+import { drawCohort, type CohortDraw } from '../../src/server/cohort.js';
 import { parseFederationConfig, type FederationConfig, type FederationConfigInput } from '../../src/server/config.js';
 import { federationDpConfig, federationSamplingRate } from '../../src/server/federation-plan.js';
 import { chainLedgerEntry, entryEvent, signLedgerEntry, ZERO_HASH, type LedgerEntry, type LedgerEntryBody } from '../../src/server/ledger-entry.js';
 import { drawSeedCommitment, genesisRecord, publicDrawSeed } from '../../src/server/ledger-genesis.js';
-import { roundBinding } from '../../src/server/round-binding.js';
+import { boundDraw, roundBinding } from '../../src/server/round-binding.js';
 
 /** `n` deterministic Ed25519 identities. */
 export function identities(n: number, label = 'participant'): KeyPair[] {
@@ -95,7 +96,7 @@ export function fixtureLedger(
   for (let r = 0; r < rounds; r++) {
     const round = 2 * r;
     const prev = entries.at(-1) as LedgerEntry;
-    const { draw, drawRecord, unbound, binding } = fixtureRound(config, round, entries[0]!.hash, { seq: prev.seq, hash: prev.hash });
+    const { draw, drawRecord, unbound, binding } = fixtureRound(config, round, entries[0]!.hash, { seq: prev.seq, hash: prev.hash }, r);
     const u3 = draw.members.map((_, i) => i).slice(0, -1);
     const header = { version: PROTOCOL_VERSION, federationId: config.federationId, round };
     const contributors = u3.map((i) => {
@@ -145,10 +146,23 @@ export function fixtureLedger(
   return { config, entries };
 }
 
-/** Round `round` of a fixture federation as its coordinator would announce it after `head`: draw, config and binding. */
-export function fixtureRound(config: FederationConfig, round: number, genesisHash: string, head: { seq: number; hash: string }) {
-  const draw = drawCohort(config.participants, config.cohort, publicDrawSeed(config.seed) as Uint8Array, round);
-  const drawRecord = { method: draw.method, samplingRate: draw.samplingRate, seedCommitment: draw.seedCommitment, population: draw.population };
+/**
+ * Round `round` of a fixture federation as its coordinator would announce it after `head`: draw,
+ * config and binding. An asynchronous federation's group is its first K participants, member i
+ * trained i versions before `modelVersion` (never before version 0).
+ */
+export function fixtureRound(config: FederationConfig, round: number, genesisHash: string, head: { seq: number; hash: string }, modelVersion = 0) {
+  const seed = publicDrawSeed(config.seed) as Uint8Array;
+  let draw: CohortDraw;
+  if (config.async !== undefined && 'size' in config.cohort) {
+    const members = config.participants.slice(0, config.cohort.size);
+    const trainedOn = members.map((_, i) => Math.max(0, modelVersion - i));
+    const weights = trainedOn.map((v) => stalenessWeight(config.async!.staleness, modelVersion - v));
+    draw = { members, method: 'ready-first', samplingRate: 1, seedCommitment: drawSeedCommitment(seed), population: config.participants.length, group: { modelVersion, trainedOn, weights } };
+  } else {
+    draw = drawCohort(config.participants, config.cohort, seed, round);
+  }
+  const drawRecord = boundDraw(draw);
   const rc: RoundConfig = {
     federationId: config.federationId,
     round,

@@ -89,6 +89,23 @@ export const SimulateOptionsSchema = z
     dashboard: z.number().int().min(0).max(65_535).optional(),
     /** With `dashboard`: keep serving it after the run, until interrupted. */
     keepOpen: z.boolean().default(false),
+    /**
+     * Asynchronous federation (FedBuff): `rounds` groups of the first `cohort` participants ready,
+     * participants training at their own simulated pace (see src/cli/simulate/async-schedule.ts).
+     */
+    async: z.boolean().default(false),
+    /** Most model versions an update may lag (asynchronous). */
+    maxStaleness: z.number().int().min(0).default(10),
+    /** a of the staleness weight (1 + τ)^(−a) (asynchronous). */
+    stalenessExponent: z.number().min(0).max(16).default(0.5),
+    /** Median simulated seconds of one local training. */
+    trainSeconds: z.number().gt(0).default(60),
+    /** σ of the log-normal training times across participants (0: all equally fast). */
+    speedSkew: z.number().min(0).max(5).default(1),
+    /** Simulated seconds the masked protocol of one round (or group) takes, beyond training. */
+    roundSeconds: z.number().min(0).default(10),
+    /** Probability a participant is online when it could start a training (else offline for a while). */
+    availability: z.number().gt(0).max(1).default(1),
   })
   .strict()
   .superRefine((o, ctx) => {
@@ -126,6 +143,12 @@ export const SimulateOptionsSchema = z
     }
     if (o.keepOpen && o.dashboard === undefined) {
       ctx.addIssue({ code: 'custom', path: ['keepOpen'], message: 'keeps the dashboard open: give --dashboard too' });
+    }
+    if (o.async && (o.draw !== 'fixed' || o.insecureBaseline || o.auditCanaries > 0)) {
+      ctx.addIssue({ code: 'custom', path: ['async'], message: 'asynchronous groups are self-selected: no --draw poisson, --insecure-baseline or --audit-canaries with it' });
+    }
+    if (o.async && o.epsilonAgainst === 'model-observer') {
+      ctx.addIssue({ code: 'custom', path: ['epsilonAgainst'], message: 'asynchronous groups earn no amplification by sampling: ε is against ledger readers' });
     }
     if (o.dashboard !== undefined && o.insecureBaseline) {
       ctx.addIssue({ code: 'custom', path: ['dashboard'], message: 'the insecure baseline runs no coordinator to serve a dashboard' });

@@ -147,6 +147,12 @@ export function planSimulation(o: SimulateOptions, dim: number, storagePath: str
     // A configured seed is public (anyone can replay the draws); without one the coordinator
     // draws a secret seed, as a Poisson draw that claims amplification needs.
     ...(o.draw === 'poisson' ? {} : { seed: federationId }),
+    ...(o.async
+      ? {
+          // Groups form when the simulation's schedule says: no formation deadline in real time.
+          async: { maxStaleness: o.maxStaleness, staleness: { function: 'polynomial', exponent: o.stalenessExponent }, formationTimeoutMs: 24 * 3_600_000 },
+        }
+      : {}),
     listen: { host: '127.0.0.1', port: o.dashboard ?? 0 },
     dashboard: o.dashboard !== undefined,
   });

@@ -31,7 +31,9 @@ import { AUDIT_SUBDIR, auditRunDir, saveModelVersion, writeCanaryReveal } from '
 import type { EmpiricalAudit } from '../../dp/index.js';
 import { startWorker, type SimulationWorker } from './pool.js';
 import { testNoiseScale } from '../test-noise-scale.js';
-import type { BaselineTrainRequest, DataShards, RoundAssignment } from './worker-protocol.js';
+import type { AsyncMemberAssignment, BaselineTrainRequest, DataShards, RoundAssignment } from './worker-protocol.js';
+import { asyncSchedule } from './async-schedule.js';
+import { synchronousRoundSeconds, type SpeedModel } from './speeds.js';
 
 /** One round of the simulation, as `--json` prints it. */
 export interface RoundRow {
@@ -50,6 +52,13 @@ export interface RoundRow {
   seconds: number;
   /** Wall-clock seconds of each protocol phase. */
   phaseSeconds: Partial<Record<Phase, number>>;
+  /**
+   * Simulated wall-clock (seconds since the federation began) at which the round ended, under the
+   * speed model: participants' training times, and `roundSeconds` for each round's protocol.
+   */
+  simulatedSeconds: number;
+  /** Asynchronous groups: each member's staleness τ = version applied to − version trained on, in index order. */
+  staleness?: number[];
 }
 
 /** The `--json` summary of a simulation. */
@@ -66,6 +75,8 @@ export interface SimulationSummary {
     threshold: number;
     completedRounds: number;
     perClassAccuracy: number[];
+    /** Simulated wall-clock seconds when the last round ended. */
+    simulatedSeconds: number;
   };
   dp: { mechanism: string; noiseMultiplier: number; targetEpsilon: number | null; clipNorm: number; bits: number; scale: number; minContributors: number };
   backend: { name: string; reason: string };
@@ -82,6 +93,10 @@ export interface SimulationSummary {
   interrupted: boolean;
   /** The empirical privacy audit by the canaries (--audit-canaries), also written into the report; null without canaries. */
   audit: EmpiricalAudit | null;
+  /** How the simulated wall-clock was made: the participants' speed model, and the seconds each round's protocol takes. */
+  speeds: SpeedModel & { roundSeconds: number };
+  /** Asynchronous federations (--async): group size K and the staleness rules; null for synchronous rounds. */
+  async: { groupSize: number; maxStaleness: number; stalenessExponent: number } | null;
 }
 
 /** What the simulation tells its caller while it runs (progress bars, plain lines, or nothing). */
@@ -111,7 +126,7 @@ function splitCohort(clients: readonly number[], workers: number): number[][] {
   return out;
 }
 
-function rowOf(s: RoundSummary, ev: EvaluationResult): RoundRow {
+function rowOf(s: RoundSummary, ev: EvaluationResult, simulatedSeconds: number): RoundRow {
   const phaseSeconds: Partial<Record<Phase, number>> = {};
   for (const [p, ms] of Object.entries(s.phaseMs)) phaseSeconds[p as Phase] = ms / 1000;
   return {
@@ -126,6 +141,8 @@ function rowOf(s: RoundSummary, ev: EvaluationResult): RoundRow {
     dropouts: Object.values(s.dropouts).reduce((a, b) => a + (b ?? 0), 0),
     seconds: s.durationMs / 1000,
     phaseSeconds,
+    simulatedSeconds,
+    ...(s.group ? { staleness: s.group.trainedOn.map((v) => s.group!.modelVersion - v) } : {}),
   };
 }
 
@@ -143,6 +160,8 @@ interface Setup {
   clientOf: Map<string, number>;
   /** Round assignments the workers have not finished yet. */
   pending: { count: number; wake: (() => void) | null };
+  /** Asynchronous replays (by slot) whose participant has stopped. */
+  replayed: Set<number>;
   /** Baseline mode: updates handed back by the workers, by client. */
   trained: Map<number, Float32Array>;
   onTrained: { wake: (() => void) | null };
@@ -192,6 +211,7 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
   const trained = new Map<number, Float32Array>();
   const onTrained: Setup['onTrained'] = { wake: null };
   const pending: Setup['pending'] = { count: 0, wake: null };
+  const replayed = new Set<number>();
   const phases = [...phasesOf(o.mode)];
   const workers = Array.from({ length: workerCount }, () =>
     startWorker(
@@ -208,6 +228,7 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
       },
       (e) => {
         if (e.type === 'round-done') {
+          replayed.add(e.round);
           pending.count--;
           pending.wake?.();
         }
@@ -236,7 +257,7 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
             `${plan.config.mode} mode, phase deadline ${(deadlineMs / 1000).toFixed(1)} s`
           : 'INSECURE BASELINE: no masking, no DP'),
     );
-    const setup: Setup = { o, observer, model, initial, test, out, plan, workers, clientOf, pending, trained, onTrained, rows: [], lastEval: null, signal, interrupted: false, modelJson: null };
+    const setup: Setup = { o, observer, model, initial, test, out, plan, workers, clientOf, pending, replayed, trained, onTrained, rows: [], lastEval: null, signal, interrupted: false, modelJson: null };
     let audit: Pick<SimulationSummary, 'report' | 'ledger' | 'coordinatorKey' | 'audit'> = { report: null, ledger: null, coordinatorKey: null, audit: null };
     if (secure) audit = await runSecureRounds(setup);
     else await runBaselineRounds(setup);
@@ -256,6 +277,7 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
         threshold: thresholdOf(o),
         completedRounds: rows.filter((r) => r.status === 'completed').length,
         perClassAccuracy: finalEval.perClassAccuracy,
+        simulatedSeconds: rows.at(-1)?.simulatedSeconds ?? 0,
       },
       dp: {
         mechanism: secure ? plan.dp.mechanism : 'none',
@@ -274,10 +296,17 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
       model: modelJson,
       out,
       interrupted: secure ? setup.interrupted : (signal?.aborted ?? false),
+      speeds: { ...speedsOf(o), roundSeconds: o.roundSeconds },
+      async: o.async ? { groupSize: cohortSize(o), maxStaleness: o.maxStaleness, stalenessExponent: o.stalenessExponent } : null,
     };
   } finally {
     await Promise.all(workers.map((w) => w.worker.terminate()));
   }
+}
+
+/** The participants' speed model of these options. */
+function speedsOf(o: SimulateOptions): SpeedModel {
+  return { medianSeconds: o.trainSeconds, skew: o.speedSkew, availability: o.availability };
 }
 
 async function evaluateWeights(s: Setup, weights: Float32Array): Promise<EvaluationResult> {
@@ -300,6 +329,19 @@ async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'repor
   let evaluations: Promise<unknown> = Promise.resolve();
   let published: () => Uint8Array = () => new Uint8Array(0);
   let dashboard: DashboardFeed | null = null;
+  const speeds = speedsOf(s.o);
+  // Asynchronous: the simulated time line, replayed against the real coordinator (a few spare
+  // groups in case some abort). Synchronous: each round waits for its slowest member.
+  const schedule = s.o.async
+    ? asyncSchedule({ clients: s.o.clients, groupSize: cohortSize(s.o), groups: s.o.rounds + Math.max(3, Math.ceil(s.o.rounds / 5)), maxStaleness: s.o.maxStaleness, seed: s.o.seed, speeds, roundSeconds: s.o.roundSeconds })
+    : null;
+  const membersOf = new Map<number, number[]>();
+  let simulatedClock = 0;
+  let ended = 0;
+  const simulatedEnd = (round: number): number => {
+    if (schedule !== null) return schedule.groups[ended]?.at ?? simulatedClock;
+    return simulatedClock + synchronousRoundSeconds(s.o.seed, membersOf.get(round) ?? [], round, speeds) + s.o.roundSeconds;
+  };
   const running = await startCoordinator({
     config: s.plan.config,
     identity: s.plan.coordinatorIdentity,
@@ -312,8 +354,11 @@ async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'repor
       const bytes = Uint8Array.from(published());
       keep(summary.modelVersion, bytes);
       const weights = new Float32Array(bytes.buffer);
+      simulatedClock = simulatedEnd(summary.round);
+      ended++;
+      const at = simulatedClock;
       evaluations = evaluations.then(async () => {
-        const row = rowOf(summary, await evaluateWeights(s, weights));
+        const row = rowOf(summary, await evaluateWeights(s, weights), at);
         dashboard?.recordEvaluation(summary.round, { source: 'test-set', accuracy: row.accuracy, loss: row.loss, examples: s.test.size, noised: false });
         s.rows.push(row);
         s.observer.roundEnded(row);
@@ -343,6 +388,9 @@ async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'repor
     if (progress.round > assigned) {
       assigned = progress.round;
       const members = progress.members.map((k) => clientOf.get(k) as number);
+      membersOf.set(progress.round, members);
+      // Asynchronous groups' members exist already: the replay of the schedule created them.
+      if (schedule !== null) return;
       splitCohort(members, s.workers.length).forEach((clients, w) => {
         if (clients.length === 0) return;
         s.pending.count++;
@@ -365,6 +413,7 @@ async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'repor
       if (s.signal?.aborted) resolve();
       s.signal?.addEventListener('abort', () => resolve(), { once: true });
     });
+    if (schedule !== null) void replaySchedule(s, schedule, coordinator, running.url).catch((e: unknown) => s.observer.info(`replay stopped: ${e instanceof Error ? e.message : String(e)}`));
     await Promise.race([coordinator.finished, interrupted]);
     if (s.signal?.aborted) {
       // The running round is recorded aborted; its participants are terminated with their workers.
@@ -407,6 +456,30 @@ async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'repor
   }
 }
 
+/**
+ * Replays an asynchronous schedule against the real coordinator: each announcement, in simulated
+ * time order, becomes a participant (in a worker) that trains on the scheduled version and
+ * announces it ready; the next is sent only once this one is queued and the groups formed before
+ * it in simulated time have ended, so the coordinator forms the scheduled groups.
+ */
+async function replaySchedule(s: Setup, schedule: ReturnType<typeof asyncSchedule>, coordinator: Awaited<ReturnType<typeof startCoordinator>>['coordinator'], url: string): Promise<void> {
+  const until = async (done: () => boolean): Promise<boolean> => {
+    while (!done()) {
+      if (coordinator.state().status !== 'running' || s.signal?.aborted) return false;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return true;
+  };
+  for (const [slot, a] of schedule.announcements.entries()) {
+    if (!(await until(() => coordinator.summaries.length >= a.groupsBefore))) return;
+    const announced = coordinator.readyAnnouncements;
+    s.pending.count++;
+    s.workers[slot % s.workers.length]?.worker.postMessage({ type: 'async-member', slot, coordinator: url, client: a.client, trainOn: a.trainedOn } satisfies AsyncMemberAssignment);
+    // Queued, or (its update stale after all) given up: either way the next may go.
+    if (!(await until(() => coordinator.readyAnnouncements > announced || s.replayed.has(slot)))) return;
+  }
+}
+
 /** Plain federated averaging, updates in the clear: the yardstick for the protocol's overhead. */
 async function runBaselineRounds(s: Setup): Promise<void> {
   const optimizer = serverOptimizerOf(s.o);
@@ -442,6 +515,7 @@ async function runBaselineRounds(s: Setup): Promise<void> {
       dropouts: 0,
       seconds: (performance.now() - t0) / 1000,
       phaseSeconds: {},
+      simulatedSeconds: (s.rows.at(-1)?.simulatedSeconds ?? 0) + synchronousRoundSeconds(s.o.seed, [...cohort], round, speedsOf(s.o)) + s.o.roundSeconds,
     };
     s.rows.push(row);
     s.observer.roundEnded(row);

@@ -57,6 +57,20 @@ export interface RoundAssignment {
   clients: number[];
 }
 
+/**
+ * Main thread → worker, asynchronous federations: replay one training of participant `client`
+ * (src/cli/simulate/async-schedule.ts): train on model version `trainOn`, announce it ready, take
+ * part in the group that takes it, and stop. `slot` numbers the replays; the worker answers
+ * `round-done` with `round: slot` when the participant has stopped.
+ */
+export interface AsyncMemberAssignment {
+  type: 'async-member';
+  slot: number;
+  coordinator: string;
+  client: number;
+  trainOn: number;
+}
+
 /** Main thread → worker in the baseline mode: train these clients on these weights. */
 export interface BaselineTrainRequest {
   type: 'train';

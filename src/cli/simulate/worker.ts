@@ -16,7 +16,7 @@ import { simulatedDropout } from './dropout.js';
 import { simulatedMember, simulatedSession } from './identities.js';
 import { withSharedVerification } from './shared-verification.js';
 import { modelSpecOf } from './options.js';
-import type { BaselineTrainRequest, RoundAssignment, WorkerEvent, WorkerInit } from './worker-protocol.js';
+import type { AsyncMemberAssignment, BaselineTrainRequest, RoundAssignment, WorkerEvent, WorkerInit } from './worker-protocol.js';
 
 const init = workerData as WorkerInit;
 const port = parentPort;
@@ -105,8 +105,30 @@ async function main(): Promise<void> {
     );
     post({ type: 'round-done', round: a.round });
   };
-  port!.on('message', (a: RoundAssignment) => {
-    participate(a).catch(failed);
+  // Asynchronous federations: one participant object per replayed training.
+  const replay = async (a: AsyncMemberAssignment): Promise<void> => {
+    const member = simulatedMember(init.seed, clients, a.client);
+    const participant = new Participant({
+      coordinator: a.coordinator,
+      identity: member.identity,
+      provider,
+      session: simulatedSession(init.seed, a.client),
+      sharedLedger,
+      train: async (weights, info) => {
+        const r = await train(a.client, info.round, weights);
+        return { update: r.update, examples: r.examples };
+      },
+      ...(init.noiseScale === undefined ? {} : { noiseScale: init.noiseScale }),
+      random: seededRandom(`fedveil/simulate/${init.seed}/client-${a.client}/replay-${a.slot}/secrets`),
+      dropout: (round) => simulatedDropout(init.seed, init.dropout, init.phases, a.client, round),
+      replay: { trainOn: a.trainOn },
+    });
+    for (const result of await participant.run()) post({ type: 'participation', client: a.client, result });
+    post({ type: 'round-done', round: a.slot });
+  };
+  port!.on('message', (a: RoundAssignment | AsyncMemberAssignment) => {
+    if (a.type === 'async-member') replay(a).catch(failed);
+    else participate(a).catch(failed);
   });
 }
 
