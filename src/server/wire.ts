@@ -65,6 +65,11 @@ export const FederationInfoSchema = z
     data: DataSchemaSchema.nullable(),
     /** Federated evaluation settings; null when participants send no evaluation counts. */
     evaluation: EvaluationSectionSchema.nullable().default(null),
+    /**
+     * With federated standardisation: the per-feature mean and std the statistics round released
+     * (its ledger entry records them; participants apply only what they recompute from it); null before.
+     */
+    standardization: z.object({ mean: z.array(z.number().finite()), std: z.array(z.number().finite()) }).strict().nullable().default(null),
   })
   .strict();
 
