@@ -21,7 +21,7 @@ import type { RunningCoordinator } from '../../src/server/start.js';
 import { FederationInfoSchema } from '../../src/server/wire.js';
 import type { ParticipantOptions } from '../../src/server/participant.js';
 import type { Dataset } from '../../src/trainer/data/dataset.js';
-import { coordinator as coordinatorKey, rechain } from './fixtures.js';
+import { coordinator as coordinatorKey, fixtureConfig, fixtureLedger, rechain } from './fixtures.js';
 import { identities, participant, smallConfig, startTestCoordinator } from './harness.js';
 
 const SPEC: FederatedStandardizationSpec = { lower: [0, -10], upper: [10, 10], stdFloor: 0.01 };
@@ -92,6 +92,14 @@ async function runFederation(config: FederationConfig, people: KeyPair[], more: 
   return { ledger, applied, results, running };
 }
 
+/** The no-DP federation over SHARDS, run once for the tests that read its ledger. */
+let noDp: ReturnType<typeof runFederation> | null = null;
+function noDpFederation(): ReturnType<typeof runFederation> {
+  const people = identities(3);
+  noDp ??= runFederation(federatedConfig(people), people);
+  return noDp;
+}
+
 describe('federated standardisation: the statistics payload', () => {
   it('never exceeds the clip norm C, and zero-pads to the round dimension', () => {
     fc.assert(
@@ -145,8 +153,7 @@ describe('federated standardisation: the statistics payload', () => {
 describe('federated standardisation over HTTP', () => {
   it('estimates the statistics before round 0 (no DP: the pooled per-participant averages), records them in the ledger, and trains with them', async () => {
     const people = identities(3);
-    const config = federatedConfig(people);
-    const { ledger, applied, running: r } = await runFederation(config, people);
+    const { ledger, applied, running: r } = await noDpFederation();
     expect(ledger.map((e) => e.kind)).toEqual(['genesis', 'statistics', 'round', 'round']);
     const stats = ledger[1] as StatisticsEntry;
     const expected = average(SHARDS.map((s) => localMoments(s, SPEC)));
@@ -196,7 +203,7 @@ describe('federated standardisation over HTTP', () => {
 describe('federated standardisation: refusals', () => {
   it('the verifier refuses a statistics entry whose standardisation its released moments do not give, a second one, and a training round before it', async () => {
     const people = identities(3);
-    const { ledger } = await runFederation(federatedConfig(people), people);
+    const { ledger } = await noDpFederation();
     const codes = (entries: LedgerEntry[]) => [...new Set(verifyLedger(entries, toHex(coordinatorKey.publicKey), null).map((d) => d.code))];
     const tampered = structuredClone(ledger.slice(0, 2)) as LedgerEntry[];
     (tampered[1] as StatisticsEntry).statistics.standardize.mean[0] = 4.2;
@@ -206,11 +213,14 @@ describe('federated standardisation: refusals', () => {
     expect(codes(rechain(released))).toEqual(['ledger/statistics-mismatch']);
     // without its statistics entry the first training round has nothing to standardise with
     expect(codes(rechain([ledger[0]!, ledger[2]!]))).toContain('ledger/statistics-missing');
+    // a second statistics round
+    const second = { ...(ledger[1] as StatisticsEntry), round: (ledger[1] as StatisticsEntry).round + 1 };
+    expect(codes(rechain([ledger[0]!, ledger[1]!, second]))).toContain('ledger/statistics-mismatch');
     // a statistics entry in a federation without federated standardisation
-    const plain = identities(3, 'plain');
-    const other = await runFederation(smallConfig(plain), plain);
-    const foreign = { ...(ledger[1] as StatisticsEntry), federationId: other.ledger[0]!.federationId };
-    expect(verifyLedger(rechain([other.ledger[0]!, foreign as LedgerEntry]), toHex(coordinatorKey.publicKey), null).map((d) => d.code)).toContain('ledger/statistics-mismatch');
+    const plain = fixtureLedger(people, 1, { config: fixtureConfig(people) }).entries;
+    const foreign = { ...(ledger[1] as StatisticsEntry), federationId: plain[0]!.federationId };
+    expect(codes(rechain([plain[0]!, foreign]))).toContain('ledger/statistics-mismatch');
+    expect(codes(rechain(plain))).not.toContain('ledger/statistics-mismatch');
   });
 
   it('a participant refuses to train when the published standardisation is not the ledger’s, or the ledger’s statistics entry was tampered with', async () => {
