@@ -17,6 +17,7 @@ import type { FederationInfo } from '../server/wire.js';
 import type { EvaluationCounts } from '../server/federated-evaluation.js';
 import { evaluationRows } from '../server/federated-evaluation.js';
 import { localMoments, standardizedRows, standardizedSchema, statisticsSpec } from '../server/federated-statistics.js';
+import type { FederatedStandardizationSpec } from '../server/data-schema.js';
 import {
   checkDataFitsModel,
   countParams,
@@ -209,8 +210,8 @@ export function registerClient(program: Command): void {
         ...(opts.maxDelta === undefined ? {} : { maxDelta: opts.maxDelta }),
         ...(noiseScale === undefined ? {} : { noiseScale }),
         ...(opts.saveModel === undefined ? {} : { onModel: (weights, release) => keepModel(weights, release) }),
-        // The statistics round's payload: my training rows' feature moments, before any standardisation.
-        moments: (spec) => localMoments(data as Dataset, spec),
+        // The statistics round's payload: my training rows' feature moments, before any standardisation (a canary has none).
+        ...(canarySecret === null ? { moments: (spec: FederatedStandardizationSpec) => localMoments(data as Dataset, spec) } : {}),
       });
       // Its own model instance: the one training is never touched between rounds.
       let template: tf.LayersModel | null = null;

@@ -25,7 +25,8 @@ import {
 } from './ledger-entry.js';
 import { genesisFederationConfig, genesisProblems, genesisSamplingRate, publicDrawSeed } from './ledger-genesis.js';
 import { roundBinding } from './round-binding.js';
-import { statisticsProblems, statisticsSpec } from './federated-statistics.js';
+import { statisticsSpec } from './federated-statistics.js';
+import { statisticsProblems } from './statistics-entry.js';
 
 /** One reason a ledger does not hold. */
 export interface LedgerDiscrepancy {

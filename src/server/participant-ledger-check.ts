@@ -10,7 +10,8 @@ import { drawProblems, ledgerGenesis, verifyLedger } from './ledger-verify.js';
 import type { LedgerMemo } from './ledger-memo.js';
 import { participantEpsilon } from './participant-budget.js';
 import type { FederatedStandardizationSpec, FixedStandardization } from './data-schema.js';
-import { statisticsEntryOf, statisticsSpec } from './federated-statistics.js';
+import { statisticsSpec } from './federated-statistics.js';
+import { statisticsEntryOf } from './statistics-entry.js';
 import { roundBinding, unboundWireConfig, type BoundDraw, type LedgerHeadRef } from './round-binding.js';
 
 /** What the coordinator announced for the round a participant is asked to join. */
