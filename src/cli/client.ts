@@ -16,6 +16,8 @@ import type { FederationConfig } from '../server/config.js';
 import type { FederationInfo } from '../server/wire.js';
 import type { EvaluationCounts } from '../server/federated-evaluation.js';
 import { evaluationRows } from '../server/federated-evaluation.js';
+import { localMoments, standardizedRows, standardizedSchema, statisticsSpec } from '../server/federated-statistics.js';
+import type { FederatedStandardizationSpec } from '../server/data-schema.js';
 import {
   checkDataFitsModel,
   countParams,
@@ -166,6 +168,8 @@ export function registerClient(program: Command): void {
       let data: Dataset | null = null;
       // Federated evaluation: rows held out from training, on which each round's global model is measured.
       let heldOut: Dataset | null = null;
+      // The rows under each round's standardisation (with federated standardisation, the one the ledger's statistics entry records).
+      let rowsFor: ReturnType<typeof standardizedRows<Dataset>> = () => ({ train: data as Dataset, heldOut });
       let lossCap = 0;
       let clipNorm = 0;
       const participant = new Participant({
@@ -180,14 +184,15 @@ export function registerClient(program: Command): void {
             return { update: canaryUpdate(canarySecret, weights.length, clipNorm), examples: 0 };
           }
           let evaluation: EvaluationCounts | undefined;
-          if (heldOut !== null) {
+          const rows = rowsFor(info.standardization);
+          if (rows.heldOut !== null) {
             // Measured before training: the counts are about the global model the round was sent.
             setFlatWeights(model as tf.LayersModel, weights);
-            const e = await evaluate(model as tf.LayersModel, heldOut, 500, { lossCap });
+            const e = await evaluate(model as tf.LayersModel, rows.heldOut, 500, { lossCap });
             evaluation = { examples: e.examples, correct: e.correct, lossSum: e.lossSum };
             log(`round ${info.round}: global model v${info.modelVersion} on ${e.examples} held-out rows: accuracy ${e.accuracy.toFixed(4)}, loss ${e.loss.toFixed(4)} (sent only inside the masked, noised sum)`);
           }
-          const r = await trainLocal(model as tf.LayersModel, weights, data as Dataset, {
+          const r = await trainLocal(model as tf.LayersModel, weights, rows.train, {
             epochs: opts.epochs,
             batchSize: opts.batchSize,
             learningRate: opts.lr,
@@ -205,6 +210,8 @@ export function registerClient(program: Command): void {
         ...(opts.maxDelta === undefined ? {} : { maxDelta: opts.maxDelta }),
         ...(noiseScale === undefined ? {} : { noiseScale }),
         ...(opts.saveModel === undefined ? {} : { onModel: (weights, release) => keepModel(weights, release) }),
+        // The statistics round's payload: my training rows' feature moments, before any standardisation (a canary has none).
+        ...(canarySecret === null ? { moments: (spec: FederatedStandardizationSpec) => localMoments(data as Dataset, spec) } : {}),
       });
       // Its own model instance: the one training is never touched between rounds.
       let template: tf.LayersModel | null = null;
@@ -212,7 +219,10 @@ export function registerClient(program: Command): void {
         const fed = await participant.federation();
         template ??= await federationModel({ name: fed.model.name, options: fed.model.options }, opts.seed);
         const spec = { federationId: fed.federationId, model: { name: fed.model.name, options: fed.model.options }, ...release };
-        await writeReleasedModel(template, weights, opts.saveModel as string, spec, fed.data);
+        // With federated standardisation, the saved schema carries the standardisation the verified ledger records.
+        const standardization = participant.standardization;
+        const schema = fed.data !== null && standardization !== null ? standardizedSchema(fed.data, standardization) : fed.data;
+        await writeReleasedModel(template, weights, opts.saveModel as string, spec, schema);
         log(`model v${release.version} saved to ${opts.saveModel as string}`);
       };
       const info = await participant.federation();
@@ -238,6 +248,10 @@ export function registerClient(program: Command): void {
           heldOut = rows.heldOut;
           lossCap = info.evaluation?.lossCap ?? 0;
           data = rows.train;
+        }
+        rowsFor = standardizedRows({ train: data, heldOut });
+        if (statisticsSpec(info) !== null) {
+          log(`the federation estimates its feature standardisation before round 0 (a statistics round under its secure aggregation and DP); I train with the one its ledger records`);
         }
       }
       const ack = await participant.join();

@@ -14,6 +14,7 @@ import { noiseWarnings } from '../server/noise-outlook.js';
 import type * as tf from '@tensorflow/tfjs';
 import { federationModel } from './client.js';
 import { writeReleasedModel } from './model-files.js';
+import { standardizedRows, standardizedSchema } from '../server/federated-statistics.js';
 import { readTabularFile } from './tabular-file.js';
 import { saveModelVersion } from './canary-audit-files.js';
 
@@ -136,6 +137,8 @@ export function registerServe(program: Command): void {
       const model = await checkedModel(config, 0);
       const weights = await initialWeights(config, opts.initialModel, 0, model);
       const testData = opts.testData === undefined ? null : readTestData(opts.testData, config);
+      // With federated standardisation the test rows are read raw and standardised as the participants' are, once the statistics round released.
+      const testRows = testData === null ? null : standardizedRows({ train: testData, heldOut: null });
       const dir = opts.export ?? (config.storage.path === undefined || config.storage.path === ':memory:' ? resolve('audit') : join(dirname(resolve(config.storage.path)), 'audit'));
       // Exports run one after another, each of the state at its time.
       let exports: Promise<void> = Promise.resolve();
@@ -147,11 +150,13 @@ export function registerServe(program: Command): void {
             // An audited federation keeps every released version: the audit measures their changes.
             if (config.auditCommitment !== undefined) saveModelVersion(dir, m.version, m.weights);
             const release = { federationId: config.federationId, model: config.model, version: m.version, hash: m.hash };
-            await writeReleasedModel(model, new Float32Array(m.weights.slice().buffer), join(dir, 'model'), release, config.data ?? null);
+            const standardization = running.coordinator.standardization;
+            const schema = config.data !== undefined && standardization !== null ? standardizedSchema(config.data, standardization) : (config.data ?? null);
+            await writeReleasedModel(model, new Float32Array(m.weights.slice().buffer), join(dir, 'model'), release, schema);
             log(`model v${m.version} and audit bundle written to ${dir}`);
-            if (testData !== null && summary !== undefined) {
+            if (testRows !== null && summary !== undefined && summary.statistics !== true) {
               // writeReleasedModel left the released weights in `model`: this measures version m.version.
-              const e = await evaluate(model, testData);
+              const e = await evaluate(model, testRows(standardization).train);
               const evaluation = { source: 'test-set', accuracy: e.accuracy, loss: e.loss, examples: e.examples, noised: false } as const;
               running.dashboard?.recordEvaluation(summary.round, evaluation);
               const line = evaluationLogLine({ ...summary, modelVersion: m.version }, evaluation, config.evaluation, running.coordinator.dp);

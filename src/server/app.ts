@@ -289,6 +289,7 @@ export function createCoordinatorApp(c: Coordinator, opts: CoordinatorAppOptions
       data: c.config.data ?? null,
       evaluation: c.config.evaluation ?? null,
       async: c.config.async ?? null,
+      standardization: c.standardization,
     });
   });
 

@@ -6,7 +6,8 @@ import { phasesOf, type Phase } from '../protocol/phases.js';
 import { FedveilError } from '../secagg/util/errors.js';
 import { StalenessFunctionSchema } from './async-staleness.js';
 import { DataSchemaSchema } from './data-schema.js';
-import { EvaluationSectionSchema } from './federated-evaluation.js';
+import { EvaluationSectionSchema, roundDim } from './federated-evaluation.js';
+import { statisticsCoordinates, statisticsSpec } from './federated-statistics.js';
 import { resolveFederationModel } from './federation-model.js';
 
 /** One protocol phase name (the protocol's own), as used in URLs, deadlines and the ledger. */
@@ -262,6 +263,10 @@ const FederationConfigFields = z
         // Evaluation counts ride in the update vector and would be down-weighted with it.
         ctx.addIssue({ code: 'custom', path: ['evaluation'], message: 'federated evaluation is not available in asynchronous federations' });
       }
+      if (statisticsSpec(cfg) !== null) {
+        // Asynchronous participants train before any round, so none could wait for a statistics round.
+        ctx.addIssue({ code: 'custom', path: ['data', 'standardize'], message: 'federated standardisation is not available in asynchronous federations: give the mean and std, or train synchronously' });
+      }
     }
     const model = resolveFederationModel(cfg.model, cfg.data, cfg.dim);
     if ('issues' in model) for (const i of model.issues) ctx.addIssue({ code: 'custom', path: i.path, message: i.message });
@@ -287,6 +292,15 @@ export const FederationConfigSchema = FederationConfigFields.transform((cfg, ctx
   const model = resolveFederationModel(cfg.model, cfg.data, cfg.dim);
   if ('issues' in model) {
     for (const i of model.issues) ctx.addIssue({ code: 'custom', path: i.path, message: i.message });
+    return z.NEVER;
+  }
+  // The statistics round travels in a round's vector: it must hold a mean and a mean of squares per feature.
+  if (statisticsSpec(cfg) !== null && roundDim({ dim: model.dim, evaluation: cfg.evaluation }) < statisticsCoordinates(cfg.data?.features.length ?? 0)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['data', 'standardize', 'federated'],
+      message: `the statistics round sends ${statisticsCoordinates(cfg.data?.features.length ?? 0)} values (a mean and a mean of squares per feature) in the round's ${roundDim({ dim: model.dim, evaluation: cfg.evaluation })} coordinates, which cannot hold them: fix the standardisation or use a larger model`,
+    });
     return z.NEVER;
   }
   return {

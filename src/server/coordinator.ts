@@ -31,7 +31,10 @@ import type { FederationConfig } from './config.js';
 import { federationDpConfig, federationSamplingRate, roundGraph } from './federation-plan.js';
 import { HttpError } from './http-errors.js';
 import { nextRoundBudget } from './budget-guard.js';
-import { chainLedgerEntry, chargedEntries, entryEvent, type ChargedEntry, type GenesisEntry, type LedgerEntry } from './ledger-entry.js';
+import { chainLedgerEntry, chargedEntries, entryEvent, type ChargedEntry, type GenesisEntry, type LedgerEntry, type StatisticsEntry } from './ledger-entry.js';
+import type { FixedStandardization } from './data-schema.js';
+import { statisticsSpec } from './federated-statistics.js';
+import { statisticsEntryOf, statisticsRecord } from './statistics-entry.js';
 import { signLedgerHead, type LedgerHead } from './ledger-head.js';
 import { describeChange } from './ledger-amendment.js';
 import { openLedger } from './ledger-open.js';
@@ -72,6 +75,8 @@ export interface RoundSummary {
   evaluation?: RoundEvaluation;
   /** Asynchronous federations: the group's trained-on versions and staleness weights, in index order. */
   group?: AsyncGroup;
+  /** True for the statistics round of a federation with federated standardisation (it releases no model). */
+  statistics?: boolean;
 }
 
 /** Accuracy and loss of a round's released model. */
@@ -176,6 +181,8 @@ interface ActiveRound extends RoundContext {
   timer: ReturnType<typeof setTimeout> | undefined;
   /** `sender:nonce` of accepted requests in this round (replay protection; round ids never repeat). */
   nonces: Set<string>;
+  /** The statistics round of a federation with federated standardisation (its payload is feature moments, not an update). */
+  statistics: boolean;
 }
 
 /** Waiter of a long-poll. */
@@ -264,6 +271,8 @@ export class Coordinator {
   private published!: StoredModel;
   private genesis!: GenesisEntry;
   private lastEntry!: LedgerEntry;
+  /** The released statistics round, when the federation has federated standardisation and ran it. */
+  private statisticsEntry: StatisticsEntry | null = null;
   /** The privacy-report entries of the charged rounds, in ledger order. */
   private privacyEntries: RoundPrivacyEntry[] = [];
   /** Each charged entry's ledger-reader event, in order (what the ε target is checked against). */
@@ -410,6 +419,7 @@ export class Coordinator {
       );
     }
     this.lastEntry = ledger.at(-1) as LedgerEntry;
+    this.statisticsEntry = statisticsEntryOf(ledger);
     this.charge(chargedEntries(ledger));
     this.roundsCompleted = ledger.filter((e) => e.kind === 'round').length;
     const rounds = await this.store.rounds();
@@ -424,6 +434,15 @@ export class Coordinator {
   /** The DP configuration rounds encode with: the genesis's, or the latest amendment's. */
   get dp(): DpConfig {
     return this.dpValue;
+  }
+
+  /**
+   * The standardisation every participant applies when the federation estimates it: the one the
+   * ledger's statistics entry records, null before that round released (or with no federated
+   * standardisation).
+   */
+  get standardization(): FixedStandardization | null {
+    return this.statisticsEntry?.statistics.standardize ?? null;
   }
 
   /** Begins running rounds (returns at once). */
@@ -818,10 +837,12 @@ export class Coordinator {
       deadlineAt: null,
       timer: undefined,
       nonces: new Set(),
+      // The first round of a federation with federated standardisation estimates it (until one released).
+      statistics: statisticsSpec(this.config) !== null && this.statisticsEntry === null,
     };
     this.active = a;
     void this.store.pruneNonces(round).catch(() => {});
-    this.log(`round ${round}: started with ${draw.members.length} participants (${plan.threshold}-of-${config.graph.kind === 'complete' ? plan.n : config.graph.degree + 1})`);
+    this.log(`round ${round}: ${a.statistics ? 'statistics round (feature means and spreads for the federated standardisation) ' : ''}started with ${draw.members.length} participants (${plan.threshold}-of-${config.graph.kind === 'complete' ? plan.n : config.graph.degree + 1})`);
     this.enterPhase(a, 'advertise-keys');
   }
 
@@ -902,6 +923,10 @@ export class Coordinator {
       });
       return;
     }
+    if (a.statistics) {
+      await this.releaseStatistics(a, outcome, iso, endedAt, dropoutCounts(outcome.dropouts));
+      return;
+    }
     let entry: LedgerEntry;
     let next: StoredModel;
     const optimizerBefore = this.optimizer.exportState();
@@ -958,6 +983,47 @@ export class Coordinator {
       epsilon: this.spent,
       ...this.releasedEvaluation(entry),
     });
+  }
+
+  /**
+   * Commits a completed statistics round: its ledger entry (released moments and the
+   * standardisation they give) with no new model, then publishes that standardisation.
+   */
+  private async releaseStatistics(a: ActiveRound, outcome: CompletedOutcome, iso: string, endedAt: number, dropouts: Partial<Record<Phase, number>>): Promise<void> {
+    const spec = statisticsSpec(this.config);
+    let entry: StatisticsEntry;
+    const summary = {
+      round: a.round,
+      startedAt: new Date(a.startedAt).toISOString(),
+      endedAt: iso,
+      durationMs: endedAt - a.startedAt,
+      phaseMs: a.phaseMs,
+      cohortSize: a.draw.members.length,
+      dropouts,
+      modelVersion: this.published.version,
+      statistics: true,
+    };
+    try {
+      if (spec === null) throw new FedveilError('coordinator/no-statistics', 'the federation has no federated standardisation');
+      entry = chainLedgerEntry(this.lastEntry, statisticsRecord(a, outcome, spec, a.modelBefore, iso), this.provider, this.identity.secretKey) as StatisticsEntry;
+      await this.store.completeRound(a.round, entry, null, iso);
+    } catch (e) {
+      const reason = e instanceof Error ? e.message : String(e);
+      await this.store.abortRound(a.round, 'coordinator/release-failed', iso);
+      this.log(`round ${a.round}: aborted at release: ${reason}`);
+      this.endActive(a, { ...summary, status: 'aborted', code: 'coordinator/release-failed', reason, contributors: 0, epsilon: this.epsilonSpent() });
+      return;
+    }
+    this.lastEntry = entry;
+    this.statisticsEntry = entry;
+    this.charge([entry]);
+    const { mean, std } = entry.statistics.standardize;
+    const features = this.config.data?.features ?? [];
+    this.log(
+      `round ${a.round}: statistics released by ${outcome.u3.length} contributors; every participant standardises with ` +
+        features.map((f, i) => `${f} mean ${(mean[i] as number).toPrecision(4)} std ${(std[i] as number).toPrecision(4)}`).join(', '),
+    );
+    this.endActive(a, { ...summary, status: 'completed', contributors: outcome.u3.length, epsilon: this.spent });
   }
 
   /** The summary's evaluation of a released round whose entry carries evaluation totals. */

@@ -3,11 +3,13 @@ import type { GraphSpec } from '../protocol/config.js';
 import { secaggPlusParameters } from '../secagg/index.js';
 import type { FederationConfig } from './config.js';
 import { roundDim } from './federated-evaluation.js';
+import { statisticsRounds } from './federated-statistics.js';
 
 /**
  * The DP configuration a federation's rounds encode with, derived from the config file: the
- * configured noise multiplier, or one calibrated so that `rounds` rounds reach `dp.targetEpsilon`
- * at `dp.delta` against ledger readers (the privacy report's headline): a participant in every
+ * configured noise multiplier, or one calibrated so that `rounds` rounds (and the statistics round
+ * of a federation with federated standardisation, which has a training round's event) reach
+ * `dp.targetEpsilon` at `dp.delta` against ledger readers (the privacy report's headline): a participant in every
  * round, no amplification by sampling (the ledger names every cohort), and the worst case the
  * protocol allows, exactly `dp.minContributors` (default `threshold`) contributors per round (more
  * contributors only add noise), of which n − 1 − c noise shares count (c = the config's colluders,
@@ -34,7 +36,7 @@ export function federationDpConfig(config: FederationConfig): DpConfig {
         config: { ...base, noiseMultiplier: 1 },
         epsilon: dp.targetEpsilon as number,
         delta: dp.delta,
-        rounds: config.rounds,
+        rounds: config.rounds + statisticsRounds(config),
         contributors: dp.minContributors ?? config.threshold,
         colluders: config.colluders ?? 0,
         dim: roundDim(config),

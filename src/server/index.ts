@@ -25,7 +25,26 @@ export {
   type PhaseName,
 } from './config.js';
 export { canonicalJson } from './canonical-json.js';
-export { DataSchemaSchema, type DataSchema, type DataSchemaInput } from './data-schema.js';
+export {
+  DataSchemaSchema,
+  federatedStandardization,
+  type DataSchema,
+  type DataSchemaInput,
+  type FederatedStandardizationSpec,
+  type FixedStandardization,
+} from './data-schema.js';
+export {
+  localMoments,
+  releasedMoments,
+  standardizationOf,
+  standardizedRows,
+  standardizedSchema,
+  statisticsInput,
+  statisticsNoiseStd,
+  statisticsRounds,
+  statisticsSpec,
+  type UnitMoments,
+} from './federated-statistics.js';
 export { BUILTIN_MODELS, resolveFederationModel, type ModelIssue, type ResolvedModel } from './federation-model.js';
 export { JoinRegistry, registerJoinRoutes, sessionLeaseMs, type JoinRegistryOptions } from './join.js';
 export { joinFederation, newSessionToken } from './join-client.js';
@@ -41,6 +60,7 @@ export {
   GenesisBodySchema,
   RoundBodySchema,
   AbortedAfterUnmaskBodySchema,
+  StatisticsBodySchema,
   LedgerEntrySchema,
   chainLedgerEntry,
   chargedEntries,
@@ -56,6 +76,7 @@ export {
   type LedgerEntryBody,
   type LedgerRecord,
   type RoundEntry,
+  type StatisticsEntry,
 } from './ledger-entry.js';
 export { OPERATIONAL_CONFIG_FIELDS, configHash, genesisProblems, genesisRecord, genesisSamplingRate, privacyConfig } from './ledger-genesis.js';
 export { ROUND_BINDING_DOMAIN, roundBinding, roundBindingHex, type BoundDraw, type LedgerHeadRef, type RoundBindingInput } from './round-binding.js';

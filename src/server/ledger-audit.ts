@@ -7,7 +7,7 @@ import { chargedEntries, LedgerEntrySchema } from './ledger-entry.js';
 import { checkReceipts, type Receipt } from './ledger-head.js';
 import { ledgerGenesis, verifyLedger, type VerifyLedgerOptions } from './ledger-verify.js';
 import { readReceipts } from './receipt-store.js';
-import { entryCohortMethod } from './report.js';
+import { entryCohortMethod, entryOutcome } from './report.js';
 
 /** A ledger as an auditor gives it: the entries of one file, the key pinned for it, the receipts held. */
 export interface LedgerBundle {
@@ -139,7 +139,7 @@ export function ledgerReportCheck(
       if (cohort !== null && canonicalJson(r.cohort) !== canonicalJson(cohort)) {
         mismatches.push(`cohort ${canonicalJson(r.cohort)} is not ${canonicalJson(cohort)}, what the ledger's draw and the genesis's seed imply`);
       }
-      const outcome = e.kind === 'round' ? 'released' : 'aborted-after-unmask';
+      const outcome = entryOutcome(e);
       if (r.outcome !== outcome) mismatches.push(`outcome '${r.outcome}', but the ledger records '${outcome}'`);
       if (r.contributors !== e.contributors.length) mismatches.push(`contributors ${r.contributors} ≠ ${e.contributors.length}`);
       if (canonicalJson(r.contributorIds) !== canonicalJson(e.contributors.map((c) => c.publicKey))) mismatches.push('contributor ids differ');

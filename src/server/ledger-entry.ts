@@ -175,6 +175,32 @@ export const AbortedAfterUnmaskBodySchema = z
   })
   .strict();
 
+/**
+ * The statistics round of a federation with federated standardisation (spec/ledger.md §2.6):
+ * released before any training round, with the same mechanism, dimension and event as one. It
+ * publishes no model; it records the released (noised) unit moments and the standardisation that
+ * follows from them, which every participant then applies and every verifier recomputes.
+ */
+export const StatisticsBodySchema = z
+  .object({
+    kind: z.literal('statistics'),
+    ...roundFields,
+    /** The published model, unchanged by the round. */
+    modelVersion: z.number().int().min(0),
+    modelHash: hex32,
+    /** SHA-256 of the unmasked modular sum (little-endian uint32 words) before decoding. */
+    aggregateHash: hex32,
+    statistics: z
+      .object({
+        /** Per feature, the released mean of u and mean of u² (u: the feature clamped and mapped to [0, 1]), as decoded. */
+        released: z.object({ mean: z.array(z.number().finite()), meanSquare: z.array(z.number().finite()) }).strict(),
+        /** The standardisation that follows from `released` and the genesis's data schema. */
+        standardize: z.object({ mean: z.array(z.number().finite()), std: z.array(z.number().finite()) }).strict(),
+      })
+      .strict(),
+  })
+  .strict();
+
 /** The terms an amendment changes: the planned rounds and the ε target (null: no target). */
 const FederationTermsSchema = z.object({ rounds: z.number().int().min(1), epsilonBudget: z.number().gt(0).nullable() }).strict();
 
@@ -215,6 +241,7 @@ export const LedgerEntrySchema = z.discriminatedUnion('kind', [
   GenesisBodySchema.extend(signed).strict(),
   RoundBodySchema.extend(signed).strict(),
   AbortedAfterUnmaskBodySchema.extend(signed).strict(),
+  StatisticsBodySchema.extend(signed).strict(),
   AmendmentBodySchema.extend(signed).strict(),
 ]);
 
@@ -224,16 +251,20 @@ export type GenesisBody = z.infer<typeof GenesisBodySchema>;
 export type RoundBody = z.infer<typeof RoundBodySchema>;
 /** A charged aborted round's entry body. */
 export type AbortedAfterUnmaskBody = z.infer<typeof AbortedAfterUnmaskBodySchema>;
+/** A statistics round's entry body. */
+export type StatisticsBody = z.infer<typeof StatisticsBodySchema>;
 /** An amendment's entry body. */
 export type AmendmentBody = z.infer<typeof AmendmentBodySchema>;
 /** A signed ledger entry. */
 export type LedgerEntry = z.infer<typeof LedgerEntrySchema>;
 /** Everything an entry records except its own hash and signature. */
-export type LedgerEntryBody = GenesisBody | RoundBody | AbortedAfterUnmaskBody | AmendmentBody;
+export type LedgerEntryBody = GenesisBody | RoundBody | AbortedAfterUnmaskBody | StatisticsBody | AmendmentBody;
 /** The signed genesis entry. */
 export type GenesisEntry = Extract<LedgerEntry, { kind: 'genesis' }>;
-/** An entry that spends ε: a released round, or a round charged after an abort past unmask. */
-export type ChargedEntry = Extract<LedgerEntry, { kind: 'round' | 'aborted-after-unmask' }>;
+/** An entry that spends ε: a released round, the statistics round, or a round charged after an abort past unmask. */
+export type ChargedEntry = Extract<LedgerEntry, { kind: 'round' | 'statistics' | 'aborted-after-unmask' }>;
+/** A statistics round's signed entry. */
+export type StatisticsEntry = Extract<LedgerEntry, { kind: 'statistics' }>;
 /** A signed amendment entry. */
 export type AmendmentEntry = Extract<LedgerEntry, { kind: 'amendment' }>;
 /** A released round's signed entry. */
@@ -246,7 +277,7 @@ export type LedgerRecord = DistributiveOmit<LedgerEntryBody, 'seq' | 'prevHash' 
 
 /** True for the entries that spend ε (and carry a round's contributors). */
 export function isCharged(e: LedgerEntry): e is ChargedEntry {
-  return e.kind === 'round' || e.kind === 'aborted-after-unmask';
+  return e.kind === 'round' || e.kind === 'statistics' || e.kind === 'aborted-after-unmask';
 }
 
 /** The charged entries of a ledger, in order: what every privacy accountant consumes. */

@@ -18,7 +18,7 @@ export const LedgerHeadSchema = z
     federationId: z.string().min(1),
     seq: z.number().int().min(0),
     hash: hex32,
-    kind: z.enum(['genesis', 'round', 'aborted-after-unmask', 'amendment']),
+    kind: z.enum(['genesis', 'round', 'statistics', 'aborted-after-unmask', 'amendment']),
     round: z.number().int().min(0).nullable(),
     coordinatorPublicKey: hex32,
     signature: hex64,

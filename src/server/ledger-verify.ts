@@ -26,6 +26,8 @@ import {
 } from './ledger-entry.js';
 import { genesisFederationConfig, genesisProblems, genesisSamplingRate, publicDrawSeed } from './ledger-genesis.js';
 import { roundBinding } from './round-binding.js';
+import { statisticsSpec } from './federated-statistics.js';
+import { statisticsProblems } from './statistics-entry.js';
 
 /** One reason a ledger does not hold. */
 export interface LedgerDiscrepancy {
@@ -111,6 +113,9 @@ export function entryBinding(e: ChargedEntry, genesisHash: string): Uint8Array {
  *   (`ledger/amendment-overspent`), the mechanism is the one calibrated for the remaining rounds
  *   (`ledger/amendment-mechanism`), and later rounds come from its `fromRound` on
  *   (`ledger/amendment-mismatch`).
+ * - Federated standardisation: one statistics entry before every released training round
+ *   (`ledger/statistics-missing`), recording the standardisation its released moments give under
+ *   the genesis's data schema (`ledger/statistics-mismatch`); none in a federation without it.
  * - Co-signatures: the binding is recomputed from the entry (round config, draw, genesis hash,
  *   previous head) and at least `threshold` contributors' masked-input signatures must verify
  *   over it; every recorded co-signature must verify; malicious rounds' consistency signatures too.
@@ -165,6 +170,9 @@ export function verifyLedger(
   const read: LedgerEntry[] = [];
   /** The events of the charged entries so far (what the ε target is checked against). */
   const charged: DpEvent[] = [];
+  /** With federated standardisation: whether the statistics round was released yet (it precedes every training round). */
+  const statistics = genesisConfig === null ? null : statisticsSpec(genesisConfig);
+  let statisticsReleased = false;
   entries.forEach((raw, index) => {
     const parsed = LedgerEntrySchema.safeParse(raw);
     if (!parsed.success) {
@@ -217,6 +225,15 @@ export function verifyLedger(
     const before = e.kind === 'round' ? { version: e.modelVersionBefore, hash: e.modelHashBefore } : { version: e.modelVersion, hash: e.modelHash };
     if (lastModel !== null && before.hash !== lastModel.hash) report('ledger/model-chain', `the model the round started from is not the published one`);
     if (lastModel !== null && before.version !== lastModel.version) report('ledger/model-chain', `model version ${before.version} does not follow ${lastModel.version}`);
+    if (e.kind === 'statistics') {
+      const problems = statisticsProblems(e, statistics);
+      if (statisticsReleased) problems.push('a second statistics round: the federation estimates its standardisation once');
+      for (const p of problems) report('ledger/statistics-mismatch', p);
+      statisticsReleased = true;
+    }
+    if (e.kind === 'round' && statistics !== null && !statisticsReleased) {
+      report('ledger/statistics-missing', 'a training round before the statistics round: the federation standardises with statistics it estimates before round 0');
+    }
     if (e.kind === 'round') {
       if (e.modelVersionAfter !== e.modelVersionBefore + 1) report('ledger/model-chain', `model version jumps from ${e.modelVersionBefore} to ${e.modelVersionAfter}`);
       lastModel = { version: e.modelVersionAfter, hash: e.modelHashAfter };

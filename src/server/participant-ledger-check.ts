@@ -9,6 +9,9 @@ import { checkReceipts, type Receipt } from './ledger-head.js';
 import { drawProblems, ledgerGenesis, verifyLedger } from './ledger-verify.js';
 import type { LedgerMemo } from './ledger-memo.js';
 import { participantEpsilon } from './participant-budget.js';
+import type { FederatedStandardizationSpec, FixedStandardization } from './data-schema.js';
+import { statisticsSpec } from './federated-statistics.js';
+import { statisticsEntryOf } from './statistics-entry.js';
 import { roundBinding, unboundWireConfig, type BoundDraw, type LedgerHeadRef } from './round-binding.js';
 
 /** What the coordinator announced for the round a participant is asked to join. */
@@ -43,9 +46,28 @@ export interface LedgerCheckInput {
   memo?: LedgerMemo;
 }
 
+/**
+ * A federation with federated standardisation, as its verified ledger stands: its settings, and
+ * the standardisation its statistics entry records (null while that round has not released: the
+ * announced round is then the statistics round).
+ */
+export interface LedgerStatistics {
+  spec: FederatedStandardizationSpec;
+  standardize: FixedStandardization | null;
+}
+
 /** The verdict: go ahead (with my ε if I take part), or refuse with a code. */
 export type LedgerCheck =
-  | { ok: true; genesis: GenesisEntry; head: LedgerHeadRef; entries: LedgerEntry[]; terms: FederationTerms; epsilonIfContributing: number }
+  | {
+      ok: true;
+      genesis: GenesisEntry;
+      head: LedgerHeadRef;
+      entries: LedgerEntry[];
+      terms: FederationTerms;
+      epsilonIfContributing: number;
+      /** Null when the federation does not estimate its standardisation. */
+      statistics: LedgerStatistics | null;
+    }
   | { ok: false; code: string; message: string };
 
 const refuse = (code: string, message: string): { ok: false; code: string; message: string } => ({ ok: false, code, message });
@@ -109,7 +131,9 @@ export function checkLedgerBeforeRound(input: LedgerCheckInput): LedgerCheck {
       `taking part in round ${config.round} would bring my ε to ${epsilon} at δ ${genesis.delta} (${rounds - 1} rounds so far), above my limit ${input.maxEpsilon}`,
     );
   }
-  return { ok: true, genesis, head, entries, terms, epsilonIfContributing: epsilon };
+  const spec = statisticsSpec(fedConfig);
+  const statistics = spec === null ? null : { spec, standardize: statisticsEntryOf(entries)?.statistics.standardize ?? null };
+  return { ok: true, genesis, head, entries, terms, epsilonIfContributing: epsilon, statistics };
 }
 
 /** What a participant may read about its own privacy from a ledger it verified. */

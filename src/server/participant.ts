@@ -21,7 +21,9 @@ import { evaluationInput, roundDim, type EvaluationCounts } from './federated-ev
 import { describeChange } from './ledger-amendment.js';
 import type { LedgerEntry } from './ledger-entry.js';
 import { ParticipantLedger, type ReceiptKeeper } from './participant-ledger.js';
-import type { OwnPrivacy } from './participant-ledger-check.js';
+import type { LedgerStatistics, OwnPrivacy } from './participant-ledger-check.js';
+import type { FederatedStandardizationSpec, FixedStandardization } from './data-schema.js';
+import { sameStandardization, statisticsInput, type UnitMoments } from './federated-statistics.js';
 import type { SharedLedger } from './ledger-memo.js';
 import { joinFederation, newSessionToken } from './join-client.js';
 import { ownGroupWeight, weightedUpdate } from './async-staleness.js';
@@ -51,8 +53,14 @@ export interface TrainResult {
 /**
  * Local training, supplied by the caller (the CLI wires src/trainer into it). In an asynchronous
  * federation training comes before any round: `round` is then the model version trained on.
+ * `standardization`:
+ * in a federation with federated standardisation, the per-feature mean and std to apply to the
+ * raw features, as the verified statistics entry of the ledger records them (null otherwise).
  */
-export type TrainFn = (globalWeights: Float32Array, info: { round: number; modelVersion: number }) => Promise<TrainResult> | TrainResult;
+export type TrainFn = (
+  globalWeights: Float32Array,
+  info: { round: number; modelVersion: number; standardization: FixedStandardization | null },
+) => Promise<TrainResult> | TrainResult;
 
 /** How one participation ended. */
 export interface ParticipationResult {
@@ -131,7 +139,20 @@ export interface ParticipantOptions {
    * simulation then replays the next training).
    */
   replay?: { trainOn: number };
+  /**
+   * In a federation with federated standardisation: my feature moments over my (raw, training)
+   * rows for its statistics round (src/server/federated-statistics.ts localMoments). Without it I
+   * refuse that round (`client/no-statistics`).
+   */
+  moments?: (spec: FederatedStandardizationSpec) => Promise<UnitMoments> | UnitMoments;
 }
+
+/** What I send in a round: a model update, or (the statistics round) my feature moments. */
+type RoundJob =
+  | { kind: 'train'; standardization: FixedStandardization | null }
+  | { kind: 'statistics'; spec: FederatedStandardizationSpec }
+  /** An asynchronous group member's update, trained before the group formed, and its checked staleness weight. */
+  | { kind: 'pretrained'; result: TrainResult; weight: number };
 
 /**
  * A federation participant over HTTP. `run()` follows the coordinator from round to round: when
@@ -157,6 +178,7 @@ export class Participant {
   private releasedVersion = 0;
   /** Hashes of the amendment entries already reported in the log. */
   private readonly amendmentsSeen = new Set<string>();
+  private standardizationValue: FixedStandardization | null = null;
 
   constructor(private readonly opts: ParticipantOptions) {
     this.provider = opts.provider ?? defaultProvider;
@@ -189,6 +211,14 @@ export class Participant {
     const ack = await joinFederation(this.http, await this.federation(), this.session);
     this.joined = true;
     return ack;
+  }
+
+  /**
+   * With federated standardisation: the standardisation I train with, as the ledger's statistics
+   * entry records it (once I verified a ledger that has one); null before, or without it.
+   */
+  get standardization(): FixedStandardization | null {
+    return this.standardizationValue;
   }
 
   /** Every participation so far. */
@@ -242,9 +272,12 @@ export class Participant {
             draw: state.cohortDraw,
             ledgerHead: state.ledgerHead,
           });
-          const result = check.ok ? await this.participate(state, config, info) : refusal(config.round, check.code);
-          if (!check.ok) this.log(`round ${config.round}: refusing to contribute: ${check.message}`);
-          else this.logAmendments(check.entries, check.epsilonIfContributing);
+          // The ledger also says what the round asks of me (training, or the statistics round).
+          const job = check.ok ? await this.roundJob(check.statistics) : null;
+          const refused = !check.ok ? check : job !== null && 'code' in job ? job : null;
+          const result = refused !== null ? refusal(config.round, refused.code) : await this.participate(state, config, info, job as RoundJob);
+          if (refused !== null) this.log(`round ${config.round}: refusing to contribute: ${refused.message}`);
+          else if (check.ok) this.logAmendments(check.entries, check.epsilonIfContributing);
           if (check.ok && (result.status === 'completed' || (result.status === 'aborted' && result.lastPhase === 'unmask'))) {
             await this.keepReceipt(info.federationId, result, check.head);
           }
@@ -301,7 +334,7 @@ export class Participant {
       if (trained === null) {
         const version = Math.min(replay?.trainOn ?? state.modelVersion, state.modelVersion);
         const global = await this.fetchModel(version, info.dim);
-        trained = { version, result: await this.opts.train(global, { round: version, modelVersion: version }) };
+        trained = { version, result: await this.opts.train(global, { round: version, modelVersion: version, standardization: null }) };
         announced = false;
       }
       if (!announced) {
@@ -336,7 +369,7 @@ export class Participant {
             const check = await this.ledger.beforeRound(info.federationId, info.coordinatorPublicKey, { config, draw: state.cohortDraw, ledgerHead: state.ledgerHead });
             if (!check.ok) this.log(`round ${config.round}: refusing to contribute: ${check.message}`);
             else this.logAmendments(check.entries, check.epsilonIfContributing);
-            result = check.ok ? await this.participate(state, config, info, { result: trained.result, weight: own.weight }) : refusal(config.round, check.code);
+            result = check.ok ? await this.participate(state, config, info, { kind: 'pretrained', result: trained.result, weight: own.weight }) : refusal(config.round, check.code);
             if (check.ok && (result.status === 'completed' || (result.status === 'aborted' && result.lastPhase === 'unmask'))) {
               await this.keepReceipt(info.federationId, result, check.head);
             }
@@ -362,6 +395,32 @@ export class Participant {
     const body = new TextEncoder().encode(JSON.stringify({ modelVersion: version, time: Date.now() }));
     const ack = await this.http.postJson('/v1/ready', body, 'application/json', ReadyAckSchema, { federationId: info.federationId, ...READY_TARGET });
     this.log(`update trained on model v${version} announced ready (${ack.queued} waiting for a group)`);
+  }
+
+  /**
+   * What the round asks of me, from the verified ledger: my moments in the statistics round (the
+   * federation estimates its standardisation and the ledger records none yet), else training with
+   * the standardisation the ledger records, which must be the one the coordinator publishes
+   * (`client/standardization-mismatch` when it is not).
+   */
+  private async roundJob(statistics: LedgerStatistics | null): Promise<RoundJob | { code: string; message: string }> {
+    if (statistics === null) return { kind: 'train', standardization: null };
+    if (statistics.standardize === null) {
+      if (this.opts.moments === undefined) return { code: 'client/no-statistics', message: 'this is the statistics round of a federation with federated standardisation, and I have no feature statistics to send' };
+      return { kind: 'statistics', spec: statistics.spec };
+    }
+    // The page and the CLI read the published schema; the one they apply must be the ledger's.
+    const published = (await this.http.getJson('/v1/federation', FederationInfoSchema)).standardization;
+    if (published === null || !sameStandardization(published, statistics.standardize)) {
+      return {
+        code: 'client/standardization-mismatch',
+        message:
+          `the coordinator publishes the standardisation ${published === null ? '(none)' : `mean ${JSON.stringify(published.mean)}, std ${JSON.stringify(published.std)}`}, ` +
+          `but the verified ledger's statistics entry gives mean ${JSON.stringify(statistics.standardize.mean)}, std ${JSON.stringify(statistics.standardize.std)}`,
+      };
+    }
+    this.standardizationValue = statistics.standardize;
+    return { kind: 'train', standardization: statistics.standardize };
   }
 
   /** Says, once each, that the federation's terms were amended (the ledger I verified records it), and what my ε would be. */
@@ -429,11 +488,11 @@ export class Participant {
   }
 
   /**
-   * Runs the protocol for one round. `pretrained`: an asynchronous group member's update, already
-   * trained, and the staleness weight it is encoded with; otherwise training runs now, on the
-   * round's model, while keys are exchanged.
+   * Runs the protocol for one round: training on the round's model (while keys are exchanged), my
+   * feature moments in the statistics round, or an asynchronous group member's update trained
+   * before the group formed, encoded with its staleness weight.
    */
-  private async participate(state: CoordinatorStateWire, config: RoundConfig, info: FederationInfo, pretrained?: { result: TrainResult; weight: number }): Promise<ParticipationResult> {
+  private async participate(state: CoordinatorStateWire, config: RoundConfig, info: FederationInfo, job: RoundJob): Promise<ParticipationResult> {
     const started = Date.now();
     const round = config.round;
     const index = config.participants.findIndex((p) => bytesEqual(p, this.opts.identity.publicKey));
@@ -449,12 +508,25 @@ export class Participant {
       durationMs: Date.now() - started,
     });
 
-    const global = pretrained === undefined ? await this.fetchModel(state.modelVersion, info.dim) : null;
-    // Training runs while keys are exchanged; its result is needed only at masked-input.
-    const training =
-      pretrained === undefined
-        ? Promise.resolve().then(() => this.opts.train(global as Float32Array, { round, modelVersion: state.modelVersion }))
-        : Promise.resolve(pretrained.result);
+    // Training (or computing my moments) runs while keys are exchanged; its result is needed only at masked-input.
+    let training: Promise<{ input: Float32Array; examples: number }>;
+    const checked = (trained: TrainResult): TrainResult => {
+      if (trained.update.length !== info.dim) throw new FedveilError('client/bad-update', `train returned ${trained.update.length} values, the model has ${info.dim}`);
+      return trained;
+    };
+    if (job.kind === 'statistics') {
+      const moments = this.opts.moments as NonNullable<ParticipantOptions['moments']>;
+      training = Promise.resolve().then(async () => ({ input: statisticsInput(await moments(job.spec), info.dp.clipNorm, roundDim(info)), examples: 0 }));
+    } else if (job.kind === 'pretrained') {
+      training = Promise.resolve().then(() => ({ input: weightedUpdate(checked(job.result).update, info.dp.clipNorm, job.weight), examples: job.result.examples }));
+    } else {
+      const global = await this.fetchModel(state.modelVersion, info.dim);
+      training = Promise.resolve().then(async () => {
+        const trained = checked(await this.opts.train(global, { round, modelVersion: state.modelVersion, standardization: job.standardization }));
+        const input = info.evaluation ? evaluationInput(trained.update, trained.evaluation ?? null, info.evaluation, info.dp.clipNorm) : trained.update;
+        return { input, examples: trained.examples };
+      });
+    }
     training.catch(() => {});
     let update: Float32Array | null = null;
     const client = new ClientRound(this.encodingPlan(config), {
@@ -493,11 +565,7 @@ export class Participant {
       if (phase === 'masked-input') {
         try {
           const trained = await training;
-          if (trained.update.length !== info.dim) {
-            throw new FedveilError('client/bad-update', `train returned ${trained.update.length} values, the model has ${info.dim}`);
-          }
-          if (pretrained !== undefined) update = weightedUpdate(trained.update, info.dp.clipNorm, pretrained.weight);
-          else update = info.evaluation ? evaluationInput(trained.update, trained.evaluation ?? null, info.evaluation, info.dp.clipNorm) : trained.update;
+          update = trained.input;
           examples = trained.examples;
         } catch (e) {
           this.log(`round ${round}: training failed: ${e instanceof Error ? e.message : String(e)}`);

@@ -189,17 +189,18 @@ export class PostgresCoordinatorStore implements CoordinatorStore {
     return rows.map((r) => r.round).sort((a, b) => a - b);
   }
 
-  async completeRound(round: number, entry: LedgerEntry, model: StoredModel, endedAt: string): Promise<void> {
+  async completeRound(round: number, entry: LedgerEntry, model: StoredModel | null, endedAt: string): Promise<void> {
     await this.transaction(async (q) => {
       await this.checkRunning(q, round, entry);
       await this.checkExtends(q, entry);
       const [latest] = await q<{ v: number | null }>('SELECT MAX(version) AS v FROM models');
       const expectedVersion = latest?.v === null || latest?.v === undefined ? 0 : latest.v + 1;
-      if (model.version !== expectedVersion) {
+      if (model !== null && model.version !== expectedVersion) {
         throw new FedveilError('store/model-version', `model version ${model.version} is not the next version ${expectedVersion}`);
       }
       await q('INSERT INTO ledger (seq, round, hash, entry) VALUES ($1, $2, $3, $4)', [entry.seq, round, entry.hash, JSON.stringify(entry)]);
       await q("UPDATE rounds SET status = 'completed', ended_at = $1 WHERE round = $2", [endedAt, round]);
+      if (model === null) return;
       await q('INSERT INTO models (version, hash, weights, optimizer_state) VALUES ($1, $2, $3, $4)', [
         model.version,
         model.hash,

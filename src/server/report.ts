@@ -22,11 +22,16 @@ export function entryCohortMethod(genesis: GenesisEntry, entry: ChargedEntry): C
   return draw.samplingRate >= 1 ? { kind: 'all', population: draw.population } : { kind: 'poisson', rate: draw.samplingRate, population: draw.population, secretSeed };
 }
 
+/** A charged entry's privacy-report outcome: the statistics round released an aggregate like a round. */
+export function entryOutcome(entry: ChargedEntry): 'released' | 'aborted-after-unmask' {
+  return entry.kind === 'aborted-after-unmask' ? 'aborted-after-unmask' : 'released';
+}
+
 /** The privacy-report entry of a charged ledger entry: its outcome, cohort method, contributors U3 with their keys, dimension and DP configuration. */
 export function privacyEntryOf(genesis: GenesisEntry, entry: ChargedEntry): RoundPrivacyEntry {
   return {
     round: entry.round,
-    outcome: entry.kind === 'round' ? 'released' : 'aborted-after-unmask',
+    outcome: entryOutcome(entry),
     cohort: entryCohortMethod(genesis, entry),
     contributors: entry.contributors.length,
     contributorIds: entry.contributors.map((c) => c.publicKey),

@@ -144,17 +144,18 @@ export class SqliteCoordinatorStore implements CoordinatorStore {
     return ids;
   }
 
-  async completeRound(round: number, entry: LedgerEntry, model: StoredModel, endedAt: string): Promise<void> {
+  async completeRound(round: number, entry: LedgerEntry, model: StoredModel | null, endedAt: string): Promise<void> {
     const tx = this.db.transaction(() => {
       this.checkRunning(round, entry);
       this.checkExtends(entry);
       const latest = this.db.prepare('SELECT MAX(version) AS v FROM models').get() as { v: number | null };
       const expectedVersion = latest.v === null ? 0 : latest.v + 1;
-      if (model.version !== expectedVersion) {
+      if (model !== null && model.version !== expectedVersion) {
         throw new FedveilError('store/model-version', `model version ${model.version} is not the next version ${expectedVersion}`);
       }
       this.db.prepare('INSERT INTO ledger (seq, round, hash, entry) VALUES (?, ?, ?, ?)').run(entry.seq, round, entry.hash, JSON.stringify(entry));
       this.db.prepare("UPDATE rounds SET status = 'completed', ended_at = ? WHERE round = ?").run(endedAt, round);
+      if (model === null) return;
       this.db
         .prepare('INSERT INTO models (version, hash, weights, optimizer_state) VALUES (?, ?, ?, ?)')
         .run(

@@ -67,11 +67,11 @@ export interface CoordinatorStore {
   abortRunningRounds(reason: string, endedAt: string): Promise<number[]>;
   /**
    * In one transaction: appends `entry` to the ledger (its seq and prevHash must extend the
-   * stored chain), marks the round completed, and stores `model` as the next version. Rejects
-   * with FedveilError 'store/…' and changes nothing when the round is not running, the chain
-   * would break or the model version is not the next one.
+   * stored chain), marks the round completed, and stores `model` as the next version (null for a
+   * statistics round, which releases no model). Rejects with FedveilError 'store/…' and changes
+   * nothing when the round is not running, the chain would break or the model version is not the next one.
    */
-  completeRound(round: number, entry: LedgerEntry, model: StoredModel, endedAt: string): Promise<void>;
+  completeRound(round: number, entry: LedgerEntry, model: StoredModel | null, endedAt: string): Promise<void>;
   /**
    * Appends the genesis entry (seq 0) to an empty ledger. Rejects with FedveilError
    * 'store/ledger-chain' when the ledger is not empty or the entry is not a genesis at seq 0.

@@ -74,6 +74,11 @@ export const FederationInfoSchema = z
     evaluation: EvaluationSectionSchema.nullable().default(null),
     /** Asynchronous federations: the staleness rules every group's weights follow; null for synchronous rounds. */
     async: z.object({ maxStaleness: z.number().int().min(0), staleness: StalenessFunctionSchema, formationTimeoutMs: z.number().int().min(1) }).strict().nullable().default(null),
+    /**
+     * With federated standardisation: the per-feature mean and std the statistics round released
+     * (its ledger entry records them; participants apply only what they recompute from it); null before.
+     */
+    standardization: z.object({ mean: z.array(z.number().finite()), std: z.array(z.number().finite()) }).strict().nullable().default(null),
   })
   .strict();
 

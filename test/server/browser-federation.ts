@@ -18,6 +18,7 @@ import type { ParticipationResult } from '../../src/server/participant.js';
 import type { CoordinatorAppOptions } from '../../src/server/app.js';
 import type { FederationConfig, FederationConfigInput } from '../../src/server/config.js';
 import type { RunningCoordinator } from '../../src/server/start.js';
+import type { UnitMoments } from '../../src/server/federated-statistics.js';
 import { identities, participant, smallConfig, startTestCoordinator } from './harness.js';
 import { WEATHER_CLASSES, WEATHER_FEATURES, WEATHER_STANDARDIZE, weatherCsv } from './weather.js';
 
@@ -106,6 +107,10 @@ export async function runBrowserFederation(
     dp?: FederationConfigInput['dp'];
     /** The update Node client `i` sends every round (default: 0.01·(i + 1) in every coordinate). */
     nodeUpdate?: (i: number, dim: number) => Float32Array;
+    /** The schema's standardisation (default: the fixed WEATHER_STANDARDIZE). */
+    standardize?: NonNullable<FederationConfigInput['data']>['standardize'];
+    /** With federated standardisation: the moments Node client `i` sends in the statistics round. */
+    nodeMoments?: (i: number) => UnitMoments;
   },
 ): Promise<BrowserFederationRun> {
   const n = opts.tabs + opts.nodes;
@@ -117,7 +122,7 @@ export async function runBrowserFederation(
     cohort: { size: n },
     threshold: Math.max(2, n - 2),
     minJoined: n,
-    data: { features: [...WEATHER_FEATURES], label: 'weather', classes: [...WEATHER_CLASSES], standardize: WEATHER_STANDARDIZE },
+    data: { features: [...WEATHER_FEATURES], label: 'weather', classes: [...WEATHER_CLASSES], standardize: opts.standardize ?? WEATHER_STANDARDIZE },
     model: { name: 'logreg', options: { inputSize: WEATHER_FEATURES.length, numClasses: WEATHER_CLASSES.length } },
     dim: WEATHER_FEATURES.length * WEATHER_CLASSES.length + WEATHER_CLASSES.length,
     dp: opts.dp ?? { mechanism: 'skellam', clipNorm: 1, bits: 24, scale: 0.01, rotation: true, targetEpsilon: 40, delta: 1e-5, minContributors: Math.max(2, n - 2) },
@@ -152,11 +157,12 @@ export async function runBrowserFederation(
       await page.context().close();
     });
   }
-  const nodeUpdate = opts.nodeUpdate;
+  const { nodeUpdate, nodeMoments } = opts;
   const nodes = people.slice(opts.tabs).map((id, i) =>
     participant(running.url, id, 0.01 * (i + 1), config.dim, {
-      maxRounds: opts.rounds,
+      maxRounds: opts.rounds + (nodeMoments ? 1 : 0),
       ...(nodeUpdate ? { train: () => ({ update: nodeUpdate(i, config.dim), examples: 10 }) } : {}),
+      ...(nodeMoments ? { moments: () => nodeMoments(i) } : {}),
     }),
   );
   const nodeRuns = nodes.map((p) => p.run());

@@ -11,7 +11,8 @@ import { stalenessWeight } from '../../src/server/async-staleness.js';
 import { drawCohort, type CohortDraw } from '../../src/server/cohort.js';
 import { parseFederationConfig, type FederationConfig, type FederationConfigInput } from '../../src/server/config.js';
 import { federationDpConfig, federationSamplingRate } from '../../src/server/federation-plan.js';
-import { chainLedgerEntry, entryEvent, signLedgerEntry, ZERO_HASH, type LedgerEntry, type LedgerEntryBody } from '../../src/server/ledger-entry.js';
+import { chainLedgerEntry, entryEvent, signLedgerEntry, ZERO_HASH, type LedgerEntry, type LedgerEntryBody, type LedgerRecord } from '../../src/server/ledger-entry.js';
+import { standardizationOf, statisticsSpec, type UnitMoments } from '../../src/server/federated-statistics.js';
 import { drawSeedCommitment, genesisRecord, publicDrawSeed } from '../../src/server/ledger-genesis.js';
 import { boundDraw, roundBinding } from '../../src/server/round-binding.js';
 
@@ -72,7 +73,7 @@ export function killTestConfig(label: string, rounds: number, overrides: Partial
 export function fixtureLedger(
   people: KeyPair[],
   rounds: number,
-  opts: { mode?: RoundMode; config?: FederationConfig; coordinator?: KeyPair } = {},
+  opts: { mode?: RoundMode; config?: FederationConfig; coordinator?: KeyPair; statistics?: UnitMoments } = {},
 ): { config: FederationConfig; entries: LedgerEntry[] } {
   const coord = opts.coordinator ?? coordinator;
   const config = opts.config ?? fixtureConfig(people, { mode: opts.mode ?? 'semi-honest' });
@@ -125,23 +126,31 @@ export function fixtureLedger(
       mechanism: dp,
       samplingRate: federationSamplingRate(config),
     };
-    entries.push(
-      chainLedgerEntry(
-        prev,
-        {
-          kind: 'round',
-          ...fields,
-          dpEvent: entryEvent(fields, 0),
-          modelVersionBefore: r,
-          modelVersionAfter: r + 1,
-          modelHashBefore: hash(`model ${r}`),
-          modelHashAfter: hash(`model ${r + 1}`),
-          aggregateHash: hash(`aggregate ${round}`),
-        },
-        nodeProvider,
-        coord.secretKey,
-      ),
-    );
+    // With `statistics`, the first round is the statistics round (federated standardisation): it releases no model.
+    const spec = statisticsSpec(config);
+    const version = r - (opts.statistics === undefined ? 0 : 1);
+    const record: LedgerRecord =
+      opts.statistics !== undefined && spec !== null && r === 0
+        ? {
+            kind: 'statistics',
+            ...fields,
+            dpEvent: entryEvent(fields, 0),
+            modelVersion: 0,
+            modelHash: hash('model 0'),
+            aggregateHash: hash(`aggregate ${round}`),
+            statistics: { released: opts.statistics, standardize: standardizationOf(opts.statistics, spec) },
+          }
+        : {
+            kind: 'round',
+            ...fields,
+            dpEvent: entryEvent(fields, 0),
+            modelVersionBefore: version,
+            modelVersionAfter: version + 1,
+            modelHashBefore: hash(`model ${version}`),
+            modelHashAfter: hash(`model ${version + 1}`),
+            aggregateHash: hash(`aggregate ${round}`),
+          };
+    entries.push(chainLedgerEntry(prev, record, nodeProvider, coord.secretKey));
   }
   return { config, entries };
 }

@@ -9,7 +9,7 @@ import { entryBinding, verifyLedger } from '../../src/server/ledger-verify.js';
 import { requestSigningBytes } from '../../src/server/request-auth.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { utf8 } from '../../src/secagg/util/bytes.js';
-import { buildLedgerVectors } from './ledger-vectors.js';
+import { buildLedgerVectors, buildStatisticsVectors } from './ledger-vectors.js';
 
 interface Vector {
   coordinatorSecretKey: string;
@@ -95,5 +95,33 @@ describe('spec/vectors/ledger-v2.json', () => {
     expect(codes(resigned((b) => (b['configHash'] = '00'.repeat(32))))).toContain('ledger/amendment-mismatch');
     expect(codes(resigned((b) => (b['releasedRounds'] = 1)))).toContain('ledger/amendment-mismatch');
     expect(codes(resigned((b) => ((b['mechanism'] as { noiseMultiplier: number }).noiseMultiplier = 0.5)))).toContain('ledger/amendment-mechanism');
+  });
+});
+
+describe('spec/vectors/ledger-statistics-v2.json', () => {
+  const s = JSON.parse(readFileSync('spec/vectors/ledger-statistics-v2.json', 'utf8')) as {
+    coordinatorPublicKey: string;
+    participants: string[];
+    entries: Record<string, unknown>[];
+    released: { mean: number[]; meanSquare: number[] };
+    standardize: { mean: number[]; std: number[] };
+  };
+
+  it('is what the builder makes from the vector keys, and verifies: its statistics entry records the standardisation its released moments give', () => {
+    expect(JSON.parse(JSON.stringify(buildStatisticsVectors()))).toEqual(s);
+    expect(s.entries.map((e) => e['kind'])).toEqual(['genesis', 'statistics', 'round']);
+    expect(verifyLedger(s.entries, s.coordinatorPublicKey, s.participants)).toEqual([]);
+    // spec/ledger.md §2.6 by hand: mean = lo + (hi − lo)·m̂, std = (hi − lo)·√(ŝ − m̂²)
+    expect(s.standardize.mean[0]).toBeCloseTo(-10 + 50 * 0.4871, 12);
+    expect(s.standardize.std[1]).toBeCloseTo(15 * Math.sqrt(0.0913 - 0.2634 ** 2), 12);
+  });
+
+  it('a statistics entry whose standardisation is not its released moments’, re-signed, is refused', () => {
+    const [genesis, statistics] = s.entries.map((e) => LedgerEntrySchema.parse(e));
+    const body = structuredClone(statistics) as Extract<LedgerEntry, { kind: 'statistics' }>;
+    body.statistics.standardize.std[0] = 1;
+    const { hash: _h, signature: _s, ...unsigned } = body;
+    const resigned = signLedgerEntry(unsigned, nodeProvider, fromHex(v.coordinatorSecretKey));
+    expect(verifyLedger([genesis, resigned], s.coordinatorPublicKey, s.participants).map((d) => d.code)).toEqual(['ledger/statistics-mismatch']);
   });
 });

@@ -11,7 +11,7 @@
 import { fromHex, nodeProvider, toHex, type KeyPair } from '../../src/secagg/index.js';
 import { canonicalJson } from '../../src/server/canonical-json.js';
 import { amendmentFacts, amendmentRecord, currentTerms } from '../../src/server/ledger-amendment.js';
-import { chainLedgerEntry, type ChargedEntry, type GenesisEntry } from '../../src/server/ledger-entry.js';
+import { chainLedgerEntry, type ChargedEntry, type GenesisEntry, type LedgerEntry } from '../../src/server/ledger-entry.js';
 import { signLedgerHead, ledgerHeadMessage } from '../../src/server/ledger-head.js';
 import { requestSigningBytes, type RequestBinding } from '../../src/server/request-auth.js';
 import { ROUND_BINDING_DOMAIN } from '../../src/server/round-binding.js';
@@ -74,9 +74,39 @@ export function buildLedgerVectors() {
   };
 }
 
+/**
+ * spec/vectors/ledger-statistics-v2.json: a federation with federated standardisation (spec/ledger.md
+ * §2.6): its genesis, its statistics entry (released moments and the standardisation they give)
+ * and one training round after it, under the same vector keys.
+ */
+export function buildStatisticsVectors() {
+  const coordinator = keyPair(COORDINATOR_SEED);
+  const people = PARTICIPANT_SEEDS.map(keyPair);
+  const data = {
+    features: ['temp_max', 'wind'],
+    label: 'weather',
+    classes: ['rain', 'sun'],
+    standardize: { federated: { lower: [-10, 0], upper: [40, 15] } },
+  };
+  const config = fixtureConfig(people, { federationId: 'vector-statistics', rounds: 1, seed: 'vector-seed', data });
+  const released = { mean: [0.4871, 0.2634], meanSquare: [0.2807, 0.0913] };
+  const { entries } = fixtureLedger(people, 2, { config, coordinator, statistics: released });
+  const statistics = entries[1] as Extract<LedgerEntry, { kind: 'statistics' }>;
+  return {
+    description:
+      'fedveil privacy ledger v2 (spec/ledger.md §2.6): a federation with federated standardisation: its genesis, the statistics entry released before round 0 (per feature the released mean of u and mean of u², u the feature clamped to [lower, upper] and mapped to [0, 1], and the standardisation they give), and one training round. Keys as in ledger-v2.json.',
+    coordinatorPublicKey: toHex(coordinator.publicKey),
+    participants: people.map((p) => toHex(p.publicKey)),
+    entries,
+    released: statistics.statistics.released,
+    standardize: statistics.statistics.standardize,
+  };
+}
+
 if (process.argv.includes('--write')) {
   const { writeFileSync } = await import('node:fs');
   const path = new URL('../../spec/vectors/ledger-v2.json', import.meta.url);
   writeFileSync(path, JSON.stringify(buildLedgerVectors(), null, 2) + '\n');
+  writeFileSync(new URL('../../spec/vectors/ledger-statistics-v2.json', import.meta.url), JSON.stringify(buildStatisticsVectors(), null, 2) + '\n');
   console.log(`wrote ${path.pathname}`);
 }

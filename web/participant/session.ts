@@ -15,6 +15,7 @@ import { labelHistogram, take, type Dataset } from '../../src/trainer/data/datas
 import { evaluate } from '../../src/trainer/evaluate.js';
 import { setFlatWeights } from '../../src/trainer/weights.js';
 import { evaluationRows, type EvaluationCounts } from '../../src/server/federated-evaluation.js';
+import { localMoments, standardizedRows } from '../../src/server/federated-statistics.js';
 import { createModel, type ModelSpec } from '../../src/trainer/models.js';
 import { checkDataFitsModel, trainLocal } from '../../src/trainer/train.js';
 import { countParams } from '../../src/trainer/weights.js';
@@ -117,8 +118,18 @@ export interface BrowserParticipantOptions {
 /** A {@link Participant} for the page: noble provider, the browser's fetch and CSPRNG, tfjs training. */
 export function browserParticipant(opts: BrowserParticipantOptions): Participant {
   const training = opts.training ?? DEFAULT_TRAINING;
-  // The split of the chosen file, made once per file rather than every round.
-  let rows: ({ dataset: Dataset } & ReturnType<typeof evaluationRows>) | null = null;
+  // The split of the chosen file (and its rows under each standardisation), made once per file rather than every round.
+  let rows: ({ dataset: Dataset; standardized: ReturnType<typeof standardizedRows<Dataset>> } & ReturnType<typeof evaluationRows>) | null = null;
+  const split = async (): Promise<NonNullable<typeof rows>> => {
+    const local = opts.data();
+    if (local === null) throw new FedveilError('client/no-data', 'no local data was chosen');
+    const spec = (await participant.federation()).evaluation;
+    if (rows?.dataset !== local.dataset) {
+      const r = evaluationRows(local.dataset, spec, opts.identity.publicKey);
+      rows = { dataset: local.dataset, ...r, standardized: standardizedRows(r) };
+    }
+    return rows;
+  };
   const participant: Participant = new Participant({
     coordinator: opts.coordinator,
     identity: opts.identity,
@@ -131,19 +142,21 @@ export function browserParticipant(opts: BrowserParticipantOptions): Participant
     ...(opts.maxEpsilon === undefined ? {} : { maxEpsilon: opts.maxEpsilon }),
     ...(opts.onPhase ? { onPhase: opts.onPhase } : {}),
     ...(opts.onResult ? { onResult: opts.onResult } : {}),
+    // The statistics round of a federation with federated standardisation: my raw training rows' moments.
+    moments: async (spec) => localMoments((await split()).train, spec),
     train: async (weights, info) => {
       const local = opts.data();
       if (local === null) throw new FedveilError('client/no-data', 'no local data was chosen');
       // Federated evaluation, as `fedveil client` does it: the same rows (split by this identity's
       // key) are held out every round and never trained on; the global model is measured on them
-      // before training and the counts travel only inside the masked, noised sum.
+      // before training and the counts travel only inside the masked, noised sum. With federated
+      // standardisation both are standardised as the ledger's statistics entry says.
       const spec = (await participant.federation()).evaluation;
-      if (rows?.dataset !== local.dataset) rows = { dataset: local.dataset, ...evaluationRows(local.dataset, spec, opts.identity.publicKey) };
-      const trainRows = rows.train;
+      const { train: trainRows, heldOut } = (await split()).standardized(info.standardization);
       let evaluation: EvaluationCounts | undefined;
-      if (spec !== null && rows.heldOut !== null) {
+      if (spec !== null && heldOut !== null) {
         setFlatWeights(local.model, weights);
-        const e = await evaluate(local.model, rows.heldOut, 500, { lossCap: spec.lossCap });
+        const e = await evaluate(local.model, heldOut, 500, { lossCap: spec.lossCap });
         evaluation = { examples: e.examples, correct: e.correct, lossSum: e.lossSum };
         opts.log?.(`round ${info.round}: global model on ${e.examples} held-out rows: accuracy ${e.accuracy.toFixed(4)} (sent only inside the masked, noised sum)`);
       }

@@ -42,15 +42,16 @@ export interface CsvDataset extends Dataset {
 
 /**
  * A tabular data schema, as a federation agrees on it: feature columns by header name in model
- * order, the label column, the ordered classes, the delimiter, and the standardisation fixed by
- * the operator (per-feature mean and std, in feature order).
+ * order, the label column, the ordered classes, the delimiter, and the standardisation: fixed by
+ * the operator (per-feature mean and std, in feature order), or one the federation estimates
+ * (`federated`), which the reader leaves to the caller: it is known only after the federation ran.
  */
 export interface TabularSchema {
   readonly features: readonly string[];
   readonly label: string;
   readonly classes: readonly string[];
   readonly delimiter?: string;
-  readonly standardize?: { readonly mean: readonly number[]; readonly std: readonly number[] };
+  readonly standardize?: { readonly mean: readonly number[]; readonly std: readonly number[] } | { readonly federated: unknown };
 }
 
 /** Splits CSV text into rows of fields (RFC 4180 quoting: `"a,b"`, `""` for a quote). */
@@ -214,7 +215,7 @@ function fromRows(rows: { fields: string[]; line: number }[], opts: CsvOptions):
  * schema column (other columns are ignored), the label column unless `labels` is 'optional'
  * (then a file without it reads as unlabelled, e.g. data to predict), labels among the schema's
  * classes, numeric features, and as many fields in every row as in the header. Applies the
- * schema's standardisation. The same errors as {@link parseCsv}, each naming the line or the
+ * schema's fixed standardisation (a `federated` one leaves the features as read). The same errors as {@link parseCsv}, each naming the line or the
  * column and the rule; an unlabelled file where labels are required is `trainer/csv-missing-label-column`.
  */
 export function parseTabular(text: string, schema: TabularSchema, opts: { labels?: 'required' | 'optional' } = {}): CsvDataset {
@@ -223,7 +224,7 @@ export function parseTabular(text: string, schema: TabularSchema, opts: { labels
   const header = rows[0]!.fields.map((s) => s.trim());
   const labelled = header.includes(schema.label) || opts.labels !== 'optional';
   const ds = fromRows(rows, { labelColumn: labelled ? schema.label : null, featureColumns: schema.features, classNames: schema.classes });
-  if (!schema.standardize) return ds;
+  if (!schema.standardize || !('mean' in schema.standardize)) return ds;
   return standardize(ds, { mean: Float64Array.from(schema.standardize.mean), std: Float64Array.from(schema.standardize.std) });
 }
 
