@@ -148,6 +148,10 @@ describe('federated standardisation: the statistics payload', () => {
     const people = identities(3);
     expect(() => federatedConfig(people, { dim: 3 })).toThrow(/data\.standardize\.federated: the statistics round sends 4 values/);
   });
+
+  it('refuses federated standardisation in an asynchronous federation, whose participants train before any round', () => {
+    expect(() => federatedConfig(identities(3), { async: {} })).toThrow(/data\.standardize: federated standardisation is not available in asynchronous federations/);
+  });
 });
 
 describe('federated standardisation over HTTP', () => {
