@@ -156,15 +156,9 @@ export async function readMaskedUpload(req: IncomingMessage, opts: MaskedUploadO
     if (staging !== null) opts.pool.release(staging);
     staging = null;
   };
-  const aborted = new Promise<never>((_, reject) => {
-    const fail = () => reject(new HttpError('request/upload-timeout', 'the upload did not complete before its deadline'));
-    if (opts.signal.aborted) fail();
-    opts.signal.addEventListener('abort', fail, { once: true });
-  });
-  aborted.catch(() => {});
   if (opts.stage) {
     staging = opts.pool.tryAcquire(opts.vectorBytes);
-    if (staging === null) staging = await waitForStaging(req, opts, aborted);
+    if (staging === null) staging = await waitForStaging(req, opts);
   }
   const chunks = req[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   try {
@@ -173,7 +167,7 @@ export async function readMaskedUpload(req: IncomingMessage, opts: MaskedUploadO
       next.catch(() => {});
       let r: IteratorResult<Buffer>;
       try {
-        r = await Promise.race([next, aborted]);
+        r = await untilDeadline(next, opts.signal);
       } catch (e) {
         if (e instanceof HttpError) throw e;
         throw new HttpError('request/bad-encoding', `the upload was cut off: ${(e as Error).message}`);
@@ -239,7 +233,7 @@ export async function readMaskedUpload(req: IncomingMessage, opts: MaskedUploadO
  * is bounded by its receive window and is not this process's memory. Reading the request later
  * resumes the socket (node's HTTP server does so when the body is read).
  */
-async function waitForStaging(req: IncomingMessage, opts: MaskedUploadOptions, aborted: Promise<never>): Promise<Uint8Array> {
+async function waitForStaging(req: IncomingMessage, opts: MaskedUploadOptions): Promise<Uint8Array> {
   const waiting = opts.pool.waiting;
   if (opts.maxWaiting !== undefined && waiting >= opts.maxWaiting) {
     throw new HttpError('request/busy', `${waiting} masked inputs are waiting for the coordinator already; try again in ${BUSY_RETRY_AFTER_S} s`, undefined, BUSY_RETRY_AFTER_S);
@@ -248,8 +242,32 @@ async function waitForStaging(req: IncomingMessage, opts: MaskedUploadOptions, a
   const lent = opts.pool.acquire(opts.vectorBytes, opts.signal);
   // A buffer handed over in the same tick as the deadline must still go back.
   lent.catch(() => {});
-  return Promise.race([lent, aborted]).catch((e: unknown) => {
+  return untilDeadline(lent, opts.signal).catch((e: unknown) => {
     void lent.then((b) => opts.pool.release(b), () => {});
     throw e;
+  });
+}
+
+/**
+ * `p`, or HttpError 'request/upload-timeout' once `signal` aborts. Not Promise.race with one
+ * promise that stays pending for the whole upload: every race would leave a reaction on it that
+ * holds the race's result, i.e. every chunk read, until the upload ends.
+ */
+function untilDeadline<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  const timeout = () => new HttpError('request/upload-timeout', 'the upload did not complete before its deadline');
+  if (signal.aborted) return Promise.reject(timeout());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(timeout());
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e as Error);
+      },
+    );
   });
 }

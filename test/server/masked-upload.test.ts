@@ -2,6 +2,8 @@ import { createServer, request } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { PassThrough, Readable } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { sha256 } from '@noble/hashes/sha2.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +12,7 @@ import { nodeProvider, seededRandom, toHex } from '../../src/secagg/index.js';
 import type { HttpError } from '../../src/server/http-errors.js';
 import { readMaskedUpload, StagingPool, type MaskedUploadOptions } from '../../src/server/masked-upload.js';
 import { NONCE_HEADER, SENDER_HEADER, SIGNATURE_HEADER, signRequest } from '../../src/server/request-auth.js';
+import { startCoordinator } from '../../src/server/start.js';
 import { identities, smallConfig, startTestCoordinator } from './harness.js';
 import { ManualClient, until, wireBody } from './signed-client.js';
 
@@ -210,6 +213,62 @@ describe('uploads waiting for a staging slot over real sockets', () => {
     } finally {
       for (const s of accepted) s.destroy();
       await new Promise((r) => server.close(r));
+    }
+  });
+});
+
+/** A full garbage collection (V8's gc, exposed for this process). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+describe('memory an upload holds while it streams', () => {
+  it('keeps no chunk it has read: the vector is in its staging buffer, the chunks are garbage', async () => {
+    const pool = new StagingPool(1);
+    const chunks = Array.from({ length: 12 }, () => Buffer.alloc(8192, 7));
+    const refs = chunks.map((c) => new WeakRef(c));
+    const stream = new PassThrough();
+    const head = Buffer.from(body('{"length":1}', new Uint8Array(0)));
+    new DataView(head.buffer, head.byteOffset).setUint32(0, head.length - 4, false);
+    stream.write(head);
+    const stop = new AbortController();
+    const upload = readMaskedUpload(Object.assign(stream, { headers: {} }) as unknown as IncomingMessage, options(pool, { vectorBytes: 1 << 20, maxBodyBytes: 2 << 20, signal: stop.signal }));
+    upload.catch(() => {});
+    // One chunk at a time, as a socket delivers them (the reader gets each chunk itself, not a
+    // concatenation) … and never the rest: the upload waits for more after 96 kB.
+    for (const c of chunks.splice(0)) {
+      await untilTrue(() => stream.readableLength === 0);
+      stream.write(c);
+    }
+    await untilTrue(() => stream.readableLength === 0);
+    await new Promise((r) => setTimeout(r, 0));
+    collectGarbage();
+    await new Promise((r) => setTimeout(r, 0));
+    // The last chunk may still be the reader's current one.
+    expect(refs.filter((r) => r.deref() !== undefined).length).toBeLessThanOrEqual(1);
+    stop.abort();
+    await expect(upload).rejects.toMatchObject({ code: 'request/upload-timeout' });
+    expect(pool.inUse).toBe(0);
+  });
+});
+
+describe('what a running coordinator keeps', () => {
+  it('not the initial model it was started with (the store and the published model have their own copy)', async () => {
+    const people = identities(2, 'initial-model');
+    const config = smallConfig(people, { dim: 4096 });
+    let model: Float32Array | null = new Float32Array(config.dim).fill(0.5);
+    const ref = new WeakRef(model);
+    const running = await startCoordinator({ config, initialModel: model, identity: nodeProvider.ed25519Keygen(seededRandom('initial-model')), autoStart: false });
+    try {
+      model = null;
+      await new Promise((r) => setTimeout(r, 0));
+      collectGarbage();
+      expect(ref.deref()).toBeUndefined();
+      const { weights } = running.coordinator.model;
+      expect(new Float32Array(weights.buffer, weights.byteOffset, config.dim)[config.dim - 1]).toBe(0.5);
+    } finally {
+      await running.close();
     }
   });
 });
