@@ -18,8 +18,9 @@ import { RoundConfigSchema, type RoundConfig } from '../../src/protocol/config.j
 import type { ClientMessage, MaskedInputMessage } from '../../src/protocol/messages.js';
 import type { Phase } from '../../src/protocol/phases.js';
 import { decodeServerMessage, encodeClientMessage } from '../../src/protocol/wire/serialize.js';
-import { defaultProvider, randomBytes, systemRandom, toHex, type KeyPair } from '../../src/secagg/index.js';
+import { defaultProvider, randomBytes, randomUnit, systemRandom, toHex, type KeyPair } from '../../src/secagg/index.js';
 import { NONCE_HEADER, requestSigningBytes, SENDER_HEADER, SIGNATURE_HEADER } from '../../src/server/request-auth.js';
+import { backoffDelay, DEFAULT_RETRY, retryAfterMs } from '../../src/server/retry.js';
 import { scaleIdentity, shouldDrop } from './federation.js';
 
 const [url, nArg, dArg, workerArg, workersArg, batchArg, dropoutArg, dropPhaseArg] = process.argv.slice(2) as string[];
@@ -72,6 +73,17 @@ async function until(ready: (s: Awaited<ReturnType<typeof state>>) => boolean): 
   return s;
 }
 
+/** A failed exchange; `transient` when the participant's transport would try again (a 503, or no answer at all). */
+class ExchangeError extends Error {
+  constructor(
+    message: string,
+    readonly transient: boolean,
+    readonly retryAfterMs: number | null = null,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * One signed request, on a connection of its own, its body written part by part; resolves with
  * the answer's JSON, rejects with an error naming the request, the client and the cause.
@@ -109,7 +121,10 @@ function exchange(c: Client, config: RoundConfig, phase: string, method: 'GET' |
       res.on('error', (e) => reject(new Error(`${what}: the coordinator's answer (${res.statusCode}) was cut off: ${e.message}`)));
       res.on('end', () => {
         const text = Buffer.concat(got).toString();
-        if (res.statusCode === undefined || res.statusCode >= 300) reject(new Error(`${what}: ${res.statusCode} ${text}`));
+        if (res.statusCode === undefined || res.statusCode >= 300) {
+          const header = res.headers['retry-after'];
+          reject(new ExchangeError(`${what}: ${res.statusCode} ${text}`, res.statusCode === 503, retryAfterMs(typeof header === 'string' ? header : null, Date.now())));
+        }
         else {
           try {
             resolve(JSON.parse(text) as unknown);
@@ -122,7 +137,7 @@ function exchange(c: Client, config: RoundConfig, phase: string, method: 'GET' |
     // A coordinator that refuses an upload answers and closes before reading the rest: the
     // answer, not the write error that follows it, says why.
     req.on('error', (e: NodeJS.ErrnoException) => {
-      if (!answered) reject(new Error(`${what}: the connection to the coordinator failed before it answered (${e.code ?? e.message})`));
+      if (!answered) reject(new ExchangeError(`${what}: the connection to the coordinator failed before it answered (${e.code ?? e.message})`, true));
     });
     for (const part of parts) req.write(part);
     req.end();
@@ -134,13 +149,28 @@ const send = (c: Client, config: RoundConfig, phase: string, method: 'GET' | 'PO
     ? exchange(c, config, phase, method)
     : exchange(c, config, phase, method, [new TextEncoder().encode(JSON.stringify(encodeClientMessage(message).json))], 'application/json');
 
-/** Uploads a masked vector: `u32be(len(J)) ‖ J ‖ vector`, the vector itself never copied. */
-function upload(c: Client, config: RoundConfig, m: MaskedInputMessage): Promise<unknown> {
+let busyRetries = 0;
+
+/**
+ * Uploads a masked vector: `u32be(len(J)) ‖ J ‖ vector`, the vector itself never copied. A busy
+ * coordinator (503, Retry-After) or a connection cut before its answer is tried again as the
+ * participant's transport does: after the asked wait plus the jittered back-off.
+ */
+async function upload(c: Client, config: RoundConfig, m: MaskedInputMessage): Promise<unknown> {
   const wire = encodeClientMessage(m);
   const json = new TextEncoder().encode(JSON.stringify(wire.json));
   const head = new Uint8Array(4);
   new DataView(head.buffer).setUint32(0, json.length, false);
-  return exchange(c, config, 'masked-input', 'POST', [head, json, wire.body as Uint8Array], 'application/octet-stream');
+  const giveUpAt = Date.now() + 30 * 60_000;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await exchange(c, config, 'masked-input', 'POST', [head, json, wire.body as Uint8Array], 'application/octet-stream');
+    } catch (e) {
+      if (!(e instanceof ExchangeError) || !e.transient || Date.now() > giveUpAt) throw e;
+      busyRetries++;
+      await new Promise((r) => setTimeout(r, (e.retryAfterMs ?? 0) + backoffDelay(attempt, DEFAULT_RETRY, randomUnit(systemRandom))));
+    }
+  }
 }
 
 /** Runs `f` over `items` with at most `limit` in flight. */
@@ -220,6 +250,7 @@ out(
     cpuS: cpu() - cpuAtStart,
     shareKeysMs: perClient('share-keys'),
     maskedInputMs: (1000 * (cpuByPhase.get('masked-input') ?? 0)) / Math.max(1, mine.filter((c) => !(dropPhase === 'masked-input' && c.dropped)).length),
+    busyRetries,
   })}`,
 );
 out('done');

@@ -15,7 +15,8 @@ const config = parseFederationConfig(JSON.parse(readFileSync(process.argv[2] as 
 const uploadSlots = Number(process.argv[3] ?? 8);
 const dropout = Number(process.argv[4] ?? 0);
 const dropPhase = (process.argv[5] ?? 'masked-input') as Phase;
-const running = await startCoordinator({ config, initialModel: new Float32Array(config.dim), app: { uploadSlots }, autoStart: false, log: (l) => process.stderr.write(`[coordinator] ${l}\n`) });
+const uploadQueue = Number(process.argv[6] ?? 64);
+const running = await startCoordinator({ config, initialModel: new Float32Array(config.dim), app: { uploadSlots, uploadQueue }, autoStart: false, log: (l) => process.stderr.write(`[coordinator] ${l}\n`) });
 // The parent ends stdin when it is done with this process, also when a run failed mid-round.
 const closed = new Promise<void>((resolve) => process.stdin.on('end', resolve).on('close', resolve));
 void closed.then(() => setTimeout(() => process.exit(0), 2000).unref());

@@ -7,7 +7,9 @@
  * `npm run bench -- scale` runs N ∈ {100, 500, 1000, 2000, 5000} at D = 10⁵ and N ∈ {100, 1000} at
  * D = 10⁶; `--cells 1,3` picks some of them (1-based); `--n 1000 --d 1e6` runs one configuration.
  * Other options: `--concurrent` (default N, or 128 at D ≥ 10⁶ so the generator fits in memory),
- * `--workers` (2), `--slots` (coordinator staging buffers, 8), `--dropout` (0.1),
+ * `--workers` (2), `--slots` (coordinator staging buffers, 8), `--queue` (uploads that may wait
+ * for one, 64), `--runtime` (the coordinator process: node on a bundle of the sources, as
+ * production runs compiled JavaScript, or tsx; default node), `--dropout` (0.1),
  * `--dropout-phase` (masked-input), `--graph` (secagg+ | complete), `--mode` (semi-honest |
  * malicious), `--deadline-s` (each phase's deadline; a phase with dropouts lasts this long),
  * `--append` (keep the other cells of the last bench/results/scale.json and fit over all).
@@ -43,6 +45,8 @@ function runOf(n: number, d: number, args: BenchArgs): ScaleRun {
   if (graph !== 'secagg+' && graph !== 'complete') throw new Error(`--graph must be secagg+ or complete, got '${graph}'`);
   const mode = args.mode ?? 'semi-honest';
   if (mode !== 'semi-honest' && mode !== 'malicious') throw new Error(`--mode must be semi-honest or malicious, got '${mode}'`);
+  const runtime = args.runtime ?? 'node';
+  if (runtime !== 'node' && runtime !== 'tsx') throw new Error(`--runtime must be node or tsx, got '${runtime}'`);
   const dropoutPhase = (args['dropout-phase'] ?? 'masked-input') as Phase;
   if (!PHASES.includes(dropoutPhase)) throw new Error(`--dropout-phase must be one of ${PHASES.join(', ')}`);
   // Bell et al.'s k for 10 % dropout and corruption is 33 at n = 100 and grows with n (47 at 500).
@@ -57,6 +61,8 @@ function runOf(n: number, d: number, args: BenchArgs): ScaleRun {
     concurrent: numberArg(args, 'concurrent', d >= 1e6 ? Math.min(n, 128) : n),
     workers: numberArg(args, 'workers', 2),
     uploadSlots: numberArg(args, 'slots', 8),
+    uploadQueue: numberArg(args, 'queue', 64),
+    runtime,
     // Generous for a loaded 2-core machine (masking costs about n·d·k word operations in all, and
     // a client still uploading at the deadline fails the run); the phase with the dropouts is
     // closed as soon as only they are missing (coordinator-process.ts), so this costs no waiting.
@@ -79,9 +85,11 @@ function results(r: ScaleRun, f: ScaleFigures, flower: FlowerFigures | null): Be
       metric: 'coordinator_peak_rss_mb',
       value: round3(f.coordinatorPeakRssMb),
       unit: 'MB',
-      params: { n: r.n, d: r.d, concurrent: r.concurrent, slots: r.uploadSlots },
+      params: { n: r.n, d: r.d, concurrent: r.concurrent, slots: r.uploadSlots, queue: r.uploadQueue, runtime: r.runtime },
       ...(r.d >= 1e6 ? { target: RSS_TARGET_MB } : {}),
     },
+    { metric: 'coordinator_idle_rss_mb', value: round3(f.coordinatorIdleRssMb), unit: 'MB', params: { n: r.n, d: r.d, runtime: r.runtime } },
+    { metric: 'upload_busy_retries', value: f.busyRetries, unit: 'count', params: { n: r.n, d: r.d, concurrent: r.concurrent, slots: r.uploadSlots, queue: r.uploadQueue } },
     { metric: 'generator_peak_rss_mb', value: round3(f.generatorPeakRssMb), unit: 'MB', params: { n: r.n, d: r.d, concurrent: r.concurrent, workers: r.workers } },
     { metric: 'round_wall_s', value: round3(f.roundWallS), unit: 's', params },
   ];

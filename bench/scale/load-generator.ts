@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import type { Phase } from '../../src/protocol/phases.js';
 import { scaleConfig } from './federation.js';
 
@@ -19,6 +20,13 @@ export interface ScaleRun {
   workers: number;
   /** The coordinator's staging slots for masked vectors. */
   uploadSlots: number;
+  /** Uploads that may wait, unread, for a slot before the coordinator answers 503 request/busy. */
+  uploadQueue: number;
+  /**
+   * How the coordinator process runs: `node` on a bundle of the same sources (as production runs
+   * compiled JavaScript, no loader), or `tsx` (TypeScript compiled as it is loaded).
+   */
+  runtime: 'node' | 'tsx';
   /** Each phase's deadline (a phase with dropouts lasts this long). */
   deadlineMs: number;
 }
@@ -40,6 +48,10 @@ export interface ScaleFigures {
   maskedInputMs: number;
   /** VmHWM of the coordinator process, read from /proc by this process. */
   coordinatorPeakRssMb: number;
+  /** VmRSS of the coordinator process once it listens, before the round. */
+  coordinatorIdleRssMb: number;
+  /** Uploads the generators tried again after a 503 request/busy or a connection cut before its answer. */
+  busyRetries: number;
   generatorPeakRssMb: number;
   roundWallS: number;
   phaseMs: Record<string, number>;
@@ -49,6 +61,25 @@ export interface ScaleFigures {
 export function peakRssMb(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** Resident set (VmRSS) of a live process now, in MB. */
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/**
+ * The coordinator process as plain JavaScript: coordinator-process.ts and the sources it imports
+ * in one ES module (dependencies left to node_modules), under the repository's .tmp/ so that they
+ * resolve.
+ */
+async function bundledCoordinator(): Promise<string> {
+  const dir = join(process.cwd(), '.tmp', 'scale');
+  mkdirSync(dir, { recursive: true });
+  const outfile = join(dir, 'coordinator-process.mjs');
+  await build({ entryPoints: ['bench/scale/coordinator-process.ts'], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile, logLevel: 'warning' });
+  return outfile;
 }
 
 function lines(child: ChildProcess, on: (line: string) => void): void {
@@ -73,7 +104,11 @@ export async function runScale(o: ScaleRun): Promise<ScaleFigures> {
   const configPath = join(dir, 'fed.json');
   writeFileSync(configPath, JSON.stringify(scaleConfig({ ...o, dir })));
   const node = [process.execPath, '--import', 'tsx'];
-  const coord = spawn(node[0]!, [...node.slice(1), 'bench/scale/coordinator-process.ts', configPath, String(o.uploadSlots), String(o.dropout), o.dropoutPhase], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const coordinatorArgs = [configPath, String(o.uploadSlots), String(o.dropout), o.dropoutPhase, String(o.uploadQueue)];
+  const coord =
+    o.runtime === 'node'
+      ? spawn(process.execPath, [...(process.env.FEDVEIL_SCALE_COORDINATOR_NODE_OPTIONS ?? '').split(' ').filter(Boolean), await bundledCoordinator(), ...coordinatorArgs], { stdio: ['pipe', 'pipe', 'inherit'] })
+      : spawn(node[0]!, [...node.slice(1), 'bench/scale/coordinator-process.ts', ...coordinatorArgs], { stdio: ['pipe', 'pipe', 'inherit'] });
   const workers: ChildProcess[] = [];
   try {
     let summary: Record<string, unknown> | null = null;
@@ -87,9 +122,10 @@ export async function runScale(o: ScaleRun): Promise<ScaleFigures> {
         else if (line === 'finished') finished();
       });
     });
+    const coordinatorIdleRssMb = rssMb(coord.pid!);
     let ready = 0;
     const batch = Math.max(1, Math.ceil(o.concurrent / o.workers));
-    const stats: { clients: number; k: number; t: number; cpuS: number; shareKeysMs: number; maskedInputMs: number; peakMb: number }[] = [];
+    const stats: { clients: number; k: number; t: number; cpuS: number; shareKeysMs: number; maskedInputMs: number; busyRetries: number; peakMb: number }[] = [];
     await Promise.all(
       Array.from({ length: o.workers }, (_, w) => {
         const child = spawn(
@@ -122,6 +158,8 @@ export async function runScale(o: ScaleRun): Promise<ScaleFigures> {
       shareKeysMs: mean((x) => x.shareKeysMs),
       maskedInputMs: mean((x) => x.maskedInputMs),
       coordinatorPeakRssMb,
+      coordinatorIdleRssMb,
+      busyRetries: stats.reduce((a, x) => a + x.busyRetries, 0),
       generatorPeakRssMb: Math.max(...stats.map((x) => x.peakMb)),
       roundWallS: s.durationMs / 1000,
       phaseMs: s.phaseMs,

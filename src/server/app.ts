@@ -46,11 +46,17 @@ export interface CoordinatorAppOptions {
    * many clients upload together; further uploads wait, unread, for a free slot.
    */
   uploadSlots?: number;
+  /**
+   * Uploads left waiting, unread, for a staging slot (default 64): each holds at most what its
+   * socket read before it was paused. One more is answered 503 'request/busy' with Retry-After.
+   */
+  uploadQueue?: number;
   /** Longest one masked-input upload may take, waiting for a slot included (default: the phase's deadline). */
   uploadDeadlineMs?: number;
 }
 
 const DEFAULT_UPLOAD_SLOTS = 8;
+const DEFAULT_UPLOAD_QUEUE = 64;
 /** The masked-input envelope is a small JSON object (header, length, bits, hash, signature). */
 const MAX_ENVELOPE_BYTES = 64 * 1024;
 
@@ -371,6 +377,8 @@ export function createCoordinatorApp(c: Coordinator, opts: CoordinatorAppOptions
   });
 
   const pool = new StagingPool(opts.uploadSlots ?? DEFAULT_UPLOAD_SLOTS);
+  const maxWaiting = opts.uploadQueue ?? DEFAULT_UPLOAD_QUEUE;
+  c.metrics.uploadPool = pool;
   const uploadDeadline = opts.uploadDeadlineMs ?? c.config.deadlines['masked-input'];
   app.post('/v1/rounds/:round/masked-input', async (req: Request, res: Response) => {
     const round = roundParam(req);
@@ -389,9 +397,14 @@ export function createCoordinatorApp(c: Coordinator, opts: CoordinatorAppOptions
         maxEnvelopeBytes: MAX_ENVELOPE_BYTES,
         stage: plan !== null,
         pool,
+        maxWaiting,
         signal: timeout.signal,
       });
     } catch (e) {
+      // A busy refusal comes before any of the body was read: node's server discards the body
+      // as it arrives (keeping nothing), so that the client reads the 503 and its Retry-After
+      // rather than a reset connection.
+      if (e instanceof HttpError && e.code === 'request/busy') throw e;
       // The rest of the body is never read: answer, then close the connection.
       res.set('connection', 'close');
       res.on('finish', () => req.socket.destroy());

@@ -5,7 +5,7 @@ import { SESSION_HEADER } from './wire.js';
 /** Request headers a browser participant sends: the signed-request headers, the session, the body type. */
 const ALLOWED_HEADERS = ['content-type', SENDER_HEADER, NONCE_HEADER, SIGNATURE_HEADER, SESSION_HEADER].join(', ');
 /** Response headers a browser participant reads. */
-const EXPOSED_HEADERS = ['x-fedveil-model-version', 'x-fedveil-model-hash', 'x-fedveil-coordinator-key'].join(', ');
+const EXPOSED_HEADERS = ['x-fedveil-model-version', 'x-fedveil-model-hash', 'x-fedveil-coordinator-key', 'retry-after'].join(', ');
 
 /** An origin as browsers send it: scheme://host[:port], no path. */
 export function normalizeOrigin(origin: string): string {

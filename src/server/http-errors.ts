@@ -20,6 +20,7 @@ export const HTTP_ERRORS = {
   'request/invalid-body': 422,
   'request/body-too-large': 413,
   'request/upload-timeout': 408,
+  'request/busy': 503,
   'request/unsupported-media-type': 415,
   'request/bad-encoding': 400,
   'request/bad-query': 400,
@@ -52,13 +53,16 @@ export class HttpError extends Error {
   readonly status: number;
   readonly code: HttpErrorCode;
   readonly field: string | undefined;
+  /** Seconds the client should wait before trying again (the answer's Retry-After), for a refusal that is only for now. */
+  readonly retryAfterS: number | undefined;
 
-  constructor(code: HttpErrorCode, message: string, field?: string) {
+  constructor(code: HttpErrorCode, message: string, field?: string, retryAfterS?: number) {
     super(message);
     this.name = 'HttpError';
     this.code = code;
     this.status = HTTP_ERRORS[code];
     this.field = field;
+    this.retryAfterS = retryAfterS;
   }
 
   /** The response body. */
@@ -117,6 +121,7 @@ export function errorMiddleware(log: RejectionLogger): ErrorRequestHandler {
     }
     if (http !== null) {
       log({ status: http.status, code: http.code, message: http.message, method: req.method, path: req.path });
+      if (http.retryAfterS !== undefined) res.set('retry-after', String(http.retryAfterS));
       res.status(http.status).json(http.toJSON());
       return;
     }

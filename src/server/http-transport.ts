@@ -2,7 +2,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import type { z } from 'zod';
 import { FedveilError, randomUnit, toHex, type CryptoProvider, type KeyPair, type RandomSource } from '../secagg/index.js';
 import { signRequest } from './request-auth.js';
-import { backoffDelay, DEFAULT_RETRY, describeNetworkError, formatDuration, isTlsFailure, networkErrorCode, type RetryPolicy } from './retry.js';
+import { backoffDelay, DEFAULT_RETRY, describeNetworkError, formatDuration, isTlsFailure, networkErrorCode, retryAfterMs, type RetryPolicy } from './retry.js';
 import { ErrorBodySchema, SESSION_HEADER } from './wire.js';
 
 export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
@@ -31,7 +31,8 @@ export interface SignedTarget {
 /**
  * The participant's HTTP transport: global fetch, every request signed when it targets a round,
  * every JSON answer validated with zod, retries with capped exponential back-off and jitter on
- * network errors and on 408/429/5xx for as long as the {@link RetryPolicy} allows (a coordinator
+ * network errors and on 408/429/5xx (waiting at least what a Retry-After header asks, the
+ * coordinator's answer when too many uploads wait) for as long as the {@link RetryPolicy} allows (a coordinator
  * restart is waited out, with a log line every so often). Other 4xx answers are returned as
  * {@link CoordinatorRejection}, never retried, except `join/unknown-session` (the coordinator
  * restarted and forgot this client's session): then {@link onUnknownSession} joins again and the
@@ -92,11 +93,15 @@ export class CoordinatorHttp {
     const maxAttempts = this.retry.attempts ?? Infinity;
     let lastError: unknown;
     let rejoins = 0;
+    let asked = 0;
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) {
         const left = giveUpAt - Date.now();
         if (attempt >= maxAttempts || left <= 0) throw this.unreachable(method, path, lastError, attempt, Date.now() - started);
-        await this.sleep(Math.min(left, backoffDelay(attempt, this.retry, randomUnit(this.random))));
+        // The jittered back-off on top of the asked wait keeps the clients a busy coordinator
+        // turned away together from coming back together.
+        await this.sleep(Math.min(left, asked + backoffDelay(attempt, this.retry, randomUnit(this.random))));
+        asked = 0;
       }
       const headers: Record<string, string> = {};
       if (contentType !== undefined) headers['content-type'] = contentType;
@@ -127,6 +132,7 @@ export class CoordinatorHttp {
       // transient: try again. Every other 4xx is a rule we broke and is final.
       if (res.status === 408 || res.status === 429 || res.status >= 500) {
         lastError = new FedveilError('client/server-error', `${method} ${path}: HTTP ${res.status}`);
+        asked = retryAfterMs(res.headers.get('retry-after'), Date.now()) ?? 0;
         await res.body?.cancel().catch(() => {});
         continue;
       }

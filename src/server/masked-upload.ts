@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { toHex } from '../secagg/util/bytes.js';
 import { HttpError } from './http-errors.js';
@@ -31,20 +32,28 @@ export class StagingPool {
     return this.waiters.length;
   }
 
-  /** A buffer of `size` bytes, once one is free; rejects with the signal's reason when aborted first. */
-  acquire(size: number, signal?: AbortSignal): Promise<Uint8Array> {
+  /** A buffer of `size` bytes when one is free now (and nobody waits for one), else null. */
+  tryAcquire(size: number): Uint8Array | null {
     if (size !== this.bytes) {
       // The vector size changed (a new round plan): buffers of the old size are dropped as returned.
       this.allocated -= this.free.length;
       this.free = [];
       this.bytes = size;
     }
+    if (this.waiters.length > 0) return null;
     const ready = this.free.pop();
-    if (ready !== undefined) return Promise.resolve(ready);
+    if (ready !== undefined) return ready;
     if (this.allocated < this.slots) {
       this.allocated++;
-      return Promise.resolve(new Uint8Array(size));
+      return new Uint8Array(size);
     }
+    return null;
+  }
+
+  /** A buffer of `size` bytes, once one is free; rejects with the signal's reason when aborted first. */
+  acquire(size: number, signal?: AbortSignal): Promise<Uint8Array> {
+    const ready = this.tryAcquire(size);
+    if (ready !== null) return Promise.resolve(ready);
     return new Promise((resolve, reject) => {
       const waiter = { size, resolve, reject };
       this.waiters.push(waiter);
@@ -92,6 +101,11 @@ export interface MaskedUploadOptions {
   /** False when the request cannot be accepted whatever its body (not in the cohort, wrong phase …): its vector is hashed and dropped, never staged. */
   stage: boolean;
   pool: StagingPool;
+  /**
+   * Most uploads left waiting, unread, for a staging buffer: one more is refused at once with
+   * 'request/busy' (503, Retry-After) rather than queued. Default unbounded.
+   */
+  maxWaiting?: number;
   /** Aborted when the upload's deadline passes. */
   signal: AbortSignal;
 }
@@ -112,11 +126,17 @@ export interface MaskedUpload {
   release(): void;
 }
 
+/** Seconds a participant refused with 'request/busy' is told to wait before it tries again. */
+export const BUSY_RETRY_AFTER_S = 1;
+
 /**
  * Reads a masked-input body, `u32be(len(J)) ‖ J ‖ packed vector`, from `req` in the chunks the
  * socket delivers: the SHA-256 is computed as it arrives and the vector is copied into a staging
  * buffer of exactly `vectorBytes` (bytes beyond it are counted, not kept), so no whole body is ever
- * buffered. Rejects with HttpError 'request/body-too-large' past `maxBodyBytes`,
+ * buffered. A staged upload takes its buffer before it reads a byte of its body: while it waits for
+ * one its socket is paused, so that the body stays in the kernel's buffers (the TCP window holds
+ * the sender back) rather than in this process. Rejects with HttpError 'request/busy' when
+ * `maxWaiting` uploads wait already, 'request/body-too-large' past `maxBodyBytes`,
  * 'request/upload-timeout' when `signal` aborts, and 'request/bad-encoding' when the client
  * cuts the upload off; the staging buffer is then already given back.
  */
@@ -136,12 +156,10 @@ export async function readMaskedUpload(req: IncomingMessage, opts: MaskedUploadO
     if (staging !== null) opts.pool.release(staging);
     staging = null;
   };
-  const aborted = new Promise<never>((_, reject) => {
-    const fail = () => reject(new HttpError('request/upload-timeout', 'the upload did not complete before its deadline'));
-    if (opts.signal.aborted) fail();
-    opts.signal.addEventListener('abort', fail, { once: true });
-  });
-  aborted.catch(() => {});
+  if (opts.stage) {
+    staging = opts.pool.tryAcquire(opts.vectorBytes);
+    if (staging === null) staging = await waitForStaging(req, opts);
+  }
   const chunks = req[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   try {
     for (;;) {
@@ -149,7 +167,7 @@ export async function readMaskedUpload(req: IncomingMessage, opts: MaskedUploadO
       next.catch(() => {});
       let r: IteratorResult<Buffer>;
       try {
-        r = await Promise.race([next, aborted]);
+        r = await untilDeadline(next, opts.signal);
       } catch (e) {
         if (e instanceof HttpError) throw e;
         throw new HttpError('request/bad-encoding', `the upload was cut off: ${(e as Error).message}`);
@@ -183,17 +201,7 @@ export async function readMaskedUpload(req: IncomingMessage, opts: MaskedUploadO
           at += n;
         } else {
           const n = chunk.byteLength - at;
-          if (opts.stage && encodingError === null && vectorBytes < opts.vectorBytes) {
-            // Not reading on while no buffer is free is the backpressure.
-            if (staging === null) {
-              const lent = opts.pool.acquire(opts.vectorBytes, opts.signal);
-              // A buffer handed over in the same tick as the deadline must still go back.
-              lent.catch(() => {});
-              staging = await Promise.race([lent, aborted]).catch((e: unknown) => {
-                void lent.then((b) => opts.pool.release(b), () => {});
-                throw e;
-              });
-            }
+          if (staging !== null && encodingError === null && vectorBytes < opts.vectorBytes) {
             const k = Math.min(n, opts.vectorBytes - vectorBytes);
             staging.set(chunk.subarray(at, at + k), vectorBytes);
           }
@@ -218,4 +226,48 @@ export async function readMaskedUpload(req: IncomingMessage, opts: MaskedUploadO
     encodingError,
     release,
   };
+}
+
+/**
+ * Waits for a staging buffer with `req`'s socket paused: what the kernel holds for a paused socket
+ * is bounded by its receive window and is not this process's memory. Reading the request later
+ * resumes the socket (node's HTTP server does so when the body is read).
+ */
+async function waitForStaging(req: IncomingMessage, opts: MaskedUploadOptions): Promise<Uint8Array> {
+  const waiting = opts.pool.waiting;
+  if (opts.maxWaiting !== undefined && waiting >= opts.maxWaiting) {
+    throw new HttpError('request/busy', `${waiting} masked inputs are waiting for the coordinator already; try again in ${BUSY_RETRY_AFTER_S} s`, undefined, BUSY_RETRY_AFTER_S);
+  }
+  (req.socket as Socket | undefined)?.pause();
+  const lent = opts.pool.acquire(opts.vectorBytes, opts.signal);
+  // A buffer handed over in the same tick as the deadline must still go back.
+  lent.catch(() => {});
+  return untilDeadline(lent, opts.signal).catch((e: unknown) => {
+    void lent.then((b) => opts.pool.release(b), () => {});
+    throw e;
+  });
+}
+
+/**
+ * `p`, or HttpError 'request/upload-timeout' once `signal` aborts. Not Promise.race with one
+ * promise that stays pending for the whole upload: every race would leave a reaction on it that
+ * holds the race's result, i.e. every chunk read, until the upload ends.
+ */
+function untilDeadline<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  const timeout = () => new HttpError('request/upload-timeout', 'the upload did not complete before its deadline');
+  if (signal.aborted) return Promise.reject(timeout());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(timeout());
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e as Error);
+      },
+    );
+  });
 }

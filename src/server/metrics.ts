@@ -17,6 +17,9 @@ export class CoordinatorMetrics {
   readonly participants: Gauge<'phase'>;
   readonly epsilon: Gauge;
   readonly asyncGroupsDissolved: Counter;
+  readonly uploads: Gauge<'state'>;
+  /** The masked-input staging pool whose slots {@link uploads} reports; set by the HTTP app. */
+  uploadPool: { readonly inUse: number; readonly waiting: number } | null = null;
 
   constructor(opts: { defaultMetrics?: boolean; labels?: Record<string, string> } = {}) {
     if (opts.labels) this.registry.setDefaultLabels(opts.labels);
@@ -45,6 +48,18 @@ export class CoordinatorMetrics {
     this.participants = new Gauge({ name: 'fedveil_round_participants', help: 'Participants still in the running round, by phase', labelNames: ['phase'], registers });
     this.epsilon = new Gauge({ name: 'fedveil_epsilon_spent', help: 'Epsilon spent so far per the ledger (RDP accountant)', registers });
     this.asyncGroupsDissolved = new Counter({ name: 'fedveil_async_groups_dissolved_total', help: 'Asynchronous groups dissolved for want of ready participants', registers });
+    const pool = () => this.uploadPool;
+    this.uploads = new Gauge({
+      name: 'fedveil_masked_uploads',
+      help: 'Masked inputs holding a staging slot (staged) and waiting, unread, for one (waiting)',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const p = pool();
+        this.set({ state: 'staged' }, p?.inUse ?? 0);
+        this.set({ state: 'waiting' }, p?.waiting ?? 0);
+      },
+    });
   }
 
   /** The exposition text and its content type. */

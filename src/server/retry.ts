@@ -29,6 +29,24 @@ export function backoffDelay(retry: number, policy: RetryPolicy, unit: number): 
   return Math.floor(cap / 2 + unit * (cap / 2));
 }
 
+/**
+ * The wait in ms that a Retry-After header asks for: delta-seconds or an HTTP date (RFC 9110
+ * §10.2.3), measured from `now`; null when absent or not either form. Capped at an hour, so that
+ * a wrong header cannot park a participant for longer than its own retry policy would.
+ */
+export function retryAfterMs(value: string | null, now: number): number | null {
+  if (value === null) return null;
+  const t = value.trim();
+  let ms: number;
+  if (/^[0-9]{1,10}$/.test(t)) ms = Number(t) * 1000;
+  else {
+    const at = Date.parse(t);
+    if (!/[a-z]/i.test(t) || Number.isNaN(at)) return null;
+    ms = at - now;
+  }
+  return Math.min(Math.max(0, ms), 3_600_000);
+}
+
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /**

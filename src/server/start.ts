@@ -68,15 +68,19 @@ export function coordinatorIdentity(config: FederationConfig): KeyPair {
  */
 export async function startCoordinator(opts: StartCoordinatorOptions): Promise<RunningCoordinator> {
   const { config } = opts;
+  // The closures below outlive this call: they must not capture `opts`, which holds the initial
+  // model (d floats, already copied into the store and the published model).
+  const log = opts.log ?? (() => {});
+  const given = opts.store;
   let lostLeadership: (reason: string) => void = () => {};
   const opened: OpenedStore =
-    opts.store === undefined
+    given === undefined
       ? await openConfiguredStore(config, {
           ...(opts.log ? { log: opts.log } : {}),
           ...(opts.leaderPollMs !== undefined ? { leaderPollMs: opts.leaderPollMs } : {}),
           onLeadershipLost: (reason) => lostLeadership(reason),
         })
-      : { store: opts.store, leader: null, close: () => (opts.store as CoordinatorStore).close() };
+      : { store: given, leader: null, close: () => given.close() };
   const store = opened.store;
   let coordinator: Coordinator;
   try {
@@ -88,8 +92,8 @@ export async function startCoordinator(opts: StartCoordinatorOptions): Promise<R
   lostLeadership = (reason) => {
     // A standby may now lead: this process must not start another round (the store refuses
     // releasing one the new leader recorded aborted).
-    (opts.log ?? (() => {}))(`${reason}: no longer the leader, stopping`);
-    coordinator.stop().catch((e: unknown) => (opts.log ?? (() => {}))(`stopping after losing leadership: ${String(e)}`));
+    log(`${reason}: no longer the leader, stopping`);
+    coordinator.stop().catch((e: unknown) => log(`stopping after losing leadership: ${String(e)}`));
   };
   const joins = opts.app?.joins ?? joinRegistryFor(coordinator);
   const dashboard = config.dashboard ? new DashboardFeed(coordinator, joins) : null;
@@ -116,7 +120,6 @@ export async function startCoordinator(opts: StartCoordinatorOptions): Promise<R
   server.requestTimeout = Math.max(120_000, config.longPollMs * 2, (opts.app?.uploadDeadlineMs ?? config.deadlines['masked-input']) + 10_000);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const log = opts.log ?? (() => {});
   let stopWaiting = () => {};
   if (opts.autoStart === 'when-joined') stopWaiting = startWhenJoined(coordinator, joins, log);
   else if (opts.autoStart ?? true) coordinator.start();

@@ -1,13 +1,20 @@
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
 import type { IncomingMessage } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { PassThrough, Readable } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { sha256 } from '@noble/hashes/sha2.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { toHex } from '../../src/secagg/index.js';
+import type { ClientMessage } from '../../src/protocol/messages.js';
+import { nodeProvider, seededRandom, toHex } from '../../src/secagg/index.js';
+import type { HttpError } from '../../src/server/http-errors.js';
 import { readMaskedUpload, StagingPool, type MaskedUploadOptions } from '../../src/server/masked-upload.js';
-import { NONCE_HEADER, SENDER_HEADER, SIGNATURE_HEADER } from '../../src/server/request-auth.js';
+import { NONCE_HEADER, SENDER_HEADER, SIGNATURE_HEADER, signRequest } from '../../src/server/request-auth.js';
+import { startCoordinator } from '../../src/server/start.js';
 import { identities, smallConfig, startTestCoordinator } from './harness.js';
+import { ManualClient, until, wireBody } from './signed-client.js';
 
 /** A masked-input body: u32be(len(J)) ‖ J ‖ vector. */
 function body(json: string, vector: Uint8Array): Uint8Array {
@@ -134,7 +141,7 @@ describe('reading a masked-input body as it streams in', () => {
     );
     const second = readMaskedUpload(Object.assign(src, { headers: {} }) as unknown as IncomingMessage, options(pool));
     await new Promise((r) => setTimeout(r, 30));
-    expect(pulled).toBeLessThan(Math.ceil(whole.length / 4)); // stopped reading at the vector
+    expect(pulled).toBeLessThan(Math.ceil(whole.length / 4)); // not read on
     first.release();
     const done = await second;
     expect(done.vector).toEqual(vector);
@@ -142,7 +149,180 @@ describe('reading a masked-input body as it streams in', () => {
   });
 });
 
+/** Resolves once `ready()` holds, checking on every turn of the event loop. */
+async function untilTrue(ready: () => boolean): Promise<void> {
+  for (let i = 0; i < 2000 && !ready(); i++) await new Promise((r) => setTimeout(r, 1));
+  expect(ready()).toBe(true);
+}
+
+describe('uploads waiting for a staging slot over real sockets', () => {
+  it('hold none of their body: the socket is paused before the first body byte is read; past the queue bound an upload is refused busy', async () => {
+    const vectorBytes = 256 * 1024;
+    const pool = new StagingPool(1);
+    const server = createServer((req, res) => {
+      readMaskedUpload(req, { vectorBytes, maxBodyBytes: 1 << 20, maxEnvelopeBytes: 256, stage: true, pool, maxWaiting: 2, signal: new AbortController().signal }).then(
+        (u) => {
+          const staged = u.vector !== null;
+          u.release();
+          res.end(`${u.bodyHash} ${staged}`);
+        },
+        (e: HttpError) => res.writeHead(e.status, { 'retry-after': String(e.retryAfterS) }).end(e.code),
+      );
+    });
+    const accepted: Socket[] = [];
+    server.on('connection', (s: Socket) => accepted.push(s));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const bodies = [0, 1, 2, 3].map((k) => body('{"length":1}', Uint8Array.from({ length: vectorBytes }, (_, i) => (i * 31 + k) & 0xff)));
+    const head = (b: Uint8Array) => Buffer.from(`POST /u HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-length: ${b.length}\r\n\r\n`);
+    const open = async (): Promise<{ socket: Socket; answer: Promise<string> }> => {
+      const socket = connect(port, '127.0.0.1');
+      await new Promise((r) => socket.once('connect', r));
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString()));
+      socket.on('error', () => {}); // the answer read so far is what is checked
+      const answer = new Promise<string>((r) => socket.on('close', () => r(text)));
+      return { socket, answer };
+    };
+    const serverSide = (c: Socket) => accepted.find((s) => s.remotePort === c.localPort)!;
+    try {
+      // The first upload takes the only slot and stalls mid-vector.
+      const holder = await open();
+      holder.socket.write(Buffer.concat([head(bodies[0]!), bodies[0]!.subarray(0, 1000)]));
+      await untilTrue(() => pool.inUse === 1 && accepted.length === 1 && serverSide(holder.socket).bytesRead === head(bodies[0]!).length + 1000);
+      // Two more send their headers, wait for a slot, then send their whole bodies.
+      const waiting = [await open(), await open()];
+      for (const [i, w] of waiting.entries()) w.socket.write(head(bodies[i + 1]!));
+      await untilTrue(() => pool.waiting === 2);
+      await Promise.all(waiting.map((w, i) => new Promise((r) => w.socket.write(bodies[i + 1]!, r))));
+      // A fourth finds the queue full: refused at once, before its body.
+      const refused = await open();
+      refused.socket.write(head(bodies[3]!));
+      const busy = await refused.answer;
+      expect(busy).toMatch(/^HTTP\/1\.1 503 /);
+      expect(busy).toMatch(/retry-after: 1\r\n/i);
+      expect(busy, busy).toMatch(/request\/busy/);
+      await new Promise((r) => setTimeout(r, 50));
+      // The waiting uploads' sockets read their request heads and nothing of the bodies sent since.
+      for (const [i, w] of waiting.entries()) expect(serverSide(w.socket).bytesRead).toBe(head(bodies[i + 1]!).length);
+      expect(pool.waiting).toBe(2);
+      holder.socket.write(bodies[0]!.subarray(1000));
+      const answers = await Promise.all([holder, ...waiting].map((w) => w.answer));
+      answers.forEach((a, i) => expect(a.endsWith(`${toHex(sha256(bodies[i]!))} true`)).toBe(true));
+      expect([pool.inUse, pool.waiting]).toEqual([0, 0]);
+    } finally {
+      for (const s of accepted) s.destroy();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
+
+/** A full garbage collection (V8's gc, exposed for this process). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+describe('memory an upload holds while it streams', () => {
+  it('keeps no chunk it has read: the vector is in its staging buffer, the chunks are garbage', async () => {
+    const pool = new StagingPool(1);
+    const chunks = Array.from({ length: 12 }, () => Buffer.alloc(8192, 7));
+    const refs = chunks.map((c) => new WeakRef(c));
+    const stream = new PassThrough();
+    const head = Buffer.from(body('{"length":1}', new Uint8Array(0)));
+    new DataView(head.buffer, head.byteOffset).setUint32(0, head.length - 4, false);
+    stream.write(head);
+    const stop = new AbortController();
+    const upload = readMaskedUpload(Object.assign(stream, { headers: {} }) as unknown as IncomingMessage, options(pool, { vectorBytes: 1 << 20, maxBodyBytes: 2 << 20, signal: stop.signal }));
+    upload.catch(() => {});
+    // One chunk at a time, as a socket delivers them (the reader gets each chunk itself, not a
+    // concatenation) … and never the rest: the upload waits for more after 96 kB.
+    for (const c of chunks.splice(0)) {
+      await untilTrue(() => stream.readableLength === 0);
+      stream.write(c);
+    }
+    await untilTrue(() => stream.readableLength === 0);
+    await new Promise((r) => setTimeout(r, 0));
+    collectGarbage();
+    await new Promise((r) => setTimeout(r, 0));
+    // The last chunk may still be the reader's current one.
+    expect(refs.filter((r) => r.deref() !== undefined).length).toBeLessThanOrEqual(1);
+    stop.abort();
+    await expect(upload).rejects.toMatchObject({ code: 'request/upload-timeout' });
+    expect(pool.inUse).toBe(0);
+  });
+});
+
+describe('what a running coordinator keeps', () => {
+  it('not the initial model it was started with (the store and the published model have their own copy)', async () => {
+    const people = identities(2, 'initial-model');
+    const config = smallConfig(people, { dim: 4096 });
+    let model: Float32Array | null = new Float32Array(config.dim).fill(0.5);
+    const ref = new WeakRef(model);
+    const running = await startCoordinator({ config, initialModel: model, identity: nodeProvider.ed25519Keygen(seededRandom('initial-model')), autoStart: false });
+    try {
+      model = null;
+      await new Promise((r) => setTimeout(r, 0));
+      collectGarbage();
+      expect(ref.deref()).toBeUndefined();
+      const { weights } = running.coordinator.model;
+      expect(new Float32Array(weights.buffer, weights.byteOffset, config.dim)[config.dim - 1]).toBe(0.5);
+    } finally {
+      await running.close();
+    }
+  });
+});
+
 describe('masked-input uploads at the coordinator', () => {
+  it('with every slot taken and no room to wait, an upload is answered 503 request/busy with Retry-After, changes nothing, and is accepted when tried again', async () => {
+    const people = identities(3, 'busy');
+    const long = { 'advertise-keys': 60_000, 'share-keys': 60_000, 'masked-input': 60_000, 'consistency-check': 60_000, unmask: 60_000 };
+    const config = smallConfig(people, { cohort: { size: 3 }, deadlines: long, rounds: 1 });
+    const running = await startTestCoordinator(config, { app: { uploadSlots: 1, uploadQueue: 0 } });
+    try {
+      await until(running.url, (s) => s.phase === 'advertise-keys');
+      const members = people.map((p) => new ManualClient(running.url, p, config.dim));
+      expect(await Promise.all(members.map((m) => m.join()))).toEqual([true, true, true]);
+      for (const m of members) expect((await m.post((m.round.start() as { message: ClientMessage }).message)).status).toBe(202);
+      await until(running.url, (s) => s.phase === 'share-keys');
+      for (const m of members) expect((await m.post(await m.next('share-keys'))).status).toBe(202);
+      await until(running.url, (s) => s.phase === 'masked-input');
+      const uploads = await Promise.all(members.map(async (m) => ({ m, ...wireBody(await m.next('masked-input')) })));
+      const signed = (i: number) => {
+        const { m, body, contentType } = uploads[i]!;
+        return { 'content-type': contentType, ...signRequest(nodeProvider, m.id, { ...m.target('masked-input', 'POST'), body }, seededRandom(`busy-${i}-${performance.now()}`)) };
+      };
+      const url = new URL('v1/rounds/0/masked-input', running.url);
+      const staged = async () => /fedveil_masked_uploads\{state="staged"\} 1/.test(await (await fetch(new URL('v1/metrics', running.url))).text());
+      // Member 0 takes the only slot and stalls mid-vector.
+      const first = uploads[0]!.body;
+      const r = request(url, { method: 'POST', headers: { ...signed(0), 'content-length': String(first.length) } });
+      const held = new Promise<number>((resolve, reject) => {
+        r.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        r.on('error', reject);
+      });
+      r.write(Buffer.from(first.subarray(0, first.length - 10)));
+      for (let i = 0; i < 200 && !(await staged()); i++) await new Promise((w) => setTimeout(w, 10));
+      expect(await staged()).toBe(true);
+      const before = running.coordinator.fingerprint();
+      const busy = await fetch(url, { method: 'POST', headers: signed(1), body: uploads[1]!.body });
+      expect(busy.status).toBe(503);
+      expect(busy.headers.get('retry-after')).toBe('1');
+      expect(((await busy.json()) as { error: { code: string } }).error.code).toBe('request/busy');
+      expect(running.coordinator.fingerprint()).toBe(before);
+      r.end(Buffer.from(first.subarray(first.length - 10)));
+      expect(await held).toBe(202);
+      const again = await fetch(url, { method: 'POST', headers: signed(1), body: uploads[1]!.body });
+      expect(again.status).toBe(202);
+    } finally {
+      await running.close();
+    }
+  });
+
+
   it('a client that stalls mid-upload is answered 408 request/upload-timeout at the deadline and cut off', async () => {
     const people = identities(2, 'stall');
     const running = await startTestCoordinator(smallConfig(people), { autoStart: false, app: { uploadDeadlineMs: 300 } });

@@ -1,6 +1,10 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { backoffDelay, describeNetworkError, formatDuration, isTlsFailure, parseDuration } from '../../src/server/retry.js';
+import { describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { nodeProvider, seededRandom } from '../../src/secagg/index.js';
+import { CoordinatorHttp } from '../../src/server/http-transport.js';
+import { backoffDelay, describeNetworkError, formatDuration, isTlsFailure, parseDuration, retryAfterMs } from '../../src/server/retry.js';
+import { identities } from './fixtures.js';
 
 describe('back-off', () => {
   it('grows exponentially to its cap, half fixed and half jittered', () => {
@@ -40,5 +44,40 @@ describe('network errors', () => {
     const selfSigned = new TypeError('fetch failed', { cause: Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }) });
     expect(describeNetworkError(selfSigned)).toBe('self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)');
     expect(isTlsFailure(selfSigned)).toBe(true);
+  });
+});
+
+describe('Retry-After', () => {
+  it('reads delta-seconds and HTTP dates, never negative, at most an hour, and nothing else', () => {
+    const now = Date.parse('2026-12-06T03:00:00Z');
+    expect(retryAfterMs('1', now)).toBe(1000);
+    expect(retryAfterMs(' 120 ', now)).toBe(120_000);
+    expect(retryAfterMs('Sun, 06 Dec 2026 03:00:30 GMT', now)).toBe(30_000);
+    expect(retryAfterMs('Sun, 06 Dec 2026 02:00:00 GMT', now)).toBe(0);
+    expect(retryAfterMs('999999', now)).toBe(3_600_000);
+    for (const bad of [null, '', '-1', '1.5', 'soon', 'in 5 minutes']) expect(retryAfterMs(bad, now)).toBeNull();
+  });
+
+  it("the participant's transport waits what a 503's Retry-After asks before it tries again", async () => {
+    vi.useFakeTimers();
+    try {
+      const calls: number[] = [];
+      const fetchFn = (async () => {
+        calls.push(Date.now());
+        return calls.length === 1
+          ? new Response('{"error":{"code":"request/busy","message":"busy"}}', { status: 503, headers: { 'retry-after': '2' } })
+          : Response.json({ ok: true });
+      }) as typeof fetch;
+      const http = new CoordinatorHttp('http://coordinator.invalid/', identities(1, 'retry-after')[0]!, nodeProvider, seededRandom('r'), { baseDelayMs: 1, maxDelayMs: 1 }, fetchFn);
+      const answer = http.getJson('v1/round', z.object({ ok: z.boolean() }));
+      await vi.advanceTimersByTimeAsync(1999);
+      expect(calls).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(2);
+      expect(calls).toHaveLength(2);
+      expect(await answer).toEqual({ ok: true });
+      expect(calls[1]! - calls[0]!).toBeGreaterThanOrEqual(2000);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
