@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { ClientRound } from '../protocol/client/client-round.js';
 import { planRound, RoundConfigSchema, type RoundConfig, type RoundPlan } from '../protocol/config.js';
 import { createClientEncoder } from '../dp/index.js';
-import type { ClientMessage } from '../protocol/messages.js';
+import type { ClientMessage, ServerMessage } from '../protocol/messages.js';
+import type { RoundPlanMemo } from '../protocol/plan-memo.js';
+import type { ServerMessageMemo } from '../protocol/wire/message-memo.js';
+import type { CheckedServerMessage } from '../protocol/wire/validate.js';
 import { PHASES, phasesOf, type Phase } from '../protocol/phases.js';
 import { decodeServerMessage, encodeClientMessage } from '../protocol/wire/serialize.js';
 import {
@@ -110,6 +113,10 @@ export interface ParticipantOptions {
   onlyRound?: number;
   /** The ledger the other participants of this process verified (a simulation hosts many). */
   sharedLedger?: SharedLedger;
+  /** Round plans derived once for the participants of this process (a simulation hosts many); see RoundPlanMemo. */
+  roundPlans?: RoundPlanMemo;
+  /** Server messages decoded once for the participants of this process; see ServerMessageMemo. */
+  serverMessages?: ServerMessageMemo;
 }
 
 /**
@@ -151,6 +158,7 @@ export class Participant {
       ...(opts.maxEpsilon === undefined ? {} : { maxEpsilon: opts.maxEpsilon }),
       ...(opts.maxDelta === undefined ? {} : { maxDelta: opts.maxDelta }),
       ...(opts.sharedLedger === undefined ? {} : { shared: opts.sharedLedger }),
+      ...(opts.roundPlans === undefined ? {} : { roundPlans: opts.roundPlans }),
     });
     this.session = opts.session ?? newSessionToken(systemRandom);
     this.http.onUnknownSession = async () => {
@@ -353,7 +361,7 @@ export class Participant {
       if (where === 'passed') return result('excluded', 'client/phase-missed');
       let view;
       try {
-        view = decodeServerMessage(await this.http.getJson(`/v1/rounds/${round}/${phase}`, z.unknown(), { federationId: config.federationId, round, phase }));
+        view = await this.fetchRequest(round, phase, config.federationId);
       } catch (e) {
         return this.failed(e, result);
       }
@@ -451,11 +459,26 @@ export class Participant {
     }
   }
 
+  /** The coordinator's request of `phase` (validated; shared with the other participants of this process when they got the same text). */
+  private async fetchRequest(round: number, phase: Phase, federationId: string): Promise<ServerMessage | CheckedServerMessage> {
+    const path = `/v1/rounds/${round}/${phase}`;
+    const target = { federationId, round, phase };
+    const memo = this.opts.serverMessages;
+    if (memo === undefined) return decodeServerMessage(await this.http.getJson(path, z.unknown(), target));
+    const text = await this.http.getText(path, target);
+    try {
+      return memo.checked(text);
+    } catch (e) {
+      if (e instanceof SyntaxError) throw new FedveilError('client/bad-response', `${path}: the coordinator's answer is not JSON`);
+      throw e;
+    }
+  }
+
   /** The round's plan, with an under-noising encoder when {@link ParticipantOptions.noiseScale} is set. */
   private encodingPlan(config: RoundConfig): RoundConfig | RoundPlan {
     const f = this.opts.noiseScale;
-    if (f === undefined || f === 1) return config;
-    const plan = planRound(config);
+    if (f === undefined || f === 1) return this.opts.roundPlans?.plan(config) ?? config;
+    const plan = this.opts.roundPlans?.plan(config) ?? planRound(config);
     const dp = { ...config.dp, noiseMultiplier: config.dp.noiseMultiplier * f };
     return { ...plan, encoder: createClientEncoder(dp, config.dim, config.roundSeed) };
   }

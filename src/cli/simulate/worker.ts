@@ -8,6 +8,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { canaryUpdate } from '../../dp/index.js';
+import { RoundPlanMemo, ServerMessageMemo } from '../../protocol/index.js';
 import { defaultProvider, seededRandom } from '../../secagg/index.js';
 import { Participant } from '../../server/participant.js';
 import { SharedLedger } from '../../server/ledger-memo.js';
@@ -76,6 +77,10 @@ async function main(): Promise<void> {
   // part of that check that depends on the ledger alone is done once per worker, not per participant.
   const sharedLedger = new SharedLedger();
   const provider = withSharedVerification(defaultProvider);
+  // Likewise the round's plan and the coordinator's requests that are the same for the whole
+  // cohort: derived once from exactly the config, decoded once from exactly the text.
+  const roundPlans = new RoundPlanMemo();
+  const serverMessages = new ServerMessageMemo();
   const clients = init.shards.starts.length - 1;
   const participate = async (a: RoundAssignment): Promise<void> => {
     await Promise.all(
@@ -88,6 +93,8 @@ async function main(): Promise<void> {
           provider,
           session: simulatedSession(init.seed, client),
           sharedLedger,
+          roundPlans,
+          serverMessages,
           train: async (weights, info) => {
             // A canary trains on nothing: its update is its secret direction at the clip norm, every round.
             if (canary !== undefined) return { update: canaryUpdate(canary, weights.length, init.clip), examples: 0 };
