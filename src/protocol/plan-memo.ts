@@ -1,4 +1,6 @@
-import { planRound, type RoundConfig, type RoundPlan } from './config.js';
+import { z } from 'zod';
+import { planRound, RoundConfigSchema, type RoundConfig, type RoundPlan } from './config.js';
+import { deepFreeze } from './deep-freeze.js';
 
 /**
  * {@link planRound} done once for every participant of one process that is asked to join the same
@@ -11,10 +13,12 @@ import { planRound, type RoundConfig, type RoundPlan } from './config.js';
  * to the one it was derived from in every field, every byte of every key and seed included (a
  * private copy is kept: a caller changing its own config afterwards cannot change what is
  * compared). Any difference is planned afresh, and a config that fails planning is never kept:
- * each caller gets its own refusal. A real participant is one process and plans its round itself.
+ * each caller gets its own refusal. The announced config itself is decoded once per exact JSON
+ * ({@link RoundPlanMemo.decodeConfig}). A real participant is one process and does both itself.
  */
 export class RoundPlanMemo {
   private readonly kept: { config: RoundConfig; plan: RoundPlan }[] = [];
+  private readonly decoded = new Map<string, RoundConfig>();
 
   /** `capacity`: how many distinct configs are kept (a round's config repeats; older ones are dropped). */
   constructor(private readonly capacity = 4) {}
@@ -29,6 +33,35 @@ export class RoundPlanMemo {
     if (this.kept.length > this.capacity) this.kept.shift();
     return plan;
   }
+
+  /**
+   * `z.decode(RoundConfigSchema, wire)` (null when it fails), decoded once per JSON text of `wire`:
+   * the coordinator announces one config to the whole cohort, and decoding checks every key. Only
+   * a JSON value (what `JSON.parse` yields, -0 excepted) is looked up by its text; the config
+   * handed out is shared and frozen (its byte arrays are never written by a participant).
+   */
+  decodeConfig(wire: unknown): RoundConfig | null {
+    const text = isJsonValue(wire) ? JSON.stringify(wire) : null;
+    const known = text === null ? undefined : this.decoded.get(text);
+    if (known !== undefined) return known;
+    const parsed = z.safeDecode(RoundConfigSchema, wire as z.input<typeof RoundConfigSchema>);
+    if (!parsed.success) return null;
+    const config = deepFreeze(parsed.data as RoundConfig);
+    if (text !== null) {
+      if (this.decoded.size >= this.capacity) this.decoded.delete(this.decoded.keys().next().value as string);
+      this.decoded.set(text, config);
+    }
+    return config;
+  }
+}
+
+/** Whether `x` is a JSON value that `JSON.stringify` writes exactly: no undefined, function, byte array, non-finite number or -0. */
+function isJsonValue(x: unknown): boolean {
+  if (x === null || typeof x === 'string' || typeof x === 'boolean') return true;
+  if (typeof x === 'number') return Number.isFinite(x) && !Object.is(x, -0);
+  if (typeof x !== 'object') return false;
+  if (Array.isArray(x)) return x.every(isJsonValue);
+  return isPlainObject(x) && Object.values(x).every(isJsonValue);
 }
 
 /**

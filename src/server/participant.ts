@@ -290,9 +290,8 @@ export class Participant {
 
   /** The round config if I am in this round's cohort and it matches the federation; else null. */
   private roundConfig(state: CoordinatorStateWire, info: FederationInfo): RoundConfig | null {
-    const parsed = z.safeDecode(RoundConfigSchema, state.roundConfig as z.input<typeof RoundConfigSchema>);
-    if (!parsed.success) throw new FedveilError('client/bad-response', `round ${state.round}: malformed round config`);
-    const config = parsed.data as RoundConfig;
+    const config = this.decodeConfig(state.roundConfig);
+    if (config === null) throw new FedveilError('client/bad-response', `round ${state.round}: malformed round config`);
     if (!config.participants.some((p) => bytesEqual(p, this.opts.identity.publicKey))) return null;
     // The coordinator may not change the privacy terms mid-federation: refuse a round whose DP
     // configuration or dimension differs from what the federation advertised when I joined.
@@ -457,6 +456,13 @@ export class Participant {
       if (e instanceof CoordinatorRejection && e.rule === 'round/duplicate-submission') return;
       throw e;
     }
+  }
+
+  /** The announced round config, decoded (null when malformed); shared with the other participants of this process when they got the same JSON. */
+  private decodeConfig(wire: unknown): RoundConfig | null {
+    if (this.opts.roundPlans !== undefined) return this.opts.roundPlans.decodeConfig(wire);
+    const parsed = z.safeDecode(RoundConfigSchema, wire as z.input<typeof RoundConfigSchema>);
+    return parsed.success ? (parsed.data as RoundConfig) : null;
   }
 
   /** The coordinator's request of `phase` (validated; shared with the other participants of this process when they got the same text). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planRound, type RoundConfig } from '../../src/protocol/config.js';
+import { z } from 'zod';
+import { planRound, RoundConfigSchema, toWireConfig, type RoundConfig } from '../../src/protocol/config.js';
 import { RoundPlanMemo } from '../../src/protocol/plan-memo.js';
 import { testFederation } from '../../src/protocol/testing/fixtures.js';
 import { FedveilError } from '../../src/secagg/util/errors.js';
@@ -89,5 +90,42 @@ describe('RoundPlanMemo (one plan per round for the participants of a process)',
       expect(memo.plan(c).config.round).toBe(round);
       expect(neighbourLists(c, memo.plan(c))).toEqual(neighbourLists(c));
     }
+  });
+
+  describe('decodeConfig (the announced config, decoded once per exact JSON)', () => {
+    const wire = () => JSON.parse(JSON.stringify(toWireConfig(decoded()))) as Record<string, unknown>;
+    const decode = (w: unknown) => z.decode(RoundConfigSchema, w as z.input<typeof RoundConfigSchema>);
+
+    it('decodes one JSON once, into a frozen config equal to its own decoding', () => {
+      const memo = new RoundPlanMemo();
+      const a = memo.decodeConfig(wire());
+      expect(memo.decodeConfig(wire())).toBe(a);
+      expect(a).toEqual(decode(wire()));
+      expect(() => (a!.participants as Uint8Array[]).push(new Uint8Array(32))).toThrow(TypeError);
+    });
+
+    it('never mixes JSON: a key changed in one hex digit is decoded as itself', () => {
+      const memo = new RoundPlanMemo();
+      const a = memo.decodeConfig(wire());
+      const other = wire();
+      const keys = other.participants as string[];
+      keys[3] = (keys[3]![0] === 'a' ? 'b' : 'a') + keys[3]!.slice(1);
+      const b = memo.decodeConfig(other);
+      expect(b).not.toBe(a);
+      expect(b).toEqual(decode(other));
+      expect(memo.decodeConfig(wire())).toBe(a);
+    });
+
+    it('refuses a malformed config every time; a value that is not JSON is decoded itself, not looked up by its text', () => {
+      const memo = new RoundPlanMemo();
+      memo.decodeConfig(wire());
+      for (let i = 0; i < 2; i++) {
+        expect(memo.decodeConfig({ ...wire(), threshold: 1 })).toBeNull();
+        expect(memo.decodeConfig({ ...wire(), roundSeed: 'zz' })).toBeNull();
+        // JSON.stringify writes this as the valid config; the strict schema refuses its extra key.
+        expect(memo.decodeConfig({ ...wire(), extra: undefined })).toBeNull();
+      }
+      expect(memo.decodeConfig(wire())).toEqual(decode(wire()));
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FedveilError } from '../../secagg/util/errors.js';
+import { deepFreeze } from '../deep-freeze.js';
 import type { ServerMessage } from '../messages.js';
 import { ClientMessageSchema, ServerMessageSchema } from './schemas.js';
 
@@ -63,10 +64,4 @@ export function checkServerMessage(message: ServerMessage): CheckedServerMessage
 /** Whether `x` was made by {@link checkServerMessage}. */
 export function isCheckedServerMessage(x: unknown): x is CheckedServerMessage {
   return typeof x === 'object' && x !== null && checkedByThisModule.has(x);
-}
-
-function deepFreeze<T>(x: T): T {
-  if (typeof x !== 'object' || x === null || ArrayBuffer.isView(x)) return x;
-  for (const v of Object.values(x)) deepFreeze(v);
-  return Object.freeze(x);
 }
