@@ -40,7 +40,7 @@ describe('withSharedVerification (one memory of Ed25519 verifications per simula
     expect(inner.calls()).toBe(4);
   });
 
-  it('does not mix answers for long messages (kept by their hash): one byte changed at the end is refused', () => {
+  it('does not mix answers for long messages: one byte changed at the end, or the same start, is refused', () => {
     const inner = counting();
     const shared = withSharedVerification(inner.provider);
     const long = new Uint8Array(5000).fill(3);

@@ -1,11 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CryptoProvider } from '../../secagg/index.js';
 
-/** Longest message kept in a key as it is. */
-const INLINE_MESSAGE_BYTES = 1024;
-
-const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
-
 /**
  * `provider` with one memory of Ed25519 verifications for every participant a simulation worker
  * hosts. Verification is a pure function of (key, message, signature), so each participant still
@@ -17,11 +12,13 @@ const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.
 export function withSharedVerification(provider: CryptoProvider, capacity = 1 << 17): CryptoProvider {
   const answers = new Map<string, boolean>();
   const ed25519Verify = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean => {
-    // The key binds all three inputs, lengths first: a short message (every protocol signature
-    // signs one of ~100 bytes) is in the key itself, one character per byte, which costs less
-    // than hashing it; a long one (a ledger entry) by its SHA-256.
-    const text = message.length <= INLINE_MESSAGE_BYTES ? latin1(message) : createHash('sha256').update(message).digest().toString('latin1');
-    const key = `${publicKey.length},${signature.length},${message.length},${latin1(publicKey)}${latin1(signature)}${text}`;
+    // The key binds all three inputs, lengths included (SHA-256 of a length-prefixed encoding).
+    const key = createHash('sha256')
+      .update(Uint8Array.of(publicKey.length, signature.length))
+      .update(publicKey)
+      .update(signature)
+      .update(message)
+      .digest('base64');
     const known = answers.get(key);
     if (known !== undefined) return known;
     const ok = provider.ed25519Verify(publicKey, message, signature);
