@@ -12,7 +12,7 @@ import { RoundPlanMemo, ServerMessageMemo } from '../../protocol/index.js';
 import { defaultProvider, seededRandom } from '../../secagg/index.js';
 import { Participant } from '../../server/participant.js';
 import { SharedLedger } from '../../server/ledger-memo.js';
-import { createModel, getFlatWeights, initBackend, loadMnist, subset, trainLocal } from '../../trainer/index.js';
+import { createModel, getFlatWeights, initBackend, subset, trainLocal } from '../../trainer/index.js';
 import { simulatedDropout } from './dropout.js';
 import { simulatedMember, simulatedSession } from './identities.js';
 import { withSharedVerification } from './shared-verification.js';
@@ -35,7 +35,7 @@ function shardOf(client: number): Uint32Array {
 
 async function main(): Promise<void> {
   const backend = await initBackend(init.backend ? { prefer: init.backend } : {});
-  const all = loadMnist({ split: 'train', layout: init.recipe.model === 'cnn' ? 'image' : 'flat' });
+  const all = init.train;
   const model = await createModel(modelSpecOf(init.recipe.model), init.seed);
 
   // One model per worker: trainings of its participants take turns.
