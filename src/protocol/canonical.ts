@@ -183,7 +183,20 @@ export function consistencySignedBytesOver(
     signature: new Uint8Array(64),
   };
   const payloadHash = new Uint8Array(createHash('sha256').update(canonicalPayload(payload)).digest());
-  return (signer) => signedBytes({ ...header, phase: 'consistency-check', sender: signer }, payloadHash, binding);
+  // Only the sender differs between signers: its u32 follows the phase byte of one template.
+  const template = signedBytes({ ...header, phase: 'consistency-check', sender: 0 }, payloadHash, binding);
+  const senderAt = new CanonicalWriter()
+    .text(SIGNED_MESSAGE_DOMAIN)
+    .u16(header.version)
+    .text(header.federationId)
+    .u32(header.round)
+    .u8(PHASE_CODE['consistency-check'])
+    .finish().length;
+  return (signer) => {
+    const out = template.slice();
+    new DataView(out.buffer).setUint32(senderAt, signer, false);
+    return out;
+  };
 }
 
 /**

@@ -80,7 +80,15 @@ export {
   decodeServerMessage,
   type WireClientMessage,
 } from './wire/serialize.js';
-export { validateClientMessage, validateServerMessage } from './wire/validate.js';
+export {
+  validateClientMessage,
+  validateServerMessage,
+  checkServerMessage,
+  isCheckedServerMessage,
+  type CheckedServerMessage,
+} from './wire/validate.js';
+export { ServerMessageMemo } from './wire/message-memo.js';
+export { RoundPlanMemo } from './plan-memo.js';
 export {
   type Rejected,
   type Outgoing,

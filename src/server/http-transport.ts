@@ -63,6 +63,19 @@ export class CoordinatorHttp {
     return this.json(res, schema, path);
   }
 
+  /**
+   * GET an answer's text, for a caller that decodes it itself (and may share the decoding between
+   * participants fetching the same text). Throws `client/bad-response` when the body cannot be read.
+   */
+  async getText(path: string, signed?: SignedTarget): Promise<string> {
+    const res = await this.request('GET', path, undefined, undefined, signed);
+    try {
+      return await res.text();
+    } catch {
+      throw new FedveilError('client/bad-response', `${path}: the coordinator's answer could not be read`);
+    }
+  }
+
   /** POST a body (signed), answer validated by `schema`. */
   async postJson<S extends z.ZodType>(path: string, body: Uint8Array, contentType: string, schema: S, signed: SignedTarget): Promise<z.output<S>> {
     const res = await this.request('POST', path, body, contentType, signed);

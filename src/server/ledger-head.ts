@@ -81,6 +81,8 @@ export function checkReceipts(
   provider: CryptoProvider,
 ): ReceiptDiscrepancy[] {
   const out: ReceiptDiscrepancy[] = [];
+  // Nothing to hold the ledger to (a participant's first round): parsing every entry would find nothing.
+  if (receipts.length === 0) return out;
   const bySeq = new Map<number, LedgerEntry>();
   let federationId: string | null = null;
   for (const raw of entries) {

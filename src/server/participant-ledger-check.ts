@@ -8,6 +8,7 @@ import { genesisFederationConfig } from './ledger-genesis.js';
 import { checkReceipts, type Receipt } from './ledger-head.js';
 import { drawProblems, ledgerGenesis, verifyLedger } from './ledger-verify.js';
 import type { LedgerMemo } from './ledger-memo.js';
+import type { RoundPlanMemo } from '../protocol/plan-memo.js';
 import { participantEpsilon } from './participant-budget.js';
 import type { FederatedStandardizationSpec, FixedStandardization } from './data-schema.js';
 import { statisticsSpec } from './federated-statistics.js';
@@ -44,6 +45,8 @@ export interface LedgerCheckInput {
   provider?: CryptoProvider;
   /** Results of the ledger-only checks, shared with other participants checking the same `entries`. */
   memo?: LedgerMemo;
+  /** Round plans shared with other participants of this process (the round's quorum is read from its plan). */
+  roundPlans?: RoundPlanMemo;
 }
 
 /**
@@ -124,7 +127,7 @@ export function checkLedgerBeforeRound(input: LedgerCheckInput): LedgerCheck {
     return refuse('client/binding-mismatch', `round ${config.round}: the round's binding ${got ?? '(none)'} is not ${expected}, the binding of its config and draw to the ledger I verified`);
   }
   // The fewest contributors the round can release with carry the least noise: the worst case.
-  const { epsilon, rounds } = participantEpsilon(genesis, entries, input.self, { config, quorum: planRound(config).minSurvivors });
+  const { epsilon, rounds } = participantEpsilon(genesis, entries, input.self, { config, quorum: (input.roundPlans?.plan(config) ?? planRound(config)).minSurvivors });
   if (input.maxEpsilon !== undefined && !(epsilon <= input.maxEpsilon)) {
     return refuse(
       'client/epsilon-budget',

@@ -3,6 +3,7 @@ import type { CoordinatorHttp } from './http-transport.js';
 import { LedgerHeadSchema, verifyLedgerHead } from './ledger-head.js';
 import type { LedgerHead, Receipt } from './ledger-head.js';
 import type { SharedLedger } from './ledger-memo.js';
+import type { RoundPlanMemo } from '../protocol/plan-memo.js';
 import { checkLedgerBeforeRound, verifiedOwnPrivacy, type LedgerCheck, type OwnPrivacy, type RoundAnnouncement } from './participant-ledger-check.js';
 
 /**
@@ -34,6 +35,8 @@ export interface ParticipantLedgerOptions {
   provider?: CryptoProvider;
   /** The ledger verified by the other participants this process hosts (see {@link SharedLedger}). */
   shared?: SharedLedger;
+  /** Round plans shared by the participants this process hosts (see RoundPlanMemo). */
+  roundPlans?: RoundPlanMemo;
 }
 
 /**
@@ -104,6 +107,7 @@ export class ParticipantLedger {
       verifiedPrefix: Math.max(prefix, shared === undefined ? 0 : verifiedPrefix(entries, shared.verified)),
       provider: this.provider,
       ...(memo === undefined ? {} : { memo }),
+      ...(this.opts.roundPlans === undefined ? {} : { roundPlans: this.opts.roundPlans }),
       ...(this.opts.maxEpsilon === undefined ? {} : { maxEpsilon: this.opts.maxEpsilon }),
       ...(this.opts.maxDelta === undefined ? {} : { maxDelta: this.opts.maxDelta }),
     });

@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { ClientRound } from '../protocol/client/client-round.js';
 import { planRound, RoundConfigSchema, type RoundConfig, type RoundPlan } from '../protocol/config.js';
 import { createClientEncoder } from '../dp/index.js';
-import type { ClientMessage } from '../protocol/messages.js';
+import type { ClientMessage, ServerMessage } from '../protocol/messages.js';
+import type { RoundPlanMemo } from '../protocol/plan-memo.js';
+import type { ServerMessageMemo } from '../protocol/wire/message-memo.js';
+import type { CheckedServerMessage } from '../protocol/wire/validate.js';
 import { PHASES, phasesOf, type Phase } from '../protocol/phases.js';
 import { decodeServerMessage, encodeClientMessage } from '../protocol/wire/serialize.js';
 import {
@@ -145,6 +148,10 @@ export interface ParticipantOptions {
    * refuse that round (`client/no-statistics`).
    */
   moments?: (spec: FederatedStandardizationSpec) => Promise<UnitMoments> | UnitMoments;
+  /** Round plans derived once for the participants of this process (a simulation hosts many); see RoundPlanMemo. */
+  roundPlans?: RoundPlanMemo;
+  /** Server messages decoded once for the participants of this process; see ServerMessageMemo. */
+  serverMessages?: ServerMessageMemo;
 }
 
 /** What I send in a round: a model update, or (the statistics round) my feature moments. */
@@ -194,6 +201,7 @@ export class Participant {
       ...(opts.maxEpsilon === undefined ? {} : { maxEpsilon: opts.maxEpsilon }),
       ...(opts.maxDelta === undefined ? {} : { maxDelta: opts.maxDelta }),
       ...(opts.sharedLedger === undefined ? {} : { shared: opts.sharedLedger }),
+      ...(opts.roundPlans === undefined ? {} : { roundPlans: opts.roundPlans }),
     });
     this.session = opts.session ?? newSessionToken(systemRandom);
     this.http.onUnknownSession = async () => {
@@ -466,9 +474,8 @@ export class Participant {
 
   /** The round config if I am in this round's cohort and it matches the federation; else null. */
   private roundConfig(state: CoordinatorStateWire, info: FederationInfo): RoundConfig | null {
-    const parsed = z.safeDecode(RoundConfigSchema, state.roundConfig as z.input<typeof RoundConfigSchema>);
-    if (!parsed.success) throw new FedveilError('client/bad-response', `round ${state.round}: malformed round config`);
-    const config = parsed.data as RoundConfig;
+    const config = this.decodeConfig(state.roundConfig);
+    if (config === null) throw new FedveilError('client/bad-response', `round ${state.round}: malformed round config`);
     if (!config.participants.some((p) => bytesEqual(p, this.opts.identity.publicKey))) return null;
     // The coordinator may not change the privacy terms mid-federation: refuse a round whose DP
     // configuration or dimension differs from what the federation advertised when I joined.
@@ -558,7 +565,7 @@ export class Participant {
       if (where === 'passed') return result('excluded', 'client/phase-missed');
       let view;
       try {
-        view = decodeServerMessage(await this.http.getJson(`/v1/rounds/${round}/${phase}`, z.unknown(), { federationId: config.federationId, round, phase }));
+        view = await this.fetchRequest(round, phase, config.federationId);
       } catch (e) {
         return this.failed(e, result);
       }
@@ -653,11 +660,33 @@ export class Participant {
     }
   }
 
+  /** The announced round config, decoded (null when malformed); shared with the other participants of this process when they got the same JSON. */
+  private decodeConfig(wire: unknown): RoundConfig | null {
+    if (this.opts.roundPlans !== undefined) return this.opts.roundPlans.decodeConfig(wire);
+    const parsed = z.safeDecode(RoundConfigSchema, wire as z.input<typeof RoundConfigSchema>);
+    return parsed.success ? (parsed.data as RoundConfig) : null;
+  }
+
+  /** The coordinator's request of `phase` (validated; shared with the other participants of this process when they got the same text). */
+  private async fetchRequest(round: number, phase: Phase, federationId: string): Promise<ServerMessage | CheckedServerMessage> {
+    const path = `/v1/rounds/${round}/${phase}`;
+    const target = { federationId, round, phase };
+    const memo = this.opts.serverMessages;
+    if (memo === undefined) return decodeServerMessage(await this.http.getJson(path, z.unknown(), target));
+    const text = await this.http.getText(path, target);
+    try {
+      return memo.checked(text);
+    } catch (e) {
+      if (e instanceof SyntaxError) throw new FedveilError('client/bad-response', `${path}: the coordinator's answer is not JSON`);
+      throw e;
+    }
+  }
+
   /** The round's plan, with an under-noising encoder when {@link ParticipantOptions.noiseScale} is set. */
   private encodingPlan(config: RoundConfig): RoundConfig | RoundPlan {
     const f = this.opts.noiseScale;
-    if (f === undefined || f === 1) return config;
-    const plan = planRound(config);
+    if (f === undefined || f === 1) return this.opts.roundPlans?.plan(config) ?? config;
+    const plan = this.opts.roundPlans?.plan(config) ?? planRound(config);
     const dp = { ...config.dp, noiseMultiplier: config.dp.noiseMultiplier * f };
     return { ...plan, encoder: createClientEncoder(dp, config.dim, config.roundSeed) };
   }

@@ -40,6 +40,30 @@ describe('withSharedVerification (one memory of Ed25519 verifications per simula
     expect(inner.calls()).toBe(4);
   });
 
+  it('does not mix answers for long messages: one byte changed at the end, or the same start, is refused', () => {
+    const inner = counting();
+    const shared = withSharedVerification(inner.provider);
+    const long = new Uint8Array(5000).fill(3);
+    const longSignature = nodeProvider.ed25519Sign(a.secretKey, long);
+    const changed = Uint8Array.from(long);
+    changed[4999] = 4;
+    expect(shared.ed25519Verify(a.publicKey, long, longSignature)).toBe(true);
+    expect(shared.ed25519Verify(a.publicKey, changed, longSignature)).toBe(false);
+    expect(shared.ed25519Verify(a.publicKey, long.subarray(0, 1024), longSignature)).toBe(false);
+    expect(shared.ed25519Verify(a.publicKey, long, longSignature)).toBe(true);
+    expect(inner.calls()).toBe(3);
+  });
+
+  it('keys a message by its own bytes, not the rest of the buffer it is a view of', () => {
+    const inner = counting();
+    const shared = withSharedVerification(inner.provider);
+    const buffer = new Uint8Array(message.length + 8);
+    buffer.set(message, 4);
+    expect(shared.ed25519Verify(a.publicKey, buffer.subarray(4, 4 + message.length), signature)).toBe(true);
+    expect(shared.ed25519Verify(a.publicKey, buffer.subarray(3, 3 + message.length), signature)).toBe(false);
+    expect(inner.calls()).toBe(2);
+  });
+
   it('keeps giving correct answers once its bounded memory is full', () => {
     const inner = counting();
     const shared = withSharedVerification(inner.provider, 2);

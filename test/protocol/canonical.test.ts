@@ -84,17 +84,22 @@ describe('consistency-check signed bytes for many signers of one U3', () => {
   const u3 = [0, 2, 3, 5, 8];
 
   it('equal, for every signer, the signed bytes of the consistency-check message that signer sends', () => {
-    const over = consistencySignedBytesOver(header, u3, binding);
-    for (const signer of [0, 2, 3, 5, 8, 1000]) {
-      const msg: ConsistencyCheckMessage = {
-        type: 'consistency-check',
-        header: { ...header, phase: 'consistency-check', sender: signer },
-        u3: [...u3],
-        signature: new Uint8Array(64),
-      };
-      const expected = toHex(messageSignedBytes(msg, binding));
-      expect(toHex(over(signer))).toBe(expected);
-      expect(toHex(consistencySignedBytes(header, signer, u3, binding))).toBe(expected);
+    // A federation id of multi-byte characters moves where the sender is written.
+    for (const h of [header, { ...header, federationId: 'fédération-ü-€' }]) {
+      const over = consistencySignedBytesOver(h, u3, binding);
+      for (const signer of [0, 2, 3, 5, 8, 1000, 65_536, 2 ** 32 - 1]) {
+        const msg: ConsistencyCheckMessage = {
+          type: 'consistency-check',
+          header: { ...h, phase: 'consistency-check', sender: signer },
+          u3: [...u3],
+          signature: new Uint8Array(64),
+        };
+        const expected = toHex(messageSignedBytes(msg, binding));
+        // Each signer's bytes are its own: changing one array changes no other.
+        over(signer).fill(0);
+        expect(toHex(over(signer))).toBe(expected);
+        expect(toHex(consistencySignedBytes(h, signer, u3, binding))).toBe(expected);
+      }
     }
   });
 

@@ -119,6 +119,18 @@ function shardsOf(parts: readonly { indices: ArrayLike<number> }[], examples: nu
   return examples === undefined ? { starts, indices } : { starts, indices, examples };
 }
 
+/**
+ * `ds` with its features and labels copied into shared memory: handed to every worker without a
+ * copy each (MNIST's training pixels are 188 MB as float32).
+ */
+function sharedDataset(ds: Dataset): Dataset {
+  const features = new Float32Array(new SharedArrayBuffer(ds.features.byteLength));
+  features.set(ds.features);
+  const labels = new Uint8Array(new SharedArrayBuffer(ds.labels.byteLength));
+  labels.set(ds.labels);
+  return { ...ds, features, labels };
+}
+
 /** Cohort members split between the workers, evenly (members are in draw order, so random). */
 function splitCohort(clients: readonly number[], workers: number): number[][] {
   const out: number[][] = Array.from({ length: workers }, () => []);
@@ -208,6 +220,7 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
   const noiseScale = testNoiseScale();
   // The partition is indices into the one training set: participants are sliced from it when drawn.
   const shards = shardsOf(parts, o.examples);
+  const train = sharedDataset(loadMnist({ split: 'train', layout }));
   const trained = new Map<number, Float32Array>();
   const onTrained: Setup['onTrained'] = { wake: null };
   const pending: Setup['pending'] = { count: 0, wake: null };
@@ -217,6 +230,7 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
     startWorker(
       {
         mode: secure ? 'participants' : 'baseline',
+        train,
         shards,
         recipe: { model: o.model, epochs: o.localEpochs, batchSize: o.batchSize, learningRate: o.learningRate, proxMu: o.proxMu },
         seed: o.seed,

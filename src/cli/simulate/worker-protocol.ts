@@ -1,6 +1,6 @@
 import type { Phase } from '../../protocol/phases.js';
 import type { ParticipationResult } from '../../server/participant.js';
-import type { BackendKind } from '../../trainer/index.js';
+import type { BackendKind, Dataset } from '../../trainer/index.js';
 
 /** What each simulated participant trains: the same recipe for all, on its own partition. */
 export interface TrainRecipe {
@@ -30,6 +30,8 @@ export interface WorkerInit {
    * the clear.
    */
   mode: 'participants' | 'baseline';
+  /** The training set the shards index, in shared memory: one copy for every worker. */
+  train: Dataset;
   shards: DataShards;
   recipe: TrainRecipe;
   seed: number;

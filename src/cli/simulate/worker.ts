@@ -8,10 +8,11 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { canaryUpdate } from '../../dp/index.js';
+import { RoundPlanMemo, ServerMessageMemo } from '../../protocol/index.js';
 import { defaultProvider, seededRandom } from '../../secagg/index.js';
 import { Participant } from '../../server/participant.js';
 import { SharedLedger } from '../../server/ledger-memo.js';
-import { createModel, getFlatWeights, initBackend, loadMnist, subset, trainLocal } from '../../trainer/index.js';
+import { createModel, getFlatWeights, initBackend, subset, trainLocal } from '../../trainer/index.js';
 import { simulatedDropout } from './dropout.js';
 import { simulatedMember, simulatedSession } from './identities.js';
 import { withSharedVerification } from './shared-verification.js';
@@ -34,7 +35,7 @@ function shardOf(client: number): Uint32Array {
 
 async function main(): Promise<void> {
   const backend = await initBackend(init.backend ? { prefer: init.backend } : {});
-  const all = loadMnist({ split: 'train', layout: init.recipe.model === 'cnn' ? 'image' : 'flat' });
+  const all = init.train;
   const model = await createModel(modelSpecOf(init.recipe.model), init.seed);
 
   // One model per worker: trainings of its participants take turns.
@@ -76,6 +77,10 @@ async function main(): Promise<void> {
   // part of that check that depends on the ledger alone is done once per worker, not per participant.
   const sharedLedger = new SharedLedger();
   const provider = withSharedVerification(defaultProvider);
+  // Likewise the round's plan and the coordinator's requests that are the same for the whole
+  // cohort: derived once from exactly the config, decoded once from exactly the text.
+  const roundPlans = new RoundPlanMemo();
+  const serverMessages = new ServerMessageMemo();
   const clients = init.shards.starts.length - 1;
   const participate = async (a: RoundAssignment): Promise<void> => {
     await Promise.all(
@@ -88,6 +93,8 @@ async function main(): Promise<void> {
           provider,
           session: simulatedSession(init.seed, client),
           sharedLedger,
+          roundPlans,
+          serverMessages,
           train: async (weights, info) => {
             // A canary trains on nothing: its update is its secret direction at the clip norm, every round.
             if (canary !== undefined) return { update: canaryUpdate(canary, weights.length, init.clip), examples: 0 };

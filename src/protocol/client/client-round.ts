@@ -7,7 +7,7 @@ import { planRound, type RoundConfig, type RoundPlan } from '../config.js';
 import { SERVER_MESSAGE_PHASE, type ClientMessage, type ServerMessage, type UnmaskRequestMessage } from '../messages.js';
 import { nextPhase, type Phase } from '../phases.js';
 import { describeError, rejection, type ClientStep } from '../results.js';
-import { validateServerMessage } from '../wire/validate.js';
+import { isCheckedServerMessage, validateServerMessage, type CheckedServerMessage } from '../wire/validate.js';
 import { advertiseKeys } from './advertise-keys.js';
 import { consistencyCheck } from './consistency-check.js';
 import type { CheckedState, ClientContext, MaskedState, RoundKeys, SharedState } from './context.js';
@@ -136,11 +136,19 @@ export class ClientRound {
     }
   }
 
-  /** Feeds one server message; never throws. */
-  receive(message: ServerMessage): ClientStep {
+  /**
+   * Feeds one server message; never throws. A message made by `checkServerMessage` (shared between
+   * the clients of one process, see ServerMessageMemo) was validated there.
+   */
+  receive(input: ServerMessage | CheckedServerMessage): ClientStep {
+    let message: ServerMessage;
     let json: string;
     try {
-      json = JSON.stringify(validateServerMessage(message));
+      if (isCheckedServerMessage(input)) ({ message, json } = input);
+      else {
+        message = input as ServerMessage;
+        json = JSON.stringify(validateServerMessage(message));
+      }
       checkRoundHeader(this.plan, message.header);
     } catch (e) {
       return rejection(e);

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { FedveilError } from '../../secagg/util/errors.js';
+import { deepFreeze } from '../deep-freeze.js';
+import type { ServerMessage } from '../messages.js';
 import { ClientMessageSchema, ServerMessageSchema } from './schemas.js';
 
 /**
@@ -32,4 +34,34 @@ export function validateServerMessage(msg: unknown): unknown {
   const r = z.safeEncode(ServerMessageSchema, msg as z.output<typeof ServerMessageSchema>);
   if (!r.success) throw new FedveilError('protocol/malformed-message', `server message: ${z.prettifyError(r.error)}`);
   return r.data;
+}
+
+/**
+ * A server message that passed {@link validateServerMessage}, with the JSON the validation
+ * produced (what {@link ClientRound} compares a repeated request by). Made only by
+ * {@link checkServerMessage}, which freezes the message: a checked message can be handed to many
+ * clients without any of them being able to change what the others were given.
+ */
+export interface CheckedServerMessage {
+  readonly message: ServerMessage;
+  readonly json: string;
+}
+
+/** The checked messages made here: a look-alike object built elsewhere is validated like any other message. */
+const checkedByThisModule = new WeakSet<object>();
+
+/**
+ * Validates `message` as {@link validateServerMessage} does (same refusal), then freezes it
+ * (every object and array in it; byte arrays cannot be frozen and are never written by a client).
+ */
+export function checkServerMessage(message: ServerMessage): CheckedServerMessage {
+  const json = JSON.stringify(validateServerMessage(message));
+  const checked = Object.freeze({ message: deepFreeze(message), json });
+  checkedByThisModule.add(checked);
+  return checked;
+}
+
+/** Whether `x` was made by {@link checkServerMessage}. */
+export function isCheckedServerMessage(x: unknown): x is CheckedServerMessage {
+  return typeof x === 'object' && x !== null && checkedByThisModule.has(x);
 }
