@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { phasesOf, type Phase } from '../protocol/phases.js';
 import { FedveilError } from '../secagg/util/errors.js';
 import { DataSchemaSchema } from './data-schema.js';
+import { ClippingSectionSchema, clippingProblems } from './adaptive-clip.js';
 import { EvaluationSectionSchema } from './federated-evaluation.js';
 import { resolveFederationModel } from './federation-model.js';
 
@@ -139,6 +140,11 @@ const FederationConfigFields = z
      * update, clipped, noised and accounted with it (see src/server/federated-evaluation.ts).
      */
     evaluation: EvaluationSectionSchema.optional(),
+    /**
+     * Adaptive clipping: the clip norm follows a quantile of the update norms, from a bit each
+     * contributor appends to its update (see src/server/adaptive-clip.ts). Absent: fixed `dp.clipNorm`.
+     */
+    clipping: ClippingSectionSchema.optional(),
     /** Length of the model vector: derived from `model` (and `data`); give it only for a model that is not built in. */
     dim: z.number().int().min(1).max(1 << 28).optional(),
     deadlines: DeadlinesSchema.default({
@@ -232,6 +238,7 @@ const FederationConfigFields = z
       // A standby must sign with the leader's key: the store refuses ledgers written by another one.
       ctx.addIssue({ code: 'custom', path: ['identity'], message: 'storage.postgres needs an identity file every coordinator of the federation shares' });
     }
+    for (const p of clippingProblems(cfg)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
     if (cfg.minJoined !== undefined && cfg.minJoined > cfg.participants.length) {
       ctx.addIssue({ code: 'custom', path: ['minJoined'], message: `minJoined ${cfg.minJoined} exceeds the ${cfg.participants.length} allowed participants` });
     }

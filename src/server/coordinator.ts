@@ -1,5 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
-import { evaluationNoised, evaluationRates, evaluationTotals, roundDim, type EvaluationTotals } from './federated-evaluation.js';
+import { adaptiveClipRule, ClipChain, releasedFraction, releasedUpdate, roundClip } from './adaptive-clip.js';
+import { EVALUATION_COORDINATES, evaluationNoised, evaluationRates, evaluationTotals, roundDim, type EvaluationTotals } from './federated-evaluation.js';
 import { ledgerReaderEpsilon, type DpConfig, type DpEvent, type RoundPrivacyEntry } from '../dp/index.js';
 import { planRound, toWireConfig, type RoundConfig, type RoundPlan } from '../protocol/config.js';
 import type { ClientMessage, ServerMessage } from '../protocol/messages.js';
@@ -68,6 +69,8 @@ export interface RoundSummary {
   epsilon: number | null;
   /** How well the model released by this round does, when it was evaluated. */
   evaluation?: RoundEvaluation;
+  /** With adaptive clipping: the clip norm C_t the round ran with and, when it released, the noised fraction b̄ of updates that fit it. */
+  clipping?: { clipNorm: number; fraction: number | null };
 }
 
 /** Accuracy and loss of a round's released model. */
@@ -105,6 +108,11 @@ export interface CoordinatorState {
   cohortDraw: BoundDraw | null;
   /** The ledger head the running round extends, which its binding covers (null between rounds). */
   ledgerHead: LedgerHeadRef | null;
+  /**
+   * The clip norm C_t the running round's participants clip to, which its binding covers: with
+   * adaptive clipping, what the ledger's fractions give; null with fixed clipping and between rounds.
+   */
+  clipNorm: number | null;
   /** Published global model version. */
   modelVersion: number;
   roundsCompleted: number;
@@ -268,6 +276,8 @@ export class Coordinator {
   private epsilonTarget: number | null = null;
   /** The headline ε of {@link privacyEntries}, recomputed only when a round is charged. */
   private spent: number | null = 0;
+  /** With adaptive clipping, the clip norms the charged rounds followed and the next one's; null with fixed clipping. */
+  private readonly clipChain: ClipChain | null;
   private active: ActiveRound | null = null;
   private statusValue: CoordinatorStatus = 'starting';
   private stateVersion = 0;
@@ -300,6 +310,8 @@ export class Coordinator {
     this.dpValue = federationDpConfig(opts.config);
     this.amend = opts.amend ?? null;
     this.samplingRate = federationSamplingRate(opts.config);
+    const clipRule = adaptiveClipRule(opts.config);
+    this.clipChain = clipRule === null ? null : new ClipChain(clipRule);
     this.allowed = new Set(opts.config.participants);
     this.finished = new Promise((resolve) => (this.finishedResolve = resolve));
   }
@@ -427,6 +439,7 @@ export class Coordinator {
     if (entries.length === 0) return;
     this.privacyEntries.push(...entries.map((e) => privacyEntryOf(this.genesis, e)));
     this.chargedEvents.push(...entries.map((e) => entryEvent(e, this.genesis.colluders)));
+    for (const e of entries) this.clipChain?.follow(e);
     const eps = ledgerReaderEpsilon(this.privacyEntries, { delta: this.genesis.delta, colluders: this.genesis.colluders });
     this.spent = Number.isFinite(eps) ? eps : null;
     if (this.spent !== null) this.metrics.epsilon.set(this.spent);
@@ -464,6 +477,7 @@ export class Coordinator {
       roundConfig: a ? a.wireConfig : null,
       cohortDraw: a ? a.cohortDraw : null,
       ledgerHead: a ? a.ledgerHead : null,
+      clipNorm: a ? a.clipNorm : null,
       modelVersion: this.published.version,
       roundsCompleted: this.roundsCompleted,
       roundsTarget: this.config.rounds,
@@ -672,6 +686,7 @@ export class Coordinator {
     let failure: string | null = null;
     let unboundConfig: Record<string, unknown> = {};
     const ledgerHead = { seq: this.lastEntry.seq, hash: this.lastEntry.hash };
+    const clipNorm = this.clipChain?.current ?? null;
     if (draw.members.length < Math.max(2, this.config.threshold, this.dp.minContributors)) {
       failure = `cohort of ${draw.members.length} is below the threshold ${this.config.threshold} or the ${this.dp.minContributors} contributors the noise needs`;
     } else {
@@ -691,7 +706,7 @@ export class Coordinator {
       };
       unboundConfig = toWireConfig(config) as Record<string, unknown>;
       // Every signature the participants make in this round covers this binding (spec/ledger.md §4).
-      config.binding = roundBinding({ roundConfig: unboundConfig, draw: drawRecord, genesisHash: this.genesis.hash, ledgerHead });
+      config.binding = roundBinding({ roundConfig: unboundConfig, draw: drawRecord, genesisHash: this.genesis.hash, ledgerHead, clipNorm });
       try {
         plan = planRound(config);
       } catch (e) {
@@ -739,6 +754,7 @@ export class Coordinator {
       dp: this.dp,
       samplingRate: this.samplingRate,
       cosign: new RoundCoSignatures(),
+      clipNorm,
       server: new ServerRound(plan, { rng: this.random, provider: this.provider }),
       draw,
       index: new Map(draw.members.map((k, i) => [k, i])),
@@ -753,7 +769,10 @@ export class Coordinator {
     };
     this.active = a;
     void this.store.pruneNonces(round).catch(() => {});
-    this.log(`round ${round}: started with ${draw.members.length} participants (${plan.threshold}-of-${config.graph.kind === 'complete' ? plan.n : config.graph.degree + 1})`);
+    this.log(
+      `round ${round}: started with ${draw.members.length} participants (${plan.threshold}-of-${config.graph.kind === 'complete' ? plan.n : config.graph.degree + 1})` +
+        (clipNorm === null ? '' : `, clip norm ${clipNorm}`),
+    );
     this.enterPhase(a, 'advertise-keys');
   }
 
@@ -886,6 +905,7 @@ export class Coordinator {
       modelVersion: next.version,
       epsilon: this.spent,
       ...this.releasedEvaluation(entry),
+      ...(entry.kind === 'round' && entry.clipping ? { clipping: entry.clipping } : {}),
     });
   }
 
@@ -905,11 +925,16 @@ export class Coordinator {
     const weights = new Float32Array(before.weights.slice().buffer);
     const spec = this.config.evaluation;
     const dim = this.config.dim;
-    // With federated evaluation the decoded mean ends with the evaluation coordinates.
+    const evaluationEnd = spec ? dim + EVALUATION_COORDINATES : dim;
+    // With federated evaluation the decoded mean ends with the evaluation coordinates, then with
+    // adaptive clipping the bit's.
     const evaluation: EvaluationTotals | undefined = spec
-      ? { modelVersion: before.version, ...evaluationTotals(outcome.aggregate.subarray(dim), outcome.u3.length, spec, this.dp.clipNorm) }
+      ? { modelVersion: before.version, ...evaluationTotals(outcome.aggregate.subarray(dim, evaluationEnd), outcome.u3.length, spec, this.dp.clipNorm) }
       : undefined;
-    const updated = this.optimizer.apply(weights, outcome.aggregate.subarray(0, dim));
+    const clip = roundClip({ ...this.config, dp: this.dp }, a.clipNorm);
+    const mean = clip === null ? outcome.aggregate.subarray(0, dim) : releasedUpdate(outcome.aggregate.subarray(0, dim), clip);
+    const clipping = clip === null ? undefined : { clipNorm: clip.clipNorm, fraction: releasedFraction(outcome.aggregate[evaluationEnd] as number, clip) };
+    const updated = this.optimizer.apply(weights, mean);
     const bytes = new Uint8Array(updated.buffer, updated.byteOffset, updated.byteLength).slice();
     const next: StoredModel = {
       version: before.version + 1,
@@ -929,6 +954,7 @@ export class Coordinator {
         modelHashAfter: next.hash,
         aggregateHash: toHex(sha256(new Uint8Array(sum.buffer, sum.byteOffset, sum.byteLength))),
         ...(evaluation ? { evaluation } : {}),
+        ...(clipping ? { clipping } : {}),
       },
       this.provider,
       this.identity.secretKey,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ClippingSectionSchema } from './adaptive-clip.js';
 import { EvaluationSectionSchema } from './federated-evaluation.js';
 import { DpConfigSchema } from '../dp/index.js';
 import { PHASES, type Phase } from '../protocol/phases.js';
@@ -35,6 +36,8 @@ export const CoordinatorStateSchema = z
       .nullable(),
     /** The ledger head the running round extends, null between rounds. */
     ledgerHead: z.object({ seq: z.number().int().min(0), hash: hex32 }).strict().nullable(),
+    /** The clip norm C_t the running round clips to (adaptive clipping; its binding covers it), else null. */
+    clipNorm: z.number().gt(0).finite().nullable().default(null),
     modelVersion: z.number().int().min(0),
     roundsCompleted: z.number().int().min(0),
     roundsTarget: z.number().int().min(1),
@@ -65,6 +68,8 @@ export const FederationInfoSchema = z
     data: DataSchemaSchema.nullable(),
     /** Federated evaluation settings; null when participants send no evaluation counts. */
     evaluation: EvaluationSectionSchema.nullable().default(null),
+    /** Adaptive clipping settings; null when every round clips at `dp.clipNorm`. */
+    clipping: ClippingSectionSchema.nullable().default(null),
   })
   .strict();
 

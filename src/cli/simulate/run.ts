@@ -50,6 +50,8 @@ export interface RoundRow {
   seconds: number;
   /** Wall-clock seconds of each protocol phase. */
   phaseSeconds: Partial<Record<Phase, number>>;
+  /** With --adaptive-clip: the round's clip norm and the noised fraction of updates within it. */
+  clipping?: { clipNorm: number; fraction: number | null };
 }
 
 /** The `--json` summary of a simulation. */
@@ -126,6 +128,7 @@ function rowOf(s: RoundSummary, ev: EvaluationResult): RoundRow {
     dropouts: Object.values(s.dropouts).reduce((a, b) => a + (b ?? 0), 0),
     seconds: s.durationMs / 1000,
     phaseSeconds,
+    ...(s.clipping === undefined ? {} : { clipping: s.clipping }),
   };
 }
 
