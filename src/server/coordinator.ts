@@ -1,6 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
-import { adaptiveClipRule, ClipChain, releasedFraction, releasedUpdate, roundClip } from './adaptive-clip.js';
-import { EVALUATION_COORDINATES, evaluationNoised, evaluationRates, evaluationTotals, roundDim, type EvaluationTotals } from './federated-evaluation.js';
+import { adaptiveClipRule, ClipChain, fractionNoiseStd, releasedFraction, releasedUpdate, roundClip, type RoundClip } from './adaptive-clip.js';
+import { EVALUATION_COORDINATES, evaluationNoised, evaluationRates, evaluationTotals, releasedNoiseStd, roundDim, type EvaluationTotals } from './federated-evaluation.js';
 import { ledgerReaderEpsilon, type DpConfig, type DpEvent, type RoundPrivacyEntry } from '../dp/index.js';
 import { planRound, toWireConfig, type RoundConfig, type RoundPlan } from '../protocol/config.js';
 import type { ClientMessage, ServerMessage } from '../protocol/messages.js';
@@ -887,6 +887,7 @@ export class Coordinator {
     this.lastEntry = entry;
     this.charge([entry as ChargedEntry]);
     this.roundsCompleted++;
+    if (entry.kind === 'round' && entry.clipping && this.clipChain !== null) this.logClip(a, entry.clipping, outcome.u3.length);
     this.metrics.modelVersion.set(next.version);
     for (const p of phasesOf(this.config.mode)) {
       const n = outcome.dropouts[p].length;
@@ -907,6 +908,16 @@ export class Coordinator {
       ...this.releasedEvaluation(entry),
       ...(entry.kind === 'round' && entry.clipping ? { clipping: entry.clipping } : {}),
     });
+  }
+
+  /** Says what a round released of its clipping: C_t, the noised fraction with its noise deviation, and the next round's clip norm. */
+  private logClip(a: ActiveRound, record: { clipNorm: number; fraction: number | null }, contributors: number): void {
+    const clip = roundClip({ ...this.config, dp: this.dp }, record.clipNorm) as RoundClip;
+    const noise = fractionNoiseStd(releasedNoiseStd(this.dp, contributors), contributors, clip);
+    this.log(
+      `round ${a.round}: clip norm ${record.clipNorm}, fraction of updates within it ${record.fraction}` +
+        `${noise > 0 ? ` (±${noise.toPrecision(3)} noise std)` : ' (exact: no DP noise)'}; next clip norm ${(this.clipChain as ClipChain).current}`,
+    );
   }
 
   /** The summary's evaluation of a released round whose entry carries evaluation totals. */

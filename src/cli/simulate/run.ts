@@ -235,6 +235,7 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
         `model ${o.model} (${initial.length} parameters), ` +
         (secure
           ? `dp ${plan.dp.mechanism}${plan.dp.mechanism === 'none' ? '' : ` z=${plan.dp.noiseMultiplier.toFixed(4)} C=${plan.dp.clipNorm}`}` +
+            `${o.adaptiveClip ? ` (clip norm adaptive from ${plan.dp.clipNorm}, following quantile ${plan.config.clipping?.adaptive.targetQuantile} of the update norms)` : ''}` +
             `${plan.targetEpsilon === null ? '' : ` (target ε=${plan.targetEpsilon} against ${plan.epsilonAgainst}s, δ=${o.delta})`}, ${plan.config.neighbours.mode} graph, ` +
             `${plan.config.mode} mode, phase deadline ${(deadlineMs / 1000).toFixed(1)} s`
           : 'INSECURE BASELINE: no masking, no DP'),
