@@ -1,5 +1,5 @@
 import { sha256 } from '@noble/hashes/sha2.js';
-import { encodedLength } from '../../src/dp/index.js';
+import { encodedLength, nextClipNorm } from '../../src/dp/index.js';
 import { consistencySignedBytes, maskedInputSignedBytes } from '../../src/protocol/canonical.js';
 import { toWireConfig, type RoundConfig } from '../../src/protocol/config.js';
 import { PROTOCOL_VERSION, type RoundMode } from '../../src/protocol/phases.js';
@@ -7,7 +7,9 @@ import { nodeProvider } from '../../src/secagg/providers/index.js';
 import type { KeyPair } from '../../src/secagg/keys.js';
 import { fromHex, toHex, utf8 } from '../../src/secagg/util/bytes.js';
 import { seededRandom } from '../../src/secagg/util/random.js';
+import { adaptiveClipRule } from '../../src/server/adaptive-clip.js';
 import { drawCohort } from '../../src/server/cohort.js';
+import { roundDim } from '../../src/server/federated-evaluation.js';
 import { parseFederationConfig, type FederationConfig, type FederationConfigInput } from '../../src/server/config.js';
 import { federationDpConfig, federationSamplingRate } from '../../src/server/federation-plan.js';
 import { chainLedgerEntry, entryEvent, signLedgerEntry, ZERO_HASH, type LedgerEntry, type LedgerEntryBody } from '../../src/server/ledger-entry.js';
@@ -66,12 +68,13 @@ export function killTestConfig(label: string, rounds: number, overrides: Partial
  * A valid v2 ledger built without a coordinator: a genesis, then `rounds` released rounds (ids
  * 0, 2, 4 … so aborted rounds leave gaps) in which the last cohort member drops before its masked
  * input and every contributor co-signs the round binding with its fixture key, as the protocol
- * would have it sign.
+ * would have it sign. With adaptive clipping in the config, round r records the fraction
+ * `fractions[r]` (default 0.5) and the clip norm the rule gives from the fractions before.
  */
 export function fixtureLedger(
   people: KeyPair[],
   rounds: number,
-  opts: { mode?: RoundMode; config?: FederationConfig; coordinator?: KeyPair } = {},
+  opts: { mode?: RoundMode; config?: FederationConfig; coordinator?: KeyPair; fractions?: readonly number[] } = {},
 ): { config: FederationConfig; entries: LedgerEntry[] } {
   const coord = opts.coordinator ?? coordinator;
   const config = opts.config ?? fixtureConfig(people, { mode: opts.mode ?? 'semi-honest' });
@@ -79,6 +82,9 @@ export function fixtureLedger(
   const drawSeed = publicDrawSeed(config.seed) as Uint8Array;
   const dp = federationDpConfig(config);
   const keyOf = new Map(people.map((p) => [toHex(p.publicKey), p]));
+  const dim = roundDim(config);
+  const clipRule = adaptiveClipRule(config);
+  let clipNorm = clipRule === null ? null : clipRule.initial;
   const entries: LedgerEntry[] = [
     chainLedgerEntry(
       null,
@@ -95,13 +101,14 @@ export function fixtureLedger(
   for (let r = 0; r < rounds; r++) {
     const round = 2 * r;
     const prev = entries.at(-1) as LedgerEntry;
-    const { draw, drawRecord, unbound, binding } = fixtureRound(config, round, entries[0]!.hash, { seq: prev.seq, hash: prev.hash });
+    const { draw, drawRecord, unbound, binding } = fixtureRound(config, round, entries[0]!.hash, { seq: prev.seq, hash: prev.hash }, clipNorm);
+    const fraction = opts.fractions?.[r] ?? 0.5;
     const u3 = draw.members.map((_, i) => i).slice(0, -1);
     const header = { version: PROTOCOL_VERSION, federationId: config.federationId, round };
     const contributors = u3.map((i) => {
       const id = keyOf.get(draw.members[i] as string) as KeyPair;
       const vectorSha256 = hash(`vector ${round} ${i}`);
-      const envelope = { length: encodedLength(dp, config.dim), bits: dp.bits, vectorSha256: fromHex(vectorSha256) };
+      const envelope = { length: encodedLength(dp, dim), bits: dp.bits, vectorSha256: fromHex(vectorSha256) };
       return {
         publicKey: draw.members[i] as string,
         maskedInput: { vectorSha256, signature: toHex(nodeProvider.ed25519Sign(id.secretKey, maskedInputSignedBytes(header, i, envelope, binding))) },
@@ -115,7 +122,7 @@ export function fixtureLedger(
       timestamp: new Date(Date.UTC(2026, 0, 1, 0, round + 1)).toISOString(),
       mode,
       threshold: config.threshold,
-      dim: config.dim,
+      dim,
       roundConfig: unbound,
       binding: toHex(binding),
       cohort: { draw: drawRecord, members: draw.members },
@@ -136,17 +143,19 @@ export function fixtureLedger(
           modelHashBefore: hash(`model ${r}`),
           modelHashAfter: hash(`model ${r + 1}`),
           aggregateHash: hash(`aggregate ${round}`),
+          ...(clipNorm === null ? {} : { clipping: { clipNorm, fraction } }),
         },
         nodeProvider,
         coord.secretKey,
       ),
     );
+    if (clipRule !== null && clipNorm !== null) clipNorm = nextClipNorm(clipNorm, fraction, clipRule);
   }
   return { config, entries };
 }
 
-/** Round `round` of a fixture federation as its coordinator would announce it after `head`: draw, config and binding. */
-export function fixtureRound(config: FederationConfig, round: number, genesisHash: string, head: { seq: number; hash: string }) {
+/** Round `round` of a fixture federation as its coordinator would announce it after `head` (and with clip norm `clipNorm`): draw, config and binding. */
+export function fixtureRound(config: FederationConfig, round: number, genesisHash: string, head: { seq: number; hash: string }, clipNorm: number | null = null) {
   const draw = drawCohort(config.participants, config.cohort, publicDrawSeed(config.seed) as Uint8Array, round);
   const drawRecord = { method: draw.method, samplingRate: draw.samplingRate, seedCommitment: draw.seedCommitment, population: draw.population };
   const rc: RoundConfig = {
@@ -157,13 +166,13 @@ export function fixtureRound(config: FederationConfig, round: number, genesisHas
     graph: { kind: 'complete' },
     mode: config.mode,
     colluders: config.colluders,
-    dim: config.dim,
+    dim: roundDim(config),
     extraCoordinates: 0,
     dp: federationDpConfig(config),
     roundSeed: sha256(utf8(`round seed ${round}`)),
   };
   const unbound = toWireConfig(rc) as Record<string, unknown>;
-  const binding = roundBinding({ roundConfig: unbound, draw: drawRecord, genesisHash, ledgerHead: head });
+  const binding = roundBinding({ roundConfig: unbound, draw: drawRecord, genesisHash, ledgerHead: head, clipNorm });
   return { draw, drawRecord, unbound, binding, config: { ...rc, binding } };
 }
 
