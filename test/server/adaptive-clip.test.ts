@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { nextClipNorm, verifyReport, type AdaptiveClipRule, type PrivacyReport } from '../../src/dp/index.js';
 import { toWireConfig } from '../../src/protocol/config.js';
 import { fromHex, toHex } from '../../src/secagg/index.js';
@@ -147,6 +148,10 @@ describe('the clipping bit in the encoded vector', () => {
     expect(adaptiveClipRule(smallConfig(people))).toBeNull();
     expect(() => smallConfig(people, { evaluation: { normShare: 0.8 }, clipping: { adaptive: { normShare: 0.7 } } })).toThrow(/clipping\.adaptive\.normShare: the bit's and the evaluation's norm shares/);
     expect(() => smallConfig(people, { clipping: { adaptive: { initial: 1, min: 2 } } })).toThrow(/clipping\.adaptive: need 0 < min ≤ initial ≤ max/);
+    // the README's section is a valid one
+    const block = /```yaml\n(clipping:[\s\S]*?)```/.exec(readFileSync('README.md', 'utf8'))?.[1];
+    const fromReadme = smallConfig(people, parse(block!) as Record<string, never>);
+    expect(adaptiveClipRule(fromReadme)).toMatchObject({ targetQuantile: 0.5, learningRate: 0.2 });
   });
 });
 
@@ -188,6 +193,9 @@ describe('adaptive clipping in a federation over HTTP', () => {
     });
     expect(rounds[2]!.clipping!.clipNorm).toBeGreaterThan(1.15);
     expect(summaries.map((s) => s.clipping?.clipNorm)).toEqual(rounds.map((e) => e.clipping!.clipNorm));
+    // C_t changes, the accounting does not: every round runs the genesis's mechanism with the same event
+    expect(new Set(rounds.map((e) => JSON.stringify([e.mechanism, e.dpEvent]))).size).toBe(1);
+    expect(rounds[0]!.mechanism).toEqual(ledger[0]!.kind === 'genesis' ? ledger[0]!.mechanism : null);
 
     // The model is the server optimiser (momentum 0.9) applied to the mean updates clipped to each C_t.
     const opt = createServerOptimizer({ kind: 'fedavgm', lr: 1, momentum: 0.9 });
