@@ -260,6 +260,32 @@ describe('adaptive clipping in a federation over HTTP', () => {
     expect(verdict(null)).toBe('client/clip-mismatch');
   });
 
+  it('composes with federated evaluation: counts, bit and update each decode from their own coordinates', async () => {
+    const people = identities(3);
+    const config = smallConfig(people, { rounds: 1, evaluation: { maxExamples: 50 }, clipping: { adaptive: rule } });
+    expect(roundDim(config)).toBe(config.dim + 4);
+    const counts = [
+      { examples: 20, correct: 15, lossSum: 9 },
+      { examples: 50, correct: 10, lossSum: 40 },
+      { examples: 5, correct: 5, lossSum: 1 },
+    ];
+    running = await startTestCoordinator(config);
+    const clients = people.map((p, i) =>
+      participant(running!.url, p, values[i]!, config.dim, { train: () => ({ update: new Float32Array(config.dim).fill(values[i]!), examples: 10, evaluation: counts[i]! }) }),
+    );
+    await Promise.all(clients.map((c) => c.run()));
+    await running.coordinator.finished;
+    const round = (await running.coordinator.ledger()).find((e) => e.kind === 'round');
+    expect(round?.kind).toBe('round');
+    if (round?.kind !== 'round') return;
+    expect(round.evaluation!.examples).toBeCloseTo(75, 0);
+    expect(round.evaluation!.correct).toBeCloseTo(30, 0);
+    expect(round.clipping!.clipNorm).toBe(1);
+    expect(round.clipping!.fraction).toBeCloseTo(1 / 3, 3);
+    // clipped to C_0 = 1: 0.1, 0.5, 0.5 in each coordinate
+    for (const w of new Float32Array(running.coordinator.model.weights.slice().buffer)) expect(w).toBeCloseTo(1.1 / 3, 2);
+  });
+
   it('a fixed-clipping federation: no bit, no clipping record, and a stated clip norm is refused', () => {
     const people = fixtureIdentities(3, 'clip-fixed');
     const { config, entries } = fixtureLedger(people, 2);
