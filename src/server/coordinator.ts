@@ -937,8 +937,8 @@ export class Coordinator {
     const spec = this.config.evaluation;
     const dim = this.config.dim;
     const evaluationEnd = spec ? dim + EVALUATION_COORDINATES : dim;
-    // With federated evaluation the decoded mean ends with the evaluation coordinates, then with
-    // adaptive clipping the bit's.
+    // The decoded mean is the model's coordinates, then the evaluation counts (federated
+    // evaluation), then the clipping bit (adaptive clipping).
     const evaluation: EvaluationTotals | undefined = spec
       ? { modelVersion: before.version, ...evaluationTotals(outcome.aggregate.subarray(dim, evaluationEnd), outcome.u3.length, spec, this.dp.clipNorm) }
       : undefined;
