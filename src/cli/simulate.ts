@@ -14,6 +14,7 @@ const NUMERIC = [
   'clients', 'rounds', 'cohort', 'threshold', 'colluders', 'minContributors', 'dropout', 'epsilon', 'delta', 'noise', 'clip', 'bits', 'examples',
   'localEpochs', 'batchSize', 'learningRate', 'proxMu', 'serverLr', 'seed', 'workers', 'testExamples', 'deadlineMs', 'auditCanaries',
   'maxStaleness', 'stalenessExponent', 'trainSeconds', 'speedSkew', 'availability', 'roundSeconds',
+  'clipQuantile', 'clipLr', 'clipShare', 'clipMin', 'clipMax',
 ] as const;
 
 /** Turns command-line flags into validated options; throws with every bad flag named. */
@@ -27,7 +28,7 @@ export function simulateOptionsFromFlags(flags: RawFlags): SimulateOptions {
       input[k] = n;
     } else if (k === 'partition') {
       input[k] = parsePartition(String(v));
-    } else if (k === 'insecureBaseline' || k === 'keepOpen' || k === 'async') {
+    } else if (k === 'insecureBaseline' || k === 'keepOpen' || k === 'async' || k === 'adaptiveClip') {
       input[k] = v === true;
     } else if (k === 'dashboard') {
       // `--dashboard` alone: any free port.
@@ -62,7 +63,8 @@ function lineObserver(write: (s: string) => void): SimulationObserver {
 
 function roundLine(r: RoundRow): string {
   const state = r.status === 'completed' ? '' : ` ABORTED (${r.code ?? 'unknown'}: ${r.reason ?? 'no reason given'})`;
-  return `round ${r.round}${state}: accuracy ${(100 * r.accuracy).toFixed(2)}%, loss ${r.loss.toFixed(4)}, ε ${fmtEps(r.epsilon)}, contributors ${r.contributors}, dropouts ${r.dropouts}, ${r.seconds.toFixed(1)} s`;
+  const clip = r.clipping === undefined ? '' : `, clip norm ${r.clipping.clipNorm.toPrecision(4)}${r.clipping.fraction === null ? '' : ` (fraction within ${r.clipping.fraction.toFixed(3)})`}`;
+  return `round ${r.round}${state}: accuracy ${(100 * r.accuracy).toFixed(2)}%, loss ${r.loss.toFixed(4)}, ε ${fmtEps(r.epsilon)}, contributors ${r.contributors}, dropouts ${r.dropouts}${clip}, ${r.seconds.toFixed(1)} s`;
 }
 
 /** One progress bar over the rounds, its label showing the phase running now. */
@@ -144,7 +146,13 @@ export function registerSimulate(program: Command): void {
     )
     .option('--delta <d>', 'δ of the (ε, δ) guarantee', String(D.delta))
     .option('--noise <z>', 'noise multiplier, instead of calibrating to --epsilon')
-    .option('--clip <C>', 'L2 clip norm of each update (default 0.5 with DP, 100 without)')
+    .option('--clip <C>', 'L2 clip norm of each update (default 0.5 with DP, 100 without); with --adaptive-clip the first round\'s')
+    .option('--adaptive-clip', 'adaptive clipping (Andrew et al. 2021): the clip norm follows a quantile of the update norms, from a noised bit each participant adds')
+    .option('--clip-quantile <q>', 'with --adaptive-clip: the quantile of update norms the clip norm follows (default 0.5)')
+    .option('--clip-lr <eta>', 'with --adaptive-clip: the geometric step η (default 0.2)')
+    .option('--clip-share <beta>', "with --adaptive-clip: the bit's share of the clip norm (default 0.2)")
+    .option('--clip-min <C>', 'with --adaptive-clip: the smallest clip norm (default --clip / 1000)')
+    .option('--clip-max <C>', 'with --adaptive-clip: the largest clip norm (default 1000 · --clip)')
     .option('--bits <b>', 'bit width of the secure sum (modulus 2^b)', String(D.bits))
     .addOption(new Option('--model <name>', 'model').choices(['logreg', 'mlp', 'cnn']).default(D.model))
     .option('--partition <spec>', 'iid, dirichlet:ALPHA or quantity:ALPHA', 'iid')

@@ -88,3 +88,4 @@ export {
   type EmpiricalEpsilonOptions,
 } from './audit/empirical-epsilon.js';
 export { CANARY_DIRECTION_DOMAIN, canaryDirection, canaryUpdate } from './audit/canary.js';
+export { CLIP_NORM_TOLERANCE, checkAdaptiveClipRule, nextClipNorm, sameClipNorm, type AdaptiveClipRule } from './adaptive-clip.js';

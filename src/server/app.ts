@@ -296,6 +296,7 @@ export function createCoordinatorApp(c: Coordinator, opts: CoordinatorAppOptions
       evaluation: c.config.evaluation ?? null,
       async: c.config.async ?? null,
       standardization: c.standardization,
+      clipping: c.config.clipping ?? null,
     });
   });
 

@@ -6,6 +6,7 @@ import { phasesOf, type Phase } from '../protocol/phases.js';
 import { FedveilError } from '../secagg/util/errors.js';
 import { StalenessFunctionSchema } from './async-staleness.js';
 import { DataSchemaSchema } from './data-schema.js';
+import { ClippingSectionSchema, clippingProblems } from './adaptive-clip.js';
 import { EvaluationSectionSchema, roundDim } from './federated-evaluation.js';
 import { statisticsCoordinates, statisticsSpec } from './federated-statistics.js';
 import { resolveFederationModel } from './federation-model.js';
@@ -157,6 +158,11 @@ const FederationConfigFields = z
      * update, clipped, noised and accounted with it (see src/server/federated-evaluation.ts).
      */
     evaluation: EvaluationSectionSchema.optional(),
+    /**
+     * Adaptive clipping: the clip norm follows a quantile of the update norms, from a bit each
+     * contributor appends to its update (see src/server/adaptive-clip.ts). Absent: fixed `dp.clipNorm`.
+     */
+    clipping: ClippingSectionSchema.optional(),
     /** Length of the model vector: derived from `model` (and `data`); give it only for a model that is not built in. */
     dim: z.number().int().min(1).max(1 << 28).optional(),
     deadlines: DeadlinesSchema.default({
@@ -252,6 +258,11 @@ const FederationConfigFields = z
       // A standby must sign with the leader's key: the store refuses ledgers written by another one.
       ctx.addIssue({ code: 'custom', path: ['identity'], message: 'storage.postgres needs an identity file every coordinator of the federation shares' });
     }
+    for (const p of clippingProblems(cfg)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+    if (cfg.clipping?.adaptive !== undefined && statisticsSpec(cfg) !== null) {
+      // The statistics round's vector is no update: it has no norm for the clipping bit to report.
+      ctx.addIssue({ code: 'custom', path: ['clipping'], message: 'adaptive clipping is not available together with federated standardisation: give the mean and std, or a fixed clip norm' });
+    }
     if (cfg.minJoined !== undefined && cfg.minJoined > cfg.participants.length) {
       ctx.addIssue({ code: 'custom', path: ['minJoined'], message: `minJoined ${cfg.minJoined} exceeds the ${cfg.participants.length} allowed participants` });
     }
@@ -262,6 +273,10 @@ const FederationConfigFields = z
       if (cfg.evaluation !== undefined) {
         // Evaluation counts ride in the update vector and would be down-weighted with it.
         ctx.addIssue({ code: 'custom', path: ['evaluation'], message: 'federated evaluation is not available in asynchronous federations' });
+      }
+      if (cfg.clipping?.adaptive !== undefined) {
+        // A group's updates were clipped when they were trained, before the group's clip norm existed.
+        ctx.addIssue({ code: 'custom', path: ['clipping'], message: 'adaptive clipping is not available in asynchronous federations' });
       }
       if (statisticsSpec(cfg) !== null) {
         // Asynchronous participants train before any round, so none could wait for a statistics round.

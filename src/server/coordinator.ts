@@ -1,5 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
-import { evaluationNoised, evaluationRates, evaluationTotals, roundDim, type EvaluationTotals } from './federated-evaluation.js';
+import { adaptiveClipRule, ClipChain, fractionNoiseStd, releasedFraction, releasedUpdate, roundClip, type RoundClip } from './adaptive-clip.js';
+import { EVALUATION_COORDINATES, evaluationNoised, evaluationRates, evaluationTotals, releasedNoiseStd, roundDim, type EvaluationTotals } from './federated-evaluation.js';
 import { ledgerReaderEpsilon, type DpConfig, type DpEvent, type RoundPrivacyEntry } from '../dp/index.js';
 import { planRound, toWireConfig, type RoundConfig, type RoundPlan } from '../protocol/config.js';
 import type { ClientMessage, ServerMessage } from '../protocol/messages.js';
@@ -77,6 +78,8 @@ export interface RoundSummary {
   group?: AsyncGroup;
   /** True for the statistics round of a federation with federated standardisation (it releases no model). */
   statistics?: boolean;
+  /** With adaptive clipping: the clip norm C_t the round ran with and, when it released, the noised fraction b̄ of updates that fit it. */
+  clipping?: { clipNorm: number; fraction: number | null };
 }
 
 /** Accuracy and loss of a round's released model. */
@@ -114,6 +117,11 @@ export interface CoordinatorState {
   cohortDraw: BoundDraw | null;
   /** The ledger head the running round extends, which its binding covers (null between rounds). */
   ledgerHead: LedgerHeadRef | null;
+  /**
+   * The clip norm C_t the running round's participants clip to, which its binding covers: with
+   * adaptive clipping, what the ledger's fractions give; null with fixed clipping and between rounds.
+   */
+  clipNorm: number | null;
   /** Published global model version. */
   modelVersion: number;
   roundsCompleted: number;
@@ -281,6 +289,8 @@ export class Coordinator {
   private epsilonTarget: number | null = null;
   /** The headline ε of {@link privacyEntries}, recomputed only when a round is charged. */
   private spent: number | null = 0;
+  /** With adaptive clipping, the clip norms the charged rounds followed and the next one's; null with fixed clipping. */
+  private readonly clipChain: ClipChain | null;
   private active: ActiveRound | null = null;
   private statusValue: CoordinatorStatus = 'starting';
   private stateVersion = 0;
@@ -318,6 +328,8 @@ export class Coordinator {
     this.dpValue = federationDpConfig(opts.config);
     this.amend = opts.amend ?? null;
     this.samplingRate = federationSamplingRate(opts.config);
+    const clipRule = adaptiveClipRule(opts.config);
+    this.clipChain = clipRule === null ? null : new ClipChain(clipRule);
     this.allowed = new Set(opts.config.participants);
     this.finished = new Promise((resolve) => (this.finishedResolve = resolve));
     const asyncRules = opts.config.async;
@@ -501,6 +513,7 @@ export class Coordinator {
     if (entries.length === 0) return;
     this.privacyEntries.push(...entries.map((e) => privacyEntryOf(this.genesis, e)));
     this.chargedEvents.push(...entries.map((e) => entryEvent(e, this.genesis.colluders)));
+    for (const e of entries) this.clipChain?.follow(e);
     const eps = ledgerReaderEpsilon(this.privacyEntries, { delta: this.genesis.delta, colluders: this.genesis.colluders });
     this.spent = Number.isFinite(eps) ? eps : null;
     if (this.spent !== null) this.metrics.epsilon.set(this.spent);
@@ -538,6 +551,7 @@ export class Coordinator {
       roundConfig: a ? a.wireConfig : null,
       cohortDraw: a ? a.cohortDraw : null,
       ledgerHead: a ? a.ledgerHead : null,
+      clipNorm: a ? a.clipNorm : null,
       modelVersion: this.published.version,
       roundsCompleted: this.roundsCompleted,
       roundsTarget: this.config.rounds,
@@ -759,6 +773,7 @@ export class Coordinator {
     let failure: string | null = null;
     let unboundConfig: Record<string, unknown> = {};
     const ledgerHead = { seq: this.lastEntry.seq, hash: this.lastEntry.hash };
+    const clipNorm = this.clipChain?.current ?? null;
     if (draw.members.length < Math.max(2, this.config.threshold, this.dp.minContributors)) {
       failure = `cohort of ${draw.members.length} is below the threshold ${this.config.threshold} or the ${this.dp.minContributors} contributors the noise needs`;
     } else {
@@ -778,7 +793,7 @@ export class Coordinator {
       };
       unboundConfig = toWireConfig(config) as Record<string, unknown>;
       // Every signature the participants make in this round covers this binding (spec/ledger.md §4).
-      config.binding = roundBinding({ roundConfig: unboundConfig, draw: drawRecord, genesisHash: this.genesis.hash, ledgerHead });
+      config.binding = roundBinding({ roundConfig: unboundConfig, draw: drawRecord, genesisHash: this.genesis.hash, ledgerHead, clipNorm });
       try {
         plan = planRound(config);
       } catch (e) {
@@ -826,6 +841,7 @@ export class Coordinator {
       dp: this.dp,
       samplingRate: this.samplingRate,
       cosign: new RoundCoSignatures(),
+      clipNorm,
       server: new ServerRound(plan, { rng: this.random, provider: this.provider }),
       draw,
       index: new Map(draw.members.map((k, i) => [k, i])),
@@ -842,7 +858,10 @@ export class Coordinator {
     };
     this.active = a;
     void this.store.pruneNonces(round).catch(() => {});
-    this.log(`round ${round}: ${a.statistics ? 'statistics round (feature means and spreads for the federated standardisation) ' : ''}started with ${draw.members.length} participants (${plan.threshold}-of-${config.graph.kind === 'complete' ? plan.n : config.graph.degree + 1})`);
+    this.log(
+      `round ${round}: ${a.statistics ? 'statistics round (feature means and spreads for the federated standardisation) ' : ''}started with ${draw.members.length} participants (${plan.threshold}-of-${config.graph.kind === 'complete' ? plan.n : config.graph.degree + 1})` +
+        (clipNorm === null ? '' : `, clip norm ${clipNorm}`),
+    );
     this.enterPhase(a, 'advertise-keys');
   }
 
@@ -963,6 +982,7 @@ export class Coordinator {
     this.lastEntry = entry;
     this.charge([entry as ChargedEntry]);
     this.roundsCompleted++;
+    if (entry.kind === 'round' && entry.clipping && this.clipChain !== null) this.logClip(a, entry.clipping, outcome.u3.length);
     this.metrics.modelVersion.set(next.version);
     for (const p of phasesOf(this.config.mode)) {
       const n = outcome.dropouts[p].length;
@@ -982,6 +1002,7 @@ export class Coordinator {
       modelVersion: next.version,
       epsilon: this.spent,
       ...this.releasedEvaluation(entry),
+      ...(entry.kind === 'round' && entry.clipping ? { clipping: entry.clipping } : {}),
     });
   }
 
@@ -1026,6 +1047,16 @@ export class Coordinator {
     this.endActive(a, { ...summary, status: 'completed', contributors: outcome.u3.length, epsilon: this.spent });
   }
 
+  /** Says what a round released of its clipping: C_t, the noised fraction with its noise deviation, and the next round's clip norm. */
+  private logClip(a: ActiveRound, record: { clipNorm: number; fraction: number | null }, contributors: number): void {
+    const clip = roundClip({ ...this.config, dp: this.dp }, record.clipNorm) as RoundClip;
+    const noise = fractionNoiseStd(releasedNoiseStd(this.dp, contributors), contributors, clip);
+    this.log(
+      `round ${a.round}: clip norm ${record.clipNorm}, fraction of updates within it ${record.fraction}` +
+        `${noise > 0 ? ` (±${noise.toPrecision(3)} noise std)` : ' (exact: no DP noise)'}; next clip norm ${(this.clipChain as ClipChain).current}`,
+    );
+  }
+
   /** The summary's evaluation of a released round whose entry carries evaluation totals. */
   private releasedEvaluation(entry: LedgerEntry): Pick<RoundSummary, 'evaluation'> {
     const totals = entry.kind === 'round' ? entry.evaluation : undefined;
@@ -1042,11 +1073,16 @@ export class Coordinator {
     const weights = new Float32Array(before.weights.slice().buffer);
     const spec = this.config.evaluation;
     const dim = this.config.dim;
-    // With federated evaluation the decoded mean ends with the evaluation coordinates.
+    const evaluationEnd = spec ? dim + EVALUATION_COORDINATES : dim;
+    // The decoded mean is the model's coordinates, then the evaluation counts (federated
+    // evaluation), then the clipping bit (adaptive clipping).
     const evaluation: EvaluationTotals | undefined = spec
-      ? { modelVersion: before.version, ...evaluationTotals(outcome.aggregate.subarray(dim), outcome.u3.length, spec, this.dp.clipNorm) }
+      ? { modelVersion: before.version, ...evaluationTotals(outcome.aggregate.subarray(dim, evaluationEnd), outcome.u3.length, spec, this.dp.clipNorm) }
       : undefined;
-    const updated = this.optimizer.apply(weights, outcome.aggregate.subarray(0, dim));
+    const clip = roundClip({ ...this.config, dp: this.dp }, a.clipNorm);
+    const mean = clip === null ? outcome.aggregate.subarray(0, dim) : releasedUpdate(outcome.aggregate.subarray(0, dim), clip);
+    const clipping = clip === null ? undefined : { clipNorm: clip.clipNorm, fraction: releasedFraction(outcome.aggregate[evaluationEnd] as number, clip) };
+    const updated = this.optimizer.apply(weights, mean);
     const bytes = new Uint8Array(updated.buffer, updated.byteOffset, updated.byteLength).slice();
     const next: StoredModel = {
       version: before.version + 1,
@@ -1066,6 +1102,7 @@ export class Coordinator {
         modelHashAfter: next.hash,
         aggregateHash: toHex(sha256(new Uint8Array(sum.buffer, sum.byteOffset, sum.byteLength))),
         ...(evaluation ? { evaluation } : {}),
+        ...(clipping ? { clipping } : {}),
       },
       this.provider,
       this.identity.secretKey,

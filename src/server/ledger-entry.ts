@@ -129,6 +129,12 @@ const roundFields = {
   samplingRate: z.number().gt(0).max(1),
   /** The round's privacy event (src/dp DpEvent): {@link entryEvent} of the entry. */
   dpEvent: DpEventSchema,
+  /**
+   * Federations with adaptive clipping: the clip norm C_t the participants clipped to (which the
+   * round binding covers) and the fraction b̄ of contributors whose update fit it, as released
+   * (noised under a DP mechanism; null when the round aborted after unmask and released nothing).
+   */
+  clipping: z.object({ clipNorm: z.number().gt(0).finite(), fraction: z.number().finite().nullable() }).strict().optional(),
 };
 
 /** A released round: its aggregate was decoded and its model published. */

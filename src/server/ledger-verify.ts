@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { adaptiveClipRule, ClipChain } from './adaptive-clip.js';
 import { roundDim } from './federated-evaluation.js';
 import { encodedLength } from '../dp/index.js';
 import { spentEpsilon, withinTarget } from './budget-guard.js';
@@ -93,7 +94,7 @@ export function drawProblems(draw: ChargedEntry['cohort']['draw'], members: read
 
 /** The binding a charged entry's participants must have signed, recomputed from the entry and the genesis hash. */
 export function entryBinding(e: ChargedEntry, genesisHash: string): Uint8Array {
-  return roundBinding({ roundConfig: e.roundConfig, draw: e.cohort.draw, genesisHash, ledgerHead: { seq: e.seq - 1, hash: e.prevHash } });
+  return roundBinding({ roundConfig: e.roundConfig, draw: e.cohort.draw, genesisHash, ledgerHead: { seq: e.seq - 1, hash: e.prevHash }, clipNorm: e.clipping?.clipNorm });
 }
 
 /**
@@ -119,6 +120,9 @@ export function entryBinding(e: ChargedEntry, genesisHash: string): Uint8Array {
  * - Co-signatures: the binding is recomputed from the entry (round config, draw, genesis hash,
  *   previous head) and at least `threshold` contributors' masked-input signatures must verify
  *   over it; every recorded co-signature must verify; malicious rounds' consistency signatures too.
+ * - Adaptive clipping (`ledger/clip-mismatch`): every charged entry records the clip norm that the
+ *   genesis's rule gives from the fractions released before it (the binding covers it), a
+ *   released round its fraction; a fixed-clipping federation's entries record none.
  */
 export function verifyLedger(
   entries: readonly unknown[],
@@ -173,6 +177,9 @@ export function verifyLedger(
   /** With federated standardisation: whether the statistics round was released yet (it precedes every training round). */
   const statistics = genesisConfig === null ? null : statisticsSpec(genesisConfig);
   let statisticsReleased = false;
+  /** With adaptive clipping, the clip norms the charged entries must follow. */
+  const clipRule = genesisConfig === null ? null : adaptiveClipRule(genesisConfig);
+  const clipChain = clipRule === null ? null : new ClipChain(clipRule);
   entries.forEach((raw, index) => {
     const parsed = LedgerEntrySchema.safeParse(raw);
     if (!parsed.success) {
@@ -241,6 +248,8 @@ export function verifyLedger(
 
     checkMembership(e, allowed, report);
     if (genesis !== null) checkAgainstGenesis(e, genesis, currentTerms(genesis, read).mechanism, genesisConfig, fresh, report);
+    if (clipChain !== null) for (const p of clipChain.follow(e)) report('ledger/clip-mismatch', p);
+    else if (genesisConfig !== null && e.clipping !== undefined) report('ledger/clip-mismatch', 'the entry records a clip norm, but the genesis config clips every round at its fixed dp.clipNorm');
     read.push(e);
     const expectedEvent = safeEvent(e, genesis?.colluders ?? 0);
     if (expectedEvent !== null) charged.push(expectedEvent);

@@ -1,4 +1,6 @@
 import { planRound, toWireConfig, type RoundConfig } from '../protocol/config.js';
+import { sameClipNorm } from '../dp/index.js';
+import { adaptiveClipRule, nextRoundClipNorm } from './adaptive-clip.js';
 import { roundDim } from './federated-evaluation.js';
 import { defaultProvider, toHex, type CryptoProvider } from '../secagg/index.js';
 import { canonicalJson } from './canonical-json.js';
@@ -23,6 +25,8 @@ export interface RoundAnnouncement {
   draw: BoundDraw | null;
   /** The ledger head the coordinator says the round extends (null: not announced). */
   ledgerHead: LedgerHeadRef | null;
+  /** The clip norm C_t the coordinator says the round clips to (adaptive clipping; null or absent: none stated). */
+  clipNorm?: number | null;
 }
 
 /** Everything a participant checks before it contributes, and its limits. */
@@ -84,7 +88,9 @@ const refuse = (code: string, message: string): { ok: false; code: string; messa
  * `client/delta-above-limit`, `client/round-off-genesis` (the round's DP config, mode, dim, c,
  * cohort or draw disagree with the genesis, or its DP config with the mechanism of the latest
  * amendment, if any), `client/ledger-head-mismatch` (the announced head is
- * not the ledger's head), `client/binding-mismatch` (the round's binding is not the one I
+ * not the ledger's head), `client/clip-mismatch` (with adaptive clipping, the stated clip norm is
+ * not the one the genesis's rule gives from the fractions the verified ledger records; with fixed
+ * clipping, a clip norm is stated at all), `client/binding-mismatch` (the round's binding is not the one I
  * recompute from the verified ledger) and `client/epsilon-budget` (my ε, over every charged
  * round under whichever terms it ran, would pass `maxEpsilon`: an amendment that raises the
  * federation's target does not raise mine).
@@ -121,7 +127,18 @@ export function checkLedgerBeforeRound(input: LedgerCheckInput): LedgerCheck {
   if (announced !== null && (announced.seq !== head.seq || announced.hash !== head.hash)) {
     return refuse('client/ledger-head-mismatch', `the coordinator announced ledger head ${announced.seq}/${announced.hash}, its ledger ends at ${head.seq}/${head.hash}`);
   }
-  const expected = toHex(roundBinding({ roundConfig: unboundWireConfig(toWireConfig(config)), draw: draw as BoundDraw, genesisHash: genesis.hash, ledgerHead: head }));
+  const clipRule = adaptiveClipRule(fedConfig);
+  const clipNorm = input.round.clipNorm ?? null;
+  if (clipRule === null && clipNorm !== null) {
+    return refuse('client/clip-mismatch', `round ${config.round}: the coordinator states clip norm ${clipNorm}, the genesis clips every round at its fixed dp.clipNorm`);
+  }
+  if (clipRule !== null) {
+    const expectedClip = once('clip-norm', () => nextRoundClipNorm(clipRule, entries));
+    if (clipNorm === null || !sameClipNorm(clipNorm, expectedClip)) {
+      return refuse('client/clip-mismatch', `round ${config.round}: the coordinator states clip norm ${clipNorm ?? '(none)'}, the genesis's adaptive rule and the fractions in the ledger I verified give ${expectedClip}`);
+    }
+  }
+  const expected = toHex(roundBinding({ roundConfig: unboundWireConfig(toWireConfig(config)), draw: draw as BoundDraw, genesisHash: genesis.hash, ledgerHead: head, clipNorm }));
   const got = config.binding === undefined ? null : toHex(config.binding);
   if (got !== expected) {
     return refuse('client/binding-mismatch', `round ${config.round}: the round's binding ${got ?? '(none)'} is not ${expected}, the binding of its config and draw to the ledger I verified`);

@@ -20,6 +20,7 @@ import {
   type RandomSource,
 } from '../secagg/index.js';
 import { CoordinatorHttp, CoordinatorRejection, DEFAULT_RETRY, sha256Hex, type RetryPolicy } from './http-transport.js';
+import { appendClipBit, clipForEncoding, roundClip } from './adaptive-clip.js';
 import { evaluationInput, roundDim, type EvaluationCounts } from './federated-evaluation.js';
 import { describeChange } from './ledger-amendment.js';
 import type { LedgerEntry } from './ledger-entry.js';
@@ -279,6 +280,7 @@ export class Participant {
             config,
             draw: state.cohortDraw,
             ledgerHead: state.ledgerHead,
+            clipNorm: state.clipNorm,
           });
           // The ledger also says what the round asks of me (training, or the statistics round).
           const job = check.ok ? await this.roundJob(check.statistics) : null;
@@ -530,8 +532,7 @@ export class Participant {
       const global = await this.fetchModel(state.modelVersion, info.dim);
       training = Promise.resolve().then(async () => {
         const trained = checked(await this.opts.train(global, { round, modelVersion: state.modelVersion, standardization: job.standardization }));
-        const input = info.evaluation ? evaluationInput(trained.update, trained.evaluation ?? null, info.evaluation, info.dp.clipNorm) : trained.update;
-        return { input, examples: trained.examples };
+        return { input: roundInput(trained, info, state.clipNorm), examples: trained.examples };
       });
     }
     training.catch(() => {});
@@ -714,6 +715,19 @@ export class Participant {
     if (hash === null || hash !== sha256Hex(bytes)) throw new FedveilError('client/bad-model', 'model bytes do not match their announced hash');
     return { weights: new Float32Array(bytes.slice().buffer), hash };
   }
+}
+
+/**
+ * The vector I encode: my update (with adaptive clipping: clipped to the round's C_t, which my
+ * ledger check verified, and scaled into its share of the encoding), then my evaluation counts
+ * when the federation evaluates, then my clipping bit when it clips adaptively.
+ */
+function roundInput(trained: TrainResult, info: FederationInfo, clipNorm: number | null): Float32Array {
+  const clip = roundClip(info, clipNorm);
+  const clipped = clip === null ? null : clipForEncoding(trained.update, clip);
+  const update = clipped === null ? trained.update : clipped.scaled;
+  const withCounts = info.evaluation ? evaluationInput(update, trained.evaluation ?? null, info.evaluation, info.dp.clipNorm) : update;
+  return clip === null || clipped === null ? withCounts : appendClipBit(withCounts, clipped.bit, clip);
 }
 
 /** The result of a round I refused to join (nothing was sent). */

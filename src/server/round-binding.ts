@@ -44,13 +44,16 @@ export interface RoundBindingInput {
   genesisHash: string;
   /** The ledger head announced before the round (the entry the round's entry will follow). */
   ledgerHead: LedgerHeadRef;
+  /** The round's clip norm C_t, in a federation with adaptive clipping (absent or null otherwise). */
+  clipNorm?: number | null | undefined;
 }
 
 /**
  * The round binding (spec/ledger.md §4): SHA-256 of the canonical JSON of
- * `{domain, roundConfig, draw, genesisHash, ledgerHead}`. It goes into the RoundConfig, so every
- * signature a participant makes in the round covers it: the DP mechanism, c, the cohort and its
- * draw, the genesis (hence δ and the federation's terms) and the history the round extends.
+ * `{domain, roundConfig, draw, genesisHash, ledgerHead}` (and `clipNorm`, the round's C_t, with
+ * adaptive clipping). It goes into the RoundConfig, so every signature a participant makes in the
+ * round covers it: the DP mechanism, c, the cohort and its draw, the genesis (hence δ and the
+ * federation's terms), the history the round extends and the clip norm it clipped to.
  */
 export function roundBinding(input: RoundBindingInput): Uint8Array {
   const { draw, ledgerHead } = input;
@@ -62,6 +65,8 @@ export function roundBinding(input: RoundBindingInput): Uint8Array {
         draw: boundDraw(draw),
         genesisHash: input.genesisHash,
         ledgerHead: { seq: ledgerHead.seq, hash: ledgerHead.hash },
+        // Only with adaptive clipping: a fixed-clipping round's binding is what it always was.
+        ...(input.clipNorm === undefined || input.clipNorm === null ? {} : { clipNorm: input.clipNorm }),
       }),
     ),
   );

@@ -62,6 +62,8 @@ export interface RoundContext {
   dp: DpConfig;
   samplingRate: number;
   cosign: RoundCoSignatures;
+  /** C_t, the clip norm stated for the round, with adaptive clipping; null for fixed clipping. */
+  clipNorm: number | null;
 }
 
 /** The fields every charged entry (released or aborted after unmask) records about its round. */
@@ -89,7 +91,9 @@ export function chargedRoundFields(a: RoundContext, u3: readonly number[], dropo
     mechanism: a.dp,
     samplingRate: a.samplingRate,
   };
-  return { ...fields, dpEvent: entryEvent(fields, a.plan.colluders) };
+  // A released round replaces the null fraction with the one it released.
+  const clipping = a.clipNorm === null ? {} : { clipping: { clipNorm: a.clipNorm, fraction: null as number | null } };
+  return { ...fields, dpEvent: entryEvent(fields, a.plan.colluders), ...clipping };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ClippingSectionSchema } from './adaptive-clip.js';
 import { EvaluationSectionSchema } from './federated-evaluation.js';
 import { DpConfigSchema } from '../dp/index.js';
 import { PHASES, type Phase } from '../protocol/phases.js';
@@ -42,6 +43,8 @@ export const CoordinatorStateSchema = z
       .nullable(),
     /** The ledger head the running round extends, null between rounds. */
     ledgerHead: z.object({ seq: z.number().int().min(0), hash: hex32 }).strict().nullable(),
+    /** The clip norm C_t the running round clips to (adaptive clipping; its binding covers it), else null. */
+    clipNorm: z.number().gt(0).finite().nullable().default(null),
     modelVersion: z.number().int().min(0),
     roundsCompleted: z.number().int().min(0),
     roundsTarget: z.number().int().min(1),
@@ -79,6 +82,8 @@ export const FederationInfoSchema = z
      * (its ledger entry records them; participants apply only what they recompute from it); null before.
      */
     standardization: z.object({ mean: z.array(z.number().finite()), std: z.array(z.number().finite()) }).strict().nullable().default(null),
+    /** Adaptive clipping settings; null when every round clips at `dp.clipNorm`. */
+    clipping: ClippingSectionSchema.nullable().default(null),
   })
   .strict();
 

@@ -1,5 +1,5 @@
 import { sha256 } from '@noble/hashes/sha2.js';
-import { encodedLength } from '../../src/dp/index.js';
+import { encodedLength, nextClipNorm } from '../../src/dp/index.js';
 import { consistencySignedBytes, maskedInputSignedBytes } from '../../src/protocol/canonical.js';
 import { toWireConfig, type RoundConfig } from '../../src/protocol/config.js';
 import { PROTOCOL_VERSION, type RoundMode } from '../../src/protocol/phases.js';
@@ -7,12 +7,14 @@ import { nodeProvider } from '../../src/secagg/providers/index.js';
 import type { KeyPair } from '../../src/secagg/keys.js';
 import { fromHex, toHex, utf8 } from '../../src/secagg/util/bytes.js';
 import { seededRandom } from '../../src/secagg/util/random.js';
+import { adaptiveClipRule } from '../../src/server/adaptive-clip.js';
 import { stalenessWeight } from '../../src/server/async-staleness.js';
 import { drawCohort, type CohortDraw } from '../../src/server/cohort.js';
 import { parseFederationConfig, type FederationConfig, type FederationConfigInput } from '../../src/server/config.js';
 import { federationDpConfig, federationSamplingRate } from '../../src/server/federation-plan.js';
 import { chainLedgerEntry, entryEvent, signLedgerEntry, ZERO_HASH, type LedgerEntry, type LedgerEntryBody, type LedgerRecord } from '../../src/server/ledger-entry.js';
 import { standardizationOf, statisticsSpec, type UnitMoments } from '../../src/server/federated-statistics.js';
+import { roundDim } from '../../src/server/federated-evaluation.js';
 import { drawSeedCommitment, genesisRecord, publicDrawSeed } from '../../src/server/ledger-genesis.js';
 import { boundDraw, roundBinding } from '../../src/server/round-binding.js';
 
@@ -68,12 +70,13 @@ export function killTestConfig(label: string, rounds: number, overrides: Partial
  * A valid v2 ledger built without a coordinator: a genesis, then `rounds` released rounds (ids
  * 0, 2, 4 … so aborted rounds leave gaps) in which the last cohort member drops before its masked
  * input and every contributor co-signs the round binding with its fixture key, as the protocol
- * would have it sign.
+ * would have it sign. With adaptive clipping in the config, round r records the fraction
+ * `fractions[r]` (default 0.5) and the clip norm the rule gives from the fractions before.
  */
 export function fixtureLedger(
   people: KeyPair[],
   rounds: number,
-  opts: { mode?: RoundMode; config?: FederationConfig; coordinator?: KeyPair; statistics?: UnitMoments } = {},
+  opts: { mode?: RoundMode; config?: FederationConfig; coordinator?: KeyPair; statistics?: UnitMoments; fractions?: readonly number[] } = {},
 ): { config: FederationConfig; entries: LedgerEntry[] } {
   const coord = opts.coordinator ?? coordinator;
   const config = opts.config ?? fixtureConfig(people, { mode: opts.mode ?? 'semi-honest' });
@@ -81,6 +84,9 @@ export function fixtureLedger(
   const drawSeed = publicDrawSeed(config.seed) as Uint8Array;
   const dp = federationDpConfig(config);
   const keyOf = new Map(people.map((p) => [toHex(p.publicKey), p]));
+  const dim = roundDim(config);
+  const clipRule = adaptiveClipRule(config);
+  let clipNorm = clipRule === null ? null : clipRule.initial;
   const entries: LedgerEntry[] = [
     chainLedgerEntry(
       null,
@@ -97,13 +103,14 @@ export function fixtureLedger(
   for (let r = 0; r < rounds; r++) {
     const round = 2 * r;
     const prev = entries.at(-1) as LedgerEntry;
-    const { draw, drawRecord, unbound, binding } = fixtureRound(config, round, entries[0]!.hash, { seq: prev.seq, hash: prev.hash }, r);
+    const { draw, drawRecord, unbound, binding } = fixtureRound(config, round, entries[0]!.hash, { seq: prev.seq, hash: prev.hash }, r, clipNorm);
+    const fraction = opts.fractions?.[r] ?? 0.5;
     const u3 = draw.members.map((_, i) => i).slice(0, -1);
     const header = { version: PROTOCOL_VERSION, federationId: config.federationId, round };
     const contributors = u3.map((i) => {
       const id = keyOf.get(draw.members[i] as string) as KeyPair;
       const vectorSha256 = hash(`vector ${round} ${i}`);
-      const envelope = { length: encodedLength(dp, config.dim), bits: dp.bits, vectorSha256: fromHex(vectorSha256) };
+      const envelope = { length: encodedLength(dp, dim), bits: dp.bits, vectorSha256: fromHex(vectorSha256) };
       return {
         publicKey: draw.members[i] as string,
         maskedInput: { vectorSha256, signature: toHex(nodeProvider.ed25519Sign(id.secretKey, maskedInputSignedBytes(header, i, envelope, binding))) },
@@ -117,7 +124,7 @@ export function fixtureLedger(
       timestamp: new Date(Date.UTC(2026, 0, 1, 0, round + 1)).toISOString(),
       mode,
       threshold: config.threshold,
-      dim: config.dim,
+      dim,
       roundConfig: unbound,
       binding: toHex(binding),
       cohort: { draw: drawRecord, members: draw.members },
@@ -149,8 +156,10 @@ export function fixtureLedger(
             modelHashBefore: hash(`model ${version}`),
             modelHashAfter: hash(`model ${version + 1}`),
             aggregateHash: hash(`aggregate ${round}`),
+            ...(clipNorm === null ? {} : { clipping: { clipNorm, fraction } }),
           };
     entries.push(chainLedgerEntry(prev, record, nodeProvider, coord.secretKey));
+    if (clipRule !== null && clipNorm !== null) clipNorm = nextClipNorm(clipNorm, fraction, clipRule);
   }
   return { config, entries };
 }
@@ -158,9 +167,10 @@ export function fixtureLedger(
 /**
  * Round `round` of a fixture federation as its coordinator would announce it after `head`: draw,
  * config and binding. An asynchronous federation's group is its first K participants, member i
- * trained i versions before `modelVersion` (never before version 0).
+ * trained i versions before `modelVersion` (never before version 0). `clipNorm`: the round's
+ * adaptive clip norm (null: fixed clipping).
  */
-export function fixtureRound(config: FederationConfig, round: number, genesisHash: string, head: { seq: number; hash: string }, modelVersion = 0) {
+export function fixtureRound(config: FederationConfig, round: number, genesisHash: string, head: { seq: number; hash: string }, modelVersion = 0, clipNorm: number | null = null) {
   const seed = publicDrawSeed(config.seed) as Uint8Array;
   let draw: CohortDraw;
   if (config.async !== undefined && 'size' in config.cohort) {
@@ -180,13 +190,13 @@ export function fixtureRound(config: FederationConfig, round: number, genesisHas
     graph: { kind: 'complete' },
     mode: config.mode,
     colluders: config.colluders,
-    dim: config.dim,
+    dim: roundDim(config),
     extraCoordinates: 0,
     dp: federationDpConfig(config),
     roundSeed: sha256(utf8(`round seed ${round}`)),
   };
   const unbound = toWireConfig(rc) as Record<string, unknown>;
-  const binding = roundBinding({ roundConfig: unbound, draw: drawRecord, genesisHash, ledgerHead: head });
+  const binding = roundBinding({ roundConfig: unbound, draw: drawRecord, genesisHash, ledgerHead: head, clipNorm });
   return { draw, drawRecord, unbound, binding, config: { ...rc, binding } };
 }
 

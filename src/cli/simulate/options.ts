@@ -51,8 +51,16 @@ export const SimulateOptionsSchema = z
     delta: z.number().gt(0).lt(1).default(1e-5),
     /** Noise multiplier z, instead of calibrating to --epsilon. */
     noise: z.number().min(0).optional(),
-    /** L2 clip norm of each participant's update; default {@link clipOf}. */
+    /** L2 clip norm of each participant's update; default {@link clipOf}. With adaptive clipping: the first round's, and the encoding's reference norm. */
     clip: z.number().gt(0).optional(),
+    /** Adaptive clipping (Andrew et al. 2021): the clip norm follows a quantile of the update norms. */
+    adaptiveClip: z.boolean().default(false),
+    /** With adaptive clipping: the quantile γ, the step η, the bit's norm share β, the clip norm's bounds (defaults: the config's). */
+    clipQuantile: z.number().gt(0).lt(1).optional(),
+    clipLr: z.number().gt(0).max(10).optional(),
+    clipShare: z.number().gt(0).lt(1).optional(),
+    clipMin: z.number().gt(0).optional(),
+    clipMax: z.number().gt(0).optional(),
     bits: z.number().int().min(8).max(32).default(32),
     model: z.enum(['logreg', 'mlp', 'cnn']).default('logreg'),
     partition: z.custom<PartitionFlag>().default({ kind: 'iid' }),
@@ -141,6 +149,12 @@ export const SimulateOptionsSchema = z
     if (o.dp === 'none' && o.epsilon !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['epsilon'], message: '--dp none gives no ε guarantee; drop --epsilon' });
     }
+    for (const k of ['clipQuantile', 'clipLr', 'clipShare', 'clipMin', 'clipMax'] as const) {
+      if (o[k] !== undefined && !o.adaptiveClip) ctx.addIssue({ code: 'custom', path: [k], message: 'sets adaptive clipping: give --adaptive-clip too' });
+    }
+    if (o.adaptiveClip && (o.insecureBaseline || o.auditCanaries > 0)) {
+      ctx.addIssue({ code: 'custom', path: ['adaptiveClip'], message: 'adaptive clipping runs in the secure federation, without audit canaries (they contribute at the fixed clip norm)' });
+    }
     if (o.keepOpen && o.dashboard === undefined) {
       ctx.addIssue({ code: 'custom', path: ['keepOpen'], message: 'keeps the dashboard open: give --dashboard too' });
     }
@@ -211,6 +225,13 @@ export const DP_CLIP = 0.5;
 /** The clip norm: the given one, else {@link DP_CLIP} with DP and {@link NO_DP_CLIP} without. */
 export function clipOf(o: SimulateOptions): number {
   return o.clip ?? (o.dp === 'none' ? NO_DP_CLIP : DP_CLIP);
+}
+
+/** The federation config's `clipping` section these options give (undefined: fixed clipping). */
+export function clippingOf(o: SimulateOptions): { adaptive: Record<string, number> } | undefined {
+  if (!o.adaptiveClip) return undefined;
+  const given = { targetQuantile: o.clipQuantile, learningRate: o.clipLr, normShare: o.clipShare, min: o.clipMin, max: o.clipMax };
+  return { adaptive: Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Record<string, number> };
 }
 
 /** The trainer's spec of a model named on the command line, for MNIST's 784 features and 10 classes. */

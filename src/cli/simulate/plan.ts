@@ -7,6 +7,7 @@ import { FedveilError } from '../../secagg/util/errors.js';
 import { simulatedCanaries, simulatedCoordinatorIdentity, simulatedParticipantKeys, type SimulatedCanary } from './identities.js';
 import {
   clipOf,
+  clippingOf,
   cohortSize,
   DEFAULT_TARGET_EPSILON,
   maxCohortOf,
@@ -135,6 +136,7 @@ export function planSimulation(o: SimulateOptions, dim: number, storagePath: str
       ...(o.dp === 'none' ? {} : targetEpsilon !== null && o.epsilonAgainst === 'ledger-reader' ? { targetEpsilon } : { noiseMultiplier: z }),
     },
     model: { name: o.model, options: modelOptions(o.model) },
+    ...(o.adaptiveClip ? { clipping: clippingOf(o) } : {}),
     dim,
     deadlines: {
       'advertise-keys': deadlineMs,

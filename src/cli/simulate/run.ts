@@ -59,6 +59,8 @@ export interface RoundRow {
   simulatedSeconds: number;
   /** Asynchronous groups: each member's staleness τ = version applied to − version trained on, in index order. */
   staleness?: number[];
+  /** With --adaptive-clip: the round's clip norm and the noised fraction of updates within it. */
+  clipping?: { clipNorm: number; fraction: number | null };
 }
 
 /** The `--json` summary of a simulation. */
@@ -155,6 +157,7 @@ function rowOf(s: RoundSummary, ev: EvaluationResult, simulatedSeconds: number):
     phaseSeconds,
     simulatedSeconds,
     ...(s.group ? { staleness: s.group.trainedOn.map((v) => s.group!.modelVersion - v) } : {}),
+    ...(s.clipping === undefined ? {} : { clipping: s.clipping }),
   };
 }
 
@@ -267,6 +270,7 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
         `model ${o.model} (${initial.length} parameters), ` +
         (secure
           ? `dp ${plan.dp.mechanism}${plan.dp.mechanism === 'none' ? '' : ` z=${plan.dp.noiseMultiplier.toFixed(4)} C=${plan.dp.clipNorm}`}` +
+            `${o.adaptiveClip ? ` (clip norm adaptive from ${plan.dp.clipNorm}, following quantile ${plan.config.clipping?.adaptive.targetQuantile} of the update norms)` : ''}` +
             `${plan.targetEpsilon === null ? '' : ` (target ε=${plan.targetEpsilon} against ${plan.epsilonAgainst}s, δ=${o.delta})`}, ${plan.config.neighbours.mode} graph, ` +
             `${plan.config.mode} mode, phase deadline ${(deadlineMs / 1000).toFixed(1)} s`
           : 'INSECURE BASELINE: no masking, no DP'),
