@@ -45,6 +45,7 @@ export {
 export { logAdd, logBinomial, logErfc, logGamma, logSumExp, erfc } from './special.js';
 export {
   EmpiricalAuditSchema,
+  NoiseAuditSchema,
   EVALUATION_NOISED,
   EVALUATION_NOT_NOISED,
   LEDGER_READER_ADVERSARY,
@@ -88,3 +89,17 @@ export {
   type EmpiricalEpsilonOptions,
 } from './audit/empirical-epsilon.js';
 export { CANARY_DIRECTION_DOMAIN, canaryDirection, canaryUpdate } from './audit/canary.js';
+export {
+  NOISE_PROBE_CONFIDENCE,
+  chiSquareCdf,
+  chiSquareQuantile,
+  claimedProbeVariance,
+  noiseProbeAudit,
+  noiseProbeStatistic,
+  regularizedGammaP,
+  withNoiseProbes,
+  type NoiseAudit,
+  type NoiseProbeStatistic,
+  type ProbeSample,
+  type ProbedRound,
+} from './audit/noise-probe.js';

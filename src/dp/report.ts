@@ -7,6 +7,7 @@ import { epsilonFromRdp } from './accountant/conversion.js';
 import { DEFAULT_RDP_ORDERS, INTEGER_RDP_ORDERS } from './accountant/orders.js';
 import { RDP_ACCOUNTANT, checkDelta, containsDiscreteMechanism, rdpCurve } from './accountant/rdp.js';
 import { REPORT_PLD_ACCOUNTANT, reportPldFigures, type PldFigures } from './report-pld.js';
+import type { NoiseAudit } from './audit/noise-probe.js';
 
 /** `format` field of every privacy report. */
 export const REPORT_FORMAT = 'fedveil.privacy-report';
@@ -67,6 +68,8 @@ export interface ReportRound extends RoundPrivacyEntry {
   modelObserver: RoundAccounting;
   /** A released round's federated evaluation totals, when its federation evaluates (see {@link ReportEvaluation}). */
   evaluation?: ReportEvaluation;
+  /** A released round's noise-probe values (the mean's last P coordinates, pure noise), when its federation probes (spec/dp.md §6). */
+  noiseProbe?: number[];
 }
 
 /**
@@ -176,6 +179,8 @@ export interface PrivacyReport {
   };
   /** The empirical audit of the run by canary participants, when one was run (`fedveil audit`). */
   empiricalAudit?: EmpiricalAudit;
+  /** The noise audit of the released probe values, present iff some released round carries them (see {@link NoiseAudit}). */
+  noiseAudit?: NoiseAudit;
 }
 
 /**
@@ -225,6 +230,23 @@ export const EmpiricalAuditSchema = z
   })
   .strict();
 
+/** zod schema of {@link NoiseAudit}. */
+export const NoiseAuditSchema = z
+  .object({
+    method: z.literal('noise-probe'),
+    rounds: z.number().int().min(1),
+    samples: z.number().int().min(2),
+    confidence: z.number().gt(0).lt(1),
+    delta: z.number().gt(0).lt(1),
+    noiseFraction: nonNegative,
+    noiseFractionUpper: nonNegative,
+    epsilon: nonNegative.nullable(),
+    lower: nonNegative.nullable(),
+    claimedEpsilon: z.number().min(0).finite().nullable(),
+    passed: z.boolean(),
+  })
+  .strict();
+
 const claimedEpsilon = z.number().min(0).finite().nullable();
 const participantKey = z.string().regex(/^[0-9a-f]{64}$/, 'must be a public key as 64 lower-case hex characters');
 
@@ -268,7 +290,13 @@ export const PrivacyReportSchema: z.ZodType<PrivacyReport> = z
     colluders: z.number().int().min(0),
     accountant: z.object({ name: z.string().min(1), version: z.string().min(1) }).strict(),
     rounds: z.array(
-      RoundPrivacyEntrySchema.extend({ charged: z.boolean(), ledgerReader: RoundAccountingSchema, modelObserver: RoundAccountingSchema, evaluation: ReportEvaluationSchema.optional() }).strict(),
+      RoundPrivacyEntrySchema.extend({
+        charged: z.boolean(),
+        ledgerReader: RoundAccountingSchema,
+        modelObserver: RoundAccountingSchema,
+        evaluation: ReportEvaluationSchema.optional(),
+        noiseProbe: z.array(z.number().finite()).min(1).optional(),
+      }).strict(),
     ),
     epsilon: claimedEpsilon,
     pld: z
@@ -298,6 +326,7 @@ export const PrivacyReportSchema: z.ZodType<PrivacyReport> = z
       })
       .strict(),
     empiricalAudit: EmpiricalAuditSchema.optional(),
+    noiseAudit: NoiseAuditSchema.optional(),
   })
   .strict();
 
