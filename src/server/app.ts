@@ -285,6 +285,7 @@ export function createCoordinatorApp(c: Coordinator, opts: CoordinatorAppOptions
       longPollMs: maxLongPoll,
       data: c.config.data ?? null,
       evaluation: c.config.evaluation ?? null,
+      noiseProbe: c.config.noiseProbe ?? 0,
     });
   });
 

@@ -1,5 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
-import { evaluationNoised, evaluationRates, evaluationTotals, roundDim, type EvaluationTotals } from './federated-evaluation.js';
+import { EVALUATION_COORDINATES, evaluationNoised, evaluationRates, evaluationTotals, roundDim, type EvaluationTotals } from './federated-evaluation.js';
+import { noiseProbeCoordinates, releasedNoiseProbe } from './noise-probe.js';
 import { ledgerReaderEpsilon, type DpConfig, type DpEvent, type RoundPrivacyEntry } from '../dp/index.js';
 import { planRound, toWireConfig, type RoundConfig, type RoundPlan } from '../protocol/config.js';
 import type { ClientMessage, ServerMessage } from '../protocol/messages.js';
@@ -907,8 +908,9 @@ export class Coordinator {
     const dim = this.config.dim;
     // With federated evaluation the decoded mean ends with the evaluation coordinates.
     const evaluation: EvaluationTotals | undefined = spec
-      ? { modelVersion: before.version, ...evaluationTotals(outcome.aggregate.subarray(dim), outcome.u3.length, spec, this.dp.clipNorm) }
+      ? { modelVersion: before.version, ...evaluationTotals(outcome.aggregate.subarray(dim, dim + EVALUATION_COORDINATES), outcome.u3.length, spec, this.dp.clipNorm) }
       : undefined;
+    const probe = noiseProbeCoordinates(this.config);
     const updated = this.optimizer.apply(weights, outcome.aggregate.subarray(0, dim));
     const bytes = new Uint8Array(updated.buffer, updated.byteOffset, updated.byteLength).slice();
     const next: StoredModel = {
@@ -929,6 +931,7 @@ export class Coordinator {
         modelHashAfter: next.hash,
         aggregateHash: toHex(sha256(new Uint8Array(sum.buffer, sum.byteOffset, sum.byteLength))),
         ...(evaluation ? { evaluation } : {}),
+        ...(probe > 0 ? { noiseProbe: releasedNoiseProbe(outcome.aggregate, probe) } : {}),
       },
       this.provider,
       this.identity.secretKey,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { addsNoise, type DpConfig } from '../dp/index.js';
 import { FedveilError } from '../secagg/util/errors.js';
 import { subset, type Dataset } from '../trainer/data/dataset.js';
+import { noiseProbeCoordinates } from './noise-probe.js';
 
 /**
  * Federated evaluation: every contributor appends three coordinates to its update — how many of
@@ -53,9 +54,9 @@ export interface EvaluationTotals extends EvaluationCounts {
   modelVersion: number;
 }
 
-/** Length of the vector each participant encodes: the model's `dim`, plus the evaluation counts when enabled. */
-export function roundDim(config: { dim: number; evaluation?: EvaluationSpec | null | undefined }): number {
-  return config.dim + (config.evaluation ? EVALUATION_COORDINATES : 0);
+/** Length of the vector each participant encodes: the model's `dim`, plus the evaluation counts when enabled, plus the noise probe's coordinates. */
+export function roundDim(config: { dim: number; evaluation?: EvaluationSpec | null | undefined; noiseProbe?: number | undefined }): number {
+  return config.dim + (config.evaluation ? EVALUATION_COORDINATES : 0) + noiseProbeCoordinates(config);
 }
 
 /**

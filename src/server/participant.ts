@@ -18,6 +18,7 @@ import {
 } from '../secagg/index.js';
 import { CoordinatorHttp, CoordinatorRejection, DEFAULT_RETRY, sha256Hex, type RetryPolicy } from './http-transport.js';
 import { evaluationInput, roundDim, type EvaluationCounts } from './federated-evaluation.js';
+import { withNoiseProbe } from './noise-probe.js';
 import { describeChange } from './ledger-amendment.js';
 import type { LedgerEntry } from './ledger-entry.js';
 import { ParticipantLedger, type ReceiptKeeper } from './participant-ledger.js';
@@ -364,6 +365,7 @@ export class Participant {
             throw new FedveilError('client/bad-update', `train returned ${trained.update.length} values, the model has ${info.dim}`);
           }
           update = info.evaluation ? evaluationInput(trained.update, trained.evaluation ?? null, info.evaluation, info.dp.clipNorm) : trained.update;
+          update = withNoiseProbe(update, info.noiseProbe);
           examples = trained.examples;
         } catch (e) {
           this.log(`round ${round}: training failed: ${e instanceof Error ? e.message : String(e)}`);

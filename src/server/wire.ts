@@ -65,6 +65,8 @@ export const FederationInfoSchema = z
     data: DataSchemaSchema.nullable(),
     /** Federated evaluation settings; null when participants send no evaluation counts. */
     evaluation: EvaluationSectionSchema.nullable().default(null),
+    /** Noise-probe coordinates every participant appends with input 0 (0: none). */
+    noiseProbe: z.number().int().min(0).default(0),
   })
   .strict();
 
