@@ -9,6 +9,7 @@ import { fromHex, toHex, utf8 } from '../../src/secagg/util/bytes.js';
 import { seededRandom } from '../../src/secagg/util/random.js';
 import { drawCohort } from '../../src/server/cohort.js';
 import { parseFederationConfig, type FederationConfig, type FederationConfigInput } from '../../src/server/config.js';
+import { roundDim } from '../../src/server/federated-evaluation.js';
 import { federationDpConfig, federationSamplingRate } from '../../src/server/federation-plan.js';
 import { chainLedgerEntry, entryEvent, signLedgerEntry, ZERO_HASH, type LedgerEntry, type LedgerEntryBody } from '../../src/server/ledger-entry.js';
 import { drawSeedCommitment, genesisRecord, publicDrawSeed } from '../../src/server/ledger-genesis.js';
@@ -66,12 +67,13 @@ export function killTestConfig(label: string, rounds: number, overrides: Partial
  * A valid v2 ledger built without a coordinator: a genesis, then `rounds` released rounds (ids
  * 0, 2, 4 … so aborted rounds leave gaps) in which the last cohort member drops before its masked
  * input and every contributor co-signs the round binding with its fixture key, as the protocol
- * would have it sign.
+ * would have it sign. A config with `noiseProbe` P has each round record `noiseProbe(round)`
+ * (P released probe values).
  */
 export function fixtureLedger(
   people: KeyPair[],
   rounds: number,
-  opts: { mode?: RoundMode; config?: FederationConfig; coordinator?: KeyPair } = {},
+  opts: { mode?: RoundMode; config?: FederationConfig; coordinator?: KeyPair; noiseProbe?: (round: number) => number[] } = {},
 ): { config: FederationConfig; entries: LedgerEntry[] } {
   const coord = opts.coordinator ?? coordinator;
   const config = opts.config ?? fixtureConfig(people, { mode: opts.mode ?? 'semi-honest' });
@@ -101,7 +103,7 @@ export function fixtureLedger(
     const contributors = u3.map((i) => {
       const id = keyOf.get(draw.members[i] as string) as KeyPair;
       const vectorSha256 = hash(`vector ${round} ${i}`);
-      const envelope = { length: encodedLength(dp, config.dim), bits: dp.bits, vectorSha256: fromHex(vectorSha256) };
+      const envelope = { length: encodedLength(dp, roundDim(config)), bits: dp.bits, vectorSha256: fromHex(vectorSha256) };
       return {
         publicKey: draw.members[i] as string,
         maskedInput: { vectorSha256, signature: toHex(nodeProvider.ed25519Sign(id.secretKey, maskedInputSignedBytes(header, i, envelope, binding))) },
@@ -115,7 +117,7 @@ export function fixtureLedger(
       timestamp: new Date(Date.UTC(2026, 0, 1, 0, round + 1)).toISOString(),
       mode,
       threshold: config.threshold,
-      dim: config.dim,
+      dim: roundDim(config),
       roundConfig: unbound,
       binding: toHex(binding),
       cohort: { draw: drawRecord, members: draw.members },
@@ -136,6 +138,7 @@ export function fixtureLedger(
           modelHashBefore: hash(`model ${r}`),
           modelHashAfter: hash(`model ${r + 1}`),
           aggregateHash: hash(`aggregate ${round}`),
+          ...(opts.noiseProbe === undefined ? {} : { noiseProbe: opts.noiseProbe(round) }),
         },
         nodeProvider,
         coord.secretKey,
@@ -157,7 +160,7 @@ export function fixtureRound(config: FederationConfig, round: number, genesisHas
     graph: { kind: 'complete' },
     mode: config.mode,
     colluders: config.colluders,
-    dim: config.dim,
+    dim: roundDim(config),
     extraCoordinates: 0,
     dp: federationDpConfig(config),
     roundSeed: sha256(utf8(`round seed ${round}`)),
