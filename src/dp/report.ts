@@ -7,7 +7,6 @@ import { epsilonFromRdp } from './accountant/conversion.js';
 import { DEFAULT_RDP_ORDERS, INTEGER_RDP_ORDERS } from './accountant/orders.js';
 import { RDP_ACCOUNTANT, checkDelta, containsDiscreteMechanism, rdpCurve } from './accountant/rdp.js';
 import { REPORT_PLD_ACCOUNTANT, reportPldFigures, type PldFigures } from './report-pld.js';
-import type { NoiseAudit } from './audit/noise-probe.js';
 
 /** `format` field of every privacy report. */
 export const REPORT_FORMAT = 'fedveil.privacy-report';
@@ -207,6 +206,28 @@ export interface EmpiricalAudit {
   /** The claim tested: the largest ledger-reader ε of the canaries (null = unbounded, nothing to refute). */
   claimedEpsilon: number | null;
   /** False when `lower` exceeds `claimedEpsilon`: the noise actually released is less than the report claims. */
+  passed: boolean;
+}
+
+/** The noise audit of a run (spec/dp.md §6.3): the released probe noise beside the claim it tests. */
+export interface NoiseAudit {
+  method: 'noise-probe';
+  /** Released rounds whose probe values were tested, and the values tested. */
+  rounds: number;
+  samples: number;
+  /** One-sided confidence of `lower` (1 − the false-alarm probability of an honest run). */
+  confidence: number;
+  delta: number;
+  /** √ρ: the measured noise standard deviation as a fraction of the claimed one, and its upper confidence bound. */
+  noiseFraction: number;
+  noiseFractionUpper: number;
+  /** ε (ledger readers, same composition as the claim) with every round's noise multiplier scaled by `noiseFraction`; null: unbounded. */
+  epsilon: number | null;
+  /** The same with `noiseFractionUpper`: ε is at least this with probability `confidence`; null: unbounded. */
+  lower: number | null;
+  /** The report's headline ε (null: unbounded, nothing to refute). */
+  claimedEpsilon: number | null;
+  /** False when `lower` exceeds the claim: the released sums carried less noise than the ledger's mechanism says. */
   passed: boolean;
 }
 

@@ -4,7 +4,7 @@ import { checkModulusHeadroom } from './config.js';
 import { ledgerReaderEvent, modelObserverAdjacency, modelObserverEvent, type Adjacency, type DpEvent } from './events.js';
 import { RDP_ACCOUNTANT } from './accountant/rdp.js';
 import { REPORT_PLD_ACCOUNTANT, reportPldFigures } from './report-pld.js';
-import { noiseProbeAudit, type NoiseAudit } from './audit/noise-probe.js';
+import { noiseProbeAudit } from './audit/noise-probe.js';
 import {
   MODEL_OBSERVER_ADVERSARY,
   PrivacyReportSchema,
@@ -15,6 +15,7 @@ import {
   ledgerReaderAdversary,
   reportEvaluation,
   reportOrders,
+  type NoiseAudit,
   type PrivacyReport,
   type ReportEvaluation,
   type ReportRound,

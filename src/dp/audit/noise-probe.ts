@@ -1,6 +1,6 @@
 import { check } from '../../secagg/util/errors.js';
 import type { DpConfig } from '../config.js';
-import { isCharged, ledgerReaderEpsilon, type PrivacyReport, type RoundPrivacyEntry } from '../report.js';
+import { isCharged, ledgerReaderEpsilon, type NoiseAudit, type PrivacyReport, type RoundPrivacyEntry } from '../report.js';
 import { logGamma } from '../special.js';
 
 /**
@@ -160,28 +160,6 @@ function lowerQuantile(p: number, k: number): number {
 
 /** A released round with the probe values its ledger entry records. */
 export type ProbedRound = RoundPrivacyEntry & { noiseProbe?: readonly number[] };
-
-/** The noise audit of a run (spec/dp.md §6): the released probe noise beside the claim it tests. */
-export interface NoiseAudit {
-  method: 'noise-probe';
-  /** Released rounds whose probe values were tested, and the values tested. */
-  rounds: number;
-  samples: number;
-  /** One-sided confidence of `lower` (1 − the false-alarm probability of an honest run). */
-  confidence: number;
-  delta: number;
-  /** √ρ: the measured noise standard deviation as a fraction of the claimed one, and its upper confidence bound. */
-  noiseFraction: number;
-  noiseFractionUpper: number;
-  /** ε (ledger readers, same composition as the claim) with every round's noise multiplier scaled by `noiseFraction`; null: unbounded. */
-  epsilon: number | null;
-  /** The same with `noiseFractionUpper`: ε is at least this with probability `confidence`; null: unbounded. */
-  lower: number | null;
-  /** The report's headline ε (null: unbounded, nothing to refute). */
-  claimedEpsilon: number | null;
-  /** False when `lower` exceeds the claim: the released sums carried less noise than the ledger's mechanism says. */
-  passed: boolean;
-}
 
 /** Relative slack for comparing two ε values computed the same way. */
 const EPS_TOL = 1e-9;
