@@ -14,6 +14,11 @@
  * Each finished run is appended to bench/results/audit-runs.jsonl as it ends, so an interrupted
  * bench keeps what it measured; `--from-log [FILE]` summarises such a log instead of running.
  * Also: BENCH_AUDIT_SEEDS, BENCH_AUDIT_FACTORS.
+ *
+ * `--probe`: the noise probe instead (bench/audit/noise-probe.ts): the same settings, seeds and
+ * factors (default 1,0.95,0.93,0.9,0.85,0.25), each run the report's noise audit of the released
+ * probe values, measured on the encoding path in seconds a run (2026-12-06,
+ * bench/audit/noise-probe-defaults-2026-12-06.json).
  */
 import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -22,6 +27,7 @@ import type { SimulateOptions } from '../../src/cli/simulate/options.js';
 import type { EmpiricalAudit } from '../../src/dp/index.js';
 import { numberArg, type BenchArgs } from '../args.js';
 import type { BenchResult } from '../results.js';
+import { probeRun, type ProbeRun } from './noise-probe.js';
 
 const K = 100;
 /** The measured settings: simulate's defaults (logreg, ε = 8, δ = 1e-5, 10% dropout, Skellam, SecAgg+) plus K canaries, or a small federation that fits a short budget. */
@@ -77,6 +83,7 @@ export async function run(args: BenchArgs = {}): Promise<BenchResult[]> {
   const seeds = listArg(args, 'seeds', 'BENCH_AUDIT_SEEDS', '3');
   const factors = listArg(args, 'factors', 'BENCH_AUDIT_FACTORS', '1,0.75,0.5,0.25');
   const parallel = numberArg(args, 'parallel', 1);
+  if (args['probe'] !== undefined) return probeBench(settings, seeds, listArg(args, 'factors', 'BENCH_AUDIT_FACTORS', '1,0.95,0.93,0.9,0.85,0.25'));
   mkdirSync(results, { recursive: true });
   const log = `${results}audit-runs.jsonl`;
   if (args['from-log'] !== undefined) {
@@ -139,5 +146,45 @@ function summarise(settings: string, factors: number[], runs: RunRecord[], paral
     out.push({ metric: 'audit_run_cpu_s', value: mean(runs.map((r) => r.cpuSeconds)), unit: 's', params: { ...params, runs: runs.length } });
     if (wallS !== null) out.push({ metric: 'audit_bench_wall_s', value: wallS, unit: 's', params: { ...params, parallel, runs: runs.length } });
   }
+  return out;
+}
+
+/** The noise probe over seeds × factors: false alarms, detection, measured noise fraction and ε beside the claim. */
+function probeBench(settings: string, seeds: number[], factors: number[]): BenchResult[] {
+  const first = SETTINGS[settings] as Partial<SimulateOptions>;
+  const runs: ProbeRun[] = [];
+  for (const seed of seeds) {
+    for (const factor of factors) {
+      const r = probeRun(first, seed, factor);
+      const a = r.audit;
+      console.log(
+        `[audit --probe] ${settings} seed ${seed} noise ×${factor}: ${(100 * a.noiseFraction).toFixed(1)}% of the claimed noise (≤ ${(100 * a.noiseFractionUpper).toFixed(1)}%), ` +
+          `ε ≈ ${a.epsilon?.toFixed(3)} ≥ ${a.lower?.toFixed(3)} claimed ${a.claimedEpsilon?.toFixed(3)} ${a.passed ? 'passed' : 'FAILED'} [${r.codes.join(', ')}] (${r.seconds.toFixed(1)} s)`,
+      );
+      runs.push(r);
+    }
+  }
+  const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+  const params = { settings, probe: runs[0]?.audit.samples ?? 0, clients: first.clients ?? 100, canaries: K, rounds: first.rounds ?? 10, model: 'logreg', target_epsilon: 8, confidence: runs[0]?.audit.confidence ?? 0 };
+  const out: BenchResult[] = [];
+  for (const factor of factors) {
+    const mine = runs.filter((r) => r.factor === factor);
+    const p = { ...params, seeds: mine.length, noise_factor: factor };
+    const failed = mine.filter((r) => !r.audit.passed).length / mine.length;
+    out.push({ metric: factor === 1 ? 'noise_probe_false_alarm_rate' : 'noise_probe_detection_rate', value: failed, unit: 'fraction', params: p });
+    out.push({ metric: 'noise_probe_noise_fraction', value: mean(mine.map((r) => r.audit.noiseFraction)), unit: 'ratio', params: p });
+    out.push({ metric: 'noise_probe_noise_fraction_upper', value: mean(mine.map((r) => r.audit.noiseFractionUpper)), unit: 'ratio', params: p });
+    out.push({ metric: 'noise_probe_estimate_to_claim', value: mean(mine.map((r) => (r.audit.epsilon ?? Infinity) / (r.audit.claimedEpsilon as number))), unit: 'ratio', params: p });
+    out.push({ metric: 'noise_probe_lower_to_claim', value: mean(mine.map((r) => (r.audit.lower ?? Infinity) / (r.audit.claimedEpsilon as number))), unit: 'ratio', params: p });
+  }
+  for (const r of runs) {
+    out.push({
+      metric: 'noise_probe_run_noise_fraction',
+      value: r.audit.noiseFraction,
+      unit: 'ratio',
+      params: { ...params, seed: r.seed, noise_factor: r.factor, upper: r.audit.noiseFractionUpper, epsilon: r.audit.epsilon ?? -1, lower: r.audit.lower ?? -1, claimed_epsilon: r.audit.claimedEpsilon ?? -1, passed: r.audit.passed, codes: r.codes.join(' ') },
+    });
+  }
+  out.push({ metric: 'noise_probe_run_s', value: mean(runs.map((r) => r.seconds)), unit: 's', params: { ...params, runs: runs.length } });
   return out;
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { EmpiricalAudit } from '../dp/index.js';
+import type { EmpiricalAudit, NoiseAudit } from '../dp/index.js';
 import { FedveilError } from '../secagg/util/errors.js';
 import { auditRunDir } from './canary-audit-files.js';
 
@@ -12,6 +12,18 @@ export function auditLine(a: EmpiricalAudit): string {
   return (
     `empirical audit: ε ≈ ${a.epsilon.toFixed(3)} at δ = ${a.delta}, ${Math.round(100 * a.confidence)}% interval [${a.lower.toFixed(3)}, ${a.upper.toFixed(3)}] ` +
     `from ${a.canaries} canaries and ${a.nulls} null directions over ${a.rounds} rounds; ${claim}: ${verdict}`
+  );
+}
+
+/** One line: the noise the probe measured as a fraction of the claimed, the ε it implies beside the claim, and the verdict. */
+export function noiseAuditLine(a: NoiseAudit): string {
+  const e = (x: number | null) => (x === null ? 'unbounded' : x.toFixed(3));
+  const verdict = a.passed
+    ? 'PASSED (the released sums carry at least the claimed noise, within the test)'
+    : 'FAILED: the released sums carry less noise than the report claims';
+  return (
+    `noise audit: ${(100 * a.noiseFraction).toFixed(1)}% of the claimed noise (at most ${(100 * a.noiseFractionUpper).toFixed(1)}% with confidence 1 − ${(1 - a.confidence).toExponential(0)}) ` +
+    `in ${a.samples} probe values over ${a.rounds} rounds: ε ≈ ${e(a.epsilon)}, at least ${e(a.lower)} at δ = ${a.delta}; claimed ε ${e(a.claimedEpsilon)}: ${verdict}`
   );
 }
 

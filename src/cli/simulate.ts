@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { formatZodError } from '../server/config.js';
 import { parsePartition, SimulateOptionsSchema, type SimulateOptions } from './simulate/options.js';
-import { auditLine } from './audit.js';
+import { auditLine, noiseAuditLine } from './audit.js';
 import { runSimulation, type RoundRow, type SimulationObserver, type SimulationSummary } from './simulate/run.js';
 
 /** Raw commander values: numbers arrive as strings and are validated together by the schema. */
@@ -12,7 +12,7 @@ type RawFlags = Record<string, string | boolean | undefined>;
 
 const NUMERIC = [
   'clients', 'rounds', 'cohort', 'threshold', 'colluders', 'minContributors', 'dropout', 'epsilon', 'delta', 'noise', 'clip', 'bits', 'examples',
-  'localEpochs', 'batchSize', 'learningRate', 'proxMu', 'serverLr', 'seed', 'workers', 'testExamples', 'deadlineMs', 'auditCanaries',
+  'localEpochs', 'batchSize', 'learningRate', 'proxMu', 'serverLr', 'seed', 'workers', 'testExamples', 'deadlineMs', 'auditCanaries', 'noiseProbe',
   'maxStaleness', 'stalenessExponent', 'trainSeconds', 'speedSkew', 'availability', 'roundSeconds',
   'clipQuantile', 'clipLr', 'clipShare', 'clipMin', 'clipMax',
 ] as const;
@@ -111,6 +111,7 @@ function printSummary(s: SimulationSummary, write: (l: string) => void): void {
   write(`${s.seconds.toFixed(1)} s in all (${s.secondsPerRound.toFixed(2)} s per round), backend ${s.backend.name}, crypto ${defaultProvider.name}\n`);
   if (s.report !== null) write(`privacy report: ${s.report}\nledger:         ${s.ledger}\ncoordinator key: ${s.coordinatorKey}\n`);
   if (s.audit !== null) write(`${auditLine(s.audit)}\n`);
+  if (s.noiseAudit !== null) write(`${noiseAuditLine(s.noiseAudit)}\n`);
   write(`model:          ${s.model}\n`);
   if (s.report !== null) write(`check it:       fedveil verify-report ${s.report} --ledger ${s.ledger} --coordinator-key ${s.coordinatorKey}\n`);
 }
@@ -174,6 +175,7 @@ export function registerSimulate(program: Command): void {
     .option('--test-examples <n>', 'test examples evaluated after each round', String(D.testExamples))
     .option('--deadline-ms <ms>', 'deadline of each protocol phase (default: from the measured training time)')
     .option('--audit-canaries <k>', 'insert K canary participants and estimate ε empirically from the released models (fedveil audit); 0: no audit', String(D.auditCanaries))
+    .option('--noise-probe <p>', 'P coordinates every participant appends with input 0, whose released values are pure noise: verify-report tests their variance against the claimed noise (default 256 with --audit-canaries, else 0)')
     .option('--insecure-baseline', 'plain federated averaging without masking or DP, to measure the protocol overhead')
     .option('--dashboard [port]', 'serve the live dashboard on 127.0.0.1 while it runs (no port: any free one) and print its URL')
     .option('--keep-open', 'with --dashboard: keep serving it after the run, until Ctrl-C')

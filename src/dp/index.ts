@@ -45,6 +45,7 @@ export {
 export { logAdd, logBinomial, logErfc, logGamma, logSumExp, erfc } from './special.js';
 export {
   EmpiricalAuditSchema,
+  NoiseAuditSchema,
   EVALUATION_NOISED,
   EVALUATION_NOT_NOISED,
   LEDGER_READER_ADVERSARY,
@@ -67,6 +68,7 @@ export {
   reportOrders,
   roundEvents,
   type EmpiricalAudit,
+  type NoiseAudit,
   type PrivacyReport,
   type ReportEvaluation,
   type ReportRound,
@@ -89,3 +91,16 @@ export {
 } from './audit/empirical-epsilon.js';
 export { CANARY_DIRECTION_DOMAIN, canaryDirection, canaryUpdate } from './audit/canary.js';
 export { CLIP_NORM_TOLERANCE, checkAdaptiveClipRule, nextClipNorm, sameClipNorm, type AdaptiveClipRule } from './adaptive-clip.js';
+export {
+  NOISE_PROBE_CONFIDENCE,
+  chiSquareCdf,
+  chiSquareQuantile,
+  claimedProbeVariance,
+  noiseProbeAudit,
+  noiseProbeStatistic,
+  regularizedGammaP,
+  withNoiseProbes,
+  type NoiseProbeStatistic,
+  type ProbeSample,
+  type ProbedRound,
+} from './audit/noise-probe.js';

@@ -67,6 +67,8 @@ export interface ReportRound extends RoundPrivacyEntry {
   modelObserver: RoundAccounting;
   /** A released round's federated evaluation totals, when its federation evaluates (see {@link ReportEvaluation}). */
   evaluation?: ReportEvaluation;
+  /** A released round's noise-probe values (the mean's last P coordinates, pure noise), when its federation probes (spec/dp.md §6). */
+  noiseProbe?: number[];
 }
 
 /**
@@ -176,6 +178,8 @@ export interface PrivacyReport {
   };
   /** The empirical audit of the run by canary participants, when one was run (`fedveil audit`). */
   empiricalAudit?: EmpiricalAudit;
+  /** The noise audit of the released probe values, present iff some released round carries them (see {@link NoiseAudit}). */
+  noiseAudit?: NoiseAudit;
 }
 
 /**
@@ -205,6 +209,28 @@ export interface EmpiricalAudit {
   passed: boolean;
 }
 
+/** The noise audit of a run (spec/dp.md §6.3): the released probe noise beside the claim it tests. */
+export interface NoiseAudit {
+  method: 'noise-probe';
+  /** Released rounds whose probe values were tested, and the values tested. */
+  rounds: number;
+  samples: number;
+  /** One-sided confidence of `lower` (1 − the false-alarm probability of an honest run). */
+  confidence: number;
+  delta: number;
+  /** √ρ: the measured noise standard deviation as a fraction of the claimed one, and its upper confidence bound. */
+  noiseFraction: number;
+  noiseFractionUpper: number;
+  /** ε (ledger readers, same composition as the claim) with every round's noise multiplier scaled by `noiseFraction`; null: unbounded. */
+  epsilon: number | null;
+  /** The same with `noiseFractionUpper`: ε is at least this with probability `confidence`; null: unbounded. */
+  lower: number | null;
+  /** The report's headline ε (null: unbounded, nothing to refute). */
+  claimedEpsilon: number | null;
+  /** False when `lower` exceeds the claim: the released sums carried less noise than the ledger's mechanism says. */
+  passed: boolean;
+}
+
 const nonNegative = z.number().min(0).finite();
 
 /** zod schema of {@link EmpiricalAudit}. */
@@ -220,6 +246,23 @@ export const EmpiricalAuditSchema = z
     epsilon: nonNegative,
     lower: nonNegative,
     upper: nonNegative,
+    claimedEpsilon: z.number().min(0).finite().nullable(),
+    passed: z.boolean(),
+  })
+  .strict();
+
+/** zod schema of {@link NoiseAudit}. */
+export const NoiseAuditSchema = z
+  .object({
+    method: z.literal('noise-probe'),
+    rounds: z.number().int().min(1),
+    samples: z.number().int().min(2),
+    confidence: z.number().gt(0).lt(1),
+    delta: z.number().gt(0).lt(1),
+    noiseFraction: nonNegative,
+    noiseFractionUpper: nonNegative,
+    epsilon: nonNegative.nullable(),
+    lower: nonNegative.nullable(),
     claimedEpsilon: z.number().min(0).finite().nullable(),
     passed: z.boolean(),
   })
@@ -268,7 +311,13 @@ export const PrivacyReportSchema: z.ZodType<PrivacyReport> = z
     colluders: z.number().int().min(0),
     accountant: z.object({ name: z.string().min(1), version: z.string().min(1) }).strict(),
     rounds: z.array(
-      RoundPrivacyEntrySchema.extend({ charged: z.boolean(), ledgerReader: RoundAccountingSchema, modelObserver: RoundAccountingSchema, evaluation: ReportEvaluationSchema.optional() }).strict(),
+      RoundPrivacyEntrySchema.extend({
+        charged: z.boolean(),
+        ledgerReader: RoundAccountingSchema,
+        modelObserver: RoundAccountingSchema,
+        evaluation: ReportEvaluationSchema.optional(),
+        noiseProbe: z.array(z.number().finite()).min(1).optional(),
+      }).strict(),
     ),
     epsilon: claimedEpsilon,
     pld: z
@@ -298,6 +347,7 @@ export const PrivacyReportSchema: z.ZodType<PrivacyReport> = z
       })
       .strict(),
     empiricalAudit: EmpiricalAuditSchema.optional(),
+    noiseAudit: NoiseAuditSchema.optional(),
   })
   .strict();
 

@@ -4,6 +4,7 @@ import { checkModulusHeadroom } from './config.js';
 import { ledgerReaderEvent, modelObserverAdjacency, modelObserverEvent, type Adjacency, type DpEvent } from './events.js';
 import { RDP_ACCOUNTANT } from './accountant/rdp.js';
 import { REPORT_PLD_ACCOUNTANT, reportPldFigures } from './report-pld.js';
+import { noiseProbeAudit } from './audit/noise-probe.js';
 import {
   MODEL_OBSERVER_ADVERSARY,
   PrivacyReportSchema,
@@ -14,6 +15,7 @@ import {
   ledgerReaderAdversary,
   reportEvaluation,
   reportOrders,
+  type NoiseAudit,
   type PrivacyReport,
   type ReportEvaluation,
   type ReportRound,
@@ -295,6 +297,7 @@ export function verifyReport(report: unknown, options: VerifyReportOptions = {})
   }
   checkPld(r, ledgerEvents, modelEvents, out);
   if (r.empiricalAudit !== undefined) out.push(...empiricalAuditDiscrepancies(r));
+  out.push(...noiseAuditDiscrepancies(r));
   for (const extra of options.checks ?? []) out.push(...extra(r));
   return out;
 }
@@ -412,5 +415,56 @@ function empiricalAuditDiscrepancies(r: PrivacyReport): Discrepancy[] {
     });
   }
   if (a.passed === failed) out.push({ code: 'report/audit-mismatch', message: `the empirical audit says passed=${a.passed}, its numbers say ${!failed}` });
+  return out;
+}
+
+function fixed(x: number | null, digits: number): string {
+  return x === null ? 'unbounded' : x.toFixed(digits);
+}
+
+/**
+ * The noise audit, recomputed from the rounds' probe values at {@link NOISE_PROBE_CONFIDENCE}:
+ * probe values only on released rounds, the report's block exactly the recomputed one (present
+ * iff the values give one: dropping it cannot hide a failure), and a failed audit — the upper
+ * confidence bound of the released noise below the claimed noise, so that ε's lower end exceeds
+ * the claim — is `report/noise-below-claim`.
+ */
+function noiseAuditDiscrepancies(r: PrivacyReport): Discrepancy[] {
+  const out: Discrepancy[] = [];
+  for (const x of r.rounds) {
+    if (x.noiseProbe !== undefined && x.outcome !== 'released') {
+      out.push({ code: 'report/noise-audit-mismatch', round: x.round, message: `round ${x.round} released nothing ('${x.outcome}'), yet the report gives it noise-probe values` });
+    }
+  }
+  let want: NoiseAudit | null;
+  try {
+    want = noiseProbeAudit(r.rounds, { delta: r.delta, colluders: r.colluders });
+  } catch (e) {
+    if (!(e instanceof FedveilError)) throw e;
+    out.push({ code: 'report/noise-audit-mismatch', message: `the noise audit cannot be recomputed: ${e.message}` });
+    return out;
+  }
+  const have = r.noiseAudit;
+  if (want === null) {
+    if (have !== undefined) out.push({ code: 'report/noise-audit-mismatch', message: 'the report states a noise audit, but no released round carries noised probe values' });
+    return out;
+  }
+  if (have === undefined) {
+    out.push({ code: 'report/noise-audit-mismatch', message: `the released rounds carry ${want.samples} noise-probe values, but the report states no noise audit of them` });
+  } else {
+    const differs = (Object.keys(want) as (keyof NoiseAudit)[]).filter((k) => have[k] !== want[k]);
+    if (differs.length > 0) {
+      out.push({ code: 'report/noise-audit-mismatch', message: `the noise audit's ${differs.join(', ')} ${differs.length === 1 ? 'is' : 'are'} not what its probe values give (${differs.map((k) => `${k} ${String(want[k])}`).join(', ')})` });
+    }
+  }
+  if (!want.passed) {
+    out.push({
+      code: 'report/noise-below-claim',
+      message:
+        `failed noise audit: the ${want.samples} released noise-probe values of ${want.rounds} rounds carry ${(100 * want.noiseFraction).toFixed(1)}% of the claimed noise standard deviation ` +
+        `(at most ${(100 * want.noiseFractionUpper).toFixed(1)}% with confidence 1 − ${(1 - want.confidence).toExponential(0)}), so ε is at least ${fixed(want.lower, 3)} at δ = ${want.delta} ` +
+        `(estimate ${fixed(want.epsilon, 3)}), above the claimed ${fixed(want.claimedEpsilon, 3)}: the released sums carry less noise than the report claims`,
+    });
+  }
   return out;
 }

@@ -297,6 +297,7 @@ export function createCoordinatorApp(c: Coordinator, opts: CoordinatorAppOptions
       async: c.config.async ?? null,
       standardization: c.standardization,
       clipping: c.config.clipping ?? null,
+      noiseProbe: c.config.noiseProbe ?? 0,
     });
   });
 

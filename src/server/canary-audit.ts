@@ -93,10 +93,13 @@ export function runCanaryAudit(
 
   const rounds = parsed.filter((e): e is RoundEntry => e.kind === 'round');
   check(rounds.length > 0, 'audit/no-rounds', 'no round was released: there is nothing to measure');
-  const dim = rounds[0]!.dim;
+  // The model's own length: a round's `dim` also counts the coordinates appended after the model
+  // (evaluation counts, the noise probe), which the released model does not carry.
+  const dim = weightsOf(models, rounds[0]!.modelVersionBefore, rounds[0]!.modelHashBefore, rounds[0]!.round).length;
   const deltas = rounds.map((e) => {
     const before = weightsOf(models, e.modelVersionBefore, e.modelHashBefore, e.round);
     const after = weightsOf(models, e.modelVersionAfter, e.modelHashAfter, e.round);
+    check(before.length === dim && after.length === dim, 'audit/model-mismatch', `round ${e.round}: the released models do not all have ${dim} weights`);
     const d = new Float64Array(dim);
     for (let i = 0; i < dim; i++) d[i] = (after[i] as number) - (before[i] as number);
     return { contributors: new Set(e.contributors.map((c) => c.publicKey)), d };

@@ -214,6 +214,13 @@ const FederationConfigFields = z
      * audit reveals afterwards cannot have been chosen by the coordinator. Absent: no audit.
      */
     auditCommitment: z.string().regex(/^[0-9a-f]{64}$/, 'must be 32 bytes as 64 lower-case hex characters').optional(),
+    /**
+     * Noise probe: P coordinates every participant appends, after everything else, with input
+     * exactly 0, so that a round's released values there are its aggregate noise alone; the ledger
+     * records them and verify-report tests their variance against the mechanism's claim
+     * (src/server/noise-probe.ts). Absent or 0: no probe.
+     */
+    noiseProbe: z.number().int().min(0).max(65_536).optional(),
     /** Seed of the cohort draw. Public seeds make the draw predictable; omit it in production. */
     seed: z.union([z.string().min(1).max(256), z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)]).optional(),
     /** Largest request body accepted, in bytes (masked vectors included). */

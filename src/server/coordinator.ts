@@ -1,6 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { adaptiveClipRule, ClipChain, fractionNoiseStd, releasedFraction, releasedUpdate, roundClip, type RoundClip } from './adaptive-clip.js';
 import { EVALUATION_COORDINATES, evaluationNoised, evaluationRates, evaluationTotals, releasedNoiseStd, roundDim, type EvaluationTotals } from './federated-evaluation.js';
+import { noiseProbeCoordinates, releasedNoiseProbe } from './noise-probe.js';
 import { ledgerReaderEpsilon, type DpConfig, type DpEvent, type RoundPrivacyEntry } from '../dp/index.js';
 import { planRound, toWireConfig, type RoundConfig, type RoundPlan } from '../protocol/config.js';
 import type { ClientMessage, ServerMessage } from '../protocol/messages.js';
@@ -1077,12 +1078,13 @@ export class Coordinator {
     // The decoded mean is the model's coordinates, then the evaluation counts (federated
     // evaluation), then the clipping bit (adaptive clipping).
     const evaluation: EvaluationTotals | undefined = spec
-      ? { modelVersion: before.version, ...evaluationTotals(outcome.aggregate.subarray(dim, evaluationEnd), outcome.u3.length, spec, this.dp.clipNorm) }
+      ? { modelVersion: before.version, ...evaluationTotals(outcome.aggregate.subarray(dim, dim + EVALUATION_COORDINATES), outcome.u3.length, spec, this.dp.clipNorm) }
       : undefined;
     const clip = roundClip({ ...this.config, dp: this.dp }, a.clipNorm);
     const mean = clip === null ? outcome.aggregate.subarray(0, dim) : releasedUpdate(outcome.aggregate.subarray(0, dim), clip);
     const clipping = clip === null ? undefined : { clipNorm: clip.clipNorm, fraction: releasedFraction(outcome.aggregate[evaluationEnd] as number, clip) };
     const updated = this.optimizer.apply(weights, mean);
+    const probe = noiseProbeCoordinates(this.config);
     const bytes = new Uint8Array(updated.buffer, updated.byteOffset, updated.byteLength).slice();
     const next: StoredModel = {
       version: before.version + 1,
@@ -1103,6 +1105,7 @@ export class Coordinator {
         aggregateHash: toHex(sha256(new Uint8Array(sum.buffer, sum.byteOffset, sum.byteLength))),
         ...(evaluation ? { evaluation } : {}),
         ...(clipping ? { clipping } : {}),
+        ...(probe > 0 ? { noiseProbe: releasedNoiseProbe(outcome.aggregate, probe) } : {}),
       },
       this.provider,
       this.identity.secretKey,

@@ -4,6 +4,7 @@ import { addsNoise, type DpConfig } from '../dp/index.js';
 import { FedveilError } from '../secagg/util/errors.js';
 import { subset, type Dataset } from '../trainer/data/dataset.js';
 import { ADAPTIVE_CLIP_COORDINATES, type ClippingSpec } from './adaptive-clip.js';
+import { noiseProbeCoordinates } from './noise-probe.js';
 
 /**
  * Federated evaluation: every contributor appends three coordinates to its update — how many of
@@ -56,10 +57,11 @@ export interface EvaluationTotals extends EvaluationCounts {
 
 /**
  * Length of the vector each participant encodes: the model's `dim`, plus the evaluation counts
- * when enabled, plus the adaptive clipping bit (src/server/adaptive-clip.ts) when enabled.
+ * when enabled, plus the adaptive clipping bit (src/server/adaptive-clip.ts) when enabled, plus
+ * the noise probe's coordinates (src/server/noise-probe.ts), always last.
  */
-export function roundDim(config: { dim: number; evaluation?: EvaluationSpec | null | undefined; clipping?: ClippingSpec | null | undefined }): number {
-  return config.dim + (config.evaluation ? EVALUATION_COORDINATES : 0) + (config.clipping?.adaptive ? ADAPTIVE_CLIP_COORDINATES : 0);
+export function roundDim(config: { dim: number; evaluation?: EvaluationSpec | null | undefined; clipping?: ClippingSpec | null | undefined; noiseProbe?: number | undefined }): number {
+  return config.dim + (config.evaluation ? EVALUATION_COORDINATES : 0) + (config.clipping?.adaptive ? ADAPTIVE_CLIP_COORDINATES : 0) + noiseProbeCoordinates(config);
 }
 
 /**

@@ -94,7 +94,7 @@ export function readLedgerBundle(o: { ledger: string; coordinatorKey?: string; r
  * the genesis's federation at its δ and c, with exactly one round per charged entry carrying the
  * entry's round id, outcome, cohort method (draw and the genesis's seed secrecy), contributors U3
  * (count and keys, in order), dimension and DP configuration, and the federated evaluation totals
- * the entry records (`ledger/report-evaluation`).
+ * the entry records (`ledger/report-evaluation`), and its noise-probe values (`ledger/report-noise-probe`).
  */
 export function ledgerReportCheck(
   bundle: LedgerBundle,
@@ -157,6 +157,17 @@ export function ledgerReportCheck(
               : r.evaluation === undefined
                 ? `round ${r.round}: the ledger entry records evaluation totals the report leaves out`
                 : `round ${r.round}: evaluation ${canonicalJson(r.evaluation)} is not what the ledger entry records, ${canonicalJson(recorded)}`,
+        });
+      }
+      const probe = e.kind === 'round' ? (e.noiseProbe ?? null) : null;
+      if (canonicalJson(r.noiseProbe ?? null) !== canonicalJson(probe)) {
+        out.push({
+          code: 'ledger/report-noise-probe',
+          round: r.round,
+          message:
+            probe === null
+              ? `round ${r.round}: the report gives noise-probe values the ledger entry does not record`
+              : `round ${r.round}: the report's noise-probe values are not the ${probe.length} the ledger entry records${r.noiseProbe === undefined ? ' (it leaves them out)' : ''}`,
         });
       }
     }

@@ -161,6 +161,11 @@ export const RoundBodySchema = z
       })
       .strict()
       .optional(),
+    /**
+     * Federations with `noiseProbe` P: the last P coordinates of the released mean, whose inputs
+     * were 0: the round's aggregate noise as released (spec/ledger.md).
+     */
+    noiseProbe: z.array(z.number().finite()).min(1).optional(),
   })
   .strict();
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { adaptiveClipRule, ClipChain } from './adaptive-clip.js';
 import { roundDim } from './federated-evaluation.js';
+import { noiseProbeCoordinates } from './noise-probe.js';
 import { encodedLength } from '../dp/index.js';
 import { spentEpsilon, withinTarget } from './budget-guard.js';
 import { consistencySignedBytesOver, maskedInputSignedBytes } from '../protocol/canonical.js';
@@ -356,6 +357,11 @@ function checkAgainstGenesis(e: ChargedEntry, g: GenesisEntry, mechanism: DpConf
   if (e.protocolVersion !== g.protocolVersion) report('ledger/protocol-version', `protocol version ${e.protocolVersion}, the genesis says ${g.protocolVersion}`);
   if (canonicalJson(e.mechanism) !== canonicalJson(mechanism)) report('ledger/mechanism-mismatch', `mechanism ${canonicalJson(e.mechanism)} is not the ${canonicalJson(mechanism)} the genesis and amendments set`);
   if (config !== null && (e.mode !== config.mode || e.dim !== roundDim(config))) report('ledger/config-mismatch', `mode ${e.mode} / dim ${e.dim}, the genesis config says ${config.mode} / ${roundDim(config)}`);
+  if (config !== null && e.kind === 'round') {
+    const probe = noiseProbeCoordinates(config);
+    const recorded = e.noiseProbe?.length ?? 0;
+    if (recorded !== probe) report('ledger/noise-probe-mismatch', `the entry records ${recorded} noise-probe values, the genesis config has every round release ${probe}`);
+  }
   const problems = drawProblems(e.cohort.draw, e.cohort.members, g);
   if (e.samplingRate !== genesisSamplingRate(g)) problems.push(`samplingRate ${e.samplingRate} does not follow from the draw and the genesis (${genesisSamplingRate(g)})`);
   for (const p of problems) report('ledger/sampling-mismatch', p);

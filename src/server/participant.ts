@@ -22,6 +22,7 @@ import {
 import { CoordinatorHttp, CoordinatorRejection, DEFAULT_RETRY, sha256Hex, type RetryPolicy } from './http-transport.js';
 import { appendClipBit, clipForEncoding, roundClip } from './adaptive-clip.js';
 import { evaluationInput, roundDim, type EvaluationCounts } from './federated-evaluation.js';
+import { withNoiseProbe } from './noise-probe.js';
 import { describeChange } from './ledger-amendment.js';
 import type { LedgerEntry } from './ledger-entry.js';
 import { ParticipantLedger, type ReceiptKeeper } from './participant-ledger.js';
@@ -527,12 +528,12 @@ export class Participant {
       const moments = this.opts.moments as NonNullable<ParticipantOptions['moments']>;
       training = Promise.resolve().then(async () => ({ input: statisticsInput(await moments(job.spec), info.dp.clipNorm, roundDim(info)), examples: 0 }));
     } else if (job.kind === 'pretrained') {
-      training = Promise.resolve().then(() => ({ input: weightedUpdate(checked(job.result).update, info.dp.clipNorm, job.weight), examples: job.result.examples }));
+      training = Promise.resolve().then(() => ({ input: withNoiseProbe(weightedUpdate(checked(job.result).update, info.dp.clipNorm, job.weight), info.noiseProbe), examples: job.result.examples }));
     } else {
       const global = await this.fetchModel(state.modelVersion, info.dim);
       training = Promise.resolve().then(async () => {
         const trained = checked(await this.opts.train(global, { round, modelVersion: state.modelVersion, standardization: job.standardization }));
-        return { input: roundInput(trained, info, state.clipNorm), examples: trained.examples };
+        return { input: withNoiseProbe(roundInput(trained, info, state.clipNorm), info.noiseProbe), examples: trained.examples };
       });
     }
     training.catch(() => {});

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildReport, reportEvaluation, type CohortMethod, type PrivacyReport, type RoundPrivacyEntry } from '../dp/index.js';
+import { buildReport, reportEvaluation, withNoiseProbes, type CohortMethod, type PrivacyReport, type RoundPrivacyEntry } from '../dp/index.js';
 import { toHex } from '../secagg/index.js';
 import type { FederationConfig } from './config.js';
 import { FedveilError } from '../secagg/util/errors.js';
@@ -43,7 +43,7 @@ export function privacyEntryOf(genesis: GenesisEntry, entry: ChargedEntry): Roun
 /**
  * The federation's privacy report (src/dp format), built from the ledger alone: one report round
  * per charged entry (released rounds and rounds aborted after unmask; see {@link privacyEntryOf}),
- * released rounds with the federated evaluation totals their entries carry,
+ * released rounds with the federated evaluation totals and noise-probe values their entries carry (and the noise audit of those),
  * at the genesis's δ and with its c colluders. An auditor rebuilding it from an exported ledger
  * gets the same report. Throws FedveilError('ledger/no-genesis') for a ledger without a genesis.
  */
@@ -63,7 +63,9 @@ export function buildPrivacyReport(entries: readonly LedgerEntry[]): PrivacyRepo
     const e = byRound.get(r.round);
     if (e?.kind === 'round' && e.evaluation !== undefined) r.evaluation = reportEvaluation(e.evaluation, e.mechanism);
   }
-  return report;
+  // ... and the noise-probe values they released, which the report's noise audit tests.
+  const probes = new Map(charged.flatMap((e) => (e.kind === 'round' && e.noiseProbe !== undefined ? [[e.round, e.noiseProbe] as const] : [])));
+  return probes.size === 0 ? report : withNoiseProbes(report, probes);
 }
 
 /** Paths written by {@link exportLedger}. */

@@ -84,6 +84,8 @@ export const FederationInfoSchema = z
     standardization: z.object({ mean: z.array(z.number().finite()), std: z.array(z.number().finite()) }).strict().nullable().default(null),
     /** Adaptive clipping settings; null when every round clips at `dp.clipNorm`. */
     clipping: ClippingSectionSchema.nullable().default(null),
+    /** Noise-probe coordinates every participant appends with input 0 (0: none). */
+    noiseProbe: z.number().int().min(0).default(0),
   })
   .strict();
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditRunDir, modelVersionPath } from '../../src/cli/canary-audit-files.js';
 import { simulateOptionsFromFlags } from '../../src/cli/simulate.js';
+import { DEFAULT_NOISE_PROBE, noiseProbeOf } from '../../src/cli/simulate/options.js';
 import { ledgerCheck, verifyReportFile } from '../../src/cli/verify-report.js';
 import type { SimulationSummary } from '../../src/cli/simulate/run.js';
 import { verifyReport, type PrivacyReport } from '../../src/dp/index.js';
@@ -55,6 +56,13 @@ describe('the empirical privacy audit (canaries)', () => {
     expect(verifyReportFile(honest.report!, [held.check]).discrepancies).toEqual([]);
   });
 
+  it('with canaries the participants append the noise probe by default: the honest run passes its noise audit', () => {
+    const n = honest.noiseAudit!;
+    expect(n.samples).toBe(DEFAULT_NOISE_PROBE);
+    expect(n.passed).toBe(true);
+    expect(n.claimedEpsilon).toBeCloseTo(honest.audit!.claimedEpsilon!, 6);
+  });
+
   it('a run whose participants add a quarter of the noise fails: verify-report exits 1 and says why, as does fedveil audit', () => {
     const a = underNoised.audit!;
     expect(a.passed).toBe(false);
@@ -65,6 +73,11 @@ describe('the empirical privacy audit (canaries)', () => {
     expect(v.status).toBe(1);
     expect(v.stdout).toContain('report/empirical-epsilon-exceeds-claim');
     expect(v.stdout).toContain('less noise than the report claims');
+    // The noise probe sees it directly: the released probe values carry about a quarter of the claimed noise.
+    expect(v.stdout).toContain('report/noise-below-claim');
+    expect(underNoised.noiseAudit!.passed).toBe(false);
+    expect(underNoised.noiseAudit!.noiseFraction).toBeGreaterThan(0.2);
+    expect(underNoised.noiseAudit!.noiseFraction).toBeLessThan(0.3);
     const audit = spawnSync('node', [...cli, 'audit', underNoised.out, '--no-write'], { encoding: 'utf8' });
     expect(audit.status).toBe(1);
     expect(audit.stdout).toContain('FAILED');
@@ -96,7 +109,7 @@ describe('the empirical privacy audit (canaries)', () => {
     const inflated = { ...report, empiricalAudit: { ...report.empiricalAudit!, claimedEpsilon: 1000, passed: true } };
     expect(verifyReport(inflated).map((d) => d.code)).toContain('report/audit-mismatch');
     const lying = { ...report, empiricalAudit: { ...report.empiricalAudit!, passed: true } };
-    expect(verifyReport(lying).map((d) => d.code)).toEqual(['report/empirical-epsilon-exceeds-claim', 'report/audit-mismatch']);
+    expect(verifyReport(lying).map((d) => d.code)).toEqual(['report/empirical-epsilon-exceeds-claim', 'report/audit-mismatch', 'report/noise-below-claim']);
   });
 });
 
@@ -109,6 +122,13 @@ describe('simulate --audit-canaries', () => {
   it('counts the canaries in the default cohort', () => {
     expect(simulateOptionsFromFlags({ clients: '5', auditCanaries: '10', cohort: '15' }).cohort).toBe(15);
     expect(() => simulateOptionsFromFlags({ clients: '5', auditCanaries: '10', cohort: '16' })).toThrow(/--cohort/);
+  });
+
+  it('--noise-probe: 256 coordinates by default with canaries, none without, refused without DP', () => {
+    expect(noiseProbeOf(simulateOptionsFromFlags({ auditCanaries: '10' }))).toBe(DEFAULT_NOISE_PROBE);
+    expect(noiseProbeOf(simulateOptionsFromFlags({}))).toBe(0);
+    expect(noiseProbeOf(simulateOptionsFromFlags({ noiseProbe: '64' }))).toBe(64);
+    expect(() => simulateOptionsFromFlags({ noiseProbe: '64', dp: 'none' })).toThrow(/--noise-probe.*needs secure aggregation with DP/);
   });
 });
 

@@ -11,10 +11,10 @@ import { adaptiveClipRule } from '../../src/server/adaptive-clip.js';
 import { stalenessWeight } from '../../src/server/async-staleness.js';
 import { drawCohort, type CohortDraw } from '../../src/server/cohort.js';
 import { parseFederationConfig, type FederationConfig, type FederationConfigInput } from '../../src/server/config.js';
+import { roundDim } from '../../src/server/federated-evaluation.js';
 import { federationDpConfig, federationSamplingRate } from '../../src/server/federation-plan.js';
 import { chainLedgerEntry, entryEvent, signLedgerEntry, ZERO_HASH, type LedgerEntry, type LedgerEntryBody, type LedgerRecord } from '../../src/server/ledger-entry.js';
 import { standardizationOf, statisticsSpec, type UnitMoments } from '../../src/server/federated-statistics.js';
-import { roundDim } from '../../src/server/federated-evaluation.js';
 import { drawSeedCommitment, genesisRecord, publicDrawSeed } from '../../src/server/ledger-genesis.js';
 import { boundDraw, roundBinding } from '../../src/server/round-binding.js';
 
@@ -72,11 +72,12 @@ export function killTestConfig(label: string, rounds: number, overrides: Partial
  * input and every contributor co-signs the round binding with its fixture key, as the protocol
  * would have it sign. With adaptive clipping in the config, round r records the fraction
  * `fractions[r]` (default 0.5) and the clip norm the rule gives from the fractions before.
+ * A config with `noiseProbe` P has each round record `noiseProbe(round)` (P released probe values).
  */
 export function fixtureLedger(
   people: KeyPair[],
   rounds: number,
-  opts: { mode?: RoundMode; config?: FederationConfig; coordinator?: KeyPair; statistics?: UnitMoments; fractions?: readonly number[] } = {},
+  opts: { mode?: RoundMode; config?: FederationConfig; coordinator?: KeyPair; statistics?: UnitMoments; fractions?: readonly number[]; noiseProbe?: (round: number) => number[] } = {},
 ): { config: FederationConfig; entries: LedgerEntry[] } {
   const coord = opts.coordinator ?? coordinator;
   const config = opts.config ?? fixtureConfig(people, { mode: opts.mode ?? 'semi-honest' });
@@ -157,6 +158,7 @@ export function fixtureLedger(
             modelHashAfter: hash(`model ${version + 1}`),
             aggregateHash: hash(`aggregate ${round}`),
             ...(clipNorm === null ? {} : { clipping: { clipNorm, fraction } }),
+            ...(opts.noiseProbe === undefined ? {} : { noiseProbe: opts.noiseProbe(round) }),
           };
     entries.push(chainLedgerEntry(prev, record, nodeProvider, coord.secretKey));
     if (clipRule !== null && clipNorm !== null) clipNorm = nextClipNorm(clipNorm, fraction, clipRule);

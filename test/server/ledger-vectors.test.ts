@@ -9,6 +9,7 @@ import { entryBinding, verifyLedger } from '../../src/server/ledger-verify.js';
 import { requestSigningBytes } from '../../src/server/request-auth.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { utf8 } from '../../src/secagg/util/bytes.js';
+import { buildPrivacyReport } from '../../src/server/report.js';
 import { buildLedgerVectors, buildStatisticsVectors } from './ledger-vectors.js';
 
 interface Vector {
@@ -22,6 +23,7 @@ interface Vector {
   head: { value: unknown; signedBytes: string };
   requestSignature: { binding: Parameters<typeof requestSigningBytes>[0]; signedBytes: string; signature: string };
   amendment: Record<string, unknown>;
+  noiseProbe: { entries: Record<string, unknown>[]; noiseAudit: unknown };
 }
 
 const v = JSON.parse(readFileSync('spec/vectors/ledger-v2.json', 'utf8')) as Vector;
@@ -95,6 +97,18 @@ describe('spec/vectors/ledger-v2.json', () => {
     expect(codes(resigned((b) => (b['configHash'] = '00'.repeat(32))))).toContain('ledger/amendment-mismatch');
     expect(codes(resigned((b) => (b['releasedRounds'] = 1)))).toContain('ledger/amendment-mismatch');
     expect(codes(resigned((b) => ((b['mechanism'] as { noiseMultiplier: number }).noiseMultiplier = 0.5)))).toContain('ledger/amendment-mechanism');
+  });
+
+  it('pins a noise-probe round: it verifies, its report recomputes the audit, and a re-signed entry with another count is ledger/noise-probe-mismatch', () => {
+    const probe = v.noiseProbe.entries.map((e) => LedgerEntrySchema.parse(e));
+    const round = probe[1]!;
+    expect(round.kind === 'round' && round.noiseProbe).toEqual([0.5, -0.625, 0.375, -0.4375]);
+    expect(round.kind === 'round' && round.dim).toBe(4 + 4);
+    expect(verifyLedger(v.noiseProbe.entries, v.coordinatorPublicKey, allowed)).toEqual([]);
+    expect(buildPrivacyReport(probe).noiseAudit).toEqual(v.noiseProbe.noiseAudit);
+    const { hash: _h, signature: _s, ...body } = round;
+    const shorter = signLedgerEntry({ ...body, noiseProbe: [0.5, -0.625, 0.375] } as typeof body, nodeProvider, fromHex(v.coordinatorSecretKey));
+    expect(verifyLedger([v.noiseProbe.entries[0], shorter], v.coordinatorPublicKey, allowed).map((d) => d.code)).toEqual(['ledger/noise-probe-mismatch']);
   });
 });
 

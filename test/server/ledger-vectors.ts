@@ -4,7 +4,9 @@
  * test/server/fixtures.ts, under the vector's own keys); the binding of round 0 spelled out; the
  * coordinator's signed head of the last entry (a receipt); one request signature; an amendment
  * that would extend the federation from 2 to 4 rounds after them (kept apart from `entries`, so
- * the head above stays the head of the two rounds). Regenerate with
+ * the head above stays the head of the two rounds); a one-round ledger of a federation with a
+ * 4-coordinate noise probe, whose round records its released probe values, and the noise audit
+ * its report gives. Regenerate with
  * `npx tsx test/server/ledger-vectors.ts --write`; ledger-vectors.test.ts checks the file against
  * this builder and verifies it from the spec's rules.
  */
@@ -15,6 +17,7 @@ import { chainLedgerEntry, type ChargedEntry, type GenesisEntry, type LedgerEntr
 import { signLedgerHead, ledgerHeadMessage } from '../../src/server/ledger-head.js';
 import { requestSigningBytes, type RequestBinding } from '../../src/server/request-auth.js';
 import { ROUND_BINDING_DOMAIN } from '../../src/server/round-binding.js';
+import { buildPrivacyReport } from '../../src/server/report.js';
 import { fixtureConfig, fixtureLedger } from './fixtures.js';
 
 /** Fixed keys of the vector (32-byte Ed25519 seeds). Test keys: never use them for anything else. */
@@ -58,9 +61,12 @@ export function buildLedgerVectors() {
     nonce: '00112233445566778899aabbccddeeff',
   };
   const requestBytes = requestSigningBytes(request);
+  // A one-round federation with a 4-coordinate noise probe: its round records the released values.
+  const probeConfig = fixtureConfig(people, { federationId: 'vector-noise-probe', rounds: 1, mode: 'malicious', seed: 'vector-seed', noiseProbe: 4 });
+  const probeLedger = fixtureLedger(people, 1, { config: probeConfig, coordinator, noiseProbe: () => [0.5, -0.625, 0.375, -0.4375] }).entries;
   return {
     description:
-      'fedveil privacy ledger v2 (spec/ledger.md): a genesis and two malicious-mode rounds, each co-signed by its contributors over the round binding; the binding of round 0 spelled out; a signed ledger head (a receipt); one request signature; an amendment entry that extends the federation from 2 to 4 rounds (no ε target), chained after the two rounds. Secret keys are 32-byte Ed25519 seeds; never reuse them.',
+      'fedveil privacy ledger v2 (spec/ledger.md): a genesis and two malicious-mode rounds, each co-signed by its contributors over the round binding; the binding of round 0 spelled out; a signed ledger head (a receipt); one request signature; an amendment entry that extends the federation from 2 to 4 rounds (no ε target), chained after the two rounds; `noiseProbe`: a one-round ledger of a federation with `noiseProbe: 4`, its round recording the 4 released probe values (`noiseProbe`), and the noise audit (spec/dp.md §6.3) its privacy report gives. Secret keys are 32-byte Ed25519 seeds; never reuse them.',
     coordinatorSecretKey: COORDINATOR_SEED,
     coordinatorPublicKey: toHex(coordinator.publicKey),
     participants: people.map((p) => ({ secretKey: toHex(p.secretKey), publicKey: toHex(p.publicKey) })),
@@ -70,6 +76,7 @@ export function buildLedgerVectors() {
     binding: { round: round0.round, canonicalInput: canonicalJson(bindingInput), binding: round0.binding },
     head: { value: head, signedBytes: toHex(ledgerHeadMessage(head)) },
     amendment,
+    noiseProbe: { entries: probeLedger, noiseAudit: buildPrivacyReport(probeLedger).noiseAudit ?? null },
     requestSignature: { binding: request, signedBytes: new TextDecoder().decode(requestBytes), signature: toHex(nodeProvider.ed25519Sign(people[0]!.secretKey, requestBytes)) },
   };
 }

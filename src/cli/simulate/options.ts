@@ -79,6 +79,8 @@ export const SimulateOptionsSchema = z
     serverLr: z.number().gt(0).optional(),
     /** K canary participants (empirical privacy audit): extra participants that contribute random directions of norm C instead of training. */
     auditCanaries: z.number().int().min(0).max(10_000).default(0),
+    /** P noise-probe coordinates (input 0) every participant appends; default {@link DEFAULT_NOISE_PROBE} with canaries, else 0. */
+    noiseProbe: z.number().int().min(0).max(65_536).optional(),
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
     out: z.string().min(1).default('out'),
     workers: z.number().int().min(1).max(64).optional(),
@@ -123,6 +125,9 @@ export const SimulateOptionsSchema = z
     }
     if (o.auditCanaries === 1) {
       ctx.addIssue({ code: 'custom', path: ['auditCanaries'], message: 'one canary gives no distribution to fit: give 0 or at least 2 (100 is a good start)' });
+    }
+    if ((o.noiseProbe ?? 0) > 0 && (o.dp === 'none' || o.insecureBaseline)) {
+      ctx.addIssue({ code: 'custom', path: ['noiseProbe'], message: 'the noise probe tests a DP claim: it needs secure aggregation with DP' });
     }
     if (o.auditCanaries > 0 && (o.dp === 'none' || o.insecureBaseline)) {
       ctx.addIssue({ code: 'custom', path: ['auditCanaries'], message: 'the audit tests a DP claim: it needs secure aggregation with DP' });
@@ -178,6 +183,18 @@ export const DEFAULT_TARGET_EPSILON = 8;
 /** The cohort size these options give (the expected size of a Poisson draw); canaries are drawn like everyone. */
 export function cohortSize(o: Pick<SimulateOptions, 'cohort' | 'clients' | 'auditCanaries'>): number {
   return o.cohort ?? populationOf(o);
+}
+
+/**
+ * Noise-probe coordinates a simulation's participants append when --noise-probe is not given and
+ * canaries audit the run: 256 fill part of the padding the rotation adds anyway at the default
+ * model (7 850 → 8 192), and give a test with power at a few percent of the noise (README).
+ */
+export const DEFAULT_NOISE_PROBE = 256;
+
+/** P, the simulation's noise-probe coordinates: --noise-probe, else {@link DEFAULT_NOISE_PROBE} with canaries, else 0. */
+export function noiseProbeOf(o: Pick<SimulateOptions, 'noiseProbe' | 'auditCanaries'>): number {
+  return o.noiseProbe ?? (o.auditCanaries > 0 ? DEFAULT_NOISE_PROBE : 0);
 }
 
 /** Everyone a draw picks from: the clients and the audit's canaries. */

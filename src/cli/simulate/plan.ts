@@ -13,6 +13,7 @@ import {
   maxCohortOf,
   minContributorsOf,
   modelSpecOf,
+  noiseProbeOf,
   populationOf,
   secaggPlusDropout,
   SIMULATED_CORRUPTION,
@@ -74,6 +75,9 @@ export function planSimulation(o: SimulateOptions, dim: number, storagePath: str
   const minContributors = minContributorsOf(o);
   const clip = clipOf(o);
   const targetEpsilon = o.dp === 'none' || o.noise !== undefined ? null : (o.epsilon ?? DEFAULT_TARGET_EPSILON);
+  // Each participant encodes the model update followed by the noise probe's zeros.
+  const probe = noiseProbeOf(o);
+  const encoded = dim + probe;
 
   // γ depends on the noise, and Skellam's calibration on γ: two passes settle both.
   let z = o.dp === 'none' ? 0 : (o.noise ?? 1);
@@ -89,7 +93,7 @@ export function planSimulation(o: SimulateOptions, dim: number, storagePath: str
         rounds: o.rounds,
         contributors: minContributors,
         colluders: o.colluders,
-        dim,
+        dim: encoded,
         ...(o.epsilonAgainst === 'model-observer' ? { cohort: simulatedCohortMethod(o) } : {}),
       });
       scale = scaleFor(o.bits, clip, cohort, z);
@@ -98,7 +102,7 @@ export function planSimulation(o: SimulateOptions, dim: number, storagePath: str
   // The headroom bound is exact; double γ until it holds (a few times at most).
   for (let tries = 0; ; tries++) {
     try {
-      checkModulusHeadroom(base(scale), dim, cohort);
+      checkModulusHeadroom(base(scale), encoded, cohort);
       break;
     } catch (e) {
       if (tries >= 20) {
@@ -117,6 +121,7 @@ export function planSimulation(o: SimulateOptions, dim: number, storagePath: str
     ...(canaries.length === 0
       ? {}
       : { auditCommitment: canaryCommitment(federationId, canaries.map((c) => ({ publicKey: toHex(c.identity.publicKey), secret: toHex(c.secret) }))) }),
+    ...(probe > 0 ? { noiseProbe: probe } : {}),
     rounds: o.rounds,
     cohort: o.draw === 'poisson' ? { samplingRate: cohortSize(o) / populationOf(o) } : { size: cohortSize(o) },
     threshold,

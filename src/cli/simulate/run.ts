@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { phasesOf, type Phase } from '../../protocol/phases.js';
@@ -28,7 +28,7 @@ import { saveModelFiles } from '../model-files.js';
 import { clipOf, cohortSize, maxCohortOf, modelSpecOf, populationOf, thresholdOf, type SimulateOptions } from './options.js';
 import { planSimulation, type SimulationPlan } from './plan.js';
 import { AUDIT_SUBDIR, auditRunDir, saveModelVersion, writeCanaryReveal } from '../canary-audit-files.js';
-import type { EmpiricalAudit } from '../../dp/index.js';
+import type { EmpiricalAudit, NoiseAudit, PrivacyReport } from '../../dp/index.js';
 import { startWorker, type SimulationWorker } from './pool.js';
 import { testNoiseScale } from '../test-noise-scale.js';
 import type { AsyncMemberAssignment, BaselineTrainRequest, DataShards, RoundAssignment } from './worker-protocol.js';
@@ -99,6 +99,8 @@ export interface SimulationSummary {
   speeds: SpeedModel & { roundSeconds: number };
   /** Asynchronous federations (--async): group size K and the staleness rules; null for synchronous rounds. */
   async: { groupSize: number; maxStaleness: number; stalenessExponent: number } | null;
+  /** The noise audit of the released probe values (--noise-probe), as the report states it; null without a probe. */
+  noiseAudit: NoiseAudit | null;
 }
 
 /** What the simulation tells its caller while it runs (progress bars, plain lines, or nothing). */
@@ -276,7 +278,7 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
           : 'INSECURE BASELINE: no masking, no DP'),
     );
     const setup: Setup = { o, observer, model, initial, test, out, plan, workers, clientOf, pending, replayed, trained, onTrained, rows: [], lastEval: null, signal, interrupted: false, modelJson: null };
-    let audit: Pick<SimulationSummary, 'report' | 'ledger' | 'coordinatorKey' | 'audit'> = { report: null, ledger: null, coordinatorKey: null, audit: null };
+    let audit: Pick<SimulationSummary, 'report' | 'ledger' | 'coordinatorKey' | 'audit' | 'noiseAudit'> = { report: null, ledger: null, coordinatorKey: null, audit: null, noiseAudit: null };
     if (secure) audit = await runSecureRounds(setup);
     else await runBaselineRounds(setup);
     const modelJson = setup.modelJson ?? (await saveModel(setup));
@@ -338,7 +340,7 @@ function serverOptimizerOf(o: SimulateOptions): ServerOptimizer {
 }
 
 /** The real thing: coordinator on loopback, participants in the workers, the ledger exported at the end. */
-async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'report' | 'ledger' | 'coordinatorKey' | 'audit'>> {
+async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'report' | 'ledger' | 'coordinatorKey' | 'audit' | 'noiseAudit'>> {
   const auditing = s.plan.canaries.length > 0;
   // The audit measures the released model versions: keep each as published.
   const keep = (version: number, weights: Uint8Array) => {
@@ -467,7 +469,8 @@ async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'repor
         s.signal?.addEventListener('abort', () => resolve(), { once: true });
       });
     }
-    return { report: paths.report, ledger: paths.ledger, coordinatorKey: paths.coordinatorKey, audit };
+    const noiseAudit = (JSON.parse(readFileSync(paths.report, 'utf8')) as PrivacyReport).noiseAudit ?? null;
+    return { report: paths.report, ledger: paths.ledger, coordinatorKey: paths.coordinatorKey, audit, noiseAudit };
   } finally {
     clearInterval(poll);
     await running.close();
