@@ -260,10 +260,10 @@ describe('adaptive clipping in a federation over HTTP', () => {
     expect(verdict(null)).toBe('client/clip-mismatch');
   });
 
-  it('composes with federated evaluation: counts, bit and update each decode from their own coordinates', async () => {
+  it('composes with federated evaluation and a noise probe: counts, bit, probe and update each decode from their own coordinates', async () => {
     const people = identities(3);
-    const config = smallConfig(people, { rounds: 1, evaluation: { maxExamples: 50 }, clipping: { adaptive: rule } });
-    expect(roundDim(config)).toBe(config.dim + 4);
+    const config = smallConfig(people, { rounds: 1, evaluation: { maxExamples: 50 }, clipping: { adaptive: rule }, noiseProbe: 5 });
+    expect(roundDim(config)).toBe(config.dim + 4 + 5);
     const counts = [
       { examples: 20, correct: 15, lossSum: 9 },
       { examples: 50, correct: 10, lossSum: 40 },
@@ -282,6 +282,9 @@ describe('adaptive clipping in a federation over HTTP', () => {
     expect(round.evaluation!.correct).toBeCloseTo(30, 0);
     expect(round.clipping!.clipNorm).toBe(1);
     expect(round.clipping!.fraction).toBeCloseTo(1 / 3, 3);
+    // no DP noise in this federation: the probe's zeros come back as zeros, after the bit
+    expect(round.noiseProbe).toHaveLength(5);
+    for (const v of round.noiseProbe!) expect(Math.abs(v)).toBeLessThan(1e-3);
     // clipped to C_0 = 1: 0.1, 0.5, 0.5 in each coordinate
     for (const w of new Float32Array(running.coordinator.model.weights.slice().buffer)) expect(w).toBeCloseTo(1.1 / 3, 2);
   });
