@@ -3,8 +3,9 @@ import { ClippingSectionSchema } from './adaptive-clip.js';
 import { EvaluationSectionSchema } from './federated-evaluation.js';
 import { DpConfigSchema } from '../dp/index.js';
 import { PHASES, type Phase } from '../protocol/phases.js';
-import { AsyncGroupSchema, StalenessFunctionSchema } from './async-staleness.js';
+import { StalenessFunctionSchema } from './async-staleness.js';
 import { DataSchemaSchema } from './data-schema.js';
+import { CohortDrawSchema } from './ledger-entry.js';
 
 /**
  * zod schemas of the coordinator's JSON answers. The participant client validates every response
@@ -31,16 +32,7 @@ export const CoordinatorStateSchema = z
     /** Wire JSON of the protocol RoundConfig; decoded and checked by the protocol layer. */
     roundConfig: z.unknown(),
     /** The running round's cohort draw (what its binding covers), null between rounds. */
-    cohortDraw: z
-      .object({
-        method: z.enum(['fixed-size', 'poisson', 'ready-first']),
-        samplingRate: z.number().gt(0).max(1),
-        seedCommitment: hex32,
-        population: z.number().int().min(1),
-        group: AsyncGroupSchema.optional(),
-      })
-      .strict()
-      .nullable(),
+    cohortDraw: CohortDrawSchema.nullable(),
     /** The ledger head the running round extends, null between rounds. */
     ledgerHead: z.object({ seq: z.number().int().min(0), hash: hex32 }).strict().nullable(),
     /** The clip norm C_t the running round clips to (adaptive clipping; its binding covers it), else null. */

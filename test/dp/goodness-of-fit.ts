@@ -1,3 +1,4 @@
+import { regularizedGammaP } from '../../src/dp/index.js';
 import { logErfc, logGamma } from '../../src/dp/special.js';
 
 /*
@@ -7,38 +8,9 @@ import { logErfc, logGamma } from '../../src/dp/special.js';
  * Poisson log-pmf, erfc for the Gaussians).
  */
 
-/** Regularised upper incomplete gamma Q(a, x) (Numerical Recipes §6.2: series below a + 1, continued fraction above). */
+/** Regularised upper incomplete gamma Q(a, x) = 1 − P(a, x), for chi-square p-values (P: src/dp/audit/noise-probe.ts). */
 export function gammaQ(a: number, x: number): number {
-  if (x <= 0) return 1;
-  const lead = -x + a * Math.log(x) - logGamma(a);
-  if (x < a + 1) {
-    let term = 1 / a;
-    let sum = term;
-    for (let n = 1; n < 100_000; n++) {
-      term *= x / (a + n);
-      sum += term;
-      if (Math.abs(term) < Math.abs(sum) * 1e-16) break;
-    }
-    return 1 - sum * Math.exp(lead);
-  }
-  const tiny = 1e-300;
-  let b = x + 1 - a;
-  let c = 1 / tiny;
-  let d = 1 / b;
-  let h = d;
-  for (let i = 1; i < 100_000; i++) {
-    const an = -i * (i - a);
-    b += 2;
-    d = an * d + b;
-    if (Math.abs(d) < tiny) d = tiny;
-    c = b + an / c;
-    if (Math.abs(c) < tiny) c = tiny;
-    d = 1 / d;
-    const del = d * c;
-    h *= del;
-    if (Math.abs(del - 1) < 1e-16) break;
-  }
-  return Math.exp(lead) * h;
+  return 1 - regularizedGammaP(a, x);
 }
 
 /** z with P(|N(0,1)| <= z) = 0.99. */
