@@ -925,17 +925,11 @@ export class Coordinator {
       if (outcome.phase === 'unmask' && a.cosign.unmaskResponders.length > 0) await this.chargeAborted(a, outcome, iso);
       else await this.store.abortRound(a.round, outcome.code, iso);
       this.endActive(a, {
-        round: a.round,
+        ...this.roundTiming(a, iso, endedAt),
         status: 'aborted',
         code: outcome.code,
         reason: outcome.reason,
         phase: outcome.phase,
-        startedAt: new Date(a.startedAt).toISOString(),
-        endedAt: iso,
-        durationMs: endedAt - a.startedAt,
-        phaseMs: a.phaseMs,
-        cohortSize: a.draw.members.length,
-        ...(a.draw.group ? { group: a.draw.group } : {}),
         contributors: 0,
         dropouts: {},
         modelVersion: this.published.version,
@@ -961,16 +955,10 @@ export class Coordinator {
       await this.store.abortRound(a.round, 'coordinator/release-failed', iso);
       this.log(`round ${a.round}: aborted at release: ${reason}`);
       this.endActive(a, {
-        round: a.round,
+        ...this.roundTiming(a, iso, endedAt),
         status: 'aborted',
         code: 'coordinator/release-failed',
         reason,
-        startedAt: new Date(a.startedAt).toISOString(),
-        endedAt: iso,
-        durationMs: endedAt - a.startedAt,
-        phaseMs: a.phaseMs,
-        cohortSize: a.draw.members.length,
-        ...(a.draw.group ? { group: a.draw.group } : {}),
         contributors: 0,
         dropouts: dropoutCounts(outcome.dropouts),
         modelVersion: this.published.version,
@@ -990,14 +978,8 @@ export class Coordinator {
       if (n > 0) this.metrics.dropouts.inc({ phase: p }, n);
     }
     this.endActive(a, {
-      round: a.round,
+      ...this.roundTiming(a, iso, endedAt),
       status: 'completed',
-      startedAt: new Date(a.startedAt).toISOString(),
-      endedAt: iso,
-      durationMs: endedAt - a.startedAt,
-      phaseMs: a.phaseMs,
-      cohortSize: a.draw.members.length,
-        ...(a.draw.group ? { group: a.draw.group } : {}),
       contributors: outcome.u3.length,
       dropouts: dropoutCounts(outcome.dropouts),
       modelVersion: next.version,
@@ -1015,12 +997,7 @@ export class Coordinator {
     const spec = statisticsSpec(this.config);
     let entry: StatisticsEntry;
     const summary = {
-      round: a.round,
-      startedAt: new Date(a.startedAt).toISOString(),
-      endedAt: iso,
-      durationMs: endedAt - a.startedAt,
-      phaseMs: a.phaseMs,
-      cohortSize: a.draw.members.length,
+      ...this.roundTiming(a, iso, endedAt),
       dropouts,
       modelVersion: this.published.version,
       statistics: true,
@@ -1124,6 +1101,19 @@ export class Coordinator {
     this.lastEntry = entry;
     this.charge([entry as ChargedEntry]);
     this.log(`round ${a.round}: aborted after unmask shares were revealed; charged in the ledger (entry ${entry.seq})`);
+  }
+
+  /** The fields every summary of an ended round shares: when it ran, its phases, its cohort (and group). */
+  private roundTiming(a: ActiveRound, iso: string, endedAt: number): Pick<RoundSummary, 'round' | 'startedAt' | 'endedAt' | 'durationMs' | 'phaseMs' | 'cohortSize' | 'group'> {
+    return {
+      round: a.round,
+      startedAt: new Date(a.startedAt).toISOString(),
+      endedAt: iso,
+      durationMs: endedAt - a.startedAt,
+      phaseMs: a.phaseMs,
+      cohortSize: a.draw.members.length,
+      ...(a.draw.group ? { group: a.draw.group } : {}),
+    };
   }
 
   private endActive(a: ActiveRound, summary: RoundSummary): void {
