@@ -410,7 +410,7 @@ function empiricalAuditDiscrepancies(r: PrivacyReport): Discrepancy[] {
     out.push({
       code: 'report/empirical-epsilon-exceeds-claim',
       message:
-        `failed empirical audit: with ${a.canaries} canaries, ε is at least ${a.lower.toFixed(3)} at δ = ${a.delta} (${Math.round(100 * a.confidence)}% interval ` +
+        `failed empirical audit: with ${a.canaries} canaries, ε is at least ${a.lower.toFixed(3)} at δ = ${a.delta} (${Number((100 * a.confidence).toPrecision(6))}% interval ` +
         `[${a.lower.toFixed(3)}, ${a.upper.toFixed(3)}], estimate ${a.epsilon.toFixed(3)}), above the claimed ${(a.claimedEpsilon as number).toFixed(3)}: the released models carry less noise than the report claims`,
     });
   }

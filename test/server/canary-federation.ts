@@ -59,7 +59,7 @@ function cli(args: string[]): SpawnSyncReturns<string> {
  * noise calibrated to ε = 8 at δ = 1e-5 with `colluders` assumed colluders (default 0);
  * `processes` collects the children so a failing test can stop them and show their logs.
  */
-export async function runAuditedFederation(o: { dir: string; trainers: number; canaries: number; env?: Record<string, string>; colluders?: number; processes: Started[] }): Promise<AuditedFederation> {
+export async function runAuditedFederation(o: { dir: string; trainers: number; canaries: number; env?: Record<string, string>; colluders?: number; confidence?: number; processes: Started[] }): Promise<AuditedFederation> {
   const env = o.env ?? {};
   const federationId = 'audited-e2e';
   const made = cli(['canaries', '--count', String(o.canaries), '--federation-id', federationId, '--out', join(o.dir, 'canaries'), '--json']);
@@ -107,7 +107,7 @@ export async function runAuditedFederation(o: { dir: string; trainers: number; c
   // After the last round the operator reveals the secrets beside the exported models, and audits.
   mkdirSync(join(exported, 'canary-audit'), { recursive: true });
   copyFileSync(printed.secrets, join(exported, 'canary-audit', 'canaries.json'));
-  const audit = cli(['audit', exported]);
+  const audit = cli(['audit', exported, ...(o.confidence === undefined ? [] : ['--confidence', String(o.confidence)])]);
   const verify = cli(['verify-report', join(exported, 'report.json'), '--ledger', join(exported, 'ledger.jsonl'), '--coordinator-key', join(exported, 'coordinator-key.json')]);
   return { exported, serve: served, clients, audit, verify };
 }

@@ -12,8 +12,10 @@ import { runAuditedFederation, writtenAudit, type Started } from './canary-feder
  * suite. The canaries are most of the released change, so the estimate's μ sits near the true
  * one: a quarter of the noise quadruples it, far beyond the spread of eight canaries. Two assumed
  * colluders make the claim count 7 of the 10 noise shares the released sum carries (the
- * report's adversary sees fewer), so an honest run's μ sits about 0.8 of the claim's and a false
- * alarm needs a 3σ excursion, where a claim exactly at the truth would fail 2.5% of honest runs.
+ * report's adversary sees fewer), so an honest run's μ sits about 0.8 of the claim's. Both runs
+ * audit at 99.9% (Student's t with 7 degrees of freedom, 5.4 standard errors): an honest run is
+ * refuted only by a 6σ excursion of the canaries' mean, and a quarter of the noise (μ about four
+ * times the honest one) still lands its lower end well above the claim.
  */
 
 const processes: Started[] = [];
@@ -34,7 +36,7 @@ function fresh(): string {
 
 describe('the empirical audit of a real federation (separate processes)', () => {
   it('an honest federation passes fedveil audit, and verify-report accepts the report that carries it', async () => {
-    const f = await runAuditedFederation({ dir: fresh(), trainers: 2, canaries: 8, colluders: 2, processes });
+    const f = await runAuditedFederation({ dir: fresh(), trainers: 2, canaries: 8, colluders: 2, confidence: 0.999, processes });
     expect(f.serve.code, f.serve.stderr).toBe(0);
     expect(f.serve.stderr).toContain('federation finished: 1 of 1 rounds released');
     for (const c of f.clients) expect(c.code, c.stderr).toBe(0);
@@ -50,7 +52,7 @@ describe('the empirical audit of a real federation (separate processes)', () => 
   }, 240_000);
 
   it('a federation whose participants add a quarter of the noise is caught: audit exits 1, verify-report exits 1 with report/empirical-epsilon-exceeds-claim', async () => {
-    const f = await runAuditedFederation({ dir: fresh(), trainers: 2, canaries: 8, colluders: 2, env: { FEDVEIL_TEST_NOISE_SCALE: '0.25' }, processes });
+    const f = await runAuditedFederation({ dir: fresh(), trainers: 2, canaries: 8, colluders: 2, confidence: 0.999, env: { FEDVEIL_TEST_NOISE_SCALE: '0.25' }, processes });
     expect(f.serve.code, f.serve.stderr).toBe(0);
     for (const c of f.clients) expect(c.code, c.stderr).toBe(0);
     const a = writtenAudit(f);
