@@ -14,6 +14,12 @@ export const CANARY_REVEAL_FORMAT = 'fedveil.canary-reveal';
 export const CANARY_COMMITMENT_DOMAIN = 'fedveil/canary-commitment/v1';
 /** Null directions drawn per measured canary. */
 export const NULLS_PER_CANARY = 10;
+/**
+ * The fewest null directions in all: with few canaries, 10 each would leave the null's spread,
+ * which μ is measured in, uncertain enough to blur a fourfold under-noising (its error grows with
+ * μ), so each canary then gets ⌈1000 / K⌉.
+ */
+export const MIN_NULLS = 1000;
 
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 32 bytes as 64 lower-case hex characters');
 
@@ -109,16 +115,16 @@ export function runCanaryAudit(
   const canaryCos: number[] = [];
   const nullCos: number[] = [];
   const measured: string[] = [];
-  for (const c of reveal.canaries) {
-    const mine = deltas.filter((r) => r.contributors.has(c.publicKey));
-    if (mine.length === 0) continue;
+  const contributing = reveal.canaries.filter((c) => deltas.some((r) => r.contributors.has(c.publicKey)));
+  check(contributing.length >= 2, 'audit/too-few-canaries', `only ${contributing.length} canary contributed to a released round; the audit needs at least 2`);
+  const nullsPerCanary = Math.max(NULLS_PER_CANARY, Math.ceil(MIN_NULLS / contributing.length));
+  for (const c of contributing) {
     const sum = new Float64Array(dim);
-    for (const r of mine) for (let i = 0; i < dim; i++) sum[i]! += r.d[i] as number;
+    for (const r of deltas) if (r.contributors.has(c.publicKey)) for (let i = 0; i < dim; i++) sum[i]! += r.d[i] as number;
     canaryCos.push(cosine(canaryDirection(fromHex(c.secret), dim), sum));
-    for (let j = 0; j < NULLS_PER_CANARY; j++) nullCos.push(cosine(randomUnitDirection(dim, rng), sum));
+    for (let j = 0; j < nullsPerCanary; j++) nullCos.push(cosine(randomUnitDirection(dim, rng), sum));
     measured.push(c.publicKey);
   }
-  check(measured.length >= 2, 'audit/too-few-canaries', `only ${measured.length} canary contributed to a released round; the audit needs at least 2`);
 
   const report = buildPrivacyReport(parsed);
   const claims = measured.map((k) => report.ledgerReader.participants[k] ?? null);
