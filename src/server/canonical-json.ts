@@ -43,3 +43,31 @@ function encode(value: unknown, where: string): string {
       throw new FedveilError('canonical-json/unsupported', `${where}: a ${typeof value} has no JSON form`);
   }
 }
+
+/**
+ * Relative tolerance of {@link equalUpToRounding}: far above the calibration's own precision
+ * (1e-12) and the disagreement of JavaScript engines' `Math.exp`/`log`/`pow` in the last bits, far
+ * below anything that moves ε (which the ledger recomputes from the recorded numbers anyway).
+ */
+export const RECOMPUTED_RELATIVE_TOLERANCE = 1e-9;
+
+/**
+ * Whether two JSON values are the same but for non-integer numbers that agree to `relative`:
+ * for a value someone recomputes with floating-point maths (the noise multiplier a config
+ * calibrates), which a browser's engine and Node's can round differently. Keys, strings, booleans,
+ * integers and the shape must match exactly.
+ */
+export function equalUpToRounding(a: unknown, b: unknown, relative = RECOMPUTED_RELATIVE_TOLERANCE): boolean {
+  if (typeof a === 'number' && typeof b === 'number') {
+    if (a === b) return true;
+    if (Number.isInteger(a) || Number.isInteger(b) || !Number.isFinite(a) || !Number.isFinite(b)) return false;
+    return Math.abs(a - b) <= relative * Math.max(Math.abs(a), Math.abs(b));
+  }
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return a === b;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => equalUpToRounding(x, b[i], relative));
+  const ka = Object.keys(a).sort();
+  const kb = Object.keys(b).sort();
+  if (ka.length !== kb.length || ka.some((k, i) => k !== kb[i])) return false;
+  return ka.every((k) => equalUpToRounding((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], relative));
+}

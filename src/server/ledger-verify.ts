@@ -8,7 +8,7 @@ import { consistencySignedBytesOver, maskedInputSignedBytes } from '../protocol/
 import { planRound, RoundConfigSchema, type RoundConfig } from '../protocol/config.js';
 import { defaultProvider, fromHex, toHex, type CryptoProvider } from '../secagg/index.js';
 import { groupProblems } from './async-staleness.js';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson, equalUpToRounding } from './canonical-json.js';
 import { drawCohort } from './cohort.js';
 import { formatZodError } from './config.js';
 import { eventsMatch, type DpConfig, type DpEvent } from '../dp/index.js';
@@ -347,7 +347,7 @@ function checkAmendment(
   } catch {
     expected = null;
   }
-  if (expected === null || canonicalJson(expected) !== canonicalJson(e.mechanism)) {
+  if (expected === null || !equalUpToRounding(expected, e.mechanism)) {
     report('ledger/amendment-mechanism', `its mechanism ${canonicalJson(e.mechanism)} is not the one calibrated for the remaining rounds within the amended target (${expected === null ? 'none can be' : canonicalJson(expected)})`);
   }
 }

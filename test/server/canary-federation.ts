@@ -113,6 +113,6 @@ export async function runAuditedFederation(o: { dir: string; trainers: number; c
 }
 
 /** The `empiricalAudit` that `fedveil audit` wrote into the exported report. */
-export function writtenAudit(f: AuditedFederation): { canaries: number; epsilon: number; lower: number; claimedEpsilon: number | null; passed: boolean } {
+export function writtenAudit(f: AuditedFederation): { canaries: number; nulls: number; epsilon: number; lower: number; claimedEpsilon: number | null; passed: boolean } {
   return (JSON.parse(readFileSync(join(f.exported, 'report.json'), 'utf8')) as { empiricalAudit: ReturnType<typeof writtenAudit> }).empiricalAudit;
 }
