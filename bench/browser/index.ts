@@ -8,6 +8,9 @@
  * 600 rows, batch 32, SGD) on every tfjs backend the page can start, and on Node's backend.
  * Both sides are timed in wall-clock ms (performance.now) by the same code (timing.ts); each
  * figure is the median of the timed rounds or epochs. Target: masked input within 3× of Node's.
+ * The page's masked input is also timed with its JavaScript AES-256-CTR (the fallback where it
+ * cannot compile WebAssembly), and both AES implementations' throughput side by side, so that
+ * old against new is a ratio within one page run, which a loaded machine distorts less.
  *
  * Options: `--n`, `--rounds` (timed rounds per D, default 3), `--d` (one D instead of 1e5 and 1e6),
  * `--repeats` (timed epochs per backend, default 5).
@@ -30,9 +33,15 @@ import { median, timeEpochs, timeRounds, type EpochCell, type RoundCell, type Ro
 const TARGET_RATIO = 3;
 const BACKENDS: BrowserBackendKind[] = ['webgl', 'wasm', 'cpu'];
 
+type AesBackend = 'wasm' | 'javascript';
+
 interface PageBench {
   provider: string;
+  /** The page's AES-256-CTR (the rounding and noise stream): 'wasm' where it compiles WebAssembly. */
+  aes: AesBackend;
   rounds(cell: RoundCell): RoundTimes;
+  aesRounds(cell: RoundCell): Record<AesBackend, number[]>;
+  aesMsPerMb(mb: number): Record<AesBackend, number>;
   epochs(backend: BrowserBackendKind, cell: EpochCell): Promise<{ backend: string; ms?: number[]; dim?: number; error?: string }>;
 }
 
@@ -81,19 +90,37 @@ export async function run(args: BenchArgs = {}): Promise<BenchResult[]> {
     await page.waitForFunction(() => 'fedveilBench' in globalThis);
     const version = browser.version();
     const pageProvider = await page.evaluate(() => (globalThis as unknown as { fedveilBench: PageBench }).fedveilBench.provider);
+    const pageAes = await page.evaluate(() => (globalThis as unknown as { fedveilBench: PageBench }).fedveilBench.aes);
+
+    // The page's two AES-256-CTR implementations, side by side in one page (load hits both alike).
+    const aesMs = await page.evaluate((mb) => (globalThis as unknown as { fedveilBench: PageBench }).fedveilBench.aesMsPerMb(mb), 16);
+    console.log(`[browser] Chromium AES-256-CTR: JavaScript ${round1(aesMs.javascript)} ms/MB, WebAssembly ${round1(aesMs.wasm)} ms/MB`);
+    const aesParams = { MB: 16, update: 65536, clock: 'wall', browser: `chromium ${version}` };
+    results.push({ metric: 'browser_aes256ctr_ms_per_mb', value: round3(aesMs.javascript), unit: 'ms', params: { ...aesParams, aes: 'javascript' } });
+    results.push({ metric: 'browser_aes256ctr_ms_per_mb', value: round3(aesMs.wasm), unit: 'ms', params: { ...aesParams, aes: 'wasm' } });
 
     for (const d of ds) {
       const cell: RoundCell = { n, d, t, rounds };
       const inPage = await page.evaluate((c) => (globalThis as unknown as { fedveilBench: PageBench }).fedveilBench.rounds(c), cell);
+      // The JavaScript AES the page used before the WebAssembly one (and still uses where it
+      // cannot compile WebAssembly) against the WebAssembly one, round for round in one page.
+      const aesPairs = await page.evaluate((c) => (globalThis as unknown as { fedveilBench: PageBench }).fedveilBench.aesRounds(c), cell);
       const inNode = timeRounds(cell, defaultProvider);
       const params = { N: n, D: d, k: n, t, graph: 'complete', rounds, clock: 'wall' };
       const b = { shareKeys: median(inPage.shareKeysMs), masked: median(inPage.maskedInputMs) };
       const nd = { shareKeys: median(inNode.shareKeysMs), masked: median(inNode.maskedInputMs) };
       console.log(
         `[browser] N=${n} D=${d}: Chromium (${pageProvider}) share-keys [${inPage.shareKeysMs.map(round1).join(', ')}] ms, masked-input [${inPage.maskedInputMs.map(round1).join(', ')}] ms; ` +
-          `Node (${defaultProvider.name}) share-keys [${inNode.shareKeysMs.map(round1).join(', ')}] ms, masked-input [${inNode.maskedInputMs.map(round1).join(', ')}] ms`,
+          `Node (${defaultProvider.name}) share-keys [${inNode.shareKeysMs.map(round1).join(', ')}] ms, masked-input [${inNode.maskedInputMs.map(round1).join(', ')}] ms; ` +
+          `Chromium masked-input in alternating rounds, JavaScript AES [${aesPairs.javascript.map(round1).join(', ')}] ms, WebAssembly AES [${aesPairs.wasm.map(round1).join(', ')}] ms`,
       );
-      const browserParams = { ...params, provider: pageProvider, browser: `chromium ${version}` };
+      const browserParams = { ...params, provider: pageProvider, aes: pageAes, browser: `chromium ${version}` };
+      const pairParams = { ...params, pairs: rounds, provider: pageProvider, browser: `chromium ${version}` };
+      results.push({ metric: 'browser_masked_input_aes_pairs_ms', value: round1(median(aesPairs.javascript)), unit: 'ms', params: { ...pairParams, aes: 'javascript' } });
+      results.push({ metric: 'browser_masked_input_aes_pairs_ms', value: round1(median(aesPairs.wasm)), unit: 'ms', params: { ...pairParams, aes: 'wasm' } });
+      // The median of the pairs' ratios: each pair's two rounds ran back to back.
+      const pairRatios = aesPairs.javascript.map((js, i) => js / (aesPairs.wasm[i] as number));
+      results.push({ metric: 'browser_masked_input_aes_speedup', value: round3(median(pairRatios)), unit: 'ratio', params: { ...pairParams, aes: 'javascript / wasm' } });
       const nodeParams = { ...params, provider: defaultProvider.name, node: process.version };
       results.push({ metric: 'browser_share_keys_ms', value: round1(b.shareKeys), unit: 'ms', params: browserParams });
       results.push({ metric: 'browser_masked_input_ms', value: round1(b.masked), unit: 'ms', params: browserParams });

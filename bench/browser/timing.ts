@@ -33,8 +33,9 @@ export interface RoundTimes {
 /**
  * Runs `cell.rounds + 1` rounds with `provider` (malicious mode, as deployed: signatures and the
  * consistency check), production randomness for the clients, no dropouts and no DP noise.
+ * `beforeRound(r)` runs before round r (0 is the untimed warm-up).
  */
-export function timeRounds(cell: RoundCell, provider: CryptoProvider): RoundTimes {
+export function timeRounds(cell: RoundCell, provider: CryptoProvider, beforeRound?: (r: number) => void): RoundTimes {
   const fed = testFederation({
     n: cell.n,
     threshold: cell.t,
@@ -52,6 +53,7 @@ export function timeRounds(cell: RoundCell, provider: CryptoProvider): RoundTime
   const inputs = Array.from({ length: cell.n }, () => () => update);
   const times: RoundTimes = { shareKeysMs: [], maskedInputMs: [] };
   for (let r = 0; r <= cell.rounds; r++) {
+    beforeRound?.(r);
     const spent = new Map<string, { ms: number; clients: Set<number> }>();
     const instrument = <T>(target: InstrumentTarget, work: () => T): T => {
       const t0 = performance.now();

@@ -16,8 +16,8 @@ const modules = readdirSync(dir)
   .map((f) => f.slice(0, -4));
 
 describe('shipped WebAssembly modules', () => {
-  it('are the mask kernel, the ChaCha20 keystream and the SHA-256 compression', () => {
-    expect(modules.sort()).toEqual(['chacha20', 'mask-accumulate', 'sha256']);
+  it('are the AES-256-CTR, the mask kernel, the ChaCha20 keystream and the SHA-256 compression', () => {
+    expect(modules.sort()).toEqual(['aes256ctr', 'chacha20', 'mask-accumulate', 'sha256']);
   });
 
   it.each(modules)('%s.wasm.ts is exactly what its .wat compiles to', async (name) => {

@@ -2,6 +2,7 @@ import * as node from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import * as shim from '../../web/dashboard/shims/crypto.js';
 import { Buffer as ShimBuffer } from '../../web/dashboard/shims/buffer.js';
+import { WasmAes256Ctr } from '../../src/secagg/wasm/aes256ctr.js';
 import { sha256Memory } from '../../src/secagg/wasm/sha256.js';
 import { seededRandom, randomBytes } from '../../src/secagg/util/random.js';
 
@@ -44,8 +45,17 @@ describe('the browser shims of the dashboard', () => {
     expect(sha256Memory().subarray(0, 32).every((b) => b === 0) && sha256Memory().subarray(288).every((b) => b === 0)).toBe(true);
   });
 
-  for (const algorithm of ['aes-256-ctr', 'chacha20'] as const) {
-    it(`streams ${algorithm} as node:crypto does, across odd write sizes and a counter carry`, () => {
+  // AES-256-CTR twice: on the WebAssembly module (the participant page) and in JavaScript (pages
+  // that cannot compile WebAssembly, such as the dashboard).
+  const ciphers = [
+    ['aes-256-ctr', 'wasm'],
+    ['aes-256-ctr', 'javascript'],
+    ['chacha20', undefined],
+  ] as const;
+
+  for (const [algorithm, backend] of ciphers) {
+    it(`streams ${algorithm}${backend ? ` (${backend})` : ''} as node:crypto does, across odd write sizes and a counter carry`, () => {
+      shim.useAesBackend(backend);
       const key = randomBytes(rng, 32);
       // the second IV is two blocks short of wrapping its counter's low 32 bits (AES-CTR: the
       // last four bytes, big-endian; OpenSSL's ChaCha20: the first four, little-endian)
@@ -61,8 +71,9 @@ describe('the browser shims of the dashboard', () => {
     });
   }
 
-  for (const algorithm of ['aes-256-ctr', 'chacha20'] as const) {
-    it(`streams ${algorithm} as node:crypto does in bulk: whole blocks at aligned and unaligned offsets, across a counter carry`, () => {
+  for (const [algorithm, backend] of ciphers) {
+    it(`streams ${algorithm}${backend ? ` (${backend})` : ''} as node:crypto does in bulk: whole blocks at aligned and unaligned offsets, across a counter carry`, () => {
+      shim.useAesBackend(backend);
       const key = randomBytes(rng, 32);
       // ~16 (ChaCha20) or ~1000 (AES) blocks before the counter's low 32 bits wrap
       const nearWrap = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, algorithm === 'chacha20' ? 0xff : 0xfc, 0x10];
@@ -77,6 +88,12 @@ describe('the browser shims of the dashboard', () => {
       }
     });
   }
+
+  it('uses the WebAssembly AES-256-CTR where WebAssembly compiles', () => {
+    shim.useAesBackend(undefined);
+    expect(shim.aesBackend()).toBe('wasm');
+    expect(shim.createCipheriv('aes-256-ctr', new Uint8Array(32), new Uint8Array(16))).toBeInstanceOf(WasmAes256Ctr);
+  });
 
   it('refuses ciphers it does not implement', () => {
     expect(() => shim.createCipheriv('aes-128-ctr', new Uint8Array(16), new Uint8Array(16))).toThrow(/not available/);

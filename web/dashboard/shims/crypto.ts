@@ -4,14 +4,17 @@
  * src/secagg/wasm/sha256.wat where the page may compile WebAssembly: the participant page hashes
  * its whole masked vector, megabytes, synchronously; else on @noble/hashes),
  * HMAC-SHA256 (on @noble/hashes; short inputs only) and the two stream ciphers
- * (ChaCha20, the PRG of the masks; AES-256-CTR, the rotation signs and the noise samplers' uniform
- * stream), all synchronous as node's are. test/server/dashboard-shims.test.ts holds every function
- * here to node:crypto's output. The dashboard only verifies; the participant page computes its
- * secrets with it (KDF, PRG, noise), so `randomBytes` is the browser's CSPRNG. ChaCha20 and the
- * hashes are constant-time; this AES is table-based, so cache timing can see its key bytes.
+ * (ChaCha20, the PRG of the masks; AES-256-CTR, the rotation signs and the noise samplers' and
+ * the randomized rounding's uniform stream, on the WebAssembly AES of src/secagg/wasm/aes256ctr.wat
+ * where the page may compile WebAssembly, else in JavaScript here), all synchronous as node's are.
+ * test/server/dashboard-shims.test.ts holds every function here to node:crypto's output. The
+ * dashboard only verifies; the participant page computes its secrets with it (KDF, PRG, noise),
+ * so `randomBytes` is the browser's CSPRNG. ChaCha20 and the hashes are constant-time; both AES
+ * implementations are table-based, so cache timing can see their key bytes.
  */
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { WasmAes256Ctr, aes256CtrMemory } from '../../../src/secagg/wasm/aes256ctr.js';
 import { WasmSha256 } from '../../../src/secagg/wasm/sha256.js';
 
 type Bytes = Uint8Array;
@@ -48,12 +51,13 @@ let wasmAllowed: boolean | undefined;
 /**
  * Whether this page may compile WebAssembly. The participant page's policy allows it
  * ('wasm-unsafe-eval', for tfjs and the masks); the dashboard's does not (compiling throws), and
- * it hashes only short messages, so it hashes with @noble/hashes.
+ * it hashes short messages and streams little AES, so it computes in JavaScript.
  */
-function wasmHashing(): boolean {
+function wasmCompiles(): boolean {
   if (wasmAllowed === undefined) {
     try {
       new WasmSha256().digest();
+      aes256CtrMemory();
       wasmAllowed = true;
     } catch {
       wasmAllowed = false;
@@ -64,7 +68,7 @@ function wasmHashing(): boolean {
 
 /** SHA-256 fed as it comes (no copy of the input): the masked vector is 4 MB at d = 10⁶. */
 class Sha256Digest {
-  private readonly hash: { update(data: Bytes): unknown; digest(): Bytes } = wasmHashing() ? new WasmSha256() : sha256.create();
+  private readonly hash: { update(data: Bytes): unknown; digest(): Bytes } = wasmCompiles() ? new WasmSha256() : sha256.create();
   update(data: Bytes | string): this {
     this.hash.update(typeof data === 'string' ? new TextEncoder().encode(data) : data);
     return this;
@@ -133,7 +137,8 @@ function expandKey256(key: Bytes): Bytes {
 /**
  * The round tables: TE0[x] is the MixColumns column of SubBytes(x) as a big-endian word (2s, s, s,
  * 3s); TE1..TE3 are its byte rotations. A round is then 16 lookups and XORs per block, not the
- * byte-wise SubBytes, ShiftRows and MixColumns: this is the page's noise and rounding PRG.
+ * byte-wise SubBytes, ShiftRows and MixColumns. This is the noise and rounding PRG of pages that
+ * cannot compile WebAssembly; the participant page runs the same formulation in aes256ctr.wat.
  */
 // Int32Array, not Uint32Array: the JIT keeps 32-bit integers there (a Uint32Array read above 2^31 is a double).
 const TE0 = new Int32Array(256);
@@ -320,8 +325,28 @@ class StreamCipher {
   }
 }
 
-export function createCipheriv(algorithm: string, key: Bytes, iv: Bytes): StreamCipher {
+/** Which AES-256-CTR {@link createCipheriv} uses: `'wasm'` where the page compiles WebAssembly. */
+export type AesBackend = 'wasm' | 'javascript';
+
+let aesChoice: AesBackend | undefined;
+
+/** The AES-256-CTR implementation {@link createCipheriv} now uses. */
+export function aesBackend(): AesBackend {
+  return aesChoice ?? (wasmCompiles() ? 'wasm' : 'javascript');
+}
+
+/**
+ * Makes {@link createCipheriv} use `backend` for AES-256-CTR from now on (`undefined`: the
+ * default), for the browser bench, which times both in one page. Both give node's bytes.
+ */
+export function useAesBackend(backend: AesBackend | undefined): void {
+  if (backend === 'wasm' && !wasmCompiles()) throw new Error('this page cannot compile WebAssembly');
+  aesChoice = backend;
+}
+
+export function createCipheriv(algorithm: string, key: Bytes, iv: Bytes): { update(data: Bytes): Bytes; final(): Bytes } {
   if (algorithm === 'aes-256-ctr' && key.length === 32 && iv.length === 16) {
+    if (aesBackend() === 'wasm') return new WasmAes256Ctr(key, iv);
     const rk = roundKeyWords(expandKey256(key));
     // The whole 16-byte counter block is one big-endian integer, as in OpenSSL: four big-endian words.
     const ctr = new Int32Array(4);
