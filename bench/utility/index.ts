@@ -172,7 +172,8 @@ function seriesOf(results: readonly BenchResult[]): Series[] {
     const p = r.params;
     const label = `N=${String(p.population)} ${String(p.model)}, ${String(p.mechanism)} ${String(p.accountant).toUpperCase()}, ${String(p.clipping)} clip, T=${String(p.rounds)}, server lr ${serverLrOf(p)}`;
     const curve = curves.get(label) ?? { label, points: [] };
-    const observer = Number(p.model_observer_epsilon);
+    // A run calibrated with PLD is plotted at the PLD ε it was calibrated to (its RDP ε is higher).
+    const observer = Number(p.accountant === 'pld' ? p.model_observer_pld_epsilon : p.model_observer_epsilon);
     curve.points.push({ epsilon: observer > 0 ? observer : Number(p.target_epsilon), accuracy: r.value });
     curves.set(label, curve);
   }
@@ -252,7 +253,7 @@ export async function run(): Promise<BenchResult[]> {
   }
   const rerun = new Set(results.map((r) => `${r.metric}|${pointKey(r.params)}`));
   const all = [...earlierResults().filter((r) => !rerun.has(`${r.metric}|${pointKey(r.params)}`)), ...results];
-  const caption = 'ε against model observers (Poisson draws from a secret seed); see bench/results/utility.json';
-  writeFileSync(new URL('../../docs/utility-vs-epsilon.svg', import.meta.url), accuracyEpsilonSeriesSvg(seriesOf(all), null, caption));
+  const caption = 'ε against model observers (secret Poisson draws; PLD ε for PLD-calibrated runs); bench/results/utility.json';
+  writeFileSync(new URL('../../docs/utility-vs-epsilon.svg', import.meta.url), accuracyEpsilonSeriesSvg(seriesOf(all), null, caption, 'bottom'));
   return all;
 }
