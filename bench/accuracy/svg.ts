@@ -17,8 +17,8 @@ export function accuracyEpsilonSvg(points: Point[], noDpAccuracy: number | null,
   return accuracyEpsilonSeriesSvg([{ label: '', points }], noDpAccuracy, caption);
 }
 
-/** Several curves on one chart, each in its own colour, labelled in a legend when named. */
-export function accuracyEpsilonSeriesSvg(series: Series[], noDpAccuracy: number | null, caption: string): string {
+/** Several curves on one chart, each in its own colour, labelled in a legend (top or bottom left) when named. */
+export function accuracyEpsilonSeriesSvg(series: Series[], noDpAccuracy: number | null, caption: string, legend: 'top' | 'bottom' = 'top'): string {
   const points = series.flatMap((s) => s.points);
   const W = 560;
   const H = 360;
@@ -60,8 +60,10 @@ export function accuracyEpsilonSeriesSvg(series: Series[], noDpAccuracy: number 
       parts.push(`<text x="${X(p.epsilon)}" y="${Y(p.accuracy) - 8}" text-anchor="middle">${(p.accuracy * 100).toFixed(1)}%</text>`);
     }
     if (s.label !== '') {
-      parts.push(`<rect x="${m.l + 8}" y="${m.t + 6 + 16 * i}" width="10" height="10" fill="${colour}"/>`);
-      parts.push(`<text x="${m.l + 22}" y="${m.t + 15 + 16 * i}">${esc(s.label)}</text>`);
+      // At the bottom, the legend keeps clear of curves that all sit at high accuracy.
+      const top = legend === 'top' ? m.t + 6 + 16 * i : H - m.b - 16 * (series.length - i);
+      parts.push(`<rect x="${m.l + 8}" y="${top}" width="10" height="10" fill="${colour}"/>`);
+      parts.push(`<text x="${m.l + 22}" y="${top + 9}">${esc(s.label)}</text>`);
     }
   });
   parts.push(`<text x="${W / 2}" y="${H - 12}" text-anchor="middle" fill="#555">${esc(caption)}</text>`);

@@ -139,6 +139,7 @@ export function registerSimulate(program: Command): void {
     .option('--min-contributors <m>', 'fewest contributors the noise is split among and a round may release (default: expected survivors less 3 standard deviations)')
     .option('--dropout <p>', 'probability a participant drops out of a round, at a random phase', String(D.dropout))
     .addOption(new Option('--dp <mechanism>', 'differential privacy mechanism').choices(['skellam', 'ddg', 'central', 'none']).default(D.dp))
+    .addOption(new Option('--accountant <A>', 'accountant --epsilon is calibrated with: rdp, or pld (privacy loss distributions, tighter; --dp central only)').choices(['rdp', 'pld']).default(D.accountant))
     .option('--epsilon <e>', 'target ε over all rounds; calibrates the noise (default 8)')
     .addOption(
       new Option('--epsilon-against <adversary>', 'whose ε --epsilon bounds: ledger-reader (anyone who reads the ledger, no amplification) or model-observer (sees only the released models; amplified by a secret draw)')

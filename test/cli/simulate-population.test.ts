@@ -40,4 +40,16 @@ describe('a simulated population', () => {
     expect(observer.config.dp.targetEpsilon).toBeUndefined();
     expect(observer.config.dp.noiseMultiplier).toBe(observer.dp.noiseMultiplier);
   });
+
+  it('calibrates with the PLD accountant on request: less noise for the same model-observer target, central noise only', () => {
+    const base = { clients: 2000, cohort: 200, draw: 'poisson' as const, epsilon: 4, rounds: 5, dp: 'central' as const, epsilonAgainst: 'model-observer' as const };
+    const rdp = planSimulation(SimulateOptionsSchema.parse(base), DIM, ':memory:', 1000);
+    const pld = planSimulation(SimulateOptionsSchema.parse({ ...base, accountant: 'pld' }), DIM, ':memory:', 1000);
+    expect(pld.dp.noiseMultiplier).toBeLessThan(0.97 * rdp.dp.noiseMultiplier);
+    // A ledger-reader target stays in the config, calibrated there with the accountant named.
+    const reader = planSimulation(SimulateOptionsSchema.parse({ ...base, epsilonAgainst: 'ledger-reader', accountant: 'pld' }), DIM, ':memory:', 1000);
+    expect(reader.config.dp.accountant).toBe('pld');
+    expect(() => simulateOptionsFromFlags({ accountant: 'pld' })).toThrow(/--accountant/);
+    expect(() => simulateOptionsFromFlags({ accountant: 'pld', dp: 'central', noise: '1' })).toThrow(/--accountant/);
+  });
 });

@@ -49,6 +49,12 @@ export const SimulateOptionsSchema = z
     /** Target ε over all rounds (calibrates the noise); ignored with --noise or --dp none. */
     epsilon: z.number().gt(0).optional(),
     delta: z.number().gt(0).lt(1).default(1e-5),
+    /**
+     * The accountant the noise is calibrated with: `rdp` (Rényi DP) or `pld` (privacy loss
+     * distributions: tighter, so less noise for the same ε). PLD accounts central Gaussian noise
+     * only, so it needs `--dp central` (a coordinator trusted to add the noise).
+     */
+    accountant: z.enum(['rdp', 'pld']).default('rdp'),
     /** Noise multiplier z, instead of calibrating to --epsilon. */
     noise: z.number().min(0).optional(),
     /** L2 clip norm of each participant's update; default {@link clipOf}. With adaptive clipping: the first round's, and the encoding's reference norm. */
@@ -147,6 +153,12 @@ export const SimulateOptionsSchema = z
     }
     if (o.dp !== 'none' && o.epsilon !== undefined && o.noise !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['noise'], message: 'give --epsilon or --noise, not both' });
+    }
+    if (o.accountant === 'pld' && o.dp !== 'central') {
+      ctx.addIssue({ code: 'custom', path: ['accountant'], message: `the PLD accountant calibrates central noise only (--dp central); ${o.dp} noise is accounted by RDP` });
+    }
+    if (o.accountant === 'pld' && o.noise !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['accountant'], message: 'the accountant calibrates --epsilon; with --noise there is nothing to calibrate (the report gives both ε anyway)' });
     }
     if (o.draw === 'poisson' && cohort >= population) {
       ctx.addIssue({ code: 'custom', path: ['draw'], message: `a Poisson draw needs --cohort below the population of ${population}` });

@@ -94,6 +94,7 @@ export function planSimulation(o: SimulateOptions, dim: number, storagePath: str
         contributors: minContributors,
         colluders: o.colluders,
         dim: encoded,
+        accountant: o.accountant,
         ...(o.epsilonAgainst === 'model-observer' ? { cohort: simulatedCohortMethod(o) } : {}),
       });
       scale = scaleFor(o.bits, clip, cohort, z);
@@ -138,7 +139,7 @@ export function planSimulation(o: SimulateOptions, dim: number, storagePath: str
       minContributors,
       // The config's targetEpsilon is calibrated against ledger readers; a model-observer target is
       // met by the noise calibrated here, given as such.
-      ...(o.dp === 'none' ? {} : targetEpsilon !== null && o.epsilonAgainst === 'ledger-reader' ? { targetEpsilon } : { noiseMultiplier: z }),
+      ...(o.dp === 'none' ? {} : targetEpsilon !== null && o.epsilonAgainst === 'ledger-reader' ? { targetEpsilon, ...(o.accountant === 'pld' ? { accountant: 'pld' } : {}) } : { noiseMultiplier: z }),
     },
     model: { name: o.model, options: modelOptions(o.model) },
     ...(o.adaptiveClip ? { clipping: clippingOf(o) } : {}),
