@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { equalUpToRounding } from '../../src/server/canonical-json.js';
-import { drawSeedCommitment, genesisProblems, genesisRecord, publicDrawSeed, type GenesisBody } from '../../src/server/ledger-genesis.js';
+import type { GenesisBody } from '../../src/server/ledger-entry.js';
+import { drawSeedCommitment, genesisProblems, genesisRecord, publicDrawSeed } from '../../src/server/ledger-genesis.js';
 import { identities, smallConfig } from './harness.js';
 
 /**
