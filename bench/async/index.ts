@@ -7,7 +7,13 @@
  * ready, so a group moves the model less than a round). The target is the synchronous run's
  * final accuracy less `--slack` (default 0.005). Writes docs/async-vs-sync.svg.
  *
- * `npm run bench -- async [--clients 40] [--cohort 8] [--rounds 10] [--async-rounds 30] [--skew 1] [--epsilon 8]`
+ * `npm run bench -- async [--clients 40] [--cohort 8] [--rounds 10] [--async-rounds 30] [--skew 1] [--epsilon 8]
+ *  [--examples 300] [--test-examples 1000] [--train-seconds 60] [--round-seconds 10] [--dropout 0.05] [--max-staleness 10]
+ *  [--lr 0.1] [--batch-size 32] [--clip C] [--server-optimizer fedavgm [--server-lr 1]] [--seed 1] [--slack 0.005]`
+ *
+ * The issue's size (README "Asynchronous federations"): `--clients 1000 --cohort 100 --rounds 10
+ * --async-rounds 30 --examples 60 --test-examples 10000 --lr 0.2 --batch-size 16 --clip 1
+ * --server-optimizer fedavgm --epsilon 8`.
  */
 import { writeFileSync } from 'node:fs';
 import { SimulateOptionsSchema, type SimulateOptions } from '../../src/cli/simulate/options.js';
@@ -45,8 +51,12 @@ export async function run(args: BenchArgs): Promise<BenchResult[]> {
     testExamples: numberArg(args, 'test-examples', 1000),
     dropout: numberArg(args, 'dropout', 0.05),
     seed: numberArg(args, 'seed', 1),
-    learningRate: 0.1,
+    learningRate: numberArg(args, 'lr', 0.1),
+    batchSize: numberArg(args, 'batch-size', 32),
+    ...(args.clip === undefined ? {} : { clip: numberArg(args, 'clip', 1) }),
+    ...(args['server-optimizer'] === undefined ? {} : { serverOptimizer: args['server-optimizer'] as SimulateOptions['serverOptimizer'], serverLr: numberArg(args, 'server-lr', 1) }),
     maxStaleness: numberArg(args, 'max-staleness', 10),
+    roundSeconds: numberArg(args, 'round-seconds', 10),
   };
   const sync = await simulate(base);
   const asynchronous = await simulate({ ...base, async: true, rounds: numberArg(args, 'async-rounds', 3 * (base.rounds as number)) });
@@ -61,6 +71,10 @@ export async function run(args: BenchArgs): Promise<BenchResult[]> {
     mechanism: s.dp.mechanism,
     target_epsilon: s.dp.targetEpsilon ?? -1,
     target_accuracy: Number(target.toFixed(4)),
+    examples: base.examples as number,
+    max_staleness: base.maxStaleness as number,
+    learning_rate: base.learningRate as number,
+    server_optimizer: base.serverOptimizer ?? 'fedavg',
   });
   const results: BenchResult[] = [];
   for (const s of [sync, asynchronous]) {

@@ -144,7 +144,7 @@ export function registerClient(program: Command): void {
     .option('--seed <n>', 'seed of local training (batch order, dropout layers)', positiveInt('--seed'), 1)
     .option('--receipts <dir>', 'where the pinned coordinator key and the signed ledger receipts of my rounds are kept (default: <identity>.receipts)')
     .option('--coordinator-key <key>', "the coordinator's public key obtained out of band (64 hex characters or its coordinator-key.json); default: pinned on first contact")
-    .option('--max-epsilon <E>', 'refuse to contribute to a round that would take my own ε past E', positive('--max-epsilon'))
+    .option('--max-epsilon <E>', 'refuse to contribute to a round that would take my own ε past E (asynchronous federations: neither train nor announce an update while the next group would)', positive('--max-epsilon'))
     .option('--max-delta <D>', "refuse a federation whose δ (in its ledger's genesis) is above D", positive('--max-delta'))
     .addOption(
       new Option('--give-up-after <duration>', 'how long to keep retrying an unreachable coordinator (e.g. 90s, 10m, 2h)')

@@ -168,8 +168,7 @@ export function planRound(config: RoundConfig): RoundPlan {
     'protocol/bad-config',
     () => `round config: threshold ${config.threshold} must exceed the ${colluders} assumed colluders (t > c): c Shamir shares must reveal nothing`,
   );
-  const noisy = config.dp.mechanism === 'skellam' || config.dp.mechanism === 'ddg';
-  const floor = Math.max(config.threshold, noisy ? config.dp.minContributors : 0, quorumFloor(config.mode, n, colluders));
+  const floor = quorumOf({ threshold: config.threshold, dp: config.dp, mode: config.mode, n, colluders });
   // t > c ≤ n − 1 makes q = n always satisfy 2q > n + c, so the floor exceeds n only through dp.minContributors.
   const minSurvivors = config.minSurvivors ?? floor;
   check(
@@ -214,6 +213,17 @@ export function planRound(config: RoundConfig): RoundPlan {
  */
 export function quorumFloor(mode: RoundMode, n: number, colluders: number): number {
   return mode === 'malicious' ? Math.floor((n + colluders) / 2) + 1 : 0;
+}
+
+/**
+ * The quorum of a round of `n` participants (the fewest survivors any phase may end with, unless
+ * the config raises it with `minSurvivors`): its Shamir threshold, the contributors its distributed
+ * noise needs, and the malicious-mode floor ({@link quorumFloor}). What a participant that has not
+ * yet seen a round's config assumes it may be released with (an asynchronous group of K = n).
+ */
+export function quorumOf(o: { threshold: number; dp: DpConfig; mode: RoundMode; n: number; colluders: number }): number {
+  const noisy = o.dp.mechanism === 'skellam' || o.dp.mechanism === 'ddg';
+  return Math.max(o.threshold, noisy ? o.dp.minContributors : 0, quorumFloor(o.mode, o.n, o.colluders));
 }
 
 /** The JSON form of a config (hex for bytes). */

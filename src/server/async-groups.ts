@@ -26,6 +26,27 @@ export interface AsyncGroupsOptions extends AsyncGroupRules {
   onDissolved?: (ready: number) => void;
 }
 
+/** A group that could not gather K members in time. */
+export interface Dissolution {
+  /** When it was dissolved (milliseconds since the epoch, the coordinator's clock). */
+  at: number;
+  /** Participants ready then (fewer than K); they stay ready. */
+  ready: number;
+}
+
+/** What an operator or auditor sees of the groups: who waits, and the groups dissolved so far. */
+export interface AsyncGroupsView {
+  groupSize: number;
+  formationTimeoutMs: number;
+  ready: number;
+  dissolved: number;
+  /** The latest dissolutions, oldest first (at most {@link RECENT_DISSOLUTIONS}). */
+  recentDissolutions: Dissolution[];
+}
+
+/** How many dissolutions {@link AsyncGroups.view} lists (the count covers them all). */
+export const RECENT_DISSOLUTIONS = 20;
+
 interface Ready {
   trainedOn: number;
   /** When it announced (or, after a dissolved group, when the next group's wait began). */
@@ -48,6 +69,7 @@ export class AsyncGroups {
   private readonly clock: () => number;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private dissolvedCount = 0;
+  private readonly recent: Dissolution[] = [];
   private stopped = false;
 
   constructor(private readonly opts: AsyncGroupsOptions) {
@@ -88,6 +110,17 @@ export class AsyncGroups {
   /** Groups dissolved so far for want of K ready members. */
   get dissolved(): number {
     return this.dissolvedCount;
+  }
+
+  /** The groups as an operator or auditor sees them (the dashboard's asynchronous section). */
+  view(): AsyncGroupsView {
+    return {
+      groupSize: this.opts.groupSize,
+      formationTimeoutMs: this.opts.formationTimeoutMs,
+      ready: this.ready.size,
+      dissolved: this.dissolvedCount,
+      recentDissolutions: this.recent.map((d) => ({ ...d })),
+    };
   }
 
   /** Whether `key` is waiting for a group. */
@@ -143,6 +176,8 @@ export class AsyncGroups {
     if (this.stopped || this.ready.size === 0 || this.ready.size >= this.opts.groupSize) return;
     this.dissolvedCount++;
     const now = this.clock();
+    this.recent.push({ at: now, ready: this.ready.size });
+    if (this.recent.length > RECENT_DISSOLUTIONS) this.recent.shift();
     for (const r of this.ready.values()) r.since = now;
     this.opts.onDissolved?.(this.ready.size);
     this.arm();

@@ -26,7 +26,7 @@ import {
   type ServerOptimizerConfig,
   type ServerOptimizerState,
 } from '../trainer/serverOptimizer.js';
-import { AsyncGroups } from './async-groups.js';
+import { AsyncGroups, type AsyncGroupsView } from './async-groups.js';
 import type { AsyncGroup } from './async-staleness.js';
 import { drawCohort, type CohortDraw } from './cohort.js';
 import type { FederationConfig } from './config.js';
@@ -350,6 +350,7 @@ export class Coordinator {
             onDissolved: (ready) => {
               this.metrics.asyncGroupsDissolved.inc();
               this.log(`group dissolved: ${ready} of ${groupSize} participants ready within ${asyncRules.formationTimeoutMs} ms; they stay ready for the next group`);
+              this.changed(); // the dashboard shows it
             },
           });
   }
@@ -373,6 +374,11 @@ export class Coordinator {
   /** Readiness announcements accepted since this coordinator opened. */
   get readyAnnouncements(): number {
     return this.announcements;
+  }
+
+  /** Asynchronous federations: who waits for a group and the groups dissolved; null for synchronous rounds. */
+  asyncGroups(): AsyncGroupsView | null {
+    return this.groups?.view() ?? null;
   }
 
   /** Participants waiting for an asynchronous group (0 in a synchronous federation). */

@@ -1,8 +1,23 @@
-import { participantEpsilon as ledgerReaderParticipantEpsilon, type RoundPrivacyEntry } from '../dp/index.js';
-import type { RoundConfig } from '../protocol/config.js';
+import { participantEpsilon as ledgerReaderParticipantEpsilon, type DpConfig, type RoundPrivacyEntry } from '../dp/index.js';
+import { quorumOf, type RoundConfig } from '../protocol/config.js';
+import type { FederationConfig } from './config.js';
+import { roundGraph } from './federation-plan.js';
 import { toHex } from '../secagg/index.js';
 import { chargedEntries, type GenesisEntry, type LedgerEntry } from './ledger-entry.js';
 import { privacyEntryOf } from './report.js';
+
+/**
+ * A round a participant is asked to join (or, in an asynchronous federation, the next group it
+ * would join): its number, dimension, DP configuration, the other members it names (hex; in a
+ * group not yet formed, placeholders: only their count matters) and its quorum.
+ */
+export interface UpcomingRound {
+  round: number;
+  dim: number;
+  dp: DpConfig;
+  others: readonly string[];
+  quorum: number;
+}
 
 /**
  * A participant's own ε against ledger readers (the privacy report's per-participant figure) at
@@ -15,23 +30,53 @@ export function participantEpsilon(
   genesis: GenesisEntry,
   entries: readonly LedgerEntry[],
   self: string,
-  upcoming?: { config: RoundConfig; quorum: number },
+  upcoming?: { config: RoundConfig; quorum: number } | UpcomingRound,
 ): { epsilon: number; rounds: number } {
   const rounds: RoundPrivacyEntry[] = chargedEntries(entries).map((e) => privacyEntryOf(genesis, e));
   if (upcoming !== undefined) {
-    const { config, quorum } = upcoming;
-    const others = config.participants.map((p) => toHex(p)).filter((k) => k !== self);
-    const contributorIds = [self, ...others.slice(0, quorum - 1)];
+    const u: UpcomingRound =
+      'config' in upcoming
+        ? { round: upcoming.config.round, dim: upcoming.config.dim, dp: upcoming.config.dp, others: upcoming.config.participants.map((p) => toHex(p)), quorum: upcoming.quorum }
+        : upcoming;
+    const contributorIds = [self, ...u.others.filter((k) => k !== self).slice(0, u.quorum - 1)];
     rounds.push({
-      round: config.round,
+      round: u.round,
       outcome: 'released',
       cohort: { kind: 'all', population: genesis.participants.length },
       contributors: contributorIds.length,
       contributorIds,
-      dim: config.dim,
-      config: config.dp,
+      dim: u.dim,
+      config: u.dp,
     });
   }
   const own = ledgerReaderParticipantEpsilon(rounds, self, { delta: genesis.delta, colluders: genesis.colluders });
   return { epsilon: own.epsilon, rounds: own.rounds };
+}
+
+/**
+ * My ε if I joined the next group of an asynchronous federation of `genesis`: over the charged
+ * rounds of `entries` I contributed to, plus a group of K = `cohort.size` members under the
+ * mechanism now in force (`dp`: the genesis's or the latest amendment's) released with its quorum
+ * (the quorum a round of K members has: {@link quorumOf} with the threshold the federation's
+ * neighbour graph gives K). The same figure the check before the group will compute, so a
+ * participant that announces only when this is within its limit is not refused for its budget
+ * once the group forms (unless an amendment lowered the noise in between).
+ */
+export function nextGroupEpsilon(
+  genesis: GenesisEntry,
+  fedConfig: FederationConfig,
+  entries: readonly LedgerEntry[],
+  self: string,
+  o: { dp: DpConfig; dim: number },
+): { epsilon: number; rounds: number; quorum: number } {
+  const k = 'size' in fedConfig.cohort ? fedConfig.cohort.size : fedConfig.participants.length;
+  const quorum = quorumOf({ threshold: roundGraph(fedConfig, k).threshold, dp: o.dp, mode: fedConfig.mode, n: k, colluders: fedConfig.colluders });
+  const charged = chargedEntries(entries);
+  const round = charged.length === 0 ? 0 : Math.max(...charged.map((e) => e.round)) + 1;
+  // Placeholder keys for the other members (never mine): the account counts them, it never names them.
+  const others = Array.from({ length: k }, (_, i) => i.toString(16).padStart(64, '0'))
+    .filter((key) => key !== self)
+    .slice(0, k - 1);
+  const { epsilon, rounds } = participantEpsilon(genesis, entries, self, { round, dim: o.dim, dp: o.dp, others, quorum });
+  return { epsilon, rounds, quorum };
 }

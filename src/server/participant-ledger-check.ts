@@ -11,7 +11,7 @@ import { checkReceipts, type Receipt } from './ledger-head.js';
 import { drawProblems, ledgerGenesis, verifyLedger } from './ledger-verify.js';
 import type { LedgerMemo } from './ledger-memo.js';
 import type { RoundPlanMemo } from '../protocol/plan-memo.js';
-import { participantEpsilon } from './participant-budget.js';
+import { nextGroupEpsilon, participantEpsilon } from './participant-budget.js';
 import type { FederatedStandardizationSpec, FixedStandardization } from './data-schema.js';
 import { statisticsSpec } from './federated-statistics.js';
 import { statisticsEntryOf } from './statistics-entry.js';
@@ -154,6 +154,46 @@ export function checkLedgerBeforeRound(input: LedgerCheckInput): LedgerCheck {
   const spec = statisticsSpec(fedConfig);
   const statistics = spec === null ? null : { spec, standardize: statisticsEntryOf(entries)?.statistics.standardize ?? null };
   return { ok: true, genesis, head, entries, terms, epsilonIfContributing: epsilon, statistics };
+}
+
+/** Everything a participant of an asynchronous federation checks before it announces an update ready. */
+export type ReadyCheckInput = Omit<LedgerCheckInput, 'round' | 'roundPlans'>;
+
+/** The verdict before announcing: go ahead (with my ε if I join the next group), or refuse with a code. */
+export type ReadyCheck =
+  | { ok: true; genesis: GenesisEntry; entries: LedgerEntry[]; epsilonIfContributing: number; quorum: number }
+  | { ok: false; code: string; message: string };
+
+/**
+ * Decides whether a participant of an asynchronous federation may announce an update ready
+ * (spec/ledger.md §2.5): the checks of {@link checkLedgerBeforeRound} that do not need the group's
+ * config (`client/ledger-invalid`, `client/coordinator-key-changed`, the receipt codes,
+ * `client/not-allowed`, `client/delta-above-limit`), and `client/epsilon-budget` when joining the
+ * next group, a group of K members released with its quorum under the mechanism now in force,
+ * would take my ε past `maxEpsilon`. A participant that announces only on `ok` never fills a
+ * group's place with an update it would then refuse to contribute.
+ */
+export function checkLedgerBeforeReady(input: ReadyCheckInput): ReadyCheck {
+  const memo = input.memo?.entries === input.entries ? input.memo : null;
+  const once = <T>(key: string, compute: () => T): T => (memo === null ? compute() : memo.get(key, compute));
+  const trusted = trustedGenesis(input, input.verifiedPrefix ?? 0, once);
+  if (!trusted.ok) return trusted;
+  const { genesis } = trusted;
+  if (!once('allowed', () => new Set(genesis.participants)).has(input.self)) return refuse('client/not-allowed', 'the genesis does not list me as a participant');
+  if (input.maxDelta !== undefined && genesis.delta > input.maxDelta) {
+    return refuse('client/delta-above-limit', `the federation's δ ${genesis.delta} is above my limit ${input.maxDelta}`);
+  }
+  const fedConfig = once('genesis-config', () => genesisFederationConfig(genesis));
+  const entries = once('parsed', () => input.entries.map((e) => LedgerEntrySchema.parse(e)));
+  const terms = once('terms', () => currentTerms(genesis, entries));
+  const { epsilon, rounds, quorum } = nextGroupEpsilon(genesis, fedConfig, entries, input.self, { dp: terms.mechanism, dim: roundDim(fedConfig) });
+  if (input.maxEpsilon !== undefined && !(epsilon <= input.maxEpsilon)) {
+    return refuse(
+      'client/epsilon-budget',
+      `joining the next group (released with as few as ${quorum} contributors) would bring my ε to ${epsilon} at δ ${genesis.delta} (${rounds - 1} groups so far), above my limit ${input.maxEpsilon}: not announcing an update`,
+    );
+  }
+  return { ok: true, genesis, entries, epsilonIfContributing: epsilon, quorum };
 }
 
 /** What a participant may read about its own privacy from a ledger it verified. */

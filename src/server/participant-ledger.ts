@@ -4,7 +4,7 @@ import { LedgerHeadSchema, verifyLedgerHead } from './ledger-head.js';
 import type { LedgerHead, Receipt } from './ledger-head.js';
 import type { SharedLedger } from './ledger-memo.js';
 import type { RoundPlanMemo } from '../protocol/plan-memo.js';
-import { checkLedgerBeforeRound, verifiedOwnPrivacy, type LedgerCheck, type OwnPrivacy, type RoundAnnouncement } from './participant-ledger-check.js';
+import { checkLedgerBeforeReady, checkLedgerBeforeRound, verifiedOwnPrivacy, type LedgerCheck, type OwnPrivacy, type ReadyCheck, type RoundAnnouncement } from './participant-ledger-check.js';
 
 /**
  * Where a participant keeps the coordinator key it pinned and the receipts of its rounds: a folder
@@ -108,6 +108,41 @@ export class ParticipantLedger {
       provider: this.provider,
       ...(memo === undefined ? {} : { memo }),
       ...(this.opts.roundPlans === undefined ? {} : { roundPlans: this.opts.roundPlans }),
+      ...(this.opts.maxEpsilon === undefined ? {} : { maxEpsilon: this.opts.maxEpsilon }),
+      ...(this.opts.maxDelta === undefined ? {} : { maxDelta: this.opts.maxDelta }),
+    });
+    if (result.ok) {
+      this.verified = result.entries.map((e) => e.hash);
+      shared?.verifiedNow(this.verified);
+    }
+    return result;
+  }
+
+  /**
+   * Fetches and checks the ledger before I announce an asynchronous update ready
+   * ({@link checkLedgerBeforeReady}): the same trust checks as before a round, and my ε if I joined
+   * the next group. Never throws on a bad ledger: it refuses.
+   */
+  async beforeReady(federationId: string, advertisedKey: string): Promise<ReadyCheck> {
+    const key = this.keyOrRefusal(federationId, advertisedKey);
+    if (typeof key !== 'string') return key;
+    const shared = this.opts.shared;
+    // Between groups no head is announced: the signed head (one small request) says whether the
+    // ledger the participants of this process share is still the coordinator's.
+    const memo = shared === undefined ? undefined : await shared.at(await this.http.getJson('/v1/ledger/head', LedgerHeadSchema), () => this.fetchLedger());
+    const entries = memo?.entries ?? (await this.fetchLedger());
+    const prefix = verifiedPrefix(entries, this.verified);
+    if (prefix < this.verified.length) {
+      return { ok: false, code: 'client/ledger-fork', message: `the ledger no longer extends the ${this.verified.length} entries I verified before (it differs from entry ${prefix} on)` };
+    }
+    const result = checkLedgerBeforeReady({
+      entries,
+      self: this.opts.self,
+      coordinatorKey: key,
+      receipts: this.opts.store?.receipts(federationId) ?? [],
+      verifiedPrefix: Math.max(prefix, shared === undefined ? 0 : verifiedPrefix(entries, shared.verified)),
+      provider: this.provider,
+      ...(memo === undefined ? {} : { memo }),
       ...(this.opts.maxEpsilon === undefined ? {} : { maxEpsilon: this.opts.maxEpsilon }),
       ...(this.opts.maxDelta === undefined ? {} : { maxDelta: this.opts.maxDelta }),
     });

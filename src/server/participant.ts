@@ -311,6 +311,16 @@ export class Participant {
    * the staleness weight the group states once I have checked it is s(τ) of my real staleness.
    * An update that went staler than the bound is trained again on the latest model; one whose
    * group ended without using it (aborted before unmask) is announced again.
+   *
+   * Before training and before each announcement the ledger is checked as before a group
+   * ({@link ParticipantLedger.beforeReady}): when joining the next group would take my ε past
+   * `maxEpsilon` (or the ledger fails a check) I neither train nor announce, so I never take a
+   * group's place only to refuse it. The refusal is reported once (a result `refused` with its
+   * code, lastPhase null); I keep following the federation and check again only when a round has
+   * ended or the federation's terms changed (an amendment may add noise), announcing again if the
+   * next group then fits. A group that lists me anyway (an announcement made elsewhere with my key)
+   * is refused with the round's own checks (`client/epsilon-budget` first), or `client/not-ready`
+   * when I hold no update to contribute.
    */
   private async runAsync(info: FederationInfo, rules: NonNullable<FederationInfo['async']>): Promise<ParticipationResult[]> {
     let state = await this.getState('');
@@ -319,9 +329,14 @@ export class Participant {
     const replay = this.opts.replay;
     const attempted = new Set<number>();
     let lastStateVersion = state.stateVersion;
+    /** The refusal before announcing, and the federation's progress it was made at (checked again once that moves). */
+    let held: { at: string; code: string } | null = null;
     for (;;) {
       // A coordinator that restarted (its state versions count from 0 again) forgot who was ready.
-      if (state.stateVersion < lastStateVersion) announced = false;
+      if (state.stateVersion < lastStateVersion) {
+        announced = false;
+        held = null;
+      }
       lastStateVersion = state.stateVersion;
       await this.newRelease(state, info.dim);
       if (this.opts.signal?.aborted) break;
@@ -329,6 +344,7 @@ export class Participant {
       if (state.status === 'finished') break;
       if (state.status === 'stopped') {
         announced = false;
+        held = null;
         if (!(await this.awaitRestart())) break;
         state = await this.getState('');
         continue;
@@ -341,14 +357,32 @@ export class Participant {
           break;
         }
         trained = null;
-      }
-      if (trained === null) {
-        const version = Math.min(replay?.trainOn ?? state.modelVersion, state.modelVersion);
-        const global = await this.fetchModel(version, info.dim);
-        trained = { version, result: await this.opts.train(global, { round: version, modelVersion: version, standardization: null }) };
         announced = false;
       }
       if (!announced) {
+        const at = `${state.lastRound?.round ?? -1}/${state.roundsCompleted}/${state.roundsTarget}`;
+        if (held === null || held.at !== at) {
+          const gate = await this.ledger.beforeReady(info.federationId, info.coordinatorPublicKey);
+          const before: string | null = held === null ? null : held.code;
+          if (gate.ok) held = null;
+          else {
+            if (before !== gate.code) {
+              this.log(`not announcing an update: ${gate.message}`);
+              const result = refusal(state.round ?? state.roundsCompleted, gate.code);
+              this.results.push(result);
+              this.opts.onResult?.(result);
+            }
+            held = { at, code: gate.code };
+            if (replay !== undefined) break;
+          }
+        }
+      }
+      if (held === null && !announced) {
+        if (trained === null) {
+          const version = Math.min(replay?.trainOn ?? state.modelVersion, state.modelVersion);
+          const global = await this.fetchModel(version, info.dim);
+          trained = { version, result: await this.opts.train(global, { round: version, modelVersion: version, standardization: null }) };
+        }
         try {
           await this.announceReady(info, trained.version);
           announced = true;
@@ -370,26 +404,12 @@ export class Participant {
         attempted.add(state.round);
         const config = this.roundConfig(state, info);
         if (config !== null) {
-          const index = config.participants.findIndex((p) => bytesEqual(p, this.opts.identity.publicKey));
-          const own = ownGroupWeight(state.cohortDraw?.group, index, trained.version, rules);
-          let result: ParticipationResult;
-          if (!own.ok) {
-            this.log(`round ${config.round}: refusing to contribute: ${own.message}`);
-            result = refusal(config.round, own.code);
-          } else {
-            const check = await this.ledger.beforeRound(info.federationId, info.coordinatorPublicKey, { config, draw: state.cohortDraw, ledgerHead: state.ledgerHead });
-            if (!check.ok) this.log(`round ${config.round}: refusing to contribute: ${check.message}`);
-            else this.logAmendments(check.entries, check.epsilonIfContributing);
-            result = check.ok ? await this.participate(state, config, info, { kind: 'pretrained', result: trained.result, weight: own.weight }) : refusal(config.round, check.code);
-            if (check.ok && (result.status === 'completed' || (result.status === 'aborted' && result.lastPhase === 'unmask'))) {
-              await this.keepReceipt(info.federationId, result, check.head);
-            }
-          }
-          this.results.push(result);
-          this.opts.onResult?.(result);
-          this.log(`round ${result.round}: ${result.status}${result.code ? ` (${result.code})` : ''}${own.ok ? ` (staleness weight ${own.weight})` : ''}`);
+          const result = await this.groupRound(state, config, info, rules, trained);
+          this.results.push(result.result);
+          this.opts.onResult?.(result.result);
+          this.log(`round ${result.result.round}: ${result.result.status}${result.result.code ? ` (${result.result.code})` : ''}${result.weight === null ? '' : ` (staleness weight ${result.weight})`}`);
           // A released (or possibly unmasked) update is spent; any other is still mine to offer.
-          if (result.status === 'completed' || (result.status === 'aborted' && result.lastPhase === 'unmask')) trained = null;
+          if (result.result.status === 'completed' || (result.result.status === 'aborted' && result.result.lastPhase === 'unmask')) trained = null;
           announced = false;
           if (replay !== undefined) break;
           state = await this.getState('');
@@ -399,6 +419,41 @@ export class Participant {
       state = await this.getState(`?since=${state.stateVersion}`);
     }
     return this.results;
+  }
+
+  /**
+   * A group that lists me: the ledger's checks first (my budget among them), then my place in the
+   * group (my version and weight), then the masked protocol with my weighted update. Refuses with
+   * `client/not-ready` when I hold no update (I did not announce one).
+   */
+  private async groupRound(
+    state: CoordinatorStateWire,
+    config: RoundConfig,
+    info: FederationInfo,
+    rules: NonNullable<FederationInfo['async']>,
+    trained: { version: number; result: TrainResult } | null,
+  ): Promise<{ result: ParticipationResult; weight: number | null }> {
+    const check = await this.ledger.beforeRound(info.federationId, info.coordinatorPublicKey, { config, draw: state.cohortDraw, ledgerHead: state.ledgerHead });
+    if (!check.ok) {
+      this.log(`round ${config.round}: refusing to contribute: ${check.message}`);
+      return { result: refusal(config.round, check.code), weight: null };
+    }
+    if (trained === null) {
+      this.log(`round ${config.round}: refusing to contribute: the group lists me, but I announced no update`);
+      return { result: refusal(config.round, 'client/not-ready'), weight: null };
+    }
+    const index = config.participants.findIndex((p) => bytesEqual(p, this.opts.identity.publicKey));
+    const own = ownGroupWeight(state.cohortDraw?.group, index, trained.version, rules);
+    if (!own.ok) {
+      this.log(`round ${config.round}: refusing to contribute: ${own.message}`);
+      return { result: refusal(config.round, own.code), weight: null };
+    }
+    this.logAmendments(check.entries, check.epsilonIfContributing);
+    const result = await this.participate(state, config, info, { kind: 'pretrained', result: trained.result, weight: own.weight });
+    if (result.status === 'completed' || (result.status === 'aborted' && result.lastPhase === 'unmask')) {
+      await this.keepReceipt(info.federationId, result, check.head);
+    }
+    return { result, weight: own.weight };
   }
 
   /** Tells the coordinator my update, trained on model `version`, is ready for a group (signed `POST /v1/ready`). */

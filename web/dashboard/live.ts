@@ -80,6 +80,7 @@ export function startLive(onReport: (r: PrivacyReport) => void): void {
       ['threshold', String(f.threshold)],
       ['colluders', String(f.colluders)],
       ['model version', String(s.modelVersion)],
+      ...(s.asyncGroups === null ? [] : ([['groups', groupsLine(s.asyncGroups)]] as [string, string][])),
       ['coordinator key', f.coordinatorPublicKey],
     ];
     byId('federation').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', { class: k === 'coordinator key' ? 'hash' : null }, v)]));
@@ -179,4 +180,13 @@ function statusLine(s: DashboardSnapshot, deadlineAt: number | null): string {
   if (s.phase === 'finalizing') return 'finalizing: committing the ledger entry';
   const left = deadlineAt === null ? '' : ` · deadline in ${Math.max(0, Math.round((deadlineAt - Date.now()) / 1000))} s`;
   return `phase ${s.phase}${left}`;
+}
+
+/** An asynchronous federation's groups: who waits, and every group dissolved for want of ready participants. */
+function groupsLine(g: NonNullable<DashboardSnapshot['asyncGroups']>): string {
+  const last = g.recentDissolutions.at(-1);
+  return (
+    `${g.ready} of ${g.groupSize} ready · ${g.dissolved} dissolved` +
+    (last === undefined ? '' : ` (last at ${new Date(last.at).toISOString().slice(11, 19)} UTC with ${last.ready} ready, after ${fmtMs(g.formationTimeoutMs)})`)
+  );
 }

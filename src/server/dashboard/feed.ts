@@ -121,6 +121,7 @@ export class DashboardFeed {
       awaited,
       awaitedFor,
       rounds: c.summaries.map((s) => this.roundOf(s)),
+      asyncGroups: c.asyncGroups(),
       epsilonSpent: c.epsilonSpent(),
       at: Date.now(),
     };

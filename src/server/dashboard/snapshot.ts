@@ -1,4 +1,5 @@
 import type { Phase } from '../../protocol/phases.js';
+import type { AsyncGroupsView } from '../async-groups.js';
 import type { CoordinatorStatus, RoundEvaluation, RoundSummary } from '../coordinator.js';
 
 /*
@@ -62,6 +63,8 @@ export interface DashboardSnapshot {
   /** What `awaited` means at this moment. */
   awaitedFor: string;
   rounds: DashboardRound[];
+  /** Asynchronous federations: participants ready for a group and groups dissolved for want of them; null for synchronous rounds. */
+  asyncGroups: AsyncGroupsView | null;
   epsilonSpent: number | null;
   /** Milliseconds since the epoch, on the coordinator's clock. */
   at: number;
