@@ -14,7 +14,7 @@ import { request as httpRequest } from 'node:http';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { z } from 'zod';
 import { ClientRound } from '../../src/protocol/client/client-round.js';
-import { RoundConfigSchema, type RoundConfig } from '../../src/protocol/config.js';
+import { planRound, RoundConfigSchema, type RoundConfig } from '../../src/protocol/config.js';
 import type { ClientMessage, MaskedInputMessage } from '../../src/protocol/messages.js';
 import type { Phase } from '../../src/protocol/phases.js';
 import { decodeServerMessage, encodeClientMessage } from '../../src/protocol/wire/serialize.js';
@@ -190,12 +190,16 @@ const first = await until((s) => s.phase === 'advertise-keys' && s.roundConfig !
 // CPU from here on: the round's work, not this process's start-up.
 const cpuAtStart = cpu();
 const config = z.decode(RoundConfigSchema, first.roundConfig as z.input<typeof RoundConfigSchema>) as RoundConfig;
+// One plan for all of this worker's clients, as one participant process plans its round once: a
+// plan per client held the whole n·k neighbour graph per client (about 3 MB a client at n = 2000,
+// O(n²) memory and planning CPU per worker).
+const plan = planRound(config);
 const mine: Client[] = [];
 for (let i = worker; i < n; i += workers) {
   const id = identities.get(i) as KeyPair;
   const index = config.participants.findIndex((p) => Buffer.from(p).equals(Buffer.from(id.publicKey)));
   if (index < 0) continue;
-  const round = new ClientRound(config, { index, identitySecretKey: id.secretKey, input: () => update, extra: [], rng: systemRandom, provider: defaultProvider });
+  const round = new ClientRound(plan, { index, identitySecretKey: id.secretKey, input: () => update, extra: [], rng: systemRandom, provider: defaultProvider });
   mine.push({ id, index, round, dropped: false });
 }
 const k = config.graph.kind === 'complete' ? config.participants.length : config.graph.degree + 1;

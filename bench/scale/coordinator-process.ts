@@ -48,6 +48,17 @@ const closeWhenOnlyDroppedMissing = setInterval(() => {
   const missing = p.expected.filter((i) => !done.has(i));
   if (missing.length > 0 && missing.every((i) => (dropping as Set<number>).has(i))) c.expireDeadline();
 }, 250);
+// FEDVEIL_SCALE_MEMLOG=<ms>: the process's memory by phase on stderr, to see which phase holds what.
+const memlogMs = Number(process.env.FEDVEIL_SCALE_MEMLOG ?? 0);
+const mb = (x: number) => (x / 2 ** 20).toFixed(1);
+const memlog =
+  memlogMs > 0
+    ? setInterval(() => {
+        const m = process.memoryUsage();
+        const phase = c.state().phase ?? c.state().status;
+        process.stderr.write(`[mem] ${phase} rss ${mb(m.rss)} heapUsed ${mb(m.heapUsed)} heapTotal ${mb(m.heapTotal)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)}\n`);
+      }, memlogMs)
+    : undefined;
 await go;
 c.start();
 const long = 3_600_000;
@@ -58,6 +69,7 @@ await c.waitFor((s) => s.lastRound !== null, long);
 const unmaskCpu = cpu() - unmaskCpu0;
 await c.finished;
 clearInterval(closeWhenOnlyDroppedMissing);
+clearInterval(memlog);
 out(`summary ${JSON.stringify({ ...c.summaries[0], coordinatorCpuS: cpu() - startCpu, unmaskCpuS: unmaskCpu })}`);
 out('finished');
 

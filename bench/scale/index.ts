@@ -12,7 +12,9 @@
  * production runs compiled JavaScript, or tsx; default node), `--dropout` (0.1),
  * `--dropout-phase` (masked-input), `--graph` (secagg+ | complete), `--mode` (semi-honest |
  * malicious), `--deadline-s` (each phase's deadline; a phase with dropouts lasts this long),
- * `--append` (keep the other cells of the last bench/results/scale.json and fit over all).
+ * `--append` (keep the other cells of the last bench/results/scale.json and fit over all),
+ * `--from-logs a.log,b.log` (no run: the results and fits of the cells those runs' output printed).
+ * FEDVEIL_SCALE_MEMLOG=<ms> has the coordinator log its memory by phase (coordinator-process.ts).
  * After each cell at most `--flower-max-nd` (n·d, 10⁸) Flower's SecAgg+ runs at the same n, d,
  * dropout, k and t (`--flower false` skips it; `--flower-timeout-s`, 300; see flower.ts).
  */
@@ -180,8 +182,32 @@ function earlier(rerun: { n: number; d: number }[]): BenchResult[] {
   );
 }
 
+/**
+ * The results of cells already run, from the `[scale] n=… d=… concurrent=…: {figures}` lines that
+ * their runs printed (`--from-logs a.log,b.log`): a run stopped before its last cell writes no
+ * results file. Each cell's other parameters are this invocation's options (their defaults unless
+ * given), as when it ran; Flower's figures are not recovered.
+ */
+function fromLogs(paths: string[], args: BenchArgs): BenchResult[] {
+  const out: BenchResult[] = [];
+  for (const path of paths) {
+    for (const line of readFileSync(path, 'utf8').split('\n')) {
+      const m = /^\[scale\] n=(\d+) d=(\d+) concurrent=(\d+): (\{.*\})$/.exec(line.trim());
+      if (!m) continue;
+      const f = JSON.parse(m[4] as string) as ScaleFigures;
+      if (f.status !== 'completed') continue;
+      out.push(...results(runOf(Number(m[1]), Number(m[2]), { ...args, concurrent: m[3] as string }), f, null));
+    }
+  }
+  return out;
+}
+
 /** Runs the configurations the options select (see the module comment). */
 export async function run(args: BenchArgs = {}): Promise<BenchResult[]> {
+  if (args['from-logs'] !== undefined) {
+    const out = fromLogs(args['from-logs'].split(','), args);
+    return [...out, ...growth(out)];
+  }
   let cells = CELLS;
   if (args.n !== undefined || args.d !== undefined) cells = [{ n: numberArg(args, 'n', 100), d: numberArg(args, 'd', 1e5) }];
   else if (args.cells !== undefined) {

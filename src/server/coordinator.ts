@@ -45,7 +45,7 @@ import { abortedAfterUnmaskRecord, chargedRoundFields, RoundCoSignatures, type R
 import { privacyEntryOf } from './report.js';
 import { CoordinatorMetrics } from './metrics.js';
 import { modelHash } from './sqlite-store.js';
-import type { CoordinatorStore, StoredModel } from './store.js';
+import { storedWeights, type CoordinatorStore, type StoredModel } from './store.js';
 
 /** What the coordinator is doing. */
 export type CoordinatorStatus = 'starting' | 'running' | 'finished' | 'stopped';
@@ -1054,7 +1054,7 @@ export class Coordinator {
   /** The ledger entry and next model of a completed round (pure computation, nothing stored). */
   private releaseRecord(a: ActiveRound, outcome: CompletedOutcome, iso: string): { entry: LedgerEntry; next: StoredModel } {
     const before = a.modelBefore;
-    const weights = new Float32Array(before.weights.slice().buffer);
+    const weights = storedWeights(before);
     const spec = this.config.evaluation;
     const dim = this.config.dim;
     const evaluationEnd = spec ? dim + EVALUATION_COORDINATES : dim;
@@ -1068,7 +1068,7 @@ export class Coordinator {
     const clipping = clip === null ? undefined : { clipNorm: clip.clipNorm, fraction: releasedFraction(outcome.aggregate[evaluationEnd] as number, clip) };
     const updated = this.optimizer.apply(weights, mean);
     const probe = noiseProbeCoordinates(this.config);
-    const bytes = new Uint8Array(updated.buffer, updated.byteOffset, updated.byteLength).slice();
+    const bytes = new Uint8Array(updated.buffer, updated.byteOffset, updated.byteLength);
     const next: StoredModel = {
       version: before.version + 1,
       hash: modelHash(bytes),

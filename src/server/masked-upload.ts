@@ -17,9 +17,25 @@ export class StagingPool {
   private allocated = 0;
   private bytes = 0;
   private readonly waiters: { size: number; resolve: (b: Uint8Array) => void; reject: (e: unknown) => void }[] = [];
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(readonly slots: number) {
+  /**
+   * @param slots most buffers lent at once
+   * @param idleTrimMs how long the pool keeps its free buffers once none is lent and no upload
+   *   waits: uploads come in bursts (one phase of a round), and a pool that kept `slots` vectors
+   *   for good would hold them (32 MB at d = 10⁶ with 8 slots) through unmasking and release,
+   *   the round's memory peak.
+   */
+  constructor(
+    readonly slots: number,
+    private readonly idleTrimMs = 1000,
+  ) {
     if (!Number.isInteger(slots) || slots < 1) throw new RangeError(`staging slots must be a positive integer, got ${slots}`);
+  }
+
+  /** Buffers allocated, lent or free. */
+  get held(): number {
+    return this.allocated;
   }
 
   /** Buffers now lent out. */
@@ -34,6 +50,8 @@ export class StagingPool {
 
   /** A buffer of `size` bytes when one is free now (and nobody waits for one), else null. */
   tryAcquire(size: number): Uint8Array | null {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     if (size !== this.bytes) {
       // The vector size changed (a new round plan): buffers of the old size are dropped as returned.
       this.allocated -= this.free.length;
@@ -87,6 +105,17 @@ export class StagingPool {
       this.allocated++;
       w.resolve(new Uint8Array(w.size));
     }
+    if (this.inUse === 0 && this.waiters.length === 0 && this.free.length > 0 && this.idleTimer === undefined) {
+      this.idleTimer = setTimeout(() => this.trim(), this.idleTrimMs);
+      this.idleTimer.unref?.();
+    }
+  }
+
+  /** Drops the free buffers (lent ones are dropped as they come back only if the size changed). */
+  private trim(): void {
+    this.idleTimer = undefined;
+    this.allocated -= this.free.length;
+    this.free = [];
   }
 }
 

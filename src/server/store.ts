@@ -16,6 +16,16 @@ export interface StoredModel {
   optimizerState?: Uint8Array | null;
 }
 
+/**
+ * The weights of `model` as Float32: a view of its bytes when they are 4-byte aligned (a copy
+ * otherwise). Read it, never write it: a stored model is shared (the published version, and the
+ * round that builds the next one from it), and at d = 10⁶ a copy is 4 MB at the round's memory peak.
+ */
+export function storedWeights(model: StoredModel): Float32Array {
+  const w = model.weights;
+  return w.byteOffset % 4 === 0 ? new Float32Array(w.buffer, w.byteOffset, w.byteLength / 4) : new Float32Array(w.slice().buffer);
+}
+
 /** How a round ended, or that it is still running. */
 export type RoundStatus = 'running' | 'completed' | 'aborted';
 

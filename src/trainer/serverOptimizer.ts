@@ -32,7 +32,8 @@ export interface ServerOptimizer {
   readonly config: Required<ServerOptimizerConfig>;
   /**
    * Returns the next global weights from the current ones and the mean update Δ (mean of local
-   * minus global). Throws `trainer/update-length-mismatch` or `trainer/non-finite-update` (before
+   * minus global), in a new array the optimiser keeps no reference to; neither argument is
+   * modified. Throws `trainer/update-length-mismatch` or `trainer/non-finite-update` (before
    * touching any state), and `trainer/non-finite-weights` if the result would not be finite.
    */
   apply(globalWeights: Float32Array, meanUpdate: Float32Array): Float32Array;

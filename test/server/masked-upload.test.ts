@@ -69,6 +69,29 @@ describe('StagingPool', () => {
   });
 });
 
+describe('StagingPool between bursts', () => {
+  it('drops its free buffers once none has been lent for idleTrimMs, and keeps them while uploads come', async () => {
+    const pool = new StagingPool(2, 20);
+    const a = await pool.acquire(8);
+    const b = await pool.acquire(8);
+    pool.release(a);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(pool.held).toBe(2); // b is still lent: no trim
+    pool.release(b);
+    expect(pool.held).toBe(2);
+    const again = await pool.acquire(8); // within the idle time: the same memory
+    expect(again === a || again === b).toBe(true);
+    pool.release(again);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(pool.held).toBe(0);
+    expect(pool.inUse).toBe(0);
+    const fresh = await pool.acquire(8);
+    expect(fresh !== a && fresh !== b).toBe(true);
+    expect(pool.held).toBe(1);
+    pool.release(fresh);
+  });
+});
+
 describe('reading a masked-input body as it streams in', () => {
   it('gives the same hash, envelope and vector whatever the chunking', async () => {
     await fc.assert(

@@ -67,6 +67,26 @@ describe('server optimisers (Reddi et al. 2021, Algorithm 2)', () => {
     expect(() => createServerOptimizer({ kind: 'sgd' } as never)).toThrow(expect.objectContaining({ code: 'trainer/bad-option' }));
   });
 
+  it('returns new weights in a fresh array and leaves its arguments and exported state untouched', () => {
+    // The coordinator hands apply a view of the published model and stores the result without copying either.
+    for (const kind of ['fedavg', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad'] as const) {
+      const opt = createServerOptimizer({ kind });
+      opt.apply(f32([0.5, 0.5]), f32([0.1, -0.1]));
+      const w = f32([1, 2]);
+      const delta = f32([0.25, -0.5]);
+      const state = opt.exportState();
+      const out = opt.apply(w, delta);
+      expect(out.buffer).not.toBe(w.buffer);
+      expect(out.buffer).not.toBe(delta.buffer);
+      for (const held of [state.m, state.v]) if (held) expect(out.buffer).not.toBe(held.buffer);
+      expect(Array.from(w)).toEqual([1, 2]);
+      expect(Array.from(delta)).toEqual([0.25, -0.5]);
+      const after = opt.exportState();
+      out.fill(99);
+      expect(opt.exportState()).toEqual(after);
+    }
+  });
+
   it('resumes from exported state exactly as if never interrupted', () => {
     fc.assert(
       fc.property(

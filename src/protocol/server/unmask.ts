@@ -136,8 +136,13 @@ export class UnmaskCollector implements PhaseCollector<UnmaskMessage> {
         );
       }
     }
-    // Holders answer in any order; sort by x so equal holder sets share one basis.
-    const bases = new Map<string, RobustBasis>();
+    // Holders answer in any order; sort by x so equal holder sets share one basis. Only the last
+    // basis is kept: on the complete graph every secret has the same holders, so it is reused for
+    // all; on a SecAgg+ graph each owner's holders are its own neighbours, a basis (t·(r − t + 1)
+    // field elements, ~30 kB at k = 53) is used once, and keeping them all held O(n·k·t) memory
+    // (30 MB at n = 1000) until the sum was unmasked.
+    let basisKey = '';
+    let lastBasis: RobustBasis | null = null;
     const wrongShares: WrongShare[] = [];
     const rebuild = (owner: number, secret: WrongShare['secret'], valueBytes: number): { value: Uint8Array; suspects: number[] } => {
       const l = (secret === 'self-mask' ? this.selfShares : this.maskShares).get(owner) as ShareList;
@@ -146,8 +151,11 @@ export class UnmaskCollector implements PhaseCollector<UnmaskMessage> {
       const holders = xs.map((x) => x - 1);
       const suspects = sortedIndices(new Set([...holders, owner]));
       const key = xs.join(',');
-      let basis = bases.get(key);
-      if (!basis) bases.set(key, (basis = new RobustBasis(xs, t)));
+      if (lastBasis === null || key !== basisKey) {
+        lastBasis = new RobustBasis(xs, t);
+        basisKey = key;
+      }
+      const basis = lastBasis;
       let r: RobustReconstruction;
       try {
         r = basis.reconstruct(
