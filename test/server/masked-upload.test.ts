@@ -6,7 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { sha256 } from '@noble/hashes/sha2.js';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ClientMessage } from '../../src/protocol/messages.js';
 import { nodeProvider, seededRandom, toHex } from '../../src/secagg/index.js';
 import type { HttpError } from '../../src/server/http-errors.js';
@@ -71,24 +71,31 @@ describe('StagingPool', () => {
 
 describe('StagingPool between bursts', () => {
   it('drops its free buffers once none has been lent for idleTrimMs, and keeps them while uploads come', async () => {
-    const pool = new StagingPool(2, 20);
-    const a = await pool.acquire(8);
-    const b = await pool.acquire(8);
-    pool.release(a);
-    await new Promise((r) => setTimeout(r, 40));
-    expect(pool.held).toBe(2); // b is still lent: no trim
-    pool.release(b);
-    expect(pool.held).toBe(2);
-    const again = await pool.acquire(8); // within the idle time: the same memory
-    expect(again === a || again === b).toBe(true);
-    pool.release(again);
-    await new Promise((r) => setTimeout(r, 40));
-    expect(pool.held).toBe(0);
-    expect(pool.inUse).toBe(0);
-    const fresh = await pool.acquire(8);
-    expect(fresh !== a && fresh !== b).toBe(true);
-    expect(pool.held).toBe(1);
-    pool.release(fresh);
+    // Fake timers: a loaded machine must not stretch "within the idle time" past it.
+    vi.useFakeTimers();
+    try {
+      const pool = new StagingPool(2, 20);
+      const a = await pool.acquire(8);
+      const b = await pool.acquire(8);
+      pool.release(a);
+      await vi.advanceTimersByTimeAsync(40);
+      expect(pool.held).toBe(2); // b is still lent: no trim
+      pool.release(b);
+      expect(pool.held).toBe(2);
+      await vi.advanceTimersByTimeAsync(19);
+      const again = await pool.acquire(8); // within the idle time: the same memory
+      expect(again === a || again === b).toBe(true);
+      pool.release(again);
+      await vi.advanceTimersByTimeAsync(40);
+      expect(pool.held).toBe(0);
+      expect(pool.inUse).toBe(0);
+      const fresh = await pool.acquire(8);
+      expect(fresh !== a && fresh !== b).toBe(true);
+      expect(pool.held).toBe(1);
+      pool.release(fresh);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
