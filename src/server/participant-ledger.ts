@@ -4,7 +4,16 @@ import { LedgerHeadSchema, verifyLedgerHead } from './ledger-head.js';
 import type { LedgerHead, Receipt } from './ledger-head.js';
 import type { SharedLedger } from './ledger-memo.js';
 import type { RoundPlanMemo } from '../protocol/plan-memo.js';
-import { checkLedgerBeforeReady, checkLedgerBeforeRound, verifiedOwnPrivacy, type LedgerCheck, type OwnPrivacy, type ReadyCheck, type RoundAnnouncement } from './participant-ledger-check.js';
+import {
+  checkLedgerBeforeReady,
+  checkLedgerBeforeRound,
+  verifiedOwnPrivacy,
+  type LedgerCheck,
+  type OwnPrivacy,
+  type ReadyCheck,
+  type ReadyCheckInput,
+  type RoundAnnouncement,
+} from './participant-ledger-check.js';
 
 /**
  * Where a participant keeps the coordinator key it pinned and the receipts of its rounds: a folder
@@ -88,34 +97,9 @@ export class ParticipantLedger {
 
   /** Fetches and checks the ledger for the announced round. Never throws on a bad ledger: it refuses. */
   async beforeRound(federationId: string, advertisedKey: string, round: RoundAnnouncement): Promise<LedgerCheck> {
-    const key = this.keyOrRefusal(federationId, advertisedKey);
-    if (typeof key !== 'string') return key;
-    const shared = this.opts.shared;
-    const memo = shared === undefined ? undefined : await shared.at(round.ledgerHead, () => this.fetchLedger());
-    const entries = memo?.entries ?? (await this.fetchLedger());
-    const prefix = verifiedPrefix(entries, this.verified);
-    if (prefix < this.verified.length) {
-      return { ok: false, code: 'client/ledger-fork', message: `the ledger no longer extends the ${this.verified.length} entries I verified before (it differs from entry ${prefix} on)` };
-    }
-    const result = checkLedgerBeforeRound({
-      entries,
-      self: this.opts.self,
-      coordinatorKey: key,
-      receipts: this.opts.store?.receipts(federationId) ?? [],
-      round,
-      // Signatures another participant of this process verified need no second check.
-      verifiedPrefix: Math.max(prefix, shared === undefined ? 0 : verifiedPrefix(entries, shared.verified)),
-      provider: this.provider,
-      ...(memo === undefined ? {} : { memo }),
-      ...(this.opts.roundPlans === undefined ? {} : { roundPlans: this.opts.roundPlans }),
-      ...(this.opts.maxEpsilon === undefined ? {} : { maxEpsilon: this.opts.maxEpsilon }),
-      ...(this.opts.maxDelta === undefined ? {} : { maxDelta: this.opts.maxDelta }),
-    });
-    if (result.ok) {
-      this.verified = result.entries.map((e) => e.hash);
-      shared?.verifiedNow(this.verified);
-    }
-    return result;
+    return this.checkFetched(federationId, advertisedKey, async () => round.ledgerHead, (input) =>
+      checkLedgerBeforeRound({ ...input, round, ...(this.opts.roundPlans === undefined ? {} : { roundPlans: this.opts.roundPlans }) }),
+    );
   }
 
   /**
@@ -124,22 +108,38 @@ export class ParticipantLedger {
    * the next group. Never throws on a bad ledger: it refuses.
    */
   async beforeReady(federationId: string, advertisedKey: string): Promise<ReadyCheck> {
+    // Between groups no head is announced: the signed head (one small request) says whether the
+    // ledger the participants of this process share is still the coordinator's.
+    return this.checkFetched(federationId, advertisedKey, () => this.http.getJson('/v1/ledger/head', LedgerHeadSchema), checkLedgerBeforeReady);
+  }
+
+  /**
+   * What both checks share: the trusted key, the ledger (through the memo this process's
+   * participants share, at the head `head` gives), the refusal of a ledger that no longer extends
+   * what I verified, the inputs every check takes; and, when `check` passes, its entries become
+   * what I verified.
+   */
+  private async checkFetched<R extends { ok: true; entries: readonly { hash: string }[] } | { ok: false; code: string; message: string }>(
+    federationId: string,
+    advertisedKey: string,
+    head: () => Promise<{ seq: number; hash: string } | null>,
+    check: (input: ReadyCheckInput) => R,
+  ): Promise<R | { ok: false; code: string; message: string }> {
     const key = this.keyOrRefusal(federationId, advertisedKey);
     if (typeof key !== 'string') return key;
     const shared = this.opts.shared;
-    // Between groups no head is announced: the signed head (one small request) says whether the
-    // ledger the participants of this process share is still the coordinator's.
-    const memo = shared === undefined ? undefined : await shared.at(await this.http.getJson('/v1/ledger/head', LedgerHeadSchema), () => this.fetchLedger());
+    const memo = shared === undefined ? undefined : await shared.at(await head(), () => this.fetchLedger());
     const entries = memo?.entries ?? (await this.fetchLedger());
     const prefix = verifiedPrefix(entries, this.verified);
     if (prefix < this.verified.length) {
       return { ok: false, code: 'client/ledger-fork', message: `the ledger no longer extends the ${this.verified.length} entries I verified before (it differs from entry ${prefix} on)` };
     }
-    const result = checkLedgerBeforeReady({
+    const result = check({
       entries,
       self: this.opts.self,
       coordinatorKey: key,
       receipts: this.opts.store?.receipts(federationId) ?? [],
+      // Signatures another participant of this process verified need no second check.
       verifiedPrefix: Math.max(prefix, shared === undefined ? 0 : verifiedPrefix(entries, shared.verified)),
       provider: this.provider,
       ...(memo === undefined ? {} : { memo }),
