@@ -1,12 +1,7 @@
 import type { Command } from 'commander';
-import type { EmpiricalAudit, NoiseAudit } from '../dp/index.js';
+import { confidencePercent, type EmpiricalAudit, type NoiseAudit } from '../dp/index.js';
 import { FedveilError } from '../secagg/util/errors.js';
 import { auditRunDir } from './canary-audit-files.js';
-
-/** 0.95 → '95%', 0.999 → '99.9%'. */
-function percent(p: number): string {
-  return `${Number((100 * p).toPrecision(6))}%`;
-}
 
 /** One line: the estimate, its interval, the claim it tested and the verdict. */
 export function auditLine(a: EmpiricalAudit): string {
@@ -15,7 +10,7 @@ export function auditLine(a: EmpiricalAudit): string {
     ? 'PASSED (not refuted; a lower estimate can refute a claim, never certify it)'
     : 'FAILED: the lower end exceeds the claimed ε, the released models carry less noise than the report claims';
   return (
-    `empirical audit: ε ≈ ${a.epsilon.toFixed(3)} at δ = ${a.delta}, ${percent(a.confidence)} interval [${a.lower.toFixed(3)}, ${a.upper.toFixed(3)}] ` +
+    `empirical audit: ε ≈ ${a.epsilon.toFixed(3)} at δ = ${a.delta}, ${confidencePercent(a.confidence)} interval [${a.lower.toFixed(3)}, ${a.upper.toFixed(3)}] ` +
     `from ${a.canaries} canaries and ${a.nulls} null directions over ${a.rounds} rounds; ${claim}: ${verdict}`
   );
 }

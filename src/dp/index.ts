@@ -80,6 +80,7 @@ export {
 export { eventsMatch, reportEntry, verifyReport, type Discrepancy, type ReportCheck, type VerifyReportOptions } from './verify-report.js';
 export { cdfTableSampler } from './noise/cdf-table.js';
 export {
+  confidencePercent,
   cosine,
   estimateEmpiricalEpsilon,
   gaussianDelta,

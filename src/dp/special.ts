@@ -178,20 +178,26 @@ export function studentTCdf(t: number, nu: number): number {
 }
 
 /**
- * The p-quantile of Student's t with ν degrees of freedom, by bisection on {@link studentTCdf}
- * (monotone, so the bisection cannot miss; 200 halvings reach double precision).
+ * The p-quantile of a distribution on [0, ∞) from its increasing CDF, by bisection: the upper end
+ * doubles from `start` until it brackets p, then 200 halvings reach double precision (monotone,
+ * so the bisection cannot miss).
  */
+export function quantileByBisection(cdf: (x: number) => number, p: number, start = 1): number {
+  let lo = 0;
+  let hi = start;
+  while (cdf(hi) < p) hi *= 2;
+  for (let i = 0; i < 200 && hi - lo > 1e-13 * hi; i++) {
+    const mid = (lo + hi) / 2;
+    if (cdf(mid) < p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+/** The p-quantile of Student's t with ν degrees of freedom ({@link quantileByBisection} of {@link studentTCdf}, by symmetry). */
 export function studentTQuantile(p: number, nu: number): number {
   if (!(p > 0 && p < 1) || !(nu > 0)) return Number.NaN;
   if (p === 0.5) return 0;
   if (p < 0.5) return -studentTQuantile(1 - p, nu);
-  let lo = 0;
-  let hi = 1;
-  while (studentTCdf(hi, nu) < p) hi *= 2;
-  for (let i = 0; i < 200 && hi - lo > 1e-13 * hi; i++) {
-    const mid = (lo + hi) / 2;
-    if (studentTCdf(mid, nu) < p) lo = mid;
-    else hi = mid;
-  }
-  return (lo + hi) / 2;
+  return quantileByBisection((t) => studentTCdf(t, nu), p);
 }

@@ -5,6 +5,7 @@ import { ledgerReaderEvent, modelObserverAdjacency, modelObserverEvent, type Adj
 import { RDP_ACCOUNTANT } from './accountant/rdp.js';
 import { REPORT_PLD_ACCOUNTANT, reportPldFigures } from './report-pld.js';
 import { noiseProbeAudit } from './audit/noise-probe.js';
+import { confidencePercent } from './audit/empirical-epsilon.js';
 import {
   MODEL_OBSERVER_ADVERSARY,
   PrivacyReportSchema,
@@ -410,7 +411,7 @@ function empiricalAuditDiscrepancies(r: PrivacyReport): Discrepancy[] {
     out.push({
       code: 'report/empirical-epsilon-exceeds-claim',
       message:
-        `failed empirical audit: with ${a.canaries} canaries, ε is at least ${a.lower.toFixed(3)} at δ = ${a.delta} (${Number((100 * a.confidence).toPrecision(6))}% interval ` +
+        `failed empirical audit: with ${a.canaries} canaries, ε is at least ${a.lower.toFixed(3)} at δ = ${a.delta} (${confidencePercent(a.confidence)} interval ` +
         `[${a.lower.toFixed(3)}, ${a.upper.toFixed(3)}], estimate ${a.epsilon.toFixed(3)}), above the claimed ${(a.claimedEpsilon as number).toFixed(3)}: the released models carry less noise than the report claims`,
     });
   }

@@ -114,7 +114,6 @@ export function runCanaryAudit(
   const rng = seededRandom(auditRandomSeed(reveal.canaries));
   const canaryCos: number[] = [];
   const nullCos: number[] = [];
-  const measured: string[] = [];
   const contributing = reveal.canaries.filter((c) => deltas.some((r) => r.contributors.has(c.publicKey)));
   check(contributing.length >= 2, 'audit/too-few-canaries', `only ${contributing.length} canary contributed to a released round; the audit needs at least 2`);
   const nullsPerCanary = Math.max(NULLS_PER_CANARY, Math.ceil(MIN_NULLS / contributing.length));
@@ -123,16 +122,15 @@ export function runCanaryAudit(
     for (const r of deltas) if (r.contributors.has(c.publicKey)) for (let i = 0; i < dim; i++) sum[i]! += r.d[i] as number;
     canaryCos.push(cosine(canaryDirection(fromHex(c.secret), dim), sum));
     for (let j = 0; j < nullsPerCanary; j++) nullCos.push(cosine(randomUnitDirection(dim, rng), sum));
-    measured.push(c.publicKey);
   }
 
   const report = buildPrivacyReport(parsed);
-  const claims = measured.map((k) => report.ledgerReader.participants[k] ?? null);
+  const claims = contributing.map((c) => report.ledgerReader.participants[c.publicKey] ?? null);
   const claimedEpsilon = claims.some((e) => e === null) ? null : Math.max(...(claims as number[]));
   const est = estimateEmpiricalEpsilon(canaryCos, nullCos, { delta: report.delta, rng, ...o });
   return {
     method: 'one-shot-canaries',
-    canaries: measured.length,
+    canaries: contributing.length,
     nulls: nullCos.length,
     rounds: rounds.length,
     delta: report.delta,

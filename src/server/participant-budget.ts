@@ -1,8 +1,7 @@
 import { participantEpsilon as ledgerReaderParticipantEpsilon, type DpConfig, type RoundPrivacyEntry } from '../dp/index.js';
-import { quorumOf, type RoundConfig } from '../protocol/config.js';
+import { quorumOf } from '../protocol/config.js';
 import type { FederationConfig } from './config.js';
 import { roundGraph } from './federation-plan.js';
-import { toHex } from '../secagg/index.js';
 import { chargedEntries, type GenesisEntry, type LedgerEntry } from './ledger-entry.js';
 import { privacyEntryOf } from './report.js';
 
@@ -30,14 +29,11 @@ export function participantEpsilon(
   genesis: GenesisEntry,
   entries: readonly LedgerEntry[],
   self: string,
-  upcoming?: { config: RoundConfig; quorum: number } | UpcomingRound,
+  upcoming?: UpcomingRound,
 ): { epsilon: number; rounds: number } {
   const rounds: RoundPrivacyEntry[] = chargedEntries(entries).map((e) => privacyEntryOf(genesis, e));
   if (upcoming !== undefined) {
-    const u: UpcomingRound =
-      'config' in upcoming
-        ? { round: upcoming.config.round, dim: upcoming.config.dim, dp: upcoming.config.dp, others: upcoming.config.participants.map((p) => toHex(p)), quorum: upcoming.quorum }
-        : upcoming;
+    const u = upcoming;
     const contributorIds = [self, ...u.others.filter((k) => k !== self).slice(0, u.quorum - 1)];
     rounds.push({
       round: u.round,

@@ -7,6 +7,7 @@ import { canonicalJson } from './canonical-json.js';
 import { currentTerms, type FederationTerms } from './ledger-amendment.js';
 import { LedgerEntrySchema, type GenesisEntry, type LedgerEntry } from './ledger-entry.js';
 import { genesisFederationConfig } from './ledger-genesis.js';
+import type { FederationConfig } from './config.js';
 import { checkReceipts, type Receipt } from './ledger-head.js';
 import { drawProblems, ledgerGenesis, verifyLedger } from './ledger-verify.js';
 import type { LedgerMemo } from './ledger-memo.js';
@@ -96,20 +97,10 @@ const refuse = (code: string, message: string): { ok: false; code: string; messa
  * federation's target does not raise mine).
  */
 export function checkLedgerBeforeRound(input: LedgerCheckInput): LedgerCheck {
-  const memo = input.memo?.entries === input.entries ? input.memo : null;
-  const once = <T>(key: string, compute: () => T): T => (memo === null ? compute() : memo.get(key, compute));
-  const trusted = trustedGenesis(input, input.verifiedPrefix ?? 0, once);
-  if (!trusted.ok) return trusted;
-  const { genesis } = trusted;
-  const allowed = once('allowed', () => new Set(genesis.participants));
-  if (!allowed.has(input.self)) return refuse('client/not-allowed', 'the genesis does not list me as a participant');
-  if (input.maxDelta !== undefined && genesis.delta > input.maxDelta) {
-    return refuse('client/delta-above-limit', `the federation's δ ${genesis.delta} is above my limit ${input.maxDelta}`);
-  }
+  const member = trustedMember(input);
+  if (!member.ok) return member;
+  const { once, genesis, allowed, fedConfig, entries, terms } = member;
   const { config, draw } = input.round;
-  const fedConfig = once('genesis-config', () => genesisFederationConfig(genesis));
-  const entries = once('parsed', () => input.entries.map((e) => LedgerEntrySchema.parse(e)));
-  const terms = once('terms', () => currentTerms(genesis, entries));
   const off: string[] = [];
   if (config.federationId !== genesis.federationId) off.push('another federation');
   if (canonicalJson(config.dp) !== canonicalJson(terms.mechanism)) off.push('its DP configuration is not the mechanism of the genesis or of its latest amendment');
@@ -144,7 +135,13 @@ export function checkLedgerBeforeRound(input: LedgerCheckInput): LedgerCheck {
     return refuse('client/binding-mismatch', `round ${config.round}: the round's binding ${got ?? '(none)'} is not ${expected}, the binding of its config and draw to the ledger I verified`);
   }
   // The fewest contributors the round can release with carry the least noise: the worst case.
-  const { epsilon, rounds } = participantEpsilon(genesis, entries, input.self, { config, quorum: (input.roundPlans?.plan(config) ?? planRound(config)).minSurvivors });
+  const { epsilon, rounds } = participantEpsilon(genesis, entries, input.self, {
+    round: config.round,
+    dim: config.dim,
+    dp: config.dp,
+    others: members,
+    quorum: (input.roundPlans?.plan(config) ?? planRound(config)).minSurvivors,
+  });
   if (input.maxEpsilon !== undefined && !(epsilon <= input.maxEpsilon)) {
     return refuse(
       'client/epsilon-budget',
@@ -174,18 +171,9 @@ export type ReadyCheck =
  * group's place with an update it would then refuse to contribute.
  */
 export function checkLedgerBeforeReady(input: ReadyCheckInput): ReadyCheck {
-  const memo = input.memo?.entries === input.entries ? input.memo : null;
-  const once = <T>(key: string, compute: () => T): T => (memo === null ? compute() : memo.get(key, compute));
-  const trusted = trustedGenesis(input, input.verifiedPrefix ?? 0, once);
-  if (!trusted.ok) return trusted;
-  const { genesis } = trusted;
-  if (!once('allowed', () => new Set(genesis.participants)).has(input.self)) return refuse('client/not-allowed', 'the genesis does not list me as a participant');
-  if (input.maxDelta !== undefined && genesis.delta > input.maxDelta) {
-    return refuse('client/delta-above-limit', `the federation's δ ${genesis.delta} is above my limit ${input.maxDelta}`);
-  }
-  const fedConfig = once('genesis-config', () => genesisFederationConfig(genesis));
-  const entries = once('parsed', () => input.entries.map((e) => LedgerEntrySchema.parse(e)));
-  const terms = once('terms', () => currentTerms(genesis, entries));
+  const member = trustedMember(input);
+  if (!member.ok) return member;
+  const { genesis, fedConfig, entries, terms } = member;
   const { epsilon, rounds, quorum } = nextGroupEpsilon(genesis, fedConfig, entries, input.self, { dp: terms.mechanism, dim: roundDim(fedConfig) });
   if (input.maxEpsilon !== undefined && !(epsilon <= input.maxEpsilon)) {
     return refuse(
@@ -214,6 +202,38 @@ export function verifiedOwnPrivacy(input: Pick<LedgerCheckInput, 'entries' | 'se
   const entries = input.entries.map((e) => LedgerEntrySchema.parse(e));
   const { epsilon, rounds } = participantEpsilon(trusted.genesis, entries, input.self);
   return { ok: true, genesis: trusted.genesis, epsilon, rounds, entries: entries.length };
+}
+
+/**
+ * The checks before a round and before announcing ready share: the ledger verifies under the key
+ * and receipts (`trustedGenesis`), the genesis lists me, its δ is within my limit; and what both
+ * then read from the ledger (memoised per ledger where the process's participants share one).
+ */
+function trustedMember(input: ReadyCheckInput):
+  | {
+      ok: true;
+      once: <T>(key: string, compute: () => T) => T;
+      genesis: GenesisEntry;
+      allowed: Set<string>;
+      fedConfig: FederationConfig;
+      entries: LedgerEntry[];
+      terms: FederationTerms;
+    }
+  | { ok: false; code: string; message: string } {
+  const memo = input.memo?.entries === input.entries ? input.memo : null;
+  const once = <T>(key: string, compute: () => T): T => (memo === null ? compute() : memo.get(key, compute));
+  const trusted = trustedGenesis(input, input.verifiedPrefix ?? 0, once);
+  if (!trusted.ok) return trusted;
+  const { genesis } = trusted;
+  const allowed = once('allowed', () => new Set(genesis.participants));
+  if (!allowed.has(input.self)) return refuse('client/not-allowed', 'the genesis does not list me as a participant');
+  if (input.maxDelta !== undefined && genesis.delta > input.maxDelta) {
+    return refuse('client/delta-above-limit', `the federation's δ ${genesis.delta} is above my limit ${input.maxDelta}`);
+  }
+  const fedConfig = once('genesis-config', () => genesisFederationConfig(genesis));
+  const entries = once('parsed', () => input.entries.map((e) => LedgerEntrySchema.parse(e)));
+  const terms = once('terms', () => currentTerms(genesis, entries));
+  return { ok: true, once, genesis, allowed, fedConfig, entries, terms };
 }
 
 /**

@@ -94,6 +94,11 @@ function separation(canary: ArrayLike<number>, nulls: ArrayLike<number>): number
   return (c.mean - z.mean) / z.sd;
 }
 
+/** A confidence level as people write it: 0.95 → '95%', 0.999 → '99.9%'. */
+export function confidencePercent(confidence: number): string {
+  return `${Number((100 * confidence).toPrecision(6))}%`;
+}
+
 /** What {@link estimateEmpiricalEpsilon} returns. */
 export interface EmpiricalEpsilon {
   /** Point estimate of ε at `delta`, from the fitted μ. */

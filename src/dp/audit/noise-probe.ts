@@ -1,7 +1,7 @@
 import { check } from '../../secagg/util/errors.js';
 import type { DpConfig } from '../config.js';
 import { isCharged, ledgerReaderEpsilon, type NoiseAudit, type PrivacyReport, type RoundPrivacyEntry } from '../report.js';
-import { logGamma } from '../special.js';
+import { logGamma, quantileByBisection } from '../special.js';
 
 /**
  * The noise probe: every participant appends P coordinates whose input is exactly 0 after the rest
@@ -61,15 +61,7 @@ export function chiSquareCdf(x: number, k: number): number {
 export function chiSquareQuantile(p: number, k: number): number {
   check(p > 0 && p < 1, 'dp/bad-audit', `a quantile needs p in (0, 1), got ${p}`);
   check(k > 0 && Number.isFinite(k), 'dp/bad-audit', `degrees of freedom must be finite and > 0, got ${k}`);
-  let lo = 0;
-  let hi = k + 10 * Math.sqrt(2 * k) + 100;
-  while (chiSquareCdf(hi, k) < p) hi *= 2;
-  for (let i = 0; i < 200 && hi - lo > 1e-13 * hi; i++) {
-    const mid = (lo + hi) / 2;
-    if (chiSquareCdf(mid, k) < p) lo = mid;
-    else hi = mid;
-  }
-  return (lo + hi) / 2;
+  return quantileByBisection((x) => chiSquareCdf(x, k), p, k + 10 * Math.sqrt(2 * k) + 100);
 }
 
 /**
