@@ -14,7 +14,7 @@ const NUMERIC = [
   'clients', 'rounds', 'cohort', 'threshold', 'colluders', 'minContributors', 'dropout', 'epsilon', 'delta', 'noise', 'clip', 'bits', 'examples',
   'localEpochs', 'batchSize', 'learningRate', 'proxMu', 'serverLr', 'seed', 'workers', 'testExamples', 'deadlineMs', 'auditCanaries', 'noiseProbe',
   'maxStaleness', 'stalenessExponent', 'trainSeconds', 'speedSkew', 'availability', 'roundSeconds',
-  'clipQuantile', 'clipLr', 'clipShare', 'clipMin', 'clipMax',
+  'modelAverage', 'clipQuantile', 'clipLr', 'clipShare', 'clipMin', 'clipMax',
 ] as const;
 
 /** Turns command-line flags into validated options; throws with every bad flag named. */
@@ -26,6 +26,10 @@ export function simulateOptionsFromFlags(flags: RawFlags): SimulateOptions {
       const n = Number(v);
       if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n)) throw new Error(`--${kebab(k)} must be a number, got '${String(v)}'`);
       input[k] = n;
+    } else if (k === 'hidden') {
+      const widths = String(v).split(',').map((w) => w.trim());
+      if (widths.some((w) => !/^[1-9][0-9]*$/.test(w))) throw new Error(`--hidden takes comma-separated layer widths, e.g. 64 or 128,64; got '${String(v)}'`);
+      input[k] = widths.map(Number);
     } else if (k === 'partition') {
       input[k] = parsePartition(String(v));
     } else if (k === 'insecureBaseline' || k === 'keepOpen' || k === 'async' || k === 'adaptiveClip') {
@@ -64,7 +68,8 @@ function lineObserver(write: (s: string) => void): SimulationObserver {
 function roundLine(r: RoundRow): string {
   const state = r.status === 'completed' ? '' : ` ABORTED (${r.code ?? 'unknown'}: ${r.reason ?? 'no reason given'})`;
   const clip = r.clipping === undefined ? '' : `, clip norm ${r.clipping.clipNorm.toPrecision(4)}${r.clipping.fraction === null ? '' : ` (fraction within ${r.clipping.fraction.toFixed(3)})`}`;
-  return `round ${r.round}${state}: accuracy ${(100 * r.accuracy).toFixed(2)}%, loss ${r.loss.toFixed(4)}, ε ${fmtEps(r.epsilon)}, contributors ${r.contributors}, dropouts ${r.dropouts}${clip}, ${r.seconds.toFixed(1)} s`;
+  const averaged = r.averaged === undefined ? '' : ` (averaged model ${(100 * r.averaged.accuracy).toFixed(2)}%)`;
+  return `round ${r.round}${state}: accuracy ${(100 * r.accuracy).toFixed(2)}%${averaged}, loss ${r.loss.toFixed(4)}, ε ${fmtEps(r.epsilon)}, contributors ${r.contributors}, dropouts ${r.dropouts}${clip}, ${r.seconds.toFixed(1)} s`;
 }
 
 /** One progress bar over the rounds, its label showing the phase running now. */
@@ -108,11 +113,14 @@ function printSummary(s: SimulationSummary, write: (l: string) => void): void {
   const eps = s.final.epsilon === null ? 'no DP guarantee (--dp none)' : `ε = ${s.final.epsilon.toFixed(3)} at δ = ${s.final.delta}`;
   if (s.interrupted) write(`\ninterrupted: ${s.final.completedRounds} rounds were released before the stop; the report and ledger cover them\n`);
   write(`\nfinal test accuracy ${(100 * s.final.accuracy).toFixed(2)}% after ${s.final.completedRounds}/${s.final.rounds} completed rounds; ${eps}\n`);
+  const av = s.final.averaged;
+  if (av !== null) write(`averaged model (decay ${av.decay} over ${av.versions} released versions): test accuracy ${(100 * av.accuracy).toFixed(2)}%, loss ${av.loss.toFixed(4)}; same ε (post-processing)\n`);
   write(`${s.seconds.toFixed(1)} s in all (${s.secondsPerRound.toFixed(2)} s per round), backend ${s.backend.name}, crypto ${defaultProvider.name}\n`);
   if (s.report !== null) write(`privacy report: ${s.report}\nledger:         ${s.ledger}\ncoordinator key: ${s.coordinatorKey}\n`);
   if (s.audit !== null) write(`${auditLine(s.audit)}\n`);
   if (s.noiseAudit !== null) write(`${noiseAuditLine(s.noiseAudit)}\n`);
   write(`model:          ${s.model}\n`);
+  if (s.final.averaged !== null) write(`averaged model: ${s.final.averaged.model}\n`);
   if (s.report !== null) write(`check it:       fedveil verify-report ${s.report} --ledger ${s.ledger} --coordinator-key ${s.coordinatorKey}\n`);
 }
 
@@ -157,6 +165,8 @@ export function registerSimulate(program: Command): void {
     .option('--clip-max <C>', 'with --adaptive-clip: the largest clip norm (default 1000 · --clip)')
     .option('--bits <b>', 'bit width of the secure sum (modulus 2^b)', String(D.bits))
     .addOption(new Option('--model <name>', 'model').choices(['logreg', 'mlp', 'cnn']).default(D.model))
+    .option('--hidden <widths>', 'with --model mlp: hidden layer widths, comma-separated (default 200,200); under client-level DP the noise grows with the parameter count')
+    .option('--model-average <decay>', 'also evaluate and save (out/model-averaged) the exponential moving average of the released models with this decay, e.g. 0.8: it smooths the noise each release carries, at no ε (post-processing)')
     .option('--partition <spec>', 'iid, dirichlet:ALPHA or quantity:ALPHA', 'iid')
     .addOption(new Option('--neighbours <mode>', 'masking graph: complete (SecAgg) or secagg+ (sparse)').choices(['complete', 'secagg+']).default(D.neighbours))
     .addOption(new Option('--mode <mode>', 'threat model').choices(['semi-honest', 'malicious']).default(D.mode))

@@ -69,6 +69,16 @@ export const SimulateOptionsSchema = z
     clipMax: z.number().gt(0).optional(),
     bits: z.number().int().min(8).max(32).default(32),
     model: z.enum(['logreg', 'mlp', 'cnn']).default('logreg'),
+    /**
+     * With `model: 'mlp'`: the hidden layers' widths (default McMahan et al.'s 200, 200). Under
+     * client-level DP the noise on the mean grows as √(parameters), so small layers learn more.
+     */
+    hidden: z.array(z.number().int().min(1).max(4096)).min(1).max(16).optional(),
+    /**
+     * Decay β of an exponential moving average of the released models, evaluated and saved beside
+     * the last released model (post-processing: no ε). Unset: no average.
+     */
+    modelAverage: z.number().gt(0).lt(1).optional(),
     partition: z.custom<PartitionFlag>().default({ kind: 'iid' }),
     /** `complete` (classic SecAgg) or `secagg+` (sparse graph, Bell et al. 2020). */
     neighbours: z.enum(['complete', 'secagg+']).default('secagg+'),
@@ -128,6 +138,9 @@ export const SimulateOptionsSchema = z
     const population = o.clients + o.auditCanaries;
     if (o.cohort !== undefined && o.cohort > population) {
       ctx.addIssue({ code: 'custom', path: ['cohort'], message: `--cohort ${o.cohort} exceeds --clients ${o.clients}${o.auditCanaries > 0 ? ` plus ${o.auditCanaries} --audit-canaries` : ''}` });
+    }
+    if (o.hidden !== undefined && o.model !== 'mlp') {
+      ctx.addIssue({ code: 'custom', path: ['hidden'], message: `hidden layer widths apply to --model mlp, not ${o.model}` });
     }
     if (o.auditCanaries === 1) {
       ctx.addIssue({ code: 'custom', path: ['auditCanaries'], message: 'one canary gives no distribution to fit: give 0 or at least 2 (100 is a good start)' });
@@ -264,8 +277,9 @@ export function clippingOf(o: SimulateOptions): { adaptive: Record<string, numbe
 }
 
 /** The trainer's spec of a model named on the command line, for MNIST's 784 features and 10 classes. */
-export function modelSpecOf(model: SimulateOptions['model']): ModelSpec {
+export function modelSpecOf(model: SimulateOptions['model'], hidden?: readonly number[]): ModelSpec {
   if (model === 'logreg') return { kind: 'logreg', inputSize: 784, numClasses: 10 };
+  if (model === 'mlp' && hidden !== undefined) return { kind: 'mlp', hidden };
   return { kind: model };
 }
 

@@ -17,6 +17,7 @@ import {
   loadMnist,
   loadMnistLabels,
   partitionDataset,
+  ReleasedModelAverage,
   setFlatWeights,
   type Dataset,
   type EvaluationResult,
@@ -45,6 +46,8 @@ export interface RoundRow {
   /** Test accuracy of the global model after the round. */
   accuracy: number;
   loss: number;
+  /** With --model-average: the test accuracy and loss of the average of the models released so far. */
+  averaged?: { accuracy: number; loss: number };
   /** ε spent by all rounds so far (null: no DP, unbounded). */
   epsilon: number | null;
   contributors: number;
@@ -79,6 +82,8 @@ export interface SimulationSummary {
     perClassAccuracy: number[];
     /** Simulated wall-clock seconds when the last round ended. */
     simulatedSeconds: number;
+    /** The moving average of the released models (--model-average), as saved; null without one or before any release. */
+    averaged: AveragedModel | null;
   };
   dp: { mechanism: string; noiseMultiplier: number; targetEpsilon: number | null; clipNorm: number; bits: number; scale: number; minContributors: number };
   backend: { name: string; reason: string };
@@ -101,6 +106,17 @@ export interface SimulationSummary {
   async: { groupSize: number; maxStaleness: number; stalenessExponent: number } | null;
   /** The noise audit of the released probe values (--noise-probe), as the report states it; null without a probe. */
   noiseAudit: NoiseAudit | null;
+}
+
+/** The exponential moving average of the released models and how it scored. */
+export interface AveragedModel {
+  decay: number;
+  /** Released versions averaged. */
+  versions: number;
+  accuracy: number;
+  loss: number;
+  /** Its model.json (under `out/model-averaged`). */
+  model: string;
 }
 
 /** What the simulation tells its caller while it runs (progress bars, plain lines, or nothing). */
@@ -184,6 +200,8 @@ interface Setup {
   onTrained: { wake: (() => void) | null };
   rows: RoundRow[];
   lastEval: EvaluationResult | null;
+  /** --model-average: the average of the released models, its latest weights and evaluation. */
+  average: { of: ReleasedModelAverage; weights: Float32Array | null; eval: EvaluationResult | null } | null;
   signal: AbortSignal | undefined;
   /** Whether the run was stopped before its rounds were done (a later stop only closes a kept-open dashboard). */
   interrupted: boolean;
@@ -212,7 +230,7 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
   const layout = o.model === 'cnn' ? 'image' : 'flat';
   const parts = partitionDataset(loadMnistLabels({ split: 'train' }), 10, { clients: o.clients, spec: o.partition, seed: o.seed, minSize: 1 });
   const test = loadMnist({ split: 'test', layout, limit: o.testExamples });
-  const model = await createModel(modelSpecOf(o.model), o.seed);
+  const model = await createModel(modelSpecOf(o.model, o.hidden), o.seed);
   const initial = getFlatWeights(model);
   const out = resolve(o.out);
   mkdirSync(out, { recursive: true });
@@ -237,7 +255,7 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
         mode: secure ? 'participants' : 'baseline',
         train,
         shards,
-        recipe: { model: o.model, epochs: o.localEpochs, batchSize: o.batchSize, learningRate: o.learningRate, proxMu: o.proxMu },
+        recipe: { model: o.model, ...(o.hidden === undefined ? {} : { hidden: o.hidden }), epochs: o.localEpochs, batchSize: o.batchSize, learningRate: o.learningRate, proxMu: o.proxMu },
         seed: o.seed,
         dropout: secure ? o.dropout : 0,
         phases,
@@ -269,7 +287,7 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
     observer.info(
       `${o.clients} participants${o.auditCanaries > 0 ? ` and ${o.auditCanaries} audit canaries (population ${populationOf(o)})` : ''}, ${workers.length} worker threads, ${o.draw === 'poisson' ? 'Poisson cohort of expected size' : 'cohort'} ${cohortSize(o)}, threshold ${thresholdOf(o)}, ` +
         `noise shared by ≥ ${plan.dp.minContributors}, ${o.rounds} rounds, ` +
-        `model ${o.model} (${initial.length} parameters), ` +
+        `model ${o.model}${o.hidden === undefined ? '' : ` ${o.hidden.join('-')}`} (${initial.length} parameters), ` +
         (secure
           ? `dp ${plan.dp.mechanism}${plan.dp.mechanism === 'none' ? '' : ` z=${plan.dp.noiseMultiplier.toFixed(4)} C=${plan.dp.clipNorm}`}` +
             `${o.adaptiveClip ? ` (clip norm adaptive from ${plan.dp.clipNorm}, following quantile ${plan.config.clipping?.adaptive.targetQuantile} of the update norms)` : ''}` +
@@ -277,11 +295,12 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
             `${plan.config.mode} mode, phase deadline ${(deadlineMs / 1000).toFixed(1)} s`
           : 'INSECURE BASELINE: no masking, no DP'),
     );
-    const setup: Setup = { o, observer, model, initial, test, out, plan, workers, clientOf, pending, replayed, trained, onTrained, rows: [], lastEval: null, signal, interrupted: false, modelJson: null };
+    const setup: Setup = { o, observer, model, initial, test, out, plan, workers, clientOf, pending, replayed, trained, onTrained, rows: [], lastEval: null, average: o.modelAverage === undefined ? null : { of: new ReleasedModelAverage(o.modelAverage), weights: null, eval: null }, signal, interrupted: false, modelJson: null };
     let audit: Pick<SimulationSummary, 'report' | 'ledger' | 'coordinatorKey' | 'audit' | 'noiseAudit'> = { report: null, ledger: null, coordinatorKey: null, audit: null, noiseAudit: null };
     if (secure) audit = await runSecureRounds(setup);
     else await runBaselineRounds(setup);
     const modelJson = setup.modelJson ?? (await saveModel(setup));
+    const averagedJson = await saveAveragedModel(setup);
     const finalEval = setup.lastEval ?? (await evaluateWeights(setup, initial));
     const rows = setup.rows;
     return {
@@ -298,6 +317,9 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
         completedRounds: rows.filter((r) => r.status === 'completed').length,
         perClassAccuracy: finalEval.perClassAccuracy,
         simulatedSeconds: rows.at(-1)?.simulatedSeconds ?? 0,
+        averaged: setup.average?.eval && averagedJson !== null
+          ? { decay: setup.average.of.decay, versions: setup.average.of.versions, accuracy: setup.average.eval.accuracy, loss: setup.average.eval.loss, model: averagedJson }
+          : null,
       },
       dp: {
         mechanism: secure ? plan.dp.mechanism : 'none',
@@ -327,6 +349,33 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
 /** The participants' speed model of these options. */
 function speedsOf(o: SimulateOptions): SpeedModel {
   return { medianSeconds: o.trainSeconds, skew: o.speedSkew, availability: o.availability };
+}
+
+/**
+ * Evaluates a round's model: with --model-average, a released version first enters the average
+ * (an aborted round releases nothing and leaves it as it was) and the average is evaluated too.
+ * The released model is evaluated last, so it is the one `saveModel` writes.
+ */
+async function evaluateRound(s: Setup, weights: Float32Array, released: boolean): Promise<{ ev: EvaluationResult; averaged?: { accuracy: number; loss: number } }> {
+  const a = s.average;
+  if (a !== null && released) {
+    a.weights = a.of.add(weights);
+    setFlatWeights(s.model, a.weights);
+    a.eval = await evaluate(s.model, s.test);
+  }
+  const ev = await evaluateWeights(s, weights);
+  return a?.eval ? { ev, averaged: { accuracy: a.eval.accuracy, loss: a.eval.loss } } : { ev };
+}
+
+/** Writes the average of the released models under `out/model-averaged`; null without one. */
+async function saveAveragedModel(s: Setup): Promise<string | null> {
+  const weights = s.average?.weights;
+  if (weights == null) return null;
+  const last = getFlatWeights(s.model);
+  setFlatWeights(s.model, weights);
+  const { modelJson } = await saveModelFiles(s.model, join(s.out, 'model-averaged'));
+  setFlatWeights(s.model, last);
+  return modelJson;
 }
 
 async function evaluateWeights(s: Setup, weights: Float32Array): Promise<EvaluationResult> {
@@ -378,7 +427,8 @@ async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'repor
       ended++;
       const at = simulatedClock;
       evaluations = evaluations.then(async () => {
-        const row = rowOf(summary, await evaluateWeights(s, weights), at);
+        const { ev, averaged } = await evaluateRound(s, weights, summary.status === 'completed');
+        const row = { ...rowOf(summary, ev, at), ...(averaged === undefined ? {} : { averaged }) };
         dashboard?.recordEvaluation(summary.round, { source: 'test-set', accuracy: row.accuracy, loss: row.loss, examples: s.test.size, noised: false });
         s.rows.push(row);
         s.observer.roundEnded(row);
@@ -525,12 +575,13 @@ async function runBaselineRounds(s: Setup): Promise<void> {
     const mean = new Float32Array(weights.length);
     for (const update of s.trained.values()) for (let i = 0; i < mean.length; i++) mean[i]! += update[i]! / cohort.size;
     weights = optimizer.apply(weights, mean);
-    const ev = await evaluateWeights(s, weights);
+    const { ev, averaged } = await evaluateRound(s, weights, true);
     const row: RoundRow = {
       round,
       status: 'completed',
       accuracy: ev.accuracy,
       loss: ev.loss,
+      ...(averaged === undefined ? {} : { averaged }),
       epsilon: null,
       contributors: cohort.size,
       dropouts: 0,

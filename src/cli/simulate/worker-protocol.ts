@@ -5,6 +5,8 @@ import type { BackendKind, Dataset } from '../../trainer/index.js';
 /** What each simulated participant trains: the same recipe for all, on its own partition. */
 export interface TrainRecipe {
   model: 'logreg' | 'mlp' | 'cnn';
+  /** Hidden layer widths of an MLP (default the trainer's). */
+  hidden?: number[];
   epochs: number;
   batchSize: number;
   learningRate: number;
