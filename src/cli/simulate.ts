@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import type { PrivacyReport } from '../dp/index.js';
 import { defaultProvider } from '../secagg/index.js';
 import { Option, type Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
@@ -110,7 +111,7 @@ function printSummary(s: SimulationSummary, write: (l: string) => void): void {
       ` ${String(r.round).padStart(5)} | ${r.status.padEnd(9)} | ${(100 * r.accuracy).toFixed(2).padStart(7)}% | ${r.loss.toFixed(3).padStart(6)} | ${fmtEps(r.epsilon).padStart(7)} | ${String(r.contributors).padStart(12)} | ${String(r.dropouts).padStart(8)} | ${r.seconds.toFixed(1).padStart(7)}\n`,
     );
   }
-  const eps = s.final.epsilon === null ? 'no DP guarantee (--dp none)' : `ε = ${s.final.epsilon.toFixed(3)} at δ = ${s.final.delta}`;
+  const eps = s.final.epsilon === null ? 'no DP guarantee (--dp none)' : `ε = ${s.final.epsilon.toFixed(3)} at δ = ${s.final.delta} against ledger readers${observerEpsilon(s.report)}`;
   if (s.interrupted) write(`\ninterrupted: ${s.final.completedRounds} rounds were released before the stop; the report and ledger cover them\n`);
   write(`\nfinal test accuracy ${(100 * s.final.accuracy).toFixed(2)}% after ${s.final.completedRounds}/${s.final.rounds} completed rounds; ${eps}\n`);
   const av = s.final.averaged;
@@ -249,4 +250,17 @@ export function registerSimulate(program: Command): void {
       else printSummary(summary, (l) => process.stdout.write(l));
       if (summary.interrupted) process.exitCode = 130;
     });
+}
+
+/**
+ * The report's ε against observers of the released models (amplified by secret draws where the
+ * run has them): the ε `--epsilon-against model-observer` calibrates, which the headline (against
+ * ledger readers) would otherwise hide. Empty without a report or a bound.
+ */
+function observerEpsilon(reportPath: string | null): string {
+  if (reportPath === null) return '';
+  const m = (JSON.parse(readFileSync(reportPath, 'utf8')) as PrivacyReport).modelObserver;
+  if (m.epsilon === null) return '';
+  const pld = m.pldEpsilon == null ? '' : ` (PLD ${m.pldEpsilon.toFixed(3)})`;
+  return `; ${m.epsilon.toFixed(3)}${pld} against observers of the released models${m.amplification ? ' (amplified by the secret draw)' : ''}`;
 }

@@ -101,4 +101,18 @@ describe('fedveil simulate', () => {
     expect(() => simulateOptionsFromFlags({ partition: 'dirichlet:-1' })).toThrow(/ALPHA/);
     expect(() => simulateOptionsFromFlags({ dp: 'none', epsilon: '3' })).toThrow(/--dp none gives no ε guarantee/);
   });
+
+  it('ends by saying the ε against observers of the released models beside the headline, when that is what it calibrated', () => {
+    const out = mkdtempSync(join(tmpdir(), 'fedveil-sim-'));
+    dirs.push(out);
+    const args = ['simulate', '--clients', '8', '--cohort', '6', '--rounds', '2', '--examples', '100', '--test-examples', '500', '--model', 'logreg', '--workers', '1', '--dropout', '0'];
+    const stdout = execFileSync('node', [...cli, ...args, '--draw', 'poisson', '--epsilon-against', 'model-observer', '--dp', 'central', '--epsilon', '4', '--out', out], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as PrivacyReport;
+    const line = /final test accuracy .*; ε = ([\d.]+) at δ = 0\.00001 against ledger readers; ([\d.]+) \(PLD ([\d.]+)\) against observers of the released models \(amplified by the secret draw\)/.exec(stdout);
+    expect(line, stdout).not.toBeNull();
+    expect(Number(line?.[1])).toBeCloseTo(report.ledgerReader.epsilon ?? NaN, 3);
+    expect(Number(line?.[2])).toBeCloseTo(4, 3);
+    expect(Number(line?.[2])).toBeCloseTo(report.modelObserver.epsilon ?? NaN, 3);
+    expect(Number(line?.[3])).toBeCloseTo(report.modelObserver.pldEpsilon ?? NaN, 3);
+  });
 });
