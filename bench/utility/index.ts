@@ -17,11 +17,13 @@
  * FEDVEIL_UTILITY_MERGE=1 keeps an earlier run's results for the points not rerun (with an empty axis,
  * e.g. FEDVEIL_UTILITY_EPSILONS=, nothing is rerun and the plot is redrawn from the results file).
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { SimulateOptionsSchema, type SimulateOptions } from '../../src/cli/simulate/options.js';
-import { runSimulation, type SimulationSummary } from '../../src/cli/simulate/run.js';
+import { runSimulation, type SimulationObserver, type SimulationSummary } from '../../src/cli/simulate/run.js';
 import type { PrivacyReport } from '../../src/dp/index.js';
 import { accuracyEpsilonSeriesSvg, type Series } from '../accuracy/svg.js';
+import type { BenchArgs } from '../args.js';
 import type { BenchResult, BenchSuiteFile } from '../results.js';
 
 /**
@@ -81,11 +83,68 @@ const COHORT = 200;
 const LOGREG_ROUNDS = 5;
 const MLP_ROUNDS = 5;
 
+/**
+ * Local and server training of a run: the model's defaults ({@link TUNED}), which the bench's
+ * options override (`npm run bench -- utility --cohort 500 --hidden 32 --local-epochs 5`).
+ */
+export interface Recipe {
+  /** Expected cohort; by default {@link COHORT} (half of a population of 100). */
+  cohort?: number;
+  /** MLP hidden layer widths (simulate's --hidden). */
+  hidden?: number[];
+  localEpochs: number;
+  learningRate: number;
+  serverOptimizer: SimulateOptions['serverOptimizer'];
+  serverLr: number;
+  clip: number;
+  /** Decay of the moving average of the released models (simulate's --model-average); none by default. */
+  modelAverage?: number;
+}
+
 /** Local and server training of each model, chosen by the exploration README describes. */
-const TUNED = {
+export const TUNED: Record<'logreg' | 'mlp', Recipe> = {
   logreg: { localEpochs: 2, learningRate: 0.3, serverOptimizer: 'fedavgm', serverLr: 5, clip: 0.5 },
   mlp: { localEpochs: 2, learningRate: 0.1, serverOptimizer: 'fedavg', serverLr: 1, clip: 1 },
-} as const satisfies Record<string, Pick<SimulateOptions, 'localEpochs' | 'learningRate' | 'serverOptimizer' | 'serverLr' | 'clip'>>;
+};
+
+/** The bench options a recipe takes, by their simulate flag names. */
+const RECIPE_ARGS = ['cohort', 'hidden', 'local-epochs', 'learning-rate', 'server-optimizer', 'server-lr', 'clip', 'model-average'] as const;
+
+/**
+ * A model's recipe with the bench's options applied; throws on an option the suite does not
+ * take or a value that is no number (simulate's own validation then judges the values).
+ */
+export function recipeOf(model: SimulateOptions['model'], args: BenchArgs): Recipe {
+  const unknown = Object.keys(args).filter((k) => !(RECIPE_ARGS as readonly string[]).includes(k));
+  if (unknown.length > 0) throw new Error(`utility: unknown option(s) ${unknown.map((k) => `--${k}`).join(', ')}; it takes ${RECIPE_ARGS.map((k) => `--${k}`).join(', ')}`);
+  const num = (name: (typeof RECIPE_ARGS)[number]): number | undefined => {
+    const v = args[name];
+    if (v === undefined) return undefined;
+    const x = Number(v);
+    if (v.trim() === '' || !Number.isFinite(x)) throw new Error(`utility: --${name} must be a number, got '${v}'`);
+    return x;
+  };
+  const base = TUNED[model === 'mlp' ? 'mlp' : 'logreg'];
+  const hidden = args.hidden?.split(',').map((w) => {
+    const x = Number(w);
+    if (w.trim() === '' || !Number.isInteger(x)) throw new Error(`utility: --hidden takes comma-separated layer widths, got '${args.hidden ?? ''}'`);
+    return x;
+  });
+  const optimizer = args['server-optimizer'];
+  const cohort = num('cohort');
+  const modelAverage = num('model-average');
+  return {
+    ...base,
+    ...(cohort === undefined ? {} : { cohort }),
+    ...(hidden === undefined || model !== 'mlp' ? {} : { hidden }),
+    localEpochs: num('local-epochs') ?? base.localEpochs,
+    learningRate: num('learning-rate') ?? base.learningRate,
+    serverOptimizer: (optimizer ?? base.serverOptimizer) as Recipe['serverOptimizer'],
+    serverLr: num('server-lr') ?? base.serverLr,
+    clip: num('clip') ?? base.clip,
+    ...(modelAverage === undefined ? {} : { modelAverage }),
+  };
+}
 
 /**
  * The federation of one grid point. The noise on the mean update is z·C/(qN) per coordinate;
@@ -98,11 +157,11 @@ const TUNED = {
  * direction) with a server learning rate that turns the clipped mean back into a full step.
  * Adaptive clipping starts from the same C and follows the median update norm.
  */
-export function utilityOptions(population: number, model: SimulateOptions['model'], epsilon: number, point: GridPoint): Partial<SimulateOptions> {
-  const t = TUNED[model === 'mlp' ? 'mlp' : 'logreg'];
+export function utilityOptions(population: number, model: SimulateOptions['model'], epsilon: number, point: GridPoint, recipe: Recipe = TUNED[model === 'mlp' ? 'mlp' : 'logreg']): Partial<SimulateOptions> {
+  const t = recipe;
   return {
     clients: population,
-    cohort: population <= 100 ? population / 2 : Math.min(COHORT, population / 5),
+    cohort: t.cohort ?? (population <= 100 ? population / 2 : Math.min(COHORT, population / 5)),
     draw: 'poisson',
     epsilonAgainst: 'model-observer',
     epsilon,
@@ -110,6 +169,7 @@ export function utilityOptions(population: number, model: SimulateOptions['model
     accountant: point.accountant,
     rounds: point.rounds,
     model,
+    ...(t.hidden === undefined ? {} : { hidden: t.hidden }),
     localEpochs: t.localEpochs,
     batchSize: 16,
     learningRate: t.learningRate,
@@ -117,6 +177,7 @@ export function utilityOptions(population: number, model: SimulateOptions['model
     serverLr: t.serverLr,
     clip: t.clip,
     adaptiveClip: point.clipping === 'adaptive',
+    ...(t.modelAverage === undefined ? {} : { modelAverage: t.modelAverage }),
     testExamples: 10_000,
   };
 }
@@ -139,17 +200,18 @@ function names<T extends string>(name: string, fallback: readonly T[]): T[] {
 export function commandOf(given: Partial<SimulateOptions>): string {
   const flags = Object.entries(given)
     .filter(([, v]) => v !== false)
-    .map(([k, v]) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}${v === true ? '' : ` ${String(v)}`}`);
+    .map(([k, v]) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}${v === true ? '' : ` ${Array.isArray(v) ? v.join(',') : String(v)}`}`);
   return `fedveil simulate ${flags.join(' ')}`;
 }
 
-/** What identifies a grid point in the results, so a later run of the same point replaces it. */
-const POINT_KEYS = ['population', 'model', 'target_epsilon', 'mechanism', 'accountant', 'clipping', 'rounds', 'server_lr'] as const;
-const pointKey = (p: Record<string, unknown>): string => POINT_KEYS.map((k) => String(k === 'server_lr' ? serverLrOf(p) : p[k])).join('|');
+/**
+ * What identifies a point in the results, so a later run of the same point replaces it: its
+ * simulate command (every setting; the output directory is not in it).
+ */
+const pointKey = (p: Record<string, unknown>): string => String(p.command);
 
-/** The server learning rate of a result: its parameter, else read from its command (results written before it was recorded). */
+/** The server learning rate of a result, read from its command. */
 function serverLrOf(p: Record<string, unknown>): number {
-  if (typeof p.server_lr === 'number') return p.server_lr;
   const m = /--server-lr (\S+)/.exec(String(p.command ?? ''));
   return m === null ? 1 : Number(m[1]);
 }
@@ -162,7 +224,13 @@ function earlierResults(): BenchResult[] {
   return (JSON.parse(readFileSync(file, 'utf8')) as BenchSuiteFile).results;
 }
 
-const quiet = { info: () => undefined, phase: () => undefined, roundEnded: () => undefined };
+/** One line per round, so a long run shows how it goes. */
+const progress: SimulationObserver = {
+  info: () => undefined,
+  phase: () => undefined,
+  roundEnded: (r) =>
+    console.log(`[utility]   round ${r.round}: ${r.status}, accuracy ${(r.accuracy * 100).toFixed(2)}%${r.averaged === undefined ? '' : ` (averaged ${(r.averaged.accuracy * 100).toFixed(2)}%)`}, ${r.seconds.toFixed(1)} s`),
+};
 
 /** The curves of the plot: one per (population, model, mechanism, accountant, clipping), over ε. */
 function seriesOf(results: readonly BenchResult[]): Series[] {
@@ -170,7 +238,9 @@ function seriesOf(results: readonly BenchResult[]): Series[] {
   for (const r of results) {
     if (r.metric !== 'utility_test_accuracy') continue;
     const p = r.params;
-    const label = `N=${String(p.population)} ${String(p.model)}, ${String(p.mechanism)} ${String(p.accountant).toUpperCase()}, ${String(p.clipping)} clip, T=${String(p.rounds)}, server lr ${serverLrOf(p)}`;
+    const model = `${String(p.model)}${typeof p.hidden === 'string' ? ` ${p.hidden}` : ''}`;
+    const averaged = typeof p.model_average === 'number' ? `, averaged ${p.model_average}` : '';
+    const label = `N=${String(p.population)} ${model}, cohort ${String(p.cohort)}, ${String(p.mechanism)} ${String(p.accountant).toUpperCase()}, ${String(p.clipping)} clip, T=${String(p.rounds)}, E=${String(p.local_epochs ?? '?')}, server lr ${serverLrOf(p)}${averaged}`;
     const curve = curves.get(label) ?? { label, points: [] };
     // A run calibrated with PLD is plotted at the PLD ε it was calibrated to (its RDP ε is higher).
     const observer = Number(p.accountant === 'pld' ? p.model_observer_pld_epsilon : p.model_observer_epsilon);
@@ -186,7 +256,7 @@ function seriesOf(results: readonly BenchResult[]): Series[] {
  * with FEDVEIL_UTILITY_MERGE=1 the results of an earlier run for points not rerun are kept, so a
  * long grid can be run in parts. Writes docs/utility-vs-epsilon.svg from all of them.
  */
-export async function run(): Promise<BenchResult[]> {
+export async function run(args: BenchArgs = {}): Promise<BenchResult[]> {
   const populations = list('FEDVEIL_UTILITY_POPULATIONS', AXES.population);
   const models = names('FEDVEIL_UTILITY_MODELS', AXES.model);
   const epsilons = list('FEDVEIL_UTILITY_EPSILONS', AXES.epsilon);
@@ -206,21 +276,31 @@ export async function run(): Promise<BenchResult[]> {
           for (const population of populations) {
             for (const epsilon of epsilons) {
               const rounds = roundsGiven === undefined ? defaultRounds(model) : Number(roundsGiven);
-              const given = utilityOptions(population, model, epsilon, { mechanism, accountant, clipping, rounds });
-              const options = SimulateOptionsSchema.parse({ ...given, out: `bench/results/utility-run/${population}-${model}-${mechanism}-${accountant}-${clipping}-${epsilon}-T${rounds}-lr${given.serverLr ?? 1}`, json: true });
-              const s: SimulationSummary = await runSimulation(options, quiet);
+              const recipe = recipeOf(model, args);
+              const given = utilityOptions(population, model, epsilon, { mechanism, accountant, clipping, rounds }, recipe);
+              const command = commandOf(given);
+              // One folder per command: two recipes of the same grid point must not share one.
+              const run = `${population}-${model}-${mechanism}-${accountant}-${clipping}-${epsilon}-T${rounds}-${createHash('sha256').update(command).digest('hex').slice(0, 8)}`;
+              const options = SimulateOptionsSchema.parse({ ...given, out: `bench/results/utility-run/${run}`, json: true });
+              const cpuBefore = process.cpuUsage();
+              const s: SimulationSummary = await runSimulation(options, progress);
+              const cpu = process.cpuUsage(cpuBefore);
+              // Worker threads share the process: its peak RSS (since the bench started) covers them.
+              const peakRssMb = process.resourceUsage().maxRSS / 1024;
+              const averaged = s.final.averaged;
               const report = JSON.parse(readFileSync(s.report as string, 'utf8')) as PrivacyReport;
               const observer = report.modelObserver.epsilon ?? -1;
               const reader = report.ledgerReader.epsilon ?? -1;
-              const command = commandOf(given);
               console.log(
-                `[utility] ${command}: accuracy ${s.final.accuracy.toFixed(4)}, ε model observer ${observer} (PLD ${report.modelObserver.pldEpsilon ?? '—'}), ledger reader ${reader} (PLD ${report.ledgerReader.pldEpsilon ?? '—'}), ${s.secondsPerRound.toFixed(1)} s/round`,
+                `[utility] ${command}: accuracy ${s.final.accuracy.toFixed(4)}${averaged === null ? '' : ` (averaged model ${averaged.accuracy.toFixed(4)})`}, ε model observer ${observer} (PLD ${report.modelObserver.pldEpsilon ?? '—'}), ledger reader ${reader} (PLD ${report.ledgerReader.pldEpsilon ?? '—'}), ${s.secondsPerRound.toFixed(1)} s/round, ${((cpu.user + cpu.system) / 1e6).toFixed(0)} CPU s, peak RSS ${peakRssMb.toFixed(0)} MB`,
               );
               const params = {
                 population,
                 cohort: s.final.cohort,
                 draw: 'poisson-secret',
                 model,
+                ...(recipe.hidden === undefined ? {} : { hidden: recipe.hidden.join(',') }),
+                local_epochs: recipe.localEpochs,
                 rounds,
                 completed_rounds: s.final.completedRounds,
                 mechanism,
@@ -235,15 +315,18 @@ export async function run(): Promise<BenchResult[]> {
                 ...(report.ledgerReader.pldEpsilon == null ? {} : { ledger_reader_pld_epsilon: report.ledgerReader.pldEpsilon }),
                 noise_multiplier: s.dp.noiseMultiplier,
                 server_lr: given.serverLr ?? 1,
+                // The value is the delivered model's: the moving average where one was kept (the
+                // same ε: an average of released models is post-processing), else the last release.
+                ...(averaged === null ? {} : { model_average: averaged.decay, averaged_versions: averaged.versions, last_release_accuracy: s.final.accuracy }),
                 command,
               };
               const target = epsilon <= 4 ? TARGETS[population] : undefined;
-              results.push({ metric: 'utility_test_accuracy', value: s.final.accuracy, unit: 'fraction', params, ...(target === undefined ? {} : { target }) });
+              results.push({ metric: 'utility_test_accuracy', value: averaged?.accuracy ?? s.final.accuracy, unit: 'fraction', params, ...(target === undefined ? {} : { target }) });
               results.push({
                 metric: 'utility_round_s',
                 value: s.secondsPerRound,
                 unit: 's',
-                params: { population, cohort: s.final.cohort, model, mechanism, accountant, clipping, target_epsilon: epsilon, rounds, server_lr: given.serverLr ?? 1, backend: s.backend.name },
+                params: { population, cohort: s.final.cohort, model, mechanism, accountant, clipping, target_epsilon: epsilon, rounds, backend: s.backend.name, cpu_s: (cpu.user + cpu.system) / 1e6, peak_rss_mb: peakRssMb, command },
               });
             }
           }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accountable, AXES, commandOf, defaultRounds, utilityOptions } from '../../bench/utility/index.js';
+import { accountable, AXES, commandOf, defaultRounds, recipeOf, TUNED, utilityOptions } from '../../bench/utility/index.js';
 import { SimulateOptionsSchema } from '../../src/cli/simulate/options.js';
 
 describe('the privacy-utility grid', () => {
@@ -31,5 +31,26 @@ describe('the privacy-utility grid', () => {
   it('prints a point as the simulate command that reruns it', () => {
     const cmd = commandOf({ clients: 1000, adaptiveClip: true, dp: 'central', insecureBaseline: false });
     expect(cmd).toBe('fedveil simulate --clients 1000 --adaptive-clip --dp central');
+  });
+
+  it('takes a recipe from the bench options, and the command it prints reruns exactly that recipe', () => {
+    const recipe = recipeOf('mlp', { cohort: '500', hidden: '64,32', 'local-epochs': '5', 'server-lr': '2', 'model-average': '0.8' });
+    expect(recipe).toMatchObject({ cohort: 500, hidden: [64, 32], localEpochs: 5, serverLr: 2, modelAverage: 0.8, learningRate: TUNED.mlp.learningRate, clip: TUNED.mlp.clip });
+    const given = utilityOptions(1000, 'mlp', 4, { mechanism: 'central', accountant: 'pld', clipping: 'fixed', rounds: 20 }, recipe);
+    const o = SimulateOptionsSchema.parse(given);
+    expect(o).toMatchObject({ cohort: 500, hidden: [64, 32], localEpochs: 5, modelAverage: 0.8, draw: 'poisson', epsilonAgainst: 'model-observer' });
+    const cmd = commandOf(given);
+    expect(cmd).toContain('--cohort 500');
+    expect(cmd).toContain('--hidden 64,32');
+    expect(cmd).toContain('--model-average 0.8');
+    // No options: the model's tuned recipe, and the grid's default cohort.
+    expect(recipeOf('logreg', {})).toEqual(TUNED.logreg);
+    expect(utilityOptions(1000, 'logreg', 4, { mechanism: 'central', accountant: 'rdp', clipping: 'fixed', rounds: 5 }).cohort).toBe(200);
+  });
+
+  it('refuses an option it does not take and a value that is no number, naming them', () => {
+    expect(() => recipeOf('mlp', { cohrt: '500' })).toThrow(/unknown option\(s\) --cohrt/);
+    expect(() => recipeOf('mlp', { 'server-lr': 'fast' })).toThrow(/--server-lr must be a number, got 'fast'/);
+    expect(() => recipeOf('mlp', { hidden: '32,,16' })).toThrow(/--hidden takes comma-separated layer widths/);
   });
 });
