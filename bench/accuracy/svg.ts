@@ -1,4 +1,4 @@
-/** A minimal line chart as SVG text: accuracy (y, 0–100%) against ε (x, log scale). */
+/** A minimal line chart as SVG text: accuracy (y, 0–100% or from a floor) against ε (x, log scale). */
 export interface Point {
   epsilon: number;
   accuracy: number;
@@ -10,31 +10,38 @@ export interface Series {
   points: Point[];
 }
 
-const COLOURS = ['#1f6feb', '#d73a49', '#2da44e', '#bf8700', '#8250df', '#1b7c83'];
+const COLOURS = ['#1f6feb', '#d73a49', '#2da44e', '#bf8700', '#8250df', '#1b7c83', '#e16f24', '#6e7781', '#bf3989', '#0a3069', '#4d2d00', '#116329'];
 
 /** The single-curve chart: {@link accuracyEpsilonSeriesSvg} with one unlabelled series. */
 export function accuracyEpsilonSvg(points: Point[], noDpAccuracy: number | null, caption: string): string {
   return accuracyEpsilonSeriesSvg([{ label: '', points }], noDpAccuracy, caption);
 }
 
-/** Several curves on one chart, each in its own colour, labelled in a legend (top or bottom left) when named. */
-export function accuracyEpsilonSeriesSvg(series: Series[], noDpAccuracy: number | null, caption: string, legend: 'top' | 'bottom' = 'top'): string {
+/**
+ * Several curves on one chart, each in its own colour, labelled in a legend when named: `top`
+ * (inside the plot, top left) or `below` (under the axis, one row per curve, on a wider chart so
+ * long labels fit). `yFrom` starts the accuracy axis above 0 so close curves can be told apart.
+ * With more than four curves the points carry no value labels (they would overlap).
+ */
+export function accuracyEpsilonSeriesSvg(series: Series[], noDpAccuracy: number | null, caption: string, legend: 'top' | 'below' = 'top', yFrom = 0): string {
   const points = series.flatMap((s) => s.points);
-  const W = 560;
-  const H = 360;
-  const m = { l: 60, r: 20, t: 30, b: 70 };
+  const rows = legend === 'below' ? series.filter((s) => s.label !== '').length : 0;
+  const W = legend === 'below' ? 900 : 560;
+  const H = 360 + 16 * rows;
+  const m = { l: 60, r: 20, t: 30, b: 70 + 16 * rows };
   const xs = points.map((p) => Math.log10(p.epsilon));
   const x0 = Math.floor(Math.min(...xs));
   const x1 = Math.ceil(Math.max(...xs));
   const X = (e: number) => m.l + ((Math.log10(e) - x0) / Math.max(1e-9, x1 - x0)) * (W - m.l - m.r);
-  const Y = (a: number) => H - m.b - a * (H - m.t - m.b);
+  const Y = (a: number) => H - m.b - ((a - yFrom) / (1 - yFrom)) * (H - m.t - m.b);
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
     `<text x="${W / 2}" y="18" text-anchor="middle" font-size="14">MNIST test accuracy vs ε (δ = 1e-5, client-level)</text>`,
   ];
-  for (let a = 0; a <= 1.0001; a += 0.2) {
+  for (let k = 0; k <= 5; k++) {
+    const a = yFrom + (k * (1 - yFrom)) / 5;
     parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${Y(a)}" y2="${Y(a)}" stroke="#ddd"/>`);
     parts.push(`<text x="${m.l - 6}" y="${Y(a) + 4}" text-anchor="end">${Math.round(a * 100)}%</text>`);
   }
@@ -57,11 +64,10 @@ export function accuracyEpsilonSeriesSvg(series: Series[], noDpAccuracy: number 
     parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${sorted.map((p) => `${X(p.epsilon)},${Y(p.accuracy)}`).join(' ')}"/>`);
     for (const p of sorted) {
       parts.push(`<circle cx="${X(p.epsilon)}" cy="${Y(p.accuracy)}" r="4" fill="${colour}"/>`);
-      parts.push(`<text x="${X(p.epsilon)}" y="${Y(p.accuracy) - 8}" text-anchor="middle">${(p.accuracy * 100).toFixed(1)}%</text>`);
+      if (series.length <= 4) parts.push(`<text x="${X(p.epsilon)}" y="${Y(p.accuracy) - 8}" text-anchor="middle">${(p.accuracy * 100).toFixed(1)}%</text>`);
     }
     if (s.label !== '') {
-      // At the bottom, the legend keeps clear of curves that all sit at high accuracy.
-      const top = legend === 'top' ? m.t + 6 + 16 * i : H - m.b - 16 * (series.length - i);
+      const top = legend === 'top' ? m.t + 6 + 16 * i : H - m.b + 44 + 16 * i;
       parts.push(`<rect x="${m.l + 8}" y="${top}" width="10" height="10" fill="${colour}"/>`);
       parts.push(`<text x="${m.l + 22}" y="${top + 9}">${esc(s.label)}</text>`);
     }
