@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { accountable, AXES, commandOf, defaultRounds, recipeOf, TUNED, utilityOptions } from '../../bench/utility/index.js';
 import { SimulateOptionsSchema } from '../../src/cli/simulate/options.js';
+import { accuracyEpsilonSeriesSvg } from '../../bench/accuracy/svg.js';
 
 describe('the privacy-utility grid', () => {
   it('every point it runs is a valid simulation with a secret Poisson draw; Skellam with PLD is no point', () => {
@@ -52,5 +53,22 @@ describe('the privacy-utility grid', () => {
     expect(() => recipeOf('mlp', { cohrt: '500' })).toThrow(/unknown option\(s\) --cohrt/);
     expect(() => recipeOf('mlp', { 'server-lr': 'fast' })).toThrow(/--server-lr must be a number, got 'fast'/);
     expect(() => recipeOf('mlp', { hidden: '32,,16' })).toThrow(/--hidden takes comma-separated layer widths/);
+  });
+
+  it('draws many close curves on a zoomed axis with the legend below the plot, every point inside it', () => {
+    const series = Array.from({ length: 7 }, (_, i) => ({ label: `curve ${i} <${i}>`, points: [{ epsilon: 4, accuracy: 0.86 + i / 100 }, { epsilon: 1, accuracy: 0.85 }] }));
+    const svg = accuracyEpsilonSeriesSvg(series, null, 'caption', 'below', 0.8);
+    const height = Number(/height="(\d+)"/.exec(svg)?.[1]);
+    expect(height).toBe(360 + 16 * 7);
+    for (let i = 0; i < 7; i++) expect(svg).toContain(`curve ${i} &lt;${i}>`);
+    expect(svg).toContain('>80%<');
+    expect(svg).not.toContain('>0%<');
+    const plotBottom = height - (70 + 16 * 7);
+    for (const [, cy] of svg.matchAll(/<circle cx="[\d.]+" cy="([\d.]+)"/g)) {
+      expect(Number(cy)).toBeGreaterThanOrEqual(30);
+      expect(Number(cy)).toBeLessThanOrEqual(plotBottom);
+    }
+    // Seven curves: no value labels over the points (they would overlap).
+    expect(svg).not.toMatch(/>8\d\.\d%</);
   });
 });
