@@ -20,11 +20,10 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { SimulateOptionsSchema, type SimulateOptions } from '../../src/cli/simulate/options.js';
+import { parseHidden, SimulateOptionsSchema, type SimulateOptions } from '../../src/cli/simulate/options.js';
 import { runSimulation, type SimulationObserver, type SimulationSummary } from '../../src/cli/simulate/run.js';
-import type { PrivacyReport } from '../../src/dp/index.js';
 import { accuracyEpsilonSeriesSvg, type Series } from '../accuracy/svg.js';
-import type { BenchArgs } from '../args.js';
+import { numberArg, type BenchArgs } from '../args.js';
 import type { BenchResult, BenchSuiteFile } from '../results.js';
 
 /**
@@ -118,31 +117,19 @@ const RECIPE_ARGS = ['cohort', 'hidden', 'local-epochs', 'learning-rate', 'serve
 export function recipeOf(model: SimulateOptions['model'], args: BenchArgs): Recipe {
   const unknown = Object.keys(args).filter((k) => !(RECIPE_ARGS as readonly string[]).includes(k));
   if (unknown.length > 0) throw new Error(`utility: unknown option(s) ${unknown.map((k) => `--${k}`).join(', ')}; it takes ${RECIPE_ARGS.map((k) => `--${k}`).join(', ')}`);
-  const num = (name: (typeof RECIPE_ARGS)[number]): number | undefined => {
-    const v = args[name];
-    if (v === undefined) return undefined;
-    const x = Number(v);
-    if (v.trim() === '' || !Number.isFinite(x)) throw new Error(`utility: --${name} must be a number, got '${v}'`);
-    return x;
-  };
   const base = TUNED[model === 'mlp' ? 'mlp' : 'logreg'];
-  const hidden = args.hidden?.split(',').map((w) => {
-    const x = Number(w);
-    if (w.trim() === '' || !Number.isInteger(x)) throw new Error(`utility: --hidden takes comma-separated layer widths, got '${args.hidden ?? ''}'`);
-    return x;
-  });
-  const optimizer = args['server-optimizer'];
-  const cohort = num('cohort');
-  const modelAverage = num('model-average');
+  const optional = (name: 'cohort' | 'model-average'): number | undefined => (args[name] === undefined ? undefined : numberArg(args, name, NaN));
+  const cohort = optional('cohort');
+  const modelAverage = optional('model-average');
   return {
     ...base,
     ...(cohort === undefined ? {} : { cohort }),
-    ...(hidden === undefined || model !== 'mlp' ? {} : { hidden }),
-    localEpochs: num('local-epochs') ?? base.localEpochs,
-    learningRate: num('learning-rate') ?? base.learningRate,
-    serverOptimizer: (optimizer ?? base.serverOptimizer) as Recipe['serverOptimizer'],
-    serverLr: num('server-lr') ?? base.serverLr,
-    clip: num('clip') ?? base.clip,
+    ...(args.hidden === undefined || model !== 'mlp' ? {} : { hidden: parseHidden(args.hidden) }),
+    localEpochs: numberArg(args, 'local-epochs', base.localEpochs),
+    learningRate: numberArg(args, 'learning-rate', base.learningRate),
+    serverOptimizer: (args['server-optimizer'] ?? base.serverOptimizer) as Recipe['serverOptimizer'],
+    serverLr: numberArg(args, 'server-lr', base.serverLr),
+    clip: numberArg(args, 'clip', base.clip),
     ...(modelAverage === undefined ? {} : { modelAverage }),
   };
 }
@@ -161,8 +148,7 @@ export function recipeOf(model: SimulateOptions['model'], args: BenchArgs): Reci
  * the noise of the last rounds at no ε. Adaptive clipping starts from the same C and follows the
  * median update norm.
  */
-export function utilityOptions(population: number, model: SimulateOptions['model'], epsilon: number, point: GridPoint, recipe: Recipe = TUNED[model === 'mlp' ? 'mlp' : 'logreg']): Partial<SimulateOptions> {
-  const t = recipe;
+export function utilityOptions(population: number, model: SimulateOptions['model'], epsilon: number, point: GridPoint, t: Recipe = TUNED[model === 'mlp' ? 'mlp' : 'logreg']): Partial<SimulateOptions> {
   return {
     clients: population,
     cohort: t.cohort ?? (population <= 100 ? population / 2 : Math.min(COHORT, population / 5)),
@@ -291,11 +277,12 @@ export async function run(args: BenchArgs = {}): Promise<BenchResult[]> {
               // Worker threads share the process: its peak RSS (since the bench started) covers them.
               const peakRssMb = process.resourceUsage().maxRSS / 1024;
               const averaged = s.final.averaged;
-              const report = JSON.parse(readFileSync(s.report as string, 'utf8')) as PrivacyReport;
-              const observer = report.modelObserver.epsilon ?? -1;
-              const reader = report.ledgerReader.epsilon ?? -1;
+              const eps = s.epsilons;
+              if (eps === null) throw new Error(`utility: ${command} wrote no privacy report`);
+              const observer = eps.modelObserver.epsilon ?? -1;
+              const reader = eps.ledgerReader.epsilon ?? -1;
               console.log(
-                `[utility] ${command}: accuracy ${s.final.accuracy.toFixed(4)}${averaged === null ? '' : ` (averaged model ${averaged.accuracy.toFixed(4)})`}, ε model observer ${observer} (PLD ${report.modelObserver.pldEpsilon ?? '—'}), ledger reader ${reader} (PLD ${report.ledgerReader.pldEpsilon ?? '—'}), ${s.secondsPerRound.toFixed(1)} s/round, ${((cpu.user + cpu.system) / 1e6).toFixed(0)} CPU s, peak RSS ${peakRssMb.toFixed(0)} MB`,
+                `[utility] ${command}: accuracy ${s.final.accuracy.toFixed(4)}${averaged === null ? '' : ` (averaged model ${averaged.accuracy.toFixed(4)})`}, ε model observer ${observer} (PLD ${eps.modelObserver.pldEpsilon ?? '—'}), ledger reader ${reader} (PLD ${eps.ledgerReader.pldEpsilon ?? '—'}), ${s.secondsPerRound.toFixed(1)} s/round, ${((cpu.user + cpu.system) / 1e6).toFixed(0)} CPU s, peak RSS ${peakRssMb.toFixed(0)} MB`,
               );
               const params = {
                 population,
@@ -312,10 +299,10 @@ export async function run(args: BenchArgs = {}): Promise<BenchResult[]> {
                 clipping,
                 target_epsilon: epsilon,
                 model_observer_epsilon: observer,
-                amplification: report.modelObserver.amplification,
+                amplification: eps.modelObserver.amplification,
                 ledger_reader_epsilon: reader,
-                ...(report.modelObserver.pldEpsilon == null ? {} : { model_observer_pld_epsilon: report.modelObserver.pldEpsilon }),
-                ...(report.ledgerReader.pldEpsilon == null ? {} : { ledger_reader_pld_epsilon: report.ledgerReader.pldEpsilon }),
+                ...(eps.modelObserver.pldEpsilon === null ? {} : { model_observer_pld_epsilon: eps.modelObserver.pldEpsilon }),
+                ...(eps.ledgerReader.pldEpsilon === null ? {} : { ledger_reader_pld_epsilon: eps.ledgerReader.pldEpsilon }),
                 noise_multiplier: s.dp.noiseMultiplier,
                 server_lr: given.serverLr ?? 1,
                 // The value is the delivered model's: the moving average where one was kept (the

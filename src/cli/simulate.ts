@@ -1,12 +1,11 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import type { PrivacyReport } from '../dp/index.js';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { defaultProvider } from '../secagg/index.js';
 import { Option, type Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { formatZodError } from '../server/config.js';
-import { parsePartition, SimulateOptionsSchema, type SimulateOptions } from './simulate/options.js';
+import { parseHidden, parsePartition, SimulateOptionsSchema, type SimulateOptions } from './simulate/options.js';
 import { auditLine, noiseAuditLine } from './audit.js';
-import { runSimulation, type RoundRow, type SimulationObserver, type SimulationSummary } from './simulate/run.js';
+import { runSimulation, type ReportEpsilons, type RoundRow, type SimulationObserver, type SimulationSummary } from './simulate/run.js';
 
 /** Raw commander values: numbers arrive as strings and are validated together by the schema. */
 type RawFlags = Record<string, string | boolean | undefined>;
@@ -28,9 +27,7 @@ export function simulateOptionsFromFlags(flags: RawFlags): SimulateOptions {
       if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n)) throw new Error(`--${kebab(k)} must be a number, got '${String(v)}'`);
       input[k] = n;
     } else if (k === 'hidden') {
-      const widths = String(v).split(',').map((w) => w.trim());
-      if (widths.some((w) => !/^[1-9][0-9]*$/.test(w))) throw new Error(`--hidden takes comma-separated layer widths, e.g. 64 or 128,64; got '${String(v)}'`);
-      input[k] = widths.map(Number);
+      input[k] = parseHidden(String(v));
     } else if (k === 'partition') {
       input[k] = parsePartition(String(v));
     } else if (k === 'insecureBaseline' || k === 'keepOpen' || k === 'async' || k === 'adaptiveClip') {
@@ -111,7 +108,7 @@ function printSummary(s: SimulationSummary, write: (l: string) => void): void {
       ` ${String(r.round).padStart(5)} | ${r.status.padEnd(9)} | ${(100 * r.accuracy).toFixed(2).padStart(7)}% | ${r.loss.toFixed(3).padStart(6)} | ${fmtEps(r.epsilon).padStart(7)} | ${String(r.contributors).padStart(12)} | ${String(r.dropouts).padStart(8)} | ${r.seconds.toFixed(1).padStart(7)}\n`,
     );
   }
-  const eps = s.final.epsilon === null ? 'no DP guarantee (--dp none)' : `ε = ${s.final.epsilon.toFixed(3)} at δ = ${s.final.delta} against ledger readers${observerEpsilon(s.report)}`;
+  const eps = s.final.epsilon === null ? 'no DP guarantee (--dp none)' : `ε = ${s.final.epsilon.toFixed(3)} at δ = ${s.final.delta} against ledger readers${observerEpsilon(s.epsilons)}`;
   if (s.interrupted) write(`\ninterrupted: ${s.final.completedRounds} rounds were released before the stop; the report and ledger cover them\n`);
   write(`\nfinal test accuracy ${(100 * s.final.accuracy).toFixed(2)}% after ${s.final.completedRounds}/${s.final.rounds} completed rounds; ${eps}\n`);
   const av = s.final.averaged;
@@ -257,10 +254,9 @@ export function registerSimulate(program: Command): void {
  * run has them): the ε `--epsilon-against model-observer` calibrates, which the headline (against
  * ledger readers) would otherwise hide. Empty without a report or a bound.
  */
-function observerEpsilon(reportPath: string | null): string {
-  if (reportPath === null) return '';
-  const m = (JSON.parse(readFileSync(reportPath, 'utf8')) as PrivacyReport).modelObserver;
-  if (m.epsilon === null) return '';
-  const pld = m.pldEpsilon == null ? '' : ` (PLD ${m.pldEpsilon.toFixed(3)})`;
+function observerEpsilon(epsilons: ReportEpsilons | null): string {
+  const m = epsilons?.modelObserver;
+  if (m?.epsilon == null) return '';
+  const pld = m.pldEpsilon === null ? '' : ` (PLD ${m.pldEpsilon.toFixed(3)})`;
   return `; ${m.epsilon.toFixed(3)}${pld} against observers of the released models${m.amplification ? ' (amplified by the secret draw)' : ''}`;
 }

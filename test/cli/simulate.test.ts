@@ -45,6 +45,11 @@ describe('fedveil simulate', () => {
     expect(first.dp).toMatchObject({ mechanism: 'skellam', targetEpsilon: 6 });
     for (const p of [first.report, first.ledger, first.coordinatorKey, first.model]) expect(existsSync(p as string)).toBe(true);
     expect(readFileSync(first.ledger as string, 'utf8').trim().split('\n')).toHaveLength(3); // genesis + 2 rounds
+    // The summary's ε figures are the report's.
+    const report = JSON.parse(readFileSync(first.report as string, 'utf8')) as PrivacyReport;
+    expect(first.epsilons?.ledgerReader.epsilon).toBe(report.ledgerReader.epsilon);
+    expect(first.epsilons?.ledgerReader.epsilon).toBe(first.final.epsilon);
+    expect(first.epsilons?.modelObserver).toEqual({ epsilon: report.modelObserver.epsilon, pldEpsilon: report.modelObserver.pldEpsilon ?? null, amplification: report.modelObserver.amplification });
   });
 
   it('writes an audit bundle that verify-report accepts, and rejects once the ledger is edited', () => {

@@ -15,6 +15,13 @@ export function parsePartition(text: string): PartitionFlag {
   return { kind: m[1] as 'dirichlet' | 'quantity', alpha };
 }
 
+/** Parses `--hidden`: comma-separated positive layer widths (`64`, `128,64`). */
+export function parseHidden(text: string): number[] {
+  const widths = text.split(',').map((w) => w.trim());
+  if (widths.some((w) => !/^[1-9][0-9]*$/.test(w))) throw new Error(`--hidden takes comma-separated layer widths, e.g. 64 or 128,64; got '${text}'`);
+  return widths.map(Number);
+}
+
 /**
  * Every setting of a simulated federation, validated. Defaults make `fedveil simulate` alone run a
  * private federation on MNIST that finishes in a few minutes on two cores.

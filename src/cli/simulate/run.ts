@@ -106,6 +106,18 @@ export interface SimulationSummary {
   async: { groupSize: number; maxStaleness: number; stalenessExponent: number } | null;
   /** The noise audit of the released probe values (--noise-probe), as the report states it; null without a probe. */
   noiseAudit: NoiseAudit | null;
+  /**
+   * The report's ε at its δ: against ledger readers (the headline, no amplification) and against
+   * observers of the released models (what `--epsilon-against model-observer` calibrates), each
+   * with its PLD value where the report has one; null without a report.
+   */
+  epsilons: ReportEpsilons | null;
+}
+
+/** The ε figures of a privacy report (see {@link SimulationSummary.epsilons}). */
+export interface ReportEpsilons {
+  ledgerReader: { epsilon: number | null; pldEpsilon: number | null };
+  modelObserver: { epsilon: number | null; pldEpsilon: number | null; amplification: boolean };
 }
 
 /** The exponential moving average of the released models and how it scored. */
@@ -200,8 +212,8 @@ interface Setup {
   onTrained: { wake: (() => void) | null };
   rows: RoundRow[];
   lastEval: EvaluationResult | null;
-  /** --model-average: the average of the released models, its latest weights and evaluation. */
-  average: { of: ReleasedModelAverage; weights: Float32Array | null; eval: EvaluationResult | null } | null;
+  /** --model-average: the average of the released models and its latest evaluation. */
+  average: { of: ReleasedModelAverage; eval: EvaluationResult | null } | null;
   signal: AbortSignal | undefined;
   /** Whether the run was stopped before its rounds were done (a later stop only closes a kept-open dashboard). */
   interrupted: boolean;
@@ -295,8 +307,8 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
             `${plan.config.mode} mode, phase deadline ${(deadlineMs / 1000).toFixed(1)} s`
           : 'INSECURE BASELINE: no masking, no DP'),
     );
-    const setup: Setup = { o, observer, model, initial, test, out, plan, workers, clientOf, pending, replayed, trained, onTrained, rows: [], lastEval: null, average: o.modelAverage === undefined ? null : { of: new ReleasedModelAverage(o.modelAverage), weights: null, eval: null }, signal, interrupted: false, modelJson: null };
-    let audit: Pick<SimulationSummary, 'report' | 'ledger' | 'coordinatorKey' | 'audit' | 'noiseAudit'> = { report: null, ledger: null, coordinatorKey: null, audit: null, noiseAudit: null };
+    const setup: Setup = { o, observer, model, initial, test, out, plan, workers, clientOf, pending, replayed, trained, onTrained, rows: [], lastEval: null, average: o.modelAverage === undefined ? null : { of: new ReleasedModelAverage(o.modelAverage), eval: null }, signal, interrupted: false, modelJson: null };
+    let audit: Pick<SimulationSummary, 'report' | 'ledger' | 'coordinatorKey' | 'audit' | 'noiseAudit' | 'epsilons'> = { report: null, ledger: null, coordinatorKey: null, audit: null, noiseAudit: null, epsilons: null };
     if (secure) audit = await runSecureRounds(setup);
     else await runBaselineRounds(setup);
     const modelJson = setup.modelJson ?? (await saveModel(setup));
@@ -359,8 +371,7 @@ function speedsOf(o: SimulateOptions): SpeedModel {
 async function evaluateRound(s: Setup, weights: Float32Array, released: boolean): Promise<{ ev: EvaluationResult; averaged?: { accuracy: number; loss: number } }> {
   const a = s.average;
   if (a !== null && released) {
-    a.weights = a.of.add(weights);
-    setFlatWeights(s.model, a.weights);
+    setFlatWeights(s.model, a.of.add(weights));
     a.eval = await evaluate(s.model, s.test);
   }
   const ev = await evaluateWeights(s, weights);
@@ -369,10 +380,10 @@ async function evaluateRound(s: Setup, weights: Float32Array, released: boolean)
 
 /** Writes the average of the released models under `out/model-averaged`; null without one. */
 async function saveAveragedModel(s: Setup): Promise<string | null> {
-  const weights = s.average?.weights;
-  if (weights == null) return null;
+  const a = s.average;
+  if (a === null || a.of.versions === 0) return null;
   const last = getFlatWeights(s.model);
-  setFlatWeights(s.model, weights);
+  setFlatWeights(s.model, a.of.current());
   const { modelJson } = await saveModelFiles(s.model, join(s.out, 'model-averaged'));
   setFlatWeights(s.model, last);
   return modelJson;
@@ -389,7 +400,7 @@ function serverOptimizerOf(o: SimulateOptions): ServerOptimizer {
 }
 
 /** The real thing: coordinator on loopback, participants in the workers, the ledger exported at the end. */
-async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'report' | 'ledger' | 'coordinatorKey' | 'audit' | 'noiseAudit'>> {
+async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'report' | 'ledger' | 'coordinatorKey' | 'audit' | 'noiseAudit' | 'epsilons'>> {
   const auditing = s.plan.canaries.length > 0;
   // The audit measures the released model versions: keep each as published.
   const keep = (version: number, weights: Uint8Array) => {
@@ -519,8 +530,12 @@ async function runSecureRounds(s: Setup): Promise<Pick<SimulationSummary, 'repor
         s.signal?.addEventListener('abort', () => resolve(), { once: true });
       });
     }
-    const noiseAudit = (JSON.parse(readFileSync(paths.report, 'utf8')) as PrivacyReport).noiseAudit ?? null;
-    return { report: paths.report, ledger: paths.ledger, coordinatorKey: paths.coordinatorKey, audit, noiseAudit };
+    const report = JSON.parse(readFileSync(paths.report, 'utf8')) as PrivacyReport;
+    const epsilons: ReportEpsilons = {
+      ledgerReader: { epsilon: report.ledgerReader.epsilon, pldEpsilon: report.ledgerReader.pldEpsilon ?? null },
+      modelObserver: { epsilon: report.modelObserver.epsilon, pldEpsilon: report.modelObserver.pldEpsilon ?? null, amplification: report.modelObserver.amplification },
+    };
+    return { report: paths.report, ledger: paths.ledger, coordinatorKey: paths.coordinatorKey, audit, noiseAudit: report.noiseAudit ?? null, epsilons };
   } finally {
     clearInterval(poll);
     await running.close();
