@@ -99,6 +99,8 @@ export interface Recipe {
   clip: number;
   /** Decay of the moving average of the released models (simulate's --model-average); none by default. */
   modelAverage?: number;
+  /** Simulate's --seed (data partition, initial model, participants' randomness); simulate's default 1 when absent. */
+  seed?: number;
 }
 
 /** Local and server training of each model, chosen by the exploration README describes. */
@@ -108,7 +110,7 @@ export const TUNED: Record<'logreg' | 'mlp', Recipe> = {
 };
 
 /** The bench options a recipe takes, by their simulate flag names. */
-const RECIPE_ARGS = ['cohort', 'hidden', 'local-epochs', 'learning-rate', 'server-optimizer', 'server-lr', 'clip', 'model-average'] as const;
+const RECIPE_ARGS = ['cohort', 'hidden', 'local-epochs', 'learning-rate', 'server-optimizer', 'server-lr', 'clip', 'model-average', 'seed'] as const;
 
 /**
  * A model's recipe with the bench's options applied; throws on an option the suite does not
@@ -118,9 +120,10 @@ export function recipeOf(model: SimulateOptions['model'], args: BenchArgs): Reci
   const unknown = Object.keys(args).filter((k) => !(RECIPE_ARGS as readonly string[]).includes(k));
   if (unknown.length > 0) throw new Error(`utility: unknown option(s) ${unknown.map((k) => `--${k}`).join(', ')}; it takes ${RECIPE_ARGS.map((k) => `--${k}`).join(', ')}`);
   const base = TUNED[model === 'mlp' ? 'mlp' : 'logreg'];
-  const optional = (name: 'cohort' | 'model-average'): number | undefined => (args[name] === undefined ? undefined : numberArg(args, name, NaN));
+  const optional = (name: 'cohort' | 'model-average' | 'seed'): number | undefined => (args[name] === undefined ? undefined : numberArg(args, name, NaN));
   const cohort = optional('cohort');
   const modelAverage = optional('model-average');
+  const seed = optional('seed');
   return {
     ...base,
     ...(cohort === undefined ? {} : { cohort }),
@@ -131,6 +134,7 @@ export function recipeOf(model: SimulateOptions['model'], args: BenchArgs): Reci
     serverLr: numberArg(args, 'server-lr', base.serverLr),
     clip: numberArg(args, 'clip', base.clip),
     ...(modelAverage === undefined ? {} : { modelAverage }),
+    ...(seed === undefined ? {} : { seed }),
   };
 }
 
@@ -168,6 +172,7 @@ export function utilityOptions(population: number, model: SimulateOptions['model
     clip: t.clip,
     adaptiveClip: point.clipping === 'adaptive',
     ...(t.modelAverage === undefined ? {} : { modelAverage: t.modelAverage }),
+    ...(t.seed === undefined ? {} : { seed: t.seed }),
     testExamples: 10_000,
   };
 }
@@ -229,7 +234,9 @@ function seriesOf(results: readonly BenchResult[]): Series[] {
     const p = r.params;
     const model = `${String(p.model)}${typeof p.hidden === 'string' ? ` ${p.hidden}` : ''}`;
     const averaged = typeof p.model_average === 'number' ? `, averaged ${p.model_average}` : '';
-    const label = `N=${String(p.population)} ${model}, cohort ${String(p.cohort)}, ${String(p.mechanism)} ${String(p.accountant).toUpperCase()}, ${String(p.clipping)} clip, T=${String(p.rounds)}, E=${String(p.local_epochs ?? '?')}, lr ${flagOf(p, 'learning-rate', '0.1')}, server lr ${flagOf(p, 'server-lr', '1')}${averaged}`;
+    // Seeds of one recipe are separate curves: the plot shows the spread, not an average of it.
+    const seed = flagOf(p, 'seed', '');
+    const label = `N=${String(p.population)} ${model}, cohort ${String(p.cohort)}, ${String(p.mechanism)} ${String(p.accountant).toUpperCase()}, ${String(p.clipping)} clip, T=${String(p.rounds)}, E=${String(p.local_epochs ?? '?')}, lr ${flagOf(p, 'learning-rate', '0.1')}, server lr ${flagOf(p, 'server-lr', '1')}${averaged}${seed === '' ? '' : `, seed ${seed}`}`;
     const curve = curves.get(label) ?? { label, points: [] };
     // A run calibrated with PLD is plotted at the PLD ε it was calibrated to (its RDP ε is higher).
     const observer = Number(p.accountant === 'pld' ? p.model_observer_pld_epsilon : p.model_observer_epsilon);
@@ -305,6 +312,7 @@ export async function run(args: BenchArgs = {}): Promise<BenchResult[]> {
                 ...(eps.ledgerReader.pldEpsilon === null ? {} : { ledger_reader_pld_epsilon: eps.ledgerReader.pldEpsilon }),
                 noise_multiplier: s.dp.noiseMultiplier,
                 server_lr: given.serverLr ?? 1,
+                seed: given.seed ?? 1,
                 // The value is the delivered model's: the moving average where one was kept (the
                 // same ε: an average of released models is post-processing), else the last release.
                 ...(averaged === null ? {} : { model_average: averaged.decay, averaged_versions: averaged.versions, last_release_accuracy: s.final.accuracy }),

@@ -44,6 +44,11 @@ describe('the privacy-utility grid', () => {
     expect(cmd).toContain('--cohort 500');
     expect(cmd).toContain('--hidden 64,32');
     expect(cmd).toContain('--model-average 0.8');
+    expect(cmd).not.toContain('--seed');
+    // A seed makes another point of the same recipe: it is in the command, hence in the key.
+    const seeded = utilityOptions(1000, 'mlp', 4, { mechanism: 'central', accountant: 'pld', clipping: 'fixed', rounds: 20 }, recipeOf('mlp', { seed: '7' }));
+    expect(SimulateOptionsSchema.parse(seeded).seed).toBe(7);
+    expect(commandOf(seeded)).toContain('--seed 7');
     // No options: the model's tuned recipe, and the grid's default cohort.
     expect(recipeOf('logreg', {})).toEqual(TUNED.logreg);
     expect(utilityOptions(1000, 'logreg', 4, { mechanism: 'central', accountant: 'rdp', clipping: 'fixed', rounds: 5 }).cohort).toBe(200);
@@ -52,6 +57,7 @@ describe('the privacy-utility grid', () => {
   it('refuses an option it does not take and a value that is no number, naming them', () => {
     expect(() => recipeOf('mlp', { cohrt: '500' })).toThrow(/unknown option\(s\) --cohrt/);
     expect(() => recipeOf('mlp', { 'server-lr': 'fast' })).toThrow(/--server-lr must be a number, got 'fast'/);
+    expect(() => recipeOf('mlp', { seed: 'x' })).toThrow(/--seed must be a number, got 'x'/);
     expect(() => recipeOf('mlp', { hidden: '32,,16' })).toThrow(/--hidden takes comma-separated layer widths/);
   });
 
