@@ -11,6 +11,15 @@ export interface Series {
 }
 
 const COLOURS = ['#1f6feb', '#d73a49', '#2da44e', '#bf8700', '#8250df', '#1b7c83', '#e16f24', '#6e7781', '#bf3989', '#0a3069', '#4d2d00', '#116329'];
+/** Past {@link COLOURS}' length the colours repeat, so each pass through them takes the next shape. */
+const SHAPES = ['circle', 'square', 'diamond'] as const;
+
+/** A point's marker centred on (x, y). */
+function marker(shape: (typeof SHAPES)[number], x: number, y: number, colour: string): string {
+  if (shape === 'square') return `<rect x="${x - 4}" y="${y - 4}" width="8" height="8" fill="${colour}"/>`;
+  if (shape === 'diamond') return `<polygon points="${x},${y - 5} ${x + 5},${y} ${x},${y + 5} ${x - 5},${y}" fill="${colour}"/>`;
+  return `<circle cx="${x}" cy="${y}" r="4" fill="${colour}"/>`;
+}
 
 /** The single-curve chart: {@link accuracyEpsilonSeriesSvg} with one unlabelled series. */
 export function accuracyEpsilonSvg(points: Point[], noDpAccuracy: number | null, caption: string): string {
@@ -18,7 +27,8 @@ export function accuracyEpsilonSvg(points: Point[], noDpAccuracy: number | null,
 }
 
 /**
- * Several curves on one chart, each in its own colour, labelled in a legend when named: `top`
+ * Several curves on one chart, each in its own colour and marker shape (colours repeat past twelve
+ * curves, shapes do not until thirty-six), labelled in a legend when named: `top`
  * (inside the plot, top left) or `below` (under the axis, one row per curve, on a wider chart so
  * long labels fit). `yFrom` starts the accuracy axis above 0 so close curves can be told apart.
  * With more than four curves the points carry no value labels (they would overlap).
@@ -60,16 +70,16 @@ export function accuracyEpsilonSeriesSvg(series: Series[], noDpAccuracy: number 
   }
   series.forEach((s, i) => {
     const colour = COLOURS[i % COLOURS.length] as string;
+    const shape = SHAPES[Math.floor(i / COLOURS.length) % SHAPES.length] as (typeof SHAPES)[number];
     const sorted = [...s.points].sort((a, b) => a.epsilon - b.epsilon);
     parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${sorted.map((p) => `${X(p.epsilon)},${Y(p.accuracy)}`).join(' ')}"/>`);
     for (const p of sorted) {
-      parts.push(`<circle cx="${X(p.epsilon)}" cy="${Y(p.accuracy)}" r="4" fill="${colour}"/>`);
+      parts.push(marker(shape, X(p.epsilon), Y(p.accuracy), colour));
       if (series.length <= 4) parts.push(`<text x="${X(p.epsilon)}" y="${Y(p.accuracy) - 8}" text-anchor="middle">${(p.accuracy * 100).toFixed(1)}%</text>`);
     }
     if (s.label !== '') {
       const top = legend === 'top' ? m.t + 6 + 16 * i : H - m.b + 44 + 16 * i;
-      parts.push(`<rect x="${m.l + 8}" y="${top}" width="10" height="10" fill="${colour}"/>`);
-      parts.push(`<text x="${m.l + 22}" y="${top + 9}">${esc(s.label)}</text>`);
+      parts.push(`<g class="legend">${marker(shape, m.l + 13, top + 5, colour)}<text x="${m.l + 22}" y="${top + 9}">${esc(s.label)}</text></g>`);
     }
   });
   parts.push(`<text x="${W / 2}" y="${H - 12}" text-anchor="middle" fill="#555">${esc(caption)}</text>`);

@@ -70,11 +70,27 @@ describe('the privacy-utility grid', () => {
     expect(svg).toContain('>80%<');
     expect(svg).not.toContain('>0%<');
     const plotBottom = height - (70 + 16 * 7);
-    for (const [, cy] of svg.matchAll(/<circle cx="[\d.]+" cy="([\d.]+)"/g)) {
+    const plot = svg.replace(/<g class="legend">.*?<\/g>/g, '');
+    for (const [, cy] of plot.matchAll(/<circle cx="[\d.]+" cy="([\d.]+)"/g)) {
       expect(Number(cy)).toBeGreaterThanOrEqual(30);
       expect(Number(cy)).toBeLessThanOrEqual(plotBottom);
     }
     // Seven curves: no value labels over the points (they would overlap).
     expect(svg).not.toMatch(/>8\d\.\d%</);
+  });
+
+  it('gives curves past the twelfth colour another marker shape, in the plot and in the legend', () => {
+    const series = Array.from({ length: 14 }, (_, i) => ({ label: `curve ${i}`, points: [{ epsilon: 4, accuracy: 0.85 + i / 200 }] }));
+    const svg = accuracyEpsilonSeriesSvg(series, null, 'caption', 'below', 0.8);
+    const legends = [...svg.matchAll(/<g class="legend">(.*?)<\/g>/g)].map((m) => m[1] as string);
+    expect(legends).toHaveLength(14);
+    // Curve 12 repeats curve 0's colour: a square, not a circle, tells them apart.
+    const colourOf = (entry: string): string | undefined => /fill="(#[0-9a-f]{6})"/.exec(entry)?.[1];
+    expect(colourOf(legends[12] as string)).toBe(colourOf(legends[0] as string));
+    expect(legends[0]).toMatch(/^<circle /);
+    expect(legends[12]).toMatch(/^<rect /);
+    const plot = svg.replace(/<g class="legend">.*?<\/g>/g, '');
+    expect(plot.match(/<circle /g)).toHaveLength(12);
+    expect(plot.match(/<rect x="[\d.]+" y="[\d.]+" width="8"/g)).toHaveLength(2);
   });
 });
