@@ -152,7 +152,7 @@ export function recipeOf(model: SimulateOptions['model'], args: BenchArgs): Reci
  * the noise of the last rounds at no ε. Adaptive clipping starts from the same C and follows the
  * median update norm.
  */
-export function utilityOptions(population: number, model: SimulateOptions['model'], epsilon: number, point: GridPoint, t: Recipe = TUNED[model === 'mlp' ? 'mlp' : 'logreg']): Partial<SimulateOptions> {
+export function utilityOptions(population: number, model: SimulateOptions['model'], epsilon: number, point: GridPoint, t: Recipe = recipeOf(model, {})): Partial<SimulateOptions> {
   return {
     clients: population,
     cohort: t.cohort ?? (population <= 100 ? population / 2 : Math.min(COHORT, population / 5)),
@@ -261,6 +261,8 @@ export async function run(args: BenchArgs = {}): Promise<BenchResult[]> {
   const clippings = names('FEDVEIL_UTILITY_CLIPPINGS', AXES.clipping);
   const roundsGiven = process.env.FEDVEIL_UTILITY_ROUNDS;
   const results: BenchResult[] = [];
+  // Every model's recipe up front: a bad option is refused before the first (long) run.
+  const recipes = new Map(models.map((m) => [m, recipeOf(m, args)] as const));
   for (const mechanism of mechanisms) {
     for (const accountant of accountants) {
       if (!accountable(mechanism, accountant)) {
@@ -272,7 +274,7 @@ export async function run(args: BenchArgs = {}): Promise<BenchResult[]> {
           for (const population of populations) {
             for (const epsilon of epsilons) {
               const rounds = roundsGiven === undefined ? defaultRounds(model) : Number(roundsGiven);
-              const recipe = recipeOf(model, args);
+              const recipe = recipes.get(model) as Recipe;
               const given = utilityOptions(population, model, epsilon, { mechanism, accountant, clipping, rounds }, recipe);
               const command = commandOf(given);
               // One folder per command: two recipes of the same grid point must not share one.
