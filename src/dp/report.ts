@@ -647,17 +647,64 @@ export function participantEpsilon(
   rounds: readonly RoundPrivacyEntry[],
   participant: string,
   opts: { delta: number; colluders?: number },
-): { epsilon: number; order: number | null; rounds: number } {
+): ParticipantAccount {
+  return participantAccounts(rounds, opts)(participant);
+}
+
+/** One participant's ε against ledger readers, the order it was attained at, and the rounds composed. */
+export interface ParticipantAccount {
+  epsilon: number;
+  order: number | null;
+  rounds: number;
+}
+
+/**
+ * {@link participantEpsilon} for any number of participants over the same `rounds`: the entries
+ * are checked, their events built and each round's contributors indexed once, so each
+ * participant's figure costs its own rounds only (a process hosting a thousand participants of a
+ * round over a ledger of T rounds of a thousand contributors would otherwise check T × 10⁶ ids).
+ * `alsoIn` lists round numbers of `rounds` to count the participant in whether or not their
+ * contributors name it: a round it is asked to join, whose contributor list is not yet known.
+ * Throws as {@link participantEpsilon} when `rounds` are malformed, on the first call.
+ */
+export function participantAccounts(
+  rounds: readonly RoundPrivacyEntry[],
+  opts: { delta: number; colluders?: number },
+): (participant: string, alsoIn?: readonly number[]) => ParticipantAccount {
   checkDelta(opts.delta);
-  const colluders = opts.colluders ?? 0;
-  const entries = checkEntries(rounds, colluders);
-  const events = roundEvents(entries, colluders, false);
-  const orders = reportOrders(events.ledgerReader);
-  const mine = entries.map((r) => (isCharged(r.outcome) && r.contributorIds.includes(participant) ? [participant] : []));
-  const count = mine.filter((ids) => ids.length > 0).length;
-  if (count === 0) return { epsilon: 0, order: null, rounds: 0 };
-  const own = accountParticipants(events.ledgerReader, mine, opts.delta, orders, false).worst;
-  return { epsilon: own.epsilon, order: own.order, rounds: count };
+  const entries = checkEntries(rounds, opts.colluders ?? 0);
+  const events = roundEvents(entries, opts.colluders ?? 0, false).ledgerReader;
+  const orders = reportOrders(events);
+  const klInclusive = events.some(containsDiscreteMechanism);
+  const curves = new CurveCache(orders);
+  const charged = entries.map((r) => isCharged(r.outcome));
+  const roundsOf = new Map<string, number[]>();
+  entries.forEach((r, i) => {
+    if (!charged[i]) return;
+    for (const id of r.contributorIds) {
+      const mine = roundsOf.get(id);
+      if (mine === undefined) roundsOf.set(id, [i]);
+      else mine.push(i);
+    }
+  });
+  const indexOfRound = new Map(entries.map((r, i) => [r.round, i]));
+  return (participant, alsoIn = []) => {
+    const mine = new Set(roundsOf.get(participant));
+    for (const round of alsoIn) {
+      const i = indexOfRound.get(round);
+      check(i !== undefined, 'dp/bad-report-input', `round ${round} is not among the rounds accounted`);
+      if (charged[i]) mine.add(i);
+    }
+    if (mine.size === 0) return { epsilon: 0, order: null, rounds: 0 };
+    // Composed in round order, as accountParticipants does, so the sum (and ε) is the report's to the bit.
+    const total = new Float64Array(orders.length);
+    for (const i of [...mine].sort((a, b) => a - b)) {
+      const curve = curves.curve(events[i] as DpEvent);
+      for (let k = 0; k < total.length; k++) total[k] = (total[k] as number) + (curve[k] as number);
+    }
+    const own = epsilonFromRdp(orders, total, opts.delta, { klInclusive });
+    return { epsilon: own.epsilon, order: own.order, rounds: mine.size };
+  };
 }
 
 /** The headline ε against ledger readers of `rounds` (the worst participant's; Infinity when unbounded). */

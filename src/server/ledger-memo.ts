@@ -1,3 +1,6 @@
+/** A value that depends on one fetched ledger alone: computed once per ledger where participants share one ({@link LedgerMemo.get}), else on every call. */
+export type LedgerOnce = <T>(key: string, compute: () => T) => T;
+
 /**
  * Results of pure functions of one fetched ledger (one array of parsed lines), computed once.
  * A process that hosts many participants (a simulation's worker hosts hundreds per round) has

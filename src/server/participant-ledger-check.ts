@@ -10,7 +10,7 @@ import { genesisFederationConfig } from './ledger-genesis.js';
 import type { FederationConfig } from './config.js';
 import { checkReceipts, type Receipt } from './ledger-head.js';
 import { drawProblems, ledgerGenesis, verifyLedger } from './ledger-verify.js';
-import type { LedgerMemo } from './ledger-memo.js';
+import type { LedgerMemo, LedgerOnce } from './ledger-memo.js';
 import type { RoundPlanMemo } from '../protocol/plan-memo.js';
 import { nextGroupEpsilon, participantEpsilon } from './participant-budget.js';
 import type { FederatedStandardizationSpec, FixedStandardization } from './data-schema.js';
@@ -141,7 +141,7 @@ export function checkLedgerBeforeRound(input: LedgerCheckInput): LedgerCheck {
     dp: config.dp,
     others: members,
     quorum: (input.roundPlans?.plan(config) ?? planRound(config)).minSurvivors,
-  });
+  }, once);
   if (input.maxEpsilon !== undefined && !(epsilon <= input.maxEpsilon)) {
     return refuse(
       'client/epsilon-budget',
@@ -173,8 +173,8 @@ export type ReadyCheck =
 export function checkLedgerBeforeReady(input: ReadyCheckInput): ReadyCheck {
   const member = trustedMember(input);
   if (!member.ok) return member;
-  const { genesis, fedConfig, entries, terms } = member;
-  const { epsilon, rounds, quorum } = nextGroupEpsilon(genesis, fedConfig, entries, input.self, { dp: terms.mechanism, dim: roundDim(fedConfig) });
+  const { once, genesis, fedConfig, entries, terms } = member;
+  const { epsilon, rounds, quorum } = nextGroupEpsilon(genesis, fedConfig, entries, input.self, { dp: terms.mechanism, dim: roundDim(fedConfig) }, once);
   if (input.maxEpsilon !== undefined && !(epsilon <= input.maxEpsilon)) {
     return refuse(
       'client/epsilon-budget',
@@ -212,7 +212,7 @@ export function verifiedOwnPrivacy(input: Pick<LedgerCheckInput, 'entries' | 'se
 function trustedMember(input: ReadyCheckInput):
   | {
       ok: true;
-      once: <T>(key: string, compute: () => T) => T;
+      once: LedgerOnce;
       genesis: GenesisEntry;
       allowed: Set<string>;
       fedConfig: FederationConfig;
@@ -221,7 +221,7 @@ function trustedMember(input: ReadyCheckInput):
     }
   | { ok: false; code: string; message: string } {
   const memo = input.memo?.entries === input.entries ? input.memo : null;
-  const once = <T>(key: string, compute: () => T): T => (memo === null ? compute() : memo.get(key, compute));
+  const once: LedgerOnce = (key, compute) => (memo === null ? compute() : memo.get(key, compute));
   const trusted = trustedGenesis(input, input.verifiedPrefix ?? 0, once);
   if (!trusted.ok) return trusted;
   const { genesis } = trusted;
@@ -244,7 +244,7 @@ function trustedMember(input: ReadyCheckInput):
 function trustedGenesis(
   input: Pick<LedgerCheckInput, 'entries' | 'coordinatorKey' | 'receipts' | 'provider'>,
   verifiedPrefix: number,
-  once: <T>(key: string, compute: () => T) => T,
+  once: LedgerOnce,
 ): { ok: true; genesis: GenesisEntry } | { ok: false; code: string; message: string } {
   const provider = input.provider ?? defaultProvider;
   const genesis = once('genesis', () => ledgerGenesis(input.entries));

@@ -9,6 +9,7 @@ import {
   ledgerReaderEpsilon,
   ledgerReaderEvent,
   modelObserverEvent,
+  participantAccounts,
   participantEpsilon,
   rdpEpsilon,
   verifyReport,
@@ -72,6 +73,32 @@ describe('privacy report v2: ε against ledger readers, per participant', () => 
     expect(participantEpsilon(entries, key(7), { delta: 1e-5 }).rounds).toBe(4);
     expect(participantEpsilon(entries, key(99), { delta: 1e-5 })).toEqual({ epsilon: 0, order: null, rounds: 0 });
     expect(ledgerReaderEpsilon(entries, { delta: 1e-5 })).toBe(report.epsilon);
+  });
+
+  it('participantAccounts indexes the rounds once and gives each participant the report\'s figure to the bit', () => {
+    const accounts = participantAccounts(entries, { delta: 1e-5 });
+    for (let i = 0; i < 16; i++) {
+      const own = accounts(key(i));
+      expect(own).toEqual(participantEpsilon(entries, key(i), { delta: 1e-5 }));
+      expect(own.epsilon).toBe(i < 15 ? report.ledgerReader.participants[key(i)] : 0);
+    }
+    // Counted in a round whose contributors do not name it (a round it is asked to join): participant 0 as if in round 9 too.
+    const withNine = accounts(key(0), [9]);
+    expect(withNine.rounds).toBe(4);
+    expect(withNine.epsilon).toBe(report.ledgerReader.participants[key(7)]);
+    // Already a contributor there: counted once.
+    expect(accounts(key(7), [9, 1])).toEqual(accounts(key(7)));
+    expect(codeOf(() => accounts(key(0), [4]))).toBe('dp/bad-report-input');
+    // An uncharged round adds nothing.
+    const withAborted = participantAccounts([...entries, entry(10, skellam, [], fixedSecret, 'aborted-before-unmask')], { delta: 1e-5 });
+    expect(withAborted(key(0), [10])).toEqual(accounts(key(0)));
+  });
+
+  it('participantAccounts refuses malformed rounds as participantEpsilon does', () => {
+    const twice = [entry(1, skellam, [key(1), key(1)])];
+    expect(codeOf(() => participantAccounts(twice, { delta: 1e-5 }))).toBe('dp/bad-report-input');
+    expect(codeOf(() => participantEpsilon(twice, key(1), { delta: 1e-5 }))).toBe('dp/bad-report-input');
+    expect(codeOf(() => participantAccounts([entries[1]!, entries[0]!], { delta: 1e-5 }))).toBe('dp/bad-report-input');
   });
 
   it('counts the noise of the n − 1 − c contributors other than the protected one and the colluders', () => {

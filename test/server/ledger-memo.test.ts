@@ -44,6 +44,23 @@ describe('participants of one process share the ledger they check', () => {
     expect(stranger.ok ? 'ok' : stranger.code).toBe('client/not-allowed');
   });
 
+  it('each participant sharing a memo gets its own ε and budget verdict, as if it had checked the ledger alone', () => {
+    const memo = new LedgerMemo(structuredClone(entries) as unknown[]);
+    const round = announce(entries);
+    const alone = people.map((p) => checkLedgerBeforeRound({ entries, self: toHex(p.publicKey), coordinatorKey: coordPub, receipts: [], round }));
+    const shared = people.map((p) => checkLedgerBeforeRound({ entries: memo.entries, self: toHex(p.publicKey), coordinatorKey: coordPub, receipts: [], round, memo }));
+    const epsilons = alone.map((r) => (r.ok ? r.epsilonIfContributing : NaN));
+    expect(shared.map((r) => (r.ok ? r.epsilonIfContributing : NaN))).toEqual(epsilons);
+    // The fixture's members took part in different rounds, so their figures differ: the memo holds no one's ε.
+    expect(new Set(epsilons).size).toBeGreaterThan(1);
+    const limit = (Math.min(...epsilons) + Math.max(...epsilons)) / 2;
+    const verdicts = people.map((p) => {
+      const r = checkLedgerBeforeRound({ entries: memo.entries, self: toHex(p.publicKey), coordinatorKey: coordPub, receipts: [], round, memo, maxEpsilon: limit });
+      return r.ok ? 'ok' : r.code;
+    });
+    expect(verdicts).toEqual(epsilons.map((e) => (e <= limit ? 'ok' : 'client/epsilon-budget')));
+  });
+
   it('a ledger that does not verify is refused by every participant sharing it', () => {
     const forged = structuredClone(entries) as unknown[];
     (forged[2] as { aggregateHash: string }).aggregateHash = 'ee'.repeat(32);
