@@ -52,6 +52,7 @@ export function modelHash(weights: Uint8Array): string {
  */
 export class SqliteCoordinatorStore implements CoordinatorStore {
   private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
 
   /** Opens (creating when needed) the database at `path`; ':memory:' for a throwaway store. */
   constructor(path: string) {
@@ -80,28 +81,28 @@ export class SqliteCoordinatorStore implements CoordinatorStore {
   }
 
   async getMeta(key: string): Promise<string | undefined> {
-    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    const row = this.statement('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
     return row?.value;
   }
 
   async initMeta(key: string, value: string): Promise<string> {
-    this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(key, value);
+    this.statement('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(key, value);
     return (await this.getMeta(key)) as string;
   }
 
   async latestModel(): Promise<StoredModel | null> {
-    const row = this.db.prepare('SELECT version, hash, weights, optimizer_state FROM models ORDER BY version DESC LIMIT 1').get() as ModelRow | undefined;
+    const row = this.statement('SELECT version, hash, weights, optimizer_state FROM models ORDER BY version DESC LIMIT 1').get() as ModelRow | undefined;
     return row === undefined ? null : modelOf(row);
   }
 
   async getModel(version: number): Promise<StoredModel | null> {
-    const row = this.db.prepare('SELECT version, hash, weights, optimizer_state FROM models WHERE version = ?').get(version) as ModelRow | undefined;
+    const row = this.statement('SELECT version, hash, weights, optimizer_state FROM models WHERE version = ?').get(version) as ModelRow | undefined;
     return row === undefined ? null : modelOf(row);
   }
 
   async initModel(weights: Uint8Array): Promise<StoredModel> {
     this.withFullSync(() => {
-      this.db.prepare('INSERT OR IGNORE INTO models (version, hash, weights) SELECT 0, ?, ? WHERE NOT EXISTS (SELECT 1 FROM models)').run(
+      this.statement('INSERT OR IGNORE INTO models (version, hash, weights) SELECT 0, ?, ? WHERE NOT EXISTS (SELECT 1 FROM models)').run(
         modelHash(weights),
         Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength),
       );
@@ -110,7 +111,7 @@ export class SqliteCoordinatorStore implements CoordinatorStore {
   }
 
   async nextRoundId(): Promise<number> {
-    const row = this.db.prepare('SELECT MAX(round) AS m FROM rounds').get() as { m: number | null };
+    const row = this.statement('SELECT MAX(round) AS m FROM rounds').get() as { m: number | null };
     return row.m === null ? 0 : row.m + 1;
   }
 
@@ -118,26 +119,24 @@ export class SqliteCoordinatorStore implements CoordinatorStore {
     const next = await this.nextRoundId();
     if (r.round !== next) throw new FedveilError('store/round-id', `round ${r.round} cannot begin: the next round id is ${next}`);
     this.withFullSync(() => {
-      this.db
-        .prepare("INSERT INTO rounds (round, status, started_at, cohort, draw) VALUES (?, 'running', ?, ?, ?)")
+      this.statement("INSERT INTO rounds (round, status, started_at, cohort, draw) VALUES (?, 'running', ?, ?, ?)")
         .run(r.round, r.startedAt, JSON.stringify(r.cohort), JSON.stringify(r.draw));
     });
   }
 
   async setRoundPhase(round: number, phase: PhaseName): Promise<void> {
-    this.db.prepare("UPDATE rounds SET phase = ? WHERE round = ? AND status = 'running'").run(phase, round);
+    this.statement("UPDATE rounds SET phase = ? WHERE round = ? AND status = 'running'").run(phase, round);
   }
 
   async abortRound(round: number, reason: string, endedAt: string): Promise<void> {
     this.withFullSync(() => {
-      this.db
-        .prepare("UPDATE rounds SET status = 'aborted', abort_reason = ?, ended_at = ? WHERE round = ? AND status = 'running'")
+      this.statement("UPDATE rounds SET status = 'aborted', abort_reason = ?, ended_at = ? WHERE round = ? AND status = 'running'")
         .run(reason, endedAt, round);
     });
   }
 
   async abortRunningRounds(reason: string, endedAt: string): Promise<number[]> {
-    const ids = (this.db.prepare("SELECT round FROM rounds WHERE status = 'running' ORDER BY round").all() as { round: number }[]).map(
+    const ids = (this.statement("SELECT round FROM rounds WHERE status = 'running' ORDER BY round").all() as { round: number }[]).map(
       (r) => r.round,
     );
     for (const id of ids) await this.abortRound(id, reason, endedAt);
@@ -148,16 +147,15 @@ export class SqliteCoordinatorStore implements CoordinatorStore {
     const tx = this.db.transaction(() => {
       this.checkRunning(round, entry);
       this.checkExtends(entry);
-      const latest = this.db.prepare('SELECT MAX(version) AS v FROM models').get() as { v: number | null };
+      const latest = this.statement('SELECT MAX(version) AS v FROM models').get() as { v: number | null };
       const expectedVersion = latest.v === null ? 0 : latest.v + 1;
       if (model !== null && model.version !== expectedVersion) {
         throw new FedveilError('store/model-version', `model version ${model.version} is not the next version ${expectedVersion}`);
       }
-      this.db.prepare('INSERT INTO ledger (seq, round, hash, entry) VALUES (?, ?, ?, ?)').run(entry.seq, round, entry.hash, JSON.stringify(entry));
-      this.db.prepare("UPDATE rounds SET status = 'completed', ended_at = ? WHERE round = ?").run(endedAt, round);
+      this.statement('INSERT INTO ledger (seq, round, hash, entry) VALUES (?, ?, ?, ?)').run(entry.seq, round, entry.hash, JSON.stringify(entry));
+      this.statement("UPDATE rounds SET status = 'completed', ended_at = ? WHERE round = ?").run(endedAt, round);
       if (model === null) return;
-      this.db
-        .prepare('INSERT INTO models (version, hash, weights, optimizer_state) VALUES (?, ?, ?, ?)')
+      this.statement('INSERT INTO models (version, hash, weights, optimizer_state) VALUES (?, ?, ?, ?)')
         .run(
           model.version,
           model.hash,
@@ -172,7 +170,7 @@ export class SqliteCoordinatorStore implements CoordinatorStore {
     const tx = this.db.transaction(() => {
       if (entry.kind !== 'genesis' || entry.seq !== 0) throw new FedveilError('store/ledger-chain', 'only a genesis entry at seq 0 opens the ledger');
       this.checkExtends(entry);
-      this.db.prepare('INSERT INTO ledger (seq, round, hash, entry) VALUES (?, NULL, ?, ?)').run(entry.seq, entry.hash, JSON.stringify(entry));
+      this.statement('INSERT INTO ledger (seq, round, hash, entry) VALUES (?, NULL, ?, ?)').run(entry.seq, entry.hash, JSON.stringify(entry));
     });
     this.withFullSync(() => tx.immediate());
   }
@@ -181,7 +179,7 @@ export class SqliteCoordinatorStore implements CoordinatorStore {
     const tx = this.db.transaction(() => {
       if (entry.kind !== 'amendment') throw new FedveilError('store/ledger-chain', 'not an amendment entry');
       this.checkExtends(entry);
-      this.db.prepare('INSERT INTO ledger (seq, round, hash, entry) VALUES (?, NULL, ?, ?)').run(entry.seq, entry.hash, JSON.stringify(entry));
+      this.statement('INSERT INTO ledger (seq, round, hash, entry) VALUES (?, NULL, ?, ?)').run(entry.seq, entry.hash, JSON.stringify(entry));
     });
     this.withFullSync(() => tx.immediate());
   }
@@ -190,21 +188,21 @@ export class SqliteCoordinatorStore implements CoordinatorStore {
     const tx = this.db.transaction(() => {
       this.checkRunning(round, entry);
       this.checkExtends(entry);
-      this.db.prepare('INSERT INTO ledger (seq, round, hash, entry) VALUES (?, ?, ?, ?)').run(entry.seq, round, entry.hash, JSON.stringify(entry));
-      this.db.prepare("UPDATE rounds SET status = 'aborted', abort_reason = ?, ended_at = ? WHERE round = ?").run(reason, endedAt, round);
+      this.statement('INSERT INTO ledger (seq, round, hash, entry) VALUES (?, ?, ?, ?)').run(entry.seq, round, entry.hash, JSON.stringify(entry));
+      this.statement("UPDATE rounds SET status = 'aborted', abort_reason = ?, ended_at = ? WHERE round = ?").run(reason, endedAt, round);
     });
     this.withFullSync(() => tx.immediate());
   }
 
   private checkRunning(round: number, entry: LedgerEntry): void {
-    const r = this.db.prepare('SELECT status FROM rounds WHERE round = ?').get(round) as { status: string } | undefined;
+    const r = this.statement('SELECT status FROM rounds WHERE round = ?').get(round) as { status: string } | undefined;
     if (r === undefined) throw new FedveilError('store/unknown-round', `round ${round} was never begun`);
     if (r.status !== 'running') throw new FedveilError('store/round-not-running', `round ${round} is ${r.status}; it cannot be released again`);
     if (!isCharged(entry) || entry.round !== round) throw new FedveilError('store/ledger-round', `the ledger entry is not for round ${round}`);
   }
 
   private checkExtends(entry: LedgerEntry): void {
-    const last = this.db.prepare('SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+    const last = this.statement('SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
     const expectedSeq = last === undefined ? 0 : last.seq + 1;
     const expectedPrev = last === undefined ? ZERO_HASH : last.hash;
     if (entry.seq !== expectedSeq || entry.prevHash !== expectedPrev) {
@@ -213,25 +211,35 @@ export class SqliteCoordinatorStore implements CoordinatorStore {
   }
 
   async ledger(): Promise<LedgerEntry[]> {
-    const rows = this.db.prepare('SELECT entry FROM ledger ORDER BY seq').all() as { entry: string }[];
+    const rows = this.statement('SELECT entry FROM ledger ORDER BY seq').all() as { entry: string }[];
     return rows.map((r) => LedgerEntrySchema.parse(JSON.parse(r.entry)));
   }
 
   async rounds(): Promise<RoundRecord[]> {
-    const rows = this.db.prepare('SELECT * FROM rounds ORDER BY round').all() as RoundRow[];
+    const rows = this.statement('SELECT * FROM rounds ORDER BY round').all() as RoundRow[];
     return rows.map(roundOf);
   }
 
   async useNonce(sender: string, nonce: string, round: number): Promise<boolean> {
-    return this.db.prepare('INSERT OR IGNORE INTO nonces (sender, nonce, round) VALUES (?, ?, ?)').run(sender, nonce, round).changes === 1;
+    return this.statement('INSERT OR IGNORE INTO nonces (sender, nonce, round) VALUES (?, ?, ?)').run(sender, nonce, round).changes === 1;
   }
 
   async pruneNonces(beforeRound: number): Promise<void> {
-    this.db.prepare('DELETE FROM nonces WHERE round < ?').run(beforeRound);
+    this.statement('DELETE FROM nonces WHERE round < ?').run(beforeRound);
   }
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
+  }
+
+  /** The prepared statement of `sql`, compiled on first use: a nonce is written on every request. */
+  private statement(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (st === undefined) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
   }
 
   private withFullSync(fn: () => void): void {
