@@ -77,6 +77,7 @@ export {
   encodeClientMessage,
   decodeClientMessage,
   encodeServerMessage,
+  serverMessageJson,
   decodeServerMessage,
   type WireClientMessage,
 } from './wire/serialize.js';

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { nextPowerOfTwo } from '../dp/index.js';
 import type { RoundPlan } from '../protocol/config.js';
 import { PHASES, type Phase } from '../protocol/phases.js';
-import { decodeClientMessage, encodeServerMessage } from '../protocol/wire/serialize.js';
+import { decodeClientMessage, serverMessageJson } from '../protocol/wire/serialize.js';
 import { ClientMessageSchema } from '../protocol/wire/schemas.js';
 import { FedveilError, fromHex, packedLength } from '../secagg/index.js';
 import { formatIssuePath } from './config.js';
@@ -458,7 +458,7 @@ export function createCoordinatorApp(c: Coordinator, opts: CoordinatorAppOptions
     c.checkNonce(sender, nonce);
     const m = c.view(round, phase, index);
     c.useNonce(round, sender, nonce);
-    res.json(encodeServerMessage(m));
+    res.type('application/json').send(serverMessageJson(m));
   });
 
   if (opts.dashboard) registerDashboardRoutes(app, opts.dashboard, opts.dashboardRoutes);

@@ -5,7 +5,7 @@ import { planRound, RoundConfigSchema, toWireConfig, type RoundConfig } from '..
 import type { ClientMessage, ServerMessage } from '../../src/protocol/messages.js';
 import { testFederation } from '../../src/protocol/testing/fixtures.js';
 import { IndexListSchema, IndexSchema, isIndexList, peerBytesListCodec, varBytesCodec } from '../../src/protocol/wire/codecs.js';
-import { decodeClientMessage, decodeServerMessage, encodeClientMessage, encodeServerMessage } from '../../src/protocol/wire/serialize.js';
+import { decodeClientMessage, decodeServerMessage, encodeClientMessage, encodeServerMessage, serverMessageJson } from '../../src/protocol/wire/serialize.js';
 import { FedveilError } from '../../src/secagg/util/errors.js';
 import { start, toClients, toServer, world } from './helpers.js';
 
@@ -52,6 +52,16 @@ describe('wire codecs', () => {
   it('round-trips every server message type', () => {
     expect(new Set(server.map((m) => m.type))).toEqual(new Set(['key-list', 'share-bundle', 'consistency-request', 'unmask-request', 'round-aborted']));
     for (const m of server) expect(decodeServerMessage(JSON.parse(JSON.stringify(encodeServerMessage(m))))).toEqual(m);
+  });
+
+  it('serverMessageJson is the JSON text of each server message, encoded once per message object', () => {
+    for (const m of server) {
+      const text = serverMessageJson(m);
+      expect(text).toBe(JSON.stringify(encodeServerMessage(m)));
+      expect(serverMessageJson(m)).toBe(text);
+      // Another object with the same content is encoded afresh, to the same text.
+      expect(serverMessageJson(structuredClone(m))).toBe(text);
+    }
   });
 
   it('rejects bad JSON with codes, naming the field', () => {

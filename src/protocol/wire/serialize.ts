@@ -61,6 +61,23 @@ export function encodeServerMessage(msg: ServerMessage): unknown {
   return z.encode(ServerMessageSchema, msg);
 }
 
+const serverJsonText = new WeakMap<ServerMessage, string>();
+
+/**
+ * The JSON text of a server message (`JSON.stringify` of {@link encodeServerMessage}), encoded once
+ * per message object. A round hands one consistency request and one unmask request (with a quorum
+ * of signatures, O(n)) to its whole cohort; encoding them per request cost the coordinator O(n²)
+ * a round. Server messages are never changed once a round has sent them.
+ */
+export function serverMessageJson(msg: ServerMessage): string {
+  let text = serverJsonText.get(msg);
+  if (text === undefined) {
+    text = JSON.stringify(encodeServerMessage(msg));
+    serverJsonText.set(msg, text);
+  }
+  return text;
+}
+
 /** The in-memory server message of `json`. */
 export function decodeServerMessage(json: unknown): ServerMessage {
   const parsed = z.safeDecode(ServerMessageSchema, json as z.input<typeof ServerMessageSchema>);
