@@ -66,13 +66,15 @@ describe('the adaptive clipping rule', () => {
           }
           // It ends at the quantile: between a, the smallest norm with a share γ of the norms at or
           // below it, and b, the smallest with more than γ, up to one step (a factor e^η) either side.
+          // The bounds are inclusive and C can land on one exactly, so rounding is allowed for.
           const a = norms.find((x) => within(norms, x) >= targetQuantile)!;
           const b = norms.find((x) => within(norms, x) > targetQuantile)!;
-          expect(c).toBeGreaterThanOrEqual(a * Math.exp(-learningRate));
-          expect(c).toBeLessThanOrEqual(b * Math.exp(learningRate));
+          expect(c).toBeGreaterThanOrEqual(a * Math.exp(-learningRate) * (1 - 1e-12));
+          expect(c).toBeLessThanOrEqual(b * Math.exp(learningRate) * (1 + 1e-12));
         },
       ),
-      { numRuns: 25 },
+      // The example: C settled on a·e^(−η) itself, one ulp below the product as computed here.
+      { numRuns: 25, examples: [[24, 0, 1.231578947368419, 0.8750000000000001, 0.1, 0]] },
     );
   });
 
