@@ -1,6 +1,11 @@
 /** A value that depends on one fetched ledger alone: computed once per ledger where participants share one ({@link LedgerMemo.get}), else on every call. */
 export type LedgerOnce = <T>(key: string, compute: () => T) => T;
 
+/** The {@link LedgerOnce} of `memo`, or one that computes on every call where there is none. */
+export function ledgerOnce(memo: LedgerMemo | null): LedgerOnce {
+  return memo === null ? (_key, compute) => compute() : (key, compute) => memo.get(key, compute);
+}
+
 /**
  * Results of pure functions of one fetched ledger (one array of parsed lines), computed once.
  * A process that hosts many participants (a simulation's worker hosts hundreds per round) has

@@ -3,7 +3,7 @@ import { canonicalJson } from './canonical-json.js';
 import { quorumOf } from '../protocol/config.js';
 import type { FederationConfig } from './config.js';
 import { roundGraph } from './federation-plan.js';
-import type { LedgerOnce } from './ledger-memo.js';
+import { ledgerOnce, type LedgerOnce } from './ledger-memo.js';
 import { chargedEntries, type GenesisEntry, type LedgerEntry } from './ledger-entry.js';
 import { privacyEntryOf } from './report.js';
 
@@ -20,8 +20,6 @@ export interface UpcomingRound {
   quorum: number;
 }
 
-const computeNow: LedgerOnce = (_key, compute) => compute();
-
 /**
  * A participant's own ε against ledger readers (the privacy report's per-participant figure) at
  * the genesis δ with its c colluders, over the charged rounds of `entries` it contributed to and,
@@ -36,7 +34,7 @@ export function participantEpsilon(
   entries: readonly LedgerEntry[],
   self: string,
   upcoming?: UpcomingRound,
-  once: LedgerOnce = computeNow,
+  once: LedgerOnce = ledgerOnce(null),
 ): { epsilon: number; rounds: number } {
   let own: ParticipantAccount;
   if (upcoming === undefined) {
@@ -91,7 +89,7 @@ export function nextGroupEpsilon(
   entries: readonly LedgerEntry[],
   self: string,
   o: { dp: DpConfig; dim: number },
-  once: LedgerOnce = computeNow,
+  once: LedgerOnce = ledgerOnce(null),
 ): { epsilon: number; rounds: number; quorum: number } {
   const k = 'size' in fedConfig.cohort ? fedConfig.cohort.size : fedConfig.participants.length;
   const quorum = quorumOf({ threshold: roundGraph(fedConfig, k).threshold, dp: o.dp, mode: fedConfig.mode, n: k, colluders: fedConfig.colluders });

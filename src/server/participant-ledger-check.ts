@@ -10,7 +10,7 @@ import { genesisFederationConfig } from './ledger-genesis.js';
 import type { FederationConfig } from './config.js';
 import { checkReceipts, type Receipt } from './ledger-head.js';
 import { drawProblems, ledgerGenesis, verifyLedger } from './ledger-verify.js';
-import type { LedgerMemo, LedgerOnce } from './ledger-memo.js';
+import { ledgerOnce, type LedgerMemo, type LedgerOnce } from './ledger-memo.js';
 import type { RoundPlanMemo } from '../protocol/plan-memo.js';
 import { nextGroupEpsilon, participantEpsilon } from './participant-budget.js';
 import type { FederatedStandardizationSpec, FixedStandardization } from './data-schema.js';
@@ -197,7 +197,7 @@ export type OwnPrivacy =
  * `client/ledger-fork`, `client/receipt-invalid`). What a participant is shown before it agrees.
  */
 export function verifiedOwnPrivacy(input: Pick<LedgerCheckInput, 'entries' | 'self' | 'coordinatorKey' | 'receipts' | 'provider'>): OwnPrivacy {
-  const trusted = trustedGenesis(input, 0, (_key, compute) => compute());
+  const trusted = trustedGenesis(input, 0, ledgerOnce(null));
   if (!trusted.ok) return trusted;
   const entries = input.entries.map((e) => LedgerEntrySchema.parse(e));
   const { epsilon, rounds } = participantEpsilon(trusted.genesis, entries, input.self);
@@ -220,8 +220,8 @@ function trustedMember(input: ReadyCheckInput):
       terms: FederationTerms;
     }
   | { ok: false; code: string; message: string } {
-  const memo = input.memo?.entries === input.entries ? input.memo : null;
-  const once: LedgerOnce = (key, compute) => (memo === null ? compute() : memo.get(key, compute));
+  // A memo of other entries than these would answer for another ledger: used only for its own.
+  const once = ledgerOnce(input.memo?.entries === input.entries ? input.memo : null);
   const trusted = trustedGenesis(input, input.verifiedPrefix ?? 0, once);
   if (!trusted.ok) return trusted;
   const { genesis } = trusted;
