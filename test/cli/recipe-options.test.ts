@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { recipeRunOf } from '../../bench/recipe/index.js';
+import { calibrateNoiseMultiplier } from '../../src/dp/index.js';
+
+describe('the recipe exploration bench', () => {
+  it('calibrates z as simulate does for a secret Poisson draw (PLD, ε against model observers)', () => {
+    const r = recipeRunOf({ population: '10000', cohort: '1000', rounds: '100', epsilon: '4' });
+    expect(r.noiseMultiplier).toBe(calibrateNoiseMultiplier({ epsilon: 4, delta: 1e-5, samplingRate: 0.1, steps: 100, accountant: 'pld' }));
+    // The 100-round utility run at this population recorded z = 1.386.
+    expect(r.noiseMultiplier).toBeCloseTo(1.386, 3);
+    expect(r.adaptive).toBeNull();
+  });
+
+  it('takes a given noise multiplier, zero included, and the adaptive rule with its bounds', () => {
+    expect(recipeRunOf({ 'noise-multiplier': '0' }).noiseMultiplier).toBe(0);
+    const r = recipeRunOf({ clip: '0.25', 'adaptive-clip': 'true', 'clip-lr': '1', 'clip-max': '0.25' });
+    expect(r.adaptive).toEqual({ quantile: 0.5, lr: 1, share: 0.2, max: 0.25 });
+  });
+
+  it('refuses what it cannot run, naming it', () => {
+    expect(() => recipeRunOf({ cohrt: '5' })).toThrow(/unknown option\(s\) --cohrt/);
+    expect(() => recipeRunOf({ population: '100', cohort: '200' })).toThrow(/0 < cohort ≤ population/);
+    expect(() => recipeRunOf({ rounds: '2.5' })).toThrow(/--rounds must be a positive integer/);
+    expect(() => recipeRunOf({ 'noise-multiplier': '-1' })).toThrow(/--noise-multiplier must be ≥ 0/);
+    expect(() => recipeRunOf({ hidden: 'wide', 'noise-multiplier': '1' })).toThrow(/--hidden/);
+    expect(() => recipeRunOf({ clip: '0', 'noise-multiplier': '1' })).toThrow(/--clip must be > 0/);
+    expect(() => recipeRunOf({ 'adaptive-clip': 'true', 'clip-max': '0.1', 'noise-multiplier': '1' })).toThrow(/min ≤ initial ≤ max/);
+    expect(() => recipeRunOf({ 'adaptive-clip': 'true', 'clip-share': '1', 'noise-multiplier': '1' })).toThrow(/--clip-share must be in \(0, 1\)/);
+  });
+});
