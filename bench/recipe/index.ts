@@ -6,8 +6,8 @@
  * Each round every participant of the population is drawn with probability q = cohort/population;
  * each drawn one trains on its IID shard of MNIST (as `fedveil simulate` partitions it), its update
  * is clipped to C, the clipped updates are summed, the sum gets N(0, (z·C/s)²) noise per
- * coordinate and is divided by the expected cohort, and the server optimiser and the moving
- * average of the releases follow. With `--adaptive-clip` the clip norm follows a quantile of the
+ * coordinate and is divided by the number drawn (the coordinator divides by its contributors),
+ * and the server optimiser and the moving average of the releases follow. With `--adaptive-clip` the clip norm follows a quantile of the
  * update norms by the federation's rule, from a noised count with the bit's noise z/β, the
  * update's noise scaled by 1/s, s = √(1 − β²), as the coordinator does. z is calibrated for the
  * target ε against model observers by PLD, as simulate calibrates it.
@@ -202,12 +202,13 @@ export async function run(args: BenchArgs): Promise<BenchResult[]> {
     }
     const sd = (r.noiseMultiplier * clipNorm) / updateShare;
     const mean = new Float32Array(weights.length);
-    for (let i = 0; i < mean.length; i++) mean[i] = (sum[i]! + sd * rng.nextNormal()) / r.cohort;
+    const contributors = Math.max(1, norms.length);
+    for (let i = 0; i < mean.length; i++) mean[i] = (sum[i]! + sd * rng.nextNormal()) / contributors;
     weights = optimizer.apply(weights, mean);
     const averaged = average.add(weights);
     const used = clipNorm;
     if (rule !== null && r.adaptive !== null) {
-      const fraction = (within + (r.noiseMultiplier / r.adaptive.share) * rng.nextNormal()) / r.cohort;
+      const fraction = (within + (r.noiseMultiplier / r.adaptive.share) * rng.nextNormal()) / contributors;
       clipNorm = nextClipNorm(clipNorm, fraction, rule);
     }
     if ((round + 1) % r.every === 0 || round === r.rounds - 1) {
