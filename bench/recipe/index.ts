@@ -20,7 +20,8 @@
  * `npm run bench -- recipe --population 10000 --cohort 1000 --rounds 80 --hidden 128 --clip 0.25
  * --server-lr 8` (every option below; `--noise-multiplier 0` runs it without noise).
  */
-import { calibrateNoiseMultiplier, checkAdaptiveClipRule, nextClipNorm, type AdaptiveClipRule } from '../../src/dp/index.js';
+import { calibrateNoiseMultiplier, checkAdaptiveClipRule, l2Norm, nextClipNorm, type AdaptiveClipRule } from '../../src/dp/index.js';
+import { adaptiveClipRule } from '../../src/server/adaptive-clip.js';
 import {
   createModel,
   createRng,
@@ -132,16 +133,9 @@ export function recipeRunOf(args: BenchArgs): RecipeRun {
   };
 }
 
-/** The federation's clipping rule for these settings (simulate's defaults: C_min = C_0/1000). */
+/** The federation's clipping rule for these settings, its bounds resolved as a federation resolves them. */
 function clipRuleOf(clip: number, a: NonNullable<RecipeRun['adaptive']>): AdaptiveClipRule {
-  return { targetQuantile: a.quantile, learningRate: a.lr, initial: clip, min: clip / 1000, max: a.max };
-}
-
-/** The L2 norm of a vector. */
-function norm(v: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
-  return Math.sqrt(s);
+  return adaptiveClipRule({ dp: { clipNorm: clip }, clipping: { adaptive: { targetQuantile: a.quantile, learningRate: a.lr, normShare: a.share, max: a.max } } }) as AdaptiveClipRule;
 }
 
 /** Runs the exploration; one accuracy per evaluated round (every `--every` rounds and the last). */
@@ -194,7 +188,7 @@ export async function run(args: BenchArgs): Promise<BenchResult[]> {
         optimizer: 'sgd',
         seed: (r.seed * 1_000_003 + client * 7_919 + round) % 2 ** 31,
       });
-      const n = norm(update);
+      const n = l2Norm(update);
       norms.push(n);
       if (n <= clipNorm) within++;
       const f = Math.min(1, clipNorm / n);
@@ -220,7 +214,7 @@ export async function run(args: BenchArgs): Promise<BenchResult[]> {
       const median = norms[norms.length >> 1] ?? 0;
       console.log(
         `[recipe]   round ${round + 1}: averaged ${(avg.accuracy * 100).toFixed(2)}%, last release ${(last.accuracy * 100).toFixed(2)}%, ` +
-          `${norms.length} drawn, median update norm ${median.toFixed(3)}, clip ${used.toFixed(3)}, mean step norm ${norm(mean).toFixed(3)}, ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+          `${norms.length} drawn, median update norm ${median.toFixed(3)}, clip ${used.toFixed(3)}, mean step norm ${l2Norm(mean).toFixed(3)}, ${((performance.now() - t0) / 1000).toFixed(0)} s`,
       );
       results.push({ metric: 'recipe_test_accuracy', value: avg.accuracy, unit: 'fraction', params: { ...params, after_round: round + 1, last_release: last.accuracy, median_update_norm: median, clip_norm: used } });
     }
