@@ -36,6 +36,7 @@ import {
   setFlatWeights,
   subset,
   trainLocal,
+  type ServerLrSchedule,
 } from '../../src/trainer/index.js';
 import { parseHidden } from '../../src/cli/simulate/options.js';
 import { numberArg, type BenchArgs } from '../args.js';
@@ -53,6 +54,8 @@ const OPTIONS = [
   'learning-rate',
   'batch-size',
   'server-lr',
+  'server-lr-decay-from',
+  'server-lr-final',
   'momentum',
   'clip',
   'adaptive-clip',
@@ -79,6 +82,8 @@ export interface RecipeRun {
   learningRate: number;
   batchSize: number;
   serverLr: number;
+  /** The server lr's schedule; a cosine decay ends at the last round. */
+  serverLrSchedule: ServerLrSchedule;
   momentum: number;
   clip: number;
   adaptive: { quantile: number; lr: number; share: number; max: number } | null;
@@ -102,6 +107,14 @@ export function recipeRunOf(args: BenchArgs): RecipeRun {
   const noiseMultiplier =
     given === undefined ? calibrateNoiseMultiplier({ epsilon, delta, samplingRate: cohort / population, steps: rounds, accountant: 'pld' }) : numberArg(args, 'noise-multiplier', NaN);
   if (!(noiseMultiplier >= 0)) throw new Error(`recipe: --noise-multiplier must be ≥ 0, got ${noiseMultiplier}`);
+  const decayFrom = args['server-lr-decay-from'];
+  if (decayFrom === undefined && args['server-lr-final'] !== undefined) throw new Error('recipe: --server-lr-final needs --server-lr-decay-from');
+  const serverLrSchedule: ServerLrSchedule =
+    decayFrom === undefined ? { kind: 'constant' } : { kind: 'cosine', from: numberArg(args, 'server-lr-decay-from', NaN), to: rounds, final: numberArg(args, 'server-lr-final', 0.1) };
+  const serverLr = numberArg(args, 'server-lr', 8);
+  const momentum = numberArg(args, 'momentum', 0.9);
+  // The optimiser checks its settings (the schedule's bounds among them) before any data is loaded.
+  createServerOptimizer({ kind: 'fedavgm', lr: serverLr, momentum, schedule: serverLrSchedule });
   const clip = numberArg(args, 'clip', 0.25);
   if (!(clip > 0)) throw new Error(`recipe: --clip must be > 0, got ${clip}`);
   const adaptive =
@@ -123,8 +136,9 @@ export function recipeRunOf(args: BenchArgs): RecipeRun {
     localEpochs: numberArg(args, 'local-epochs', 5),
     learningRate: numberArg(args, 'learning-rate', 0.2),
     batchSize: numberArg(args, 'batch-size', 16),
-    serverLr: numberArg(args, 'server-lr', 8),
-    momentum: numberArg(args, 'momentum', 0.9),
+    serverLr,
+    serverLrSchedule,
+    momentum,
     clip,
     adaptive,
     modelAverage: numberArg(args, 'model-average', 0.8),
@@ -146,7 +160,7 @@ export async function run(args: BenchArgs): Promise<BenchResult[]> {
   const test = loadMnist({ split: 'test' });
   const shards = partitionDataset(loadMnistLabels({ split: 'train' }), 10, { clients: r.population, spec: { kind: 'iid' }, seed: r.seed, minSize: 1 });
   const model = await createModel({ kind: 'mlp', hidden: r.hidden }, r.seed);
-  const optimizer = createServerOptimizer({ kind: 'fedavgm', lr: r.serverLr, momentum: r.momentum });
+  const optimizer = createServerOptimizer({ kind: 'fedavgm', lr: r.serverLr, momentum: r.momentum, schedule: r.serverLrSchedule });
   const average = new ReleasedModelAverage(r.modelAverage);
   const rng = createRng(r.seed);
   const q = r.cohort / r.population;
@@ -161,6 +175,7 @@ export async function run(args: BenchArgs): Promise<BenchResult[]> {
     local_epochs: r.localEpochs,
     learning_rate: r.learningRate,
     server_lr: r.serverLr,
+    server_lr_schedule: r.serverLrSchedule.kind === 'constant' ? 'constant' : `cosine from round ${r.serverLrSchedule.from} to ${r.serverLrSchedule.to}, final ×${r.serverLrSchedule.final}`,
     momentum: r.momentum,
     clip: r.clip,
     clipping: r.adaptive === null ? 'fixed' : `adaptive q${r.adaptive.quantile} η${r.adaptive.lr} max ${r.adaptive.max}`,

@@ -96,6 +96,10 @@ export interface Recipe {
   learningRate: number;
   serverOptimizer: SimulateOptions['serverOptimizer'];
   serverLr: number;
+  /** Rounds at the full server lr before its cosine decay to `serverLrFinal` (simulate's --server-lr-decay-from); constant when absent. */
+  serverLrDecayFrom?: number;
+  /** The server lr's final factor under the decay (simulate's --server-lr-final). */
+  serverLrFinal?: number;
   clip: number;
   /** Decay of the moving average of the released models (simulate's --model-average); none by default. */
   modelAverage?: number;
@@ -110,7 +114,7 @@ export const TUNED: Record<'logreg' | 'mlp', Recipe> = {
 };
 
 /** The bench options a recipe takes, by their simulate flag names. */
-const RECIPE_ARGS = ['cohort', 'hidden', 'local-epochs', 'learning-rate', 'server-optimizer', 'server-lr', 'clip', 'model-average', 'seed'] as const;
+const RECIPE_ARGS = ['cohort', 'hidden', 'local-epochs', 'learning-rate', 'server-optimizer', 'server-lr', 'server-lr-decay-from', 'server-lr-final', 'clip', 'model-average', 'seed'] as const;
 
 /**
  * A model's recipe with the bench's options applied; throws on an option the suite does not
@@ -120,10 +124,12 @@ export function recipeOf(model: SimulateOptions['model'], args: BenchArgs): Reci
   const unknown = Object.keys(args).filter((k) => !(RECIPE_ARGS as readonly string[]).includes(k));
   if (unknown.length > 0) throw new Error(`utility: unknown option(s) ${unknown.map((k) => `--${k}`).join(', ')}; it takes ${RECIPE_ARGS.map((k) => `--${k}`).join(', ')}`);
   const base = TUNED[model === 'mlp' ? 'mlp' : 'logreg'];
-  const optional = (name: 'cohort' | 'model-average' | 'seed'): number | undefined => (args[name] === undefined ? undefined : numberArg(args, name, NaN));
+  const optional = (name: 'cohort' | 'model-average' | 'seed' | 'server-lr-decay-from' | 'server-lr-final'): number | undefined => (args[name] === undefined ? undefined : numberArg(args, name, NaN));
   const cohort = optional('cohort');
   const modelAverage = optional('model-average');
   const seed = optional('seed');
+  const decayFrom = optional('server-lr-decay-from');
+  const lrFinal = optional('server-lr-final');
   return {
     ...base,
     ...(cohort === undefined ? {} : { cohort }),
@@ -132,6 +138,8 @@ export function recipeOf(model: SimulateOptions['model'], args: BenchArgs): Reci
     learningRate: numberArg(args, 'learning-rate', base.learningRate),
     serverOptimizer: (args['server-optimizer'] ?? base.serverOptimizer) as Recipe['serverOptimizer'],
     serverLr: numberArg(args, 'server-lr', base.serverLr),
+    ...(decayFrom === undefined ? {} : { serverLrDecayFrom: decayFrom }),
+    ...(lrFinal === undefined ? {} : { serverLrFinal: lrFinal }),
     clip: numberArg(args, 'clip', base.clip),
     ...(modelAverage === undefined ? {} : { modelAverage }),
     ...(seed === undefined ? {} : { seed }),
@@ -169,6 +177,8 @@ export function utilityOptions(population: number, model: SimulateOptions['model
     learningRate: t.learningRate,
     serverOptimizer: t.serverOptimizer,
     serverLr: t.serverLr,
+    ...(t.serverLrDecayFrom === undefined ? {} : { serverLrDecayFrom: t.serverLrDecayFrom }),
+    ...(t.serverLrFinal === undefined ? {} : { serverLrFinal: t.serverLrFinal }),
     clip: t.clip,
     adaptiveClip: point.clipping === 'adaptive',
     ...(t.modelAverage === undefined ? {} : { modelAverage: t.modelAverage }),
@@ -210,6 +220,12 @@ function flagOf(p: Record<string, unknown>, flag: string, fallback: string): str
   return new RegExp(`--${flag} (\\S+)`).exec(String(p.command ?? ''))?.[1] ?? fallback;
 }
 
+/** The server lr's decay as a label reads it, or nothing for a constant lr. */
+function decayOf(p: Record<string, unknown>): string {
+  const from = flagOf(p, 'server-lr-decay-from', '');
+  return from === '' ? '' : ` cosine to ×${flagOf(p, 'server-lr-final', '0.1')} from round ${from}`;
+}
+
 /** The accuracy results of an earlier run of the suite (FEDVEIL_UTILITY_MERGE=1), or none. */
 function earlierResults(): BenchResult[] {
   if (process.env.FEDVEIL_UTILITY_MERGE !== '1') return [];
@@ -236,7 +252,7 @@ function seriesOf(results: readonly BenchResult[]): Series[] {
     const averaged = typeof p.model_average === 'number' ? `, averaged ${p.model_average}` : '';
     // Seeds of one recipe are separate curves: the plot shows the spread, not an average of it.
     const seed = flagOf(p, 'seed', '');
-    const label = `N=${String(p.population)} ${model}, cohort ${String(p.cohort)}, ${String(p.mechanism)} ${String(p.accountant).toUpperCase()}, ${String(p.clipping)} clip, T=${String(p.rounds)}, E=${String(p.local_epochs ?? '?')}, lr ${flagOf(p, 'learning-rate', '0.1')}, server lr ${flagOf(p, 'server-lr', '1')}${averaged}${seed === '' ? '' : `, seed ${seed}`}`;
+    const label = `N=${String(p.population)} ${model}, cohort ${String(p.cohort)}, ${String(p.mechanism)} ${String(p.accountant).toUpperCase()}, ${String(p.clipping)} clip, T=${String(p.rounds)}, E=${String(p.local_epochs ?? '?')}, lr ${flagOf(p, 'learning-rate', '0.1')}, server lr ${flagOf(p, 'server-lr', '1')}${decayOf(p)}${averaged}${seed === '' ? '' : `, seed ${seed}`}`;
     const curve = curves.get(label) ?? { label, points: [] };
     // A run calibrated with PLD is plotted at the PLD ε it was calibrated to (its RDP ε is higher).
     const observer = Number(p.accountant === 'pld' ? p.model_observer_pld_epsilon : p.model_observer_epsilon);

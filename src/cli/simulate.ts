@@ -12,7 +12,7 @@ type RawFlags = Record<string, string | boolean | undefined>;
 
 const NUMERIC = [
   'clients', 'rounds', 'cohort', 'threshold', 'colluders', 'minContributors', 'dropout', 'epsilon', 'delta', 'noise', 'clip', 'bits', 'examples',
-  'localEpochs', 'batchSize', 'learningRate', 'proxMu', 'serverLr', 'seed', 'workers', 'testExamples', 'deadlineMs', 'auditCanaries', 'noiseProbe',
+  'localEpochs', 'batchSize', 'learningRate', 'proxMu', 'serverLr', 'serverLrDecayFrom', 'serverLrFinal', 'seed', 'workers', 'testExamples', 'deadlineMs', 'auditCanaries', 'noiseProbe',
   'maxStaleness', 'stalenessExponent', 'trainSeconds', 'speedSkew', 'availability', 'roundSeconds',
   'modelAverage', 'clipQuantile', 'clipLr', 'clipShare', 'clipMin', 'clipMax',
 ] as const;
@@ -176,6 +176,8 @@ export function registerSimulate(program: Command): void {
     .option('--prox-mu <mu>', 'FedProx proximal term μ (0 = FedAvg)', String(D.proxMu))
     .addOption(new Option('--server-optimizer <name>', 'server optimiser').choices(['fedavg', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad']).default(D.serverOptimizer))
     .option('--server-lr <lr>', 'server learning rate (default: the optimiser\'s)')
+    .option('--server-lr-decay-from <round>', 'keep the server lr for this many rounds, then decay it along a cosine to --server-lr-final of it at the last round (post-processing: no ε)')
+    .option('--server-lr-final <factor>', 'with --server-lr-decay-from: the server lr\'s final factor, in [0, 1] (default 0.1)')
     .option('--seed <n>', 'seed of everything random: a seeded simulation is reproducible, hence not private', String(D.seed))
     .option('--out <dir>', 'output directory (report, ledger, model); refused when not empty, unless --force', D.out)
     .option('--force', 'write into a non-empty --out, replacing an earlier run\'s files')

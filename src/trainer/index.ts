@@ -28,5 +28,5 @@ export { registerWasmTrainingKernels } from './wasmKernels.js';
 export { checkDataFitsModel, trainLocal, type LocalOptimizer, type LocalTrainOptions, type LocalTrainResult } from './train.js';
 export { evaluate, predictClasses, type EvaluateOptions, type EvaluationResult } from './evaluate.js';
 export { ReleasedModelAverage } from './model-average.js';
-export { createServerOptimizer, type ServerOptimizer, type ServerOptimizerConfig, type ServerOptimizerState } from './serverOptimizer.js';
+export { createServerOptimizer, scheduledLr, type ServerLrSchedule, type ServerOptimizer, type ServerOptimizerConfig, type ServerOptimizerState } from './serverOptimizer.js';
 export { meanFromExampleWeightedSum, meanFromUniformSum, weightByExamples, type Weighting } from './weighting.js';

@@ -7,13 +7,22 @@
  */
 import { TrainerError, ensure, firstNonFinite } from './errors.js';
 
-/** Which server optimiser, with its hyper-parameters. */
+/**
+ * How the server learning rate changes with the rounds applied: constant, or a cosine decay from
+ * `lr` at round `from` to `final`·`lr` at round `to`, held there afterwards. A decay late in a
+ * private federation shortens the steps once the model is near its optimum, where each round's
+ * noise moves it more than the signal does; it changes nothing the accountant sees (the schedule
+ * is post-processing of released aggregates).
+ */
+export type ServerLrSchedule = { kind: 'constant' } | { kind: 'cosine'; from: number; to: number; final: number };
+
+/** Which server optimiser, with its hyper-parameters (`schedule` defaults to constant). */
 export type ServerOptimizerConfig =
-  | { kind: 'fedavg'; lr?: number }
-  | { kind: 'fedavgm'; lr?: number; momentum?: number }
-  | { kind: 'fedadagrad'; lr?: number; beta1?: number; tau?: number }
-  | { kind: 'fedadam'; lr?: number; beta1?: number; beta2?: number; tau?: number }
-  | { kind: 'fedyogi'; lr?: number; beta1?: number; beta2?: number; tau?: number };
+  | { kind: 'fedavg'; lr?: number; schedule?: ServerLrSchedule }
+  | { kind: 'fedavgm'; lr?: number; momentum?: number; schedule?: ServerLrSchedule }
+  | { kind: 'fedadagrad'; lr?: number; beta1?: number; tau?: number; schedule?: ServerLrSchedule }
+  | { kind: 'fedadam'; lr?: number; beta1?: number; beta2?: number; tau?: number; schedule?: ServerLrSchedule }
+  | { kind: 'fedyogi'; lr?: number; beta1?: number; beta2?: number; tau?: number; schedule?: ServerLrSchedule };
 
 /** The optimiser's state, for persistence across a coordinator restart. */
 export interface ServerOptimizerState {
@@ -41,13 +50,31 @@ export interface ServerOptimizer {
   exportState(): ServerOptimizerState;
 }
 
+const CONSTANT: ServerLrSchedule = { kind: 'constant' };
+
 const DEFAULTS = {
-  fedavg: { kind: 'fedavg', lr: 1 },
-  fedavgm: { kind: 'fedavgm', lr: 1, momentum: 0.9 },
-  fedadagrad: { kind: 'fedadagrad', lr: 0.1, beta1: 0, tau: 1e-3 },
-  fedadam: { kind: 'fedadam', lr: 0.01, beta1: 0.9, beta2: 0.99, tau: 1e-3 },
-  fedyogi: { kind: 'fedyogi', lr: 0.01, beta1: 0.9, beta2: 0.99, tau: 1e-3 },
+  fedavg: { kind: 'fedavg', lr: 1, schedule: CONSTANT },
+  fedavgm: { kind: 'fedavgm', lr: 1, momentum: 0.9, schedule: CONSTANT },
+  fedadagrad: { kind: 'fedadagrad', lr: 0.1, beta1: 0, tau: 1e-3, schedule: CONSTANT },
+  fedadam: { kind: 'fedadam', lr: 0.01, beta1: 0.9, beta2: 0.99, tau: 1e-3, schedule: CONSTANT },
+  fedyogi: { kind: 'fedyogi', lr: 0.01, beta1: 0.9, beta2: 0.99, tau: 1e-3, schedule: CONSTANT },
 } as const;
+
+function checkSchedule(s: ServerLrSchedule): void {
+  if (s.kind === 'constant') return;
+  ensure(s.kind === 'cosine', 'trainer/bad-option', `unknown server lr schedule "${String((s as { kind: unknown }).kind)}"; use constant or cosine`);
+  ensure(Number.isInteger(s.from) && s.from >= 0, 'trainer/bad-option', `the lr decay must start at a round ≥ 0, got ${s.from}`);
+  ensure(Number.isInteger(s.to) && s.to > s.from, 'trainer/bad-option', `the lr decay must end at a round after its start (${s.from}), got ${s.to}`);
+  ensure(Number.isFinite(s.final) && s.final >= 0 && s.final <= 1, 'trainer/bad-option', `the final lr factor must be in [0, 1], got ${s.final}`);
+}
+
+/** The learning rate of the step that follows `step` applied rounds, under `schedule`. */
+export function scheduledLr(lr: number, schedule: ServerLrSchedule, step: number): number {
+  if (schedule.kind === 'constant' || step <= schedule.from) return lr;
+  if (step >= schedule.to) return lr * schedule.final;
+  const progress = (step - schedule.from) / (schedule.to - schedule.from);
+  return lr * (schedule.final + ((1 - schedule.final) * (1 + Math.cos(Math.PI * progress))) / 2);
+}
 
 function fill(cfg: ServerOptimizerConfig): Required<ServerOptimizerConfig> {
   const base = DEFAULTS[cfg.kind];
@@ -66,13 +93,14 @@ function fill(cfg: ServerOptimizerConfig): Required<ServerOptimizerConfig> {
     ensure(Number.isFinite(full.tau) && full.tau > 0, 'trainer/bad-option', `tau must be a positive number, got ${full.tau}`);
   }
   if (full.kind === 'fedadam' || full.kind === 'fedyogi') inUnit('beta2', full.beta2, false);
+  checkSchedule(full.schedule);
   return full;
 }
 
 /**
  * Creates a server optimiser from `cfg` (defaults: FedAvg lr 1; FedAvgM lr 1, momentum 0.9;
- * FedAdagrad lr 0.1, β₁ 0, τ 1e-3; FedAdam/FedYogi lr 0.01, β₁ 0.9, β₂ 0.99, τ 1e-3), optionally
- * resuming from an exported state.
+ * FedAdagrad lr 0.1, β₁ 0, τ 1e-3; FedAdam/FedYogi lr 0.01, β₁ 0.9, β₂ 0.99, τ 1e-3; a constant
+ * lr), optionally resuming from an exported state (whose step count places it in the schedule).
  */
 export function createServerOptimizer(cfg: ServerOptimizerConfig, state?: ServerOptimizerState): ServerOptimizer {
   const config = fill(cfg);
@@ -107,7 +135,7 @@ export function createServerOptimizer(cfg: ServerOptimizerConfig, state?: Server
     // Compute into fresh buffers and commit only when the result is finite.
     const nm = config.kind === 'fedavg' ? null : new Float32Array(d);
     const nv = config.kind === 'fedavg' || config.kind === 'fedavgm' ? null : new Float32Array(d);
-    const lr = config.lr;
+    const lr = scheduledLr(config.lr, config.schedule, step);
     switch (config.kind) {
       case 'fedavg':
         for (let i = 0; i < d; i++) out[i] = w[i]! + lr * delta[i]!;

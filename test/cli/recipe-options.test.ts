@@ -15,6 +15,8 @@ describe('the recipe exploration bench', () => {
     expect(recipeRunOf({ 'noise-multiplier': '0' }).noiseMultiplier).toBe(0);
     const r = recipeRunOf({ clip: '0.25', 'adaptive-clip': 'true', 'clip-lr': '1', 'clip-max': '0.25' });
     expect(r.adaptive).toEqual({ quantile: 0.5, lr: 1, share: 0.2, max: 0.25 });
+    expect(recipeRunOf({ rounds: '80', 'server-lr-decay-from': '40', 'noise-multiplier': '1' }).serverLrSchedule).toEqual({ kind: 'cosine', from: 40, to: 80, final: 0.1 });
+    expect(recipeRunOf({ 'noise-multiplier': '1' }).serverLrSchedule).toEqual({ kind: 'constant' });
   });
 
   it('refuses what it cannot run, naming it', () => {
@@ -26,5 +28,8 @@ describe('the recipe exploration bench', () => {
     expect(() => recipeRunOf({ clip: '0', 'noise-multiplier': '1' })).toThrow(/--clip must be > 0/);
     expect(() => recipeRunOf({ 'adaptive-clip': 'true', 'clip-max': '0.1', 'noise-multiplier': '1' })).toThrow(/min ≤ initial ≤ max/);
     expect(() => recipeRunOf({ 'adaptive-clip': 'true', 'clip-share': '1', 'noise-multiplier': '1' })).toThrow(/--clip-share must be in \(0, 1\)/);
+    expect(() => recipeRunOf({ 'server-lr-final': '0.5', 'noise-multiplier': '1' })).toThrow(/--server-lr-final needs --server-lr-decay-from/);
+    expect(() => recipeRunOf({ rounds: '40', 'server-lr-decay-from': '40', 'noise-multiplier': '1' })).toThrow(/must end at a round after its start/);
+    expect(() => recipeRunOf({ 'server-lr-decay-from': '10', 'server-lr-final': '2', 'noise-multiplier': '1' })).toThrow(/final lr factor must be in \[0, 1\]/);
   });
 });

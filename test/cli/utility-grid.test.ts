@@ -49,6 +49,10 @@ describe('the privacy-utility grid', () => {
     const seeded = utilityOptions(1000, 'mlp', 4, { mechanism: 'central', accountant: 'pld', clipping: 'fixed', rounds: 20 }, recipeOf('mlp', { seed: '7' }));
     expect(SimulateOptionsSchema.parse(seeded).seed).toBe(7);
     expect(commandOf(seeded)).toContain('--seed 7');
+    // A server lr decay is part of the recipe, of the simulation and of the command.
+    const decayed = utilityOptions(1000, 'mlp', 4, { mechanism: 'central', accountant: 'pld', clipping: 'fixed', rounds: 20 }, recipeOf('mlp', { 'server-lr-decay-from': '10', 'server-lr-final': '0.2' }));
+    expect(SimulateOptionsSchema.parse(decayed)).toMatchObject({ serverLrDecayFrom: 10, serverLrFinal: 0.2 });
+    expect(commandOf(decayed)).toContain('--server-lr-decay-from 10 --server-lr-final 0.2');
     // No options: the model's tuned recipe, and the grid's default cohort.
     expect(recipeOf('logreg', {})).toEqual(TUNED.logreg);
     expect(utilityOptions(1000, 'logreg', 4, { mechanism: 'central', accountant: 'rdp', clipping: 'fixed', rounds: 5 }).cohort).toBe(200);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createServerOptimizer } from '../../src/trainer/serverOptimizer.js';
+import { createServerOptimizer, scheduledLr, type ServerLrSchedule } from '../../src/trainer/serverOptimizer.js';
 
 const f32 = (xs: number[]): Float32Array => Float32Array.from(xs);
 
@@ -102,5 +102,46 @@ describe('server optimisers (Reddi et al. 2021, Algorithm 2)', () => {
       ),
       { numRuns: 50 },
     );
+  });
+
+  it('a cosine lr schedule holds lr until its start, reaches final·lr at its end and stays there', () => {
+    const cosine: ServerLrSchedule = { kind: 'cosine', from: 2, to: 6, final: 0.1 };
+    const lrs = [0, 1, 2, 3, 4, 5, 6, 7, 50].map((step) => scheduledLr(8, cosine, step));
+    expect(lrs.slice(0, 3)).toEqual([8, 8, 8]);
+    // Halfway through the decay the cosine is at the middle of lr and final·lr.
+    expect(lrs[4]).toBeCloseTo((8 + 0.8) / 2, 12);
+    expect(lrs.slice(6)).toEqual([0.8, 0.8, 0.8].map((x) => expect.closeTo(x, 12)));
+    for (let i = 1; i < lrs.length; i++) expect(lrs[i]).toBeLessThanOrEqual(lrs[i - 1]!);
+    expect(scheduledLr(8, { kind: 'constant' }, 1000)).toBe(8);
+  });
+
+  it('steps with the scheduled lr, and an optimiser resumed from its state continues the schedule from its step count', () => {
+    const schedule: ServerLrSchedule = { kind: 'cosine', from: 1, to: 3, final: 0.25 };
+    const opt = createServerOptimizer({ kind: 'fedavg', lr: 2, schedule });
+    let w = f32([0]);
+    const steps: number[] = [];
+    for (let t = 0; t < 4; t++) {
+      if (t === 2) {
+        // A coordinator restart between rounds: the resumed optimiser takes the step the running one takes.
+        const resumed = createServerOptimizer({ kind: 'fedavg', lr: 2, schedule }, opt.exportState());
+        expect(resumed.apply(w, f32([1]))[0]! - w[0]!).toBeCloseTo(1.25, 6);
+      }
+      const next = opt.apply(w, f32([1]));
+      steps.push(next[0]! - w[0]!);
+      w = next;
+    }
+    expect(steps.map((x) => Number(x.toFixed(6)))).toEqual([2, 2, 1.25, 0.5]);
+  });
+
+  it('rejects a schedule that is not one', () => {
+    const bad: ServerLrSchedule[] = [
+      { kind: 'cosine', from: -1, to: 5, final: 0.1 },
+      { kind: 'cosine', from: 5, to: 5, final: 0.1 },
+      { kind: 'cosine', from: 0, to: 5, final: 1.5 },
+      { kind: 'cosine', from: 0.5, to: 5, final: 0.1 },
+      { kind: 'cosine', from: 0, to: 5, final: Number.NaN },
+      { kind: 'linear' } as never,
+    ];
+    for (const schedule of bad) expect(() => createServerOptimizer({ kind: 'fedavgm', schedule })).toThrow(expect.objectContaining({ code: 'trainer/bad-option' }));
   });
 });

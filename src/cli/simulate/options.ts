@@ -100,6 +100,10 @@ export const SimulateOptionsSchema = z
     proxMu: z.number().min(0).default(0),
     serverOptimizer: z.enum(['fedavg', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad']).default('fedavg'),
     serverLr: z.number().gt(0).optional(),
+    /** Rounds at the full server lr before a cosine decay that reaches `serverLrFinal`·lr at the last round; unset: a constant lr. */
+    serverLrDecayFrom: z.number().int().min(0).optional(),
+    /** The server lr's final factor under `serverLrDecayFrom` (default 0.1). */
+    serverLrFinal: z.number().min(0).max(1).optional(),
     /** K canary participants (empirical privacy audit): extra participants that contribute random directions of norm C instead of training. */
     auditCanaries: z.number().int().min(0).max(10_000).default(0),
     /** P noise-probe coordinates (input 0) every participant appends; default {@link DEFAULT_NOISE_PROBE} with canaries, else 0. */
@@ -142,6 +146,12 @@ export const SimulateOptionsSchema = z
   })
   .strict()
   .superRefine((o, ctx) => {
+    if (o.serverLrFinal !== undefined && o.serverLrDecayFrom === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['serverLrFinal'], message: '--server-lr-final needs --server-lr-decay-from (the round the decay starts)' });
+    }
+    if (o.serverLrDecayFrom !== undefined && o.serverLrDecayFrom >= o.rounds) {
+      ctx.addIssue({ code: 'custom', path: ['serverLrDecayFrom'], message: `--server-lr-decay-from ${o.serverLrDecayFrom} must be below --rounds ${o.rounds}: the decay ends at the last round` });
+    }
     const population = o.clients + o.auditCanaries;
     if (o.cohort !== undefined && o.cohort > population) {
       ctx.addIssue({ code: 'custom', path: ['cohort'], message: `--cohort ${o.cohort} exceeds --clients ${o.clients}${o.auditCanaries > 0 ? ` plus ${o.auditCanaries} --audit-canaries` : ''}` });

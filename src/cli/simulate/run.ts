@@ -22,6 +22,7 @@ import {
   type Dataset,
   type EvaluationResult,
   type ServerOptimizer,
+  type ServerLrSchedule,
   type ServerOptimizerConfig,
 } from '../../trainer/index.js';
 import { silentIn, simulatedDropout } from './dropout.js';
@@ -395,8 +396,11 @@ async function evaluateWeights(s: Setup, weights: Float32Array): Promise<Evaluat
   return s.lastEval;
 }
 
-function serverOptimizerOf(o: SimulateOptions): ServerOptimizer {
-  return createServerOptimizer((o.serverLr === undefined ? { kind: o.serverOptimizer } : { kind: o.serverOptimizer, lr: o.serverLr }) as ServerOptimizerConfig);
+/** The server optimiser of a simulation: its kind and lr, with a cosine decay ending at the last round under --server-lr-decay-from. */
+export function serverOptimizerOf(o: SimulateOptions): ServerOptimizer {
+  const schedule: ServerLrSchedule =
+    o.serverLrDecayFrom === undefined ? { kind: 'constant' } : { kind: 'cosine', from: o.serverLrDecayFrom, to: o.rounds, final: o.serverLrFinal ?? 0.1 };
+  return createServerOptimizer({ kind: o.serverOptimizer, schedule, ...(o.serverLr === undefined ? {} : { lr: o.serverLr }) } as ServerOptimizerConfig);
 }
 
 /** The real thing: coordinator on loopback, participants in the workers, the ledger exported at the end. */
