@@ -20,7 +20,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { parseHidden, SimulateOptionsSchema, type SimulateOptions } from '../../src/cli/simulate/options.js';
+import { parseFilters, parseHidden, SimulateOptionsSchema, type SimulateOptions } from '../../src/cli/simulate/options.js';
 import { runSimulation, type SimulationObserver, type SimulationSummary } from '../../src/cli/simulate/run.js';
 import { accuracyEpsilonSeriesSvg, type Series } from '../accuracy/svg.js';
 import { numberArg, type BenchArgs } from '../args.js';
@@ -71,7 +71,7 @@ export interface GridPoint {
 
 /** Rounds of a grid point when FEDVEIL_UTILITY_ROUNDS does not fix them. */
 export function defaultRounds(model: SimulateOptions['model']): number {
-  return model === 'mlp' ? MLP_ROUNDS : LOGREG_ROUNDS;
+  return model === 'mlp' ? MLP_ROUNDS : model === 'cnn' ? CNN_ROUNDS : LOGREG_ROUNDS;
 }
 
 /**
@@ -82,6 +82,10 @@ export function defaultRounds(model: SimulateOptions['model']): number {
 const COHORT = 200;
 const LOGREG_ROUNDS = 5;
 const MLP_ROUNDS = 40;
+const CNN_ROUNDS = 80;
+
+/** Models the grid runs when FEDVEIL_UTILITY_MODELS names them; the CNN is not on the default grid (it runs for the 10 000-participant target). */
+const MODELS: readonly SimulateOptions['model'][] = ['logreg', 'mlp', 'cnn'];
 
 /**
  * Local and server training of a run: the model's defaults ({@link TUNED}), which the bench's
@@ -90,8 +94,12 @@ const MLP_ROUNDS = 40;
 export interface Recipe {
   /** Expected cohort; by default {@link COHORT} (half of a population of 100). */
   cohort?: number;
-  /** MLP hidden layer widths (simulate's --hidden). */
+  /** MLP or CNN hidden layer widths (simulate's --hidden; empty: a CNN without one). */
   hidden?: number[];
+  /** A CNN's convolution channels (simulate's --filters). */
+  filters?: number[];
+  /** How a CNN's convolutions halve the image (simulate's --downsample). */
+  downsample?: 'max-pool' | 'stride';
   localEpochs: number;
   learningRate: number;
   serverOptimizer: SimulateOptions['serverOptimizer'];
@@ -108,13 +116,14 @@ export interface Recipe {
 }
 
 /** Local and server training of each model, chosen by the exploration README describes. */
-export const TUNED: Record<'logreg' | 'mlp', Recipe> = {
+export const TUNED: Record<SimulateOptions['model'], Recipe> = {
   logreg: { localEpochs: 2, learningRate: 0.3, serverOptimizer: 'fedavgm', serverLr: 5, clip: 0.5 },
   mlp: { hidden: [64], localEpochs: 5, learningRate: 0.2, serverOptimizer: 'fedavgm', serverLr: 1.5, clip: 0.5, modelAverage: 0.8 },
+  cnn: { filters: [8, 16], hidden: [], downsample: 'stride', localEpochs: 5, learningRate: 0.2, serverOptimizer: 'fedavgm', serverLr: 8, clip: 0.25, modelAverage: 0.8 },
 };
 
 /** The bench options a recipe takes, by their simulate flag names. */
-const RECIPE_ARGS = ['cohort', 'hidden', 'local-epochs', 'learning-rate', 'server-optimizer', 'server-lr', 'server-lr-decay-from', 'server-lr-final', 'clip', 'model-average', 'seed'] as const;
+const RECIPE_ARGS = ['cohort', 'hidden', 'filters', 'downsample', 'local-epochs', 'learning-rate', 'server-optimizer', 'server-lr', 'server-lr-decay-from', 'server-lr-final', 'clip', 'model-average', 'seed'] as const;
 
 /**
  * A model's recipe with the bench's options applied; throws on an option the suite does not
@@ -123,7 +132,7 @@ const RECIPE_ARGS = ['cohort', 'hidden', 'local-epochs', 'learning-rate', 'serve
 export function recipeOf(model: SimulateOptions['model'], args: BenchArgs): Recipe {
   const unknown = Object.keys(args).filter((k) => !(RECIPE_ARGS as readonly string[]).includes(k));
   if (unknown.length > 0) throw new Error(`utility: unknown option(s) ${unknown.map((k) => `--${k}`).join(', ')}; it takes ${RECIPE_ARGS.map((k) => `--${k}`).join(', ')}`);
-  const base = TUNED[model === 'mlp' ? 'mlp' : 'logreg'];
+  const base = TUNED[model];
   const optional = (name: 'cohort' | 'model-average' | 'seed' | 'server-lr-decay-from' | 'server-lr-final'): number | undefined => (args[name] === undefined ? undefined : numberArg(args, name, NaN));
   const cohort = optional('cohort');
   const modelAverage = optional('model-average');
@@ -133,7 +142,9 @@ export function recipeOf(model: SimulateOptions['model'], args: BenchArgs): Reci
   return {
     ...base,
     ...(cohort === undefined ? {} : { cohort }),
-    ...(args.hidden === undefined || model !== 'mlp' ? {} : { hidden: parseHidden(args.hidden) }),
+    ...(args.hidden === undefined || model === 'logreg' ? {} : { hidden: parseHidden(args.hidden) }),
+    ...(args.filters === undefined || model !== 'cnn' ? {} : { filters: parseFilters(args.filters) }),
+    ...(args.downsample === undefined || model !== 'cnn' ? {} : { downsample: args.downsample as Recipe['downsample'] }),
     localEpochs: numberArg(args, 'local-epochs', base.localEpochs),
     learningRate: numberArg(args, 'learning-rate', base.learningRate),
     serverOptimizer: (args['server-optimizer'] ?? base.serverOptimizer) as Recipe['serverOptimizer'],
@@ -172,6 +183,8 @@ export function utilityOptions(population: number, model: SimulateOptions['model
     rounds: point.rounds,
     model,
     ...(t.hidden === undefined ? {} : { hidden: t.hidden }),
+    ...(t.filters === undefined ? {} : { filters: t.filters }),
+    ...(t.downsample === undefined ? {} : { downsample: t.downsample }),
     localEpochs: t.localEpochs,
     batchSize: 16,
     learningRate: t.learningRate,
@@ -192,12 +205,12 @@ const list = (name: string, fallback: readonly number[]): number[] => {
   return v === undefined ? [...fallback] : v.split(',').filter((x) => x !== '').map(Number);
 };
 
-function names<T extends string>(name: string, fallback: readonly T[]): T[] {
+function names<T extends string>(name: string, allowed: readonly T[], fallback: readonly T[] = allowed): T[] {
   const v = process.env[name];
   if (v === undefined) return [...fallback];
   const given = v.split(',').filter((x) => x !== '') as T[];
-  const bad = given.filter((g) => !fallback.includes(g));
-  if (bad.length > 0) throw new Error(`${name}: unknown value(s) ${bad.join(', ')}; choose from ${fallback.join(', ')}`);
+  const bad = given.filter((g) => !allowed.includes(g));
+  if (bad.length > 0) throw new Error(`${name}: unknown value(s) ${bad.join(', ')}; choose from ${allowed.join(', ')}`);
   return given;
 }
 
@@ -205,7 +218,7 @@ function names<T extends string>(name: string, fallback: readonly T[]): T[] {
 export function commandOf(given: Partial<SimulateOptions>): string {
   const flags = Object.entries(given)
     .filter(([, v]) => v !== false)
-    .map(([k, v]) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}${v === true ? '' : ` ${Array.isArray(v) ? v.join(',') : String(v)}`}`);
+    .map(([k, v]) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}${v === true ? '' : ` ${Array.isArray(v) ? (v.length === 0 ? 'none' : v.join(',')) : String(v)}`}`);
   return `fedveil simulate ${flags.join(' ')}`;
 }
 
@@ -248,7 +261,8 @@ function seriesOf(results: readonly BenchResult[]): Series[] {
   for (const r of results) {
     if (r.metric !== 'utility_test_accuracy') continue;
     const p = r.params;
-    const model = `${String(p.model)}${typeof p.hidden === 'string' ? ` ${p.hidden}` : ''}`;
+    const conv = typeof p.filters === 'string' ? ` conv ${p.filters}${p.downsample === 'stride' ? ' strided' : ''},` : '';
+    const model = `${String(p.model)}${conv}${typeof p.hidden === 'string' ? ` ${conv === '' ? '' : 'hidden '}${p.hidden}` : ''}`;
     const averaged = typeof p.model_average === 'number' ? `, averaged ${p.model_average}` : '';
     // Seeds of one recipe are separate curves: the plot shows the spread, not an average of it.
     const seed = flagOf(p, 'seed', '');
@@ -270,7 +284,7 @@ function seriesOf(results: readonly BenchResult[]): Series[] {
  */
 export async function run(args: BenchArgs = {}): Promise<BenchResult[]> {
   const populations = list('FEDVEIL_UTILITY_POPULATIONS', AXES.population);
-  const models = names('FEDVEIL_UTILITY_MODELS', AXES.model);
+  const models = names('FEDVEIL_UTILITY_MODELS', MODELS, AXES.model);
   const epsilons = list('FEDVEIL_UTILITY_EPSILONS', AXES.epsilon);
   const mechanisms = names('FEDVEIL_UTILITY_MECHANISMS', AXES.mechanism);
   const accountants = names('FEDVEIL_UTILITY_ACCOUNTANTS', AXES.accountant);
@@ -314,7 +328,8 @@ export async function run(args: BenchArgs = {}): Promise<BenchResult[]> {
                 cohort: s.final.cohort,
                 draw: 'poisson-secret',
                 model,
-                ...(recipe.hidden === undefined ? {} : { hidden: recipe.hidden.join(',') }),
+                ...(recipe.hidden === undefined ? {} : { hidden: recipe.hidden.length === 0 ? 'none' : recipe.hidden.join(',') }),
+                ...(model !== 'cnn' || recipe.filters === undefined ? {} : { filters: recipe.filters.join(','), downsample: recipe.downsample ?? 'max-pool' }),
                 local_epochs: recipe.localEpochs,
                 rounds,
                 completed_rounds: s.final.completedRounds,

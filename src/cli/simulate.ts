@@ -3,7 +3,7 @@ import { defaultProvider } from '../secagg/index.js';
 import { Option, type Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { formatZodError } from '../server/config.js';
-import { parseHidden, parsePartition, SimulateOptionsSchema, type SimulateOptions } from './simulate/options.js';
+import { parseFilters, parseHidden, parsePartition, SimulateOptionsSchema, type SimulateOptions } from './simulate/options.js';
 import { auditLine, noiseAuditLine } from './audit.js';
 import { runSimulation, type ReportEpsilons, type RoundRow, type SimulationObserver, type SimulationSummary } from './simulate/run.js';
 
@@ -28,6 +28,8 @@ export function simulateOptionsFromFlags(flags: RawFlags): SimulateOptions {
       input[k] = n;
     } else if (k === 'hidden') {
       input[k] = parseHidden(String(v));
+    } else if (k === 'filters') {
+      input[k] = parseFilters(String(v));
     } else if (k === 'partition') {
       input[k] = parsePartition(String(v));
     } else if (k === 'insecureBaseline' || k === 'keepOpen' || k === 'async' || k === 'adaptiveClip') {
@@ -163,7 +165,9 @@ export function registerSimulate(program: Command): void {
     .option('--clip-max <C>', 'with --adaptive-clip: the largest clip norm (default 1000 · --clip)')
     .option('--bits <b>', 'bit width of the secure sum (modulus 2^b)', String(D.bits))
     .addOption(new Option('--model <name>', 'model').choices(['logreg', 'mlp', 'cnn']).default(D.model))
-    .option('--hidden <widths>', 'with --model mlp: hidden layer widths, comma-separated (default 200,200); under client-level DP the noise grows with the parameter count')
+    .option('--hidden <widths>', 'with --model mlp: hidden layer widths, comma-separated (default 200,200); with --model cnn: its dense layers (default 512; none for none); under client-level DP the noise grows with the parameter count')
+    .option('--filters <channels>', 'with --model cnn: channels of its 5×5 convolutions, comma-separated (default 32,64)')
+    .addOption(new Option('--downsample <how>', 'with --model cnn: how each convolution halves the image (default max-pool)').choices(['max-pool', 'stride']))
     .option('--model-average <decay>', 'also evaluate and save (out/model-averaged) the exponential moving average of the released models with this decay, e.g. 0.8: it smooths the noise each release carries, at no ε (post-processing)')
     .option('--partition <spec>', 'iid, dirichlet:ALPHA or quantity:ALPHA', 'iid')
     .addOption(new Option('--neighbours <mode>', 'masking graph: complete (SecAgg) or secagg+ (sparse)').choices(['complete', 'secagg+']).default(D.neighbours))

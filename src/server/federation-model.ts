@@ -19,11 +19,17 @@ const OPTIONS = {
   logreg: z.object({ inputSize: size.optional(), numClasses: classCount.optional() }).strict(),
   /** Fully connected ReLU network (default 784-200-200-10). */
   mlp: z.object({ inputSize: size.optional(), hidden: z.array(size).max(16).optional(), numClasses: classCount.optional() }).strict(),
-  /** McMahan et al.'s CNN over a [height, width, channels] input (default [28, 28, 1]). */
+  /**
+   * A CNN over a [height, width, channels] input (default [28, 28, 1]): McMahan et al.'s by
+   * default, or the given 5×5 convolutions' channels, hidden widths and downsampling.
+   */
   cnn: z
     .object({
       inputShape: z.tuple([z.number().int().min(4).max(4096), z.number().int().min(4).max(4096), z.number().int().min(1).max(1024)]).optional(),
       numClasses: classCount.optional(),
+      filters: z.array(z.number().int().min(1).max(1024)).min(1).max(8).optional(),
+      hidden: z.array(size).max(16).optional(),
+      downsample: z.enum(['max-pool', 'stride']).optional(),
     })
     .strict(),
   /** A Keras/tfjs JSON topology (a `model.json`, its `modelTopology`, or its text). */
@@ -110,8 +116,15 @@ export function resolveFederationModel(
           `${o.inputShape === undefined ? 'the default ' : ''}[${inputShape.join(', ')}] holds ${values} values but data.features lists ${features} columns: give [height, width, channels] with height·width·channels = ${features}`,
         );
       }
-      options = { inputShape, numClasses };
-      spec = { kind: 'cnn', inputShape, numClasses };
+      // The architecture's fields appear only where given, so McMahan et al.'s CNN resolves as it always has.
+      const arch = { ...(o.filters === undefined ? {} : { filters: o.filters }), ...(o.hidden === undefined ? {} : { hidden: o.hidden }), ...(o.downsample === undefined ? {} : { downsample: o.downsample }) };
+      const convolutions = (o.filters ?? [32, 64]).length;
+      // Max pooling rounds each halving down: too many convolutions leave no image to convolve.
+      if (o.downsample !== 'stride' && Math.min(inputShape[0], inputShape[1]) >> convolutions === 0) {
+        issueAt(issues, 'filters', `${convolutions} convolutions, each followed by 2×2 max pooling, leave nothing of a ${inputShape[0]}×${inputShape[1]} image: use fewer, or downsample 'stride'`);
+      }
+      options = { inputShape, numClasses, ...arch };
+      spec = { kind: 'cnn', inputShape, numClasses, ...arch };
     }
   }
   if (issues.length > 0) return { issues };

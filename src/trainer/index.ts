@@ -20,7 +20,7 @@ export { featureSize, labelHistogram, subset, take, validateDataset, type Datase
 export { loadMnist, loadMnistLabels, mnistDataDir, type LoadMnistOptions, type MnistSplit } from './data/mnist.js';
 export { fitStandardizer, parseCsv, parseTabular, standardize, type CsvDataset, type CsvOptions, type Standardizer, type TabularSchema } from './data/csv.js';
 export { partitionDataset, type ClientPartition, type PartitionOptions, type PartitionSpec } from './partition.js';
-export { createCnn, createLogisticRegression, createMlp, createModel, modelFromJson, MODEL_KINDS, type ModelSpec } from './models.js';
+export { createCnn, createLogisticRegression, createMlp, createModel, modelFromJson, MODEL_KINDS, type CnnArchitecture, type CnnDownsample, type ModelSpec } from './models.js';
 export { countParams, getFlatWeights, setFlatWeights, weightShapes } from './weights.js';
 export { builtinParamCount } from './model-size.js';
 export { assertCanTrain, missingTrainingKernels } from './kernels.js';

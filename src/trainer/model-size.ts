@@ -32,10 +32,22 @@ export function builtinParamCount(spec: ModelSpec): number | null {
       return n;
     }
     case 'cnn': {
-      const [h, w, c] = spec.inputShape ?? [28, 28, 1];
-      // Two 'same' convolutions keep height and width; each 2×2 pooling (stride 2, 'valid') halves them, rounding down.
-      const flat = Math.floor(Math.floor(h / 2) / 2) * Math.floor(Math.floor(w / 2) / 2) * 64;
-      return conv5(c, 32) + conv5(32, 64) + dense(flat, 512) + dense(512, spec.numClasses ?? 10);
+      let [h, w, c] = spec.inputShape ?? [28, 28, 1];
+      const stride = spec.downsample === 'stride';
+      let n = 0;
+      for (const f of spec.filters ?? [32, 64]) {
+        n += conv5(c, f);
+        // A 'same' convolution striding by 2 keeps ⌈h/2⌉ rows; 2×2 pooling (stride 2, 'valid') keeps ⌊h/2⌋.
+        h = stride ? Math.ceil(h / 2) : Math.floor(h / 2);
+        w = stride ? Math.ceil(w / 2) : Math.floor(w / 2);
+        c = f;
+      }
+      let inputs = h * w * c;
+      for (const units of spec.hidden ?? [512]) {
+        n += dense(inputs, units);
+        inputs = units;
+      }
+      return n + dense(inputs, spec.numClasses ?? 10);
     }
     case 'json':
       return null;

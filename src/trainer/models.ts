@@ -12,8 +12,21 @@ import { createRng, type Rng } from './rng.js';
 export type ModelSpec =
   | { kind: 'logreg'; inputSize: number; numClasses: number }
   | { kind: 'mlp'; inputSize?: number; hidden?: readonly number[]; numClasses?: number }
-  | { kind: 'cnn'; inputShape?: readonly [number, number, number]; numClasses?: number }
+  | {
+      kind: 'cnn';
+      inputShape?: readonly [number, number, number];
+      numClasses?: number;
+      /** Channels of each 5×5 convolution (default McMahan et al.'s 32, 64). */
+      filters?: readonly number[];
+      /** Widths of the ReLU layers between the convolutions and the softmax (default 512; may be empty). */
+      hidden?: readonly number[];
+      /** How each convolution halves the image: 2×2 max pooling after it (default), or a stride of 2 in it (a quarter of the arithmetic). */
+      downsample?: CnnDownsample;
+    }
   | { kind: 'json'; topology: string | object };
+
+/** How a CNN's convolutions halve the image, see {@link ModelSpec}. */
+export type CnnDownsample = 'max-pool' | 'stride';
 
 /** Names accepted by {@link createModel}'s `kind`. */
 export const MODEL_KINDS = ['logreg', 'mlp', 'cnn', 'json'] as const;
@@ -76,29 +89,42 @@ export function createMlp(seed: number, inputSize = 784, hidden: readonly number
   return tf.sequential({ name: 'mlp', layers });
 }
 
+/** The shape of a CNN beyond its input and classes; defaults are McMahan et al. 2017's. */
+export interface CnnArchitecture {
+  filters?: readonly number[];
+  hidden?: readonly number[];
+  downsample?: CnnDownsample;
+}
+
 /**
- * McMahan et al. 2017's CNN: two 5×5 convolutions (32 and 64 channels, 'same' padding), each
- * followed by 2×2 max pooling, a 512-unit ReLU layer and a softmax (1,663,370 parameters for
- * MNIST). Accepts flat 784-value inputs and reshapes them to `inputShape`.
+ * A CNN of 5×5 'same' ReLU convolutions, each halving the image, then dense ReLU layers and a
+ * softmax. By default McMahan et al. 2017's CNN: 32 and 64 channels, each followed by 2×2 max
+ * pooling, and a 512-unit layer (1,663,370 parameters for MNIST). Under client-level DP the noise
+ * grows with the parameter count, so a federation may choose far fewer (filters 8, 16 striding,
+ * no hidden layer: 11,274). Accepts flat inputs and reshapes them to `inputShape`.
  */
-export function createCnn(seed: number, inputShape: readonly [number, number, number] = [28, 28, 1], numClasses = 10): tf.Sequential {
+export function createCnn(seed: number, inputShape: readonly [number, number, number] = [28, 28, 1], numClasses = 10, arch: CnnArchitecture = {}): tf.Sequential {
   inputShape.forEach((d, i) => positiveInt(d, `inputShape[${i}]`));
   positiveInt(numClasses, 'numClasses');
+  const filters = arch.filters ?? [32, 64];
+  const hidden = arch.hidden ?? [512];
+  const downsample = arch.downsample ?? 'max-pool';
+  ensure(filters.length >= 1, 'trainer/bad-model-spec', 'a CNN needs at least one convolution');
+  filters.forEach((f, i) => positiveInt(f, `filters[${i}]`));
+  hidden.forEach((u, i) => positiveInt(u, `hidden[${i}]`));
+  ensure(downsample === 'max-pool' || downsample === 'stride', 'trainer/bad-model-spec', `downsample must be "max-pool" or "stride", got "${String(downsample)}"`);
   const next = seeds(createRng(seed));
   const flat = inputShape[0] * inputShape[1] * inputShape[2];
-  return tf.sequential({
-    name: 'cnn',
-    layers: [
-      tf.layers.reshape({ inputShape: [flat], targetShape: [...inputShape] }),
-      tf.layers.conv2d({ filters: 32, kernelSize: 5, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: next() }) }),
-      tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }),
-      tf.layers.conv2d({ filters: 64, kernelSize: 5, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: next() }) }),
-      tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }),
-      tf.layers.flatten(),
-      tf.layers.dense({ units: 512, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: next() }) }),
-      tf.layers.dense({ units: numClasses, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: next() }) }),
-    ],
-  });
+  const layers: tf.layers.Layer[] = [tf.layers.reshape({ inputShape: [flat], targetShape: [...inputShape] })];
+  for (const f of filters) {
+    const strides = downsample === 'stride' ? 2 : 1;
+    layers.push(tf.layers.conv2d({ filters: f, kernelSize: 5, strides, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: next() }) }));
+    if (downsample === 'max-pool') layers.push(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }));
+  }
+  layers.push(tf.layers.flatten());
+  for (const units of hidden) layers.push(tf.layers.dense({ units, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: next() }) }));
+  layers.push(tf.layers.dense({ units: numClasses, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: next() }) }));
+  return tf.sequential({ name: 'cnn', layers });
 }
 
 /** Replaces every `seed: null` inside initializer configs with a fresh seed, in document order. */
@@ -170,7 +196,7 @@ export async function createModel(spec: ModelSpec, seed: number): Promise<tf.Lay
     case 'mlp':
       return createMlp(seed, spec.inputSize, spec.hidden, spec.numClasses);
     case 'cnn':
-      return createCnn(seed, spec.inputShape, spec.numClasses);
+      return createCnn(seed, spec.inputShape, spec.numClasses, spec);
     case 'json':
       return modelFromJson(spec.topology, seed);
     default:

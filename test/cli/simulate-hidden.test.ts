@@ -32,8 +32,34 @@ describe('simulate --hidden', () => {
     for (const bad of ['', '0', '32,', '-8', '1.5', 'wide']) {
       expect(() => simulateOptionsFromFlags({ model: 'mlp', hidden: bad })).toThrow(/--hidden takes comma-separated layer widths/);
     }
-    expect(() => simulateOptionsFromFlags({ model: 'logreg', hidden: '32' })).toThrow(/--hidden: hidden layer widths apply to --model mlp, not logreg/);
+    expect(() => simulateOptionsFromFlags({ model: 'logreg', hidden: '32' })).toThrow(/--hidden: hidden layer widths apply to --model mlp or cnn, not logreg/);
+    expect(() => simulateOptionsFromFlags({ model: 'mlp', hidden: 'none' })).toThrow(/--hidden none applies to --model cnn/);
     expect(() => simulateOptionsFromFlags({ model: 'mlp', hidden: '5000' })).toThrow(/--hidden/);
+  });
+});
+
+describe('simulate --model cnn --filters --downsample --hidden', () => {
+  it('gives the CNN its convolutions, dense layers and downsampling, in the trainer and in the federation config', () => {
+    const o = simulateOptionsFromFlags({ model: 'cnn', filters: '8,16', hidden: 'none', downsample: 'stride', clients: '4', dp: 'none' });
+    expect(o).toMatchObject({ filters: [8, 16], hidden: [], downsample: 'stride' });
+    const spec = modelSpecOf(o.model, o.hidden, o);
+    expect(spec).toEqual({ kind: 'cnn', filters: [8, 16], hidden: [], downsample: 'stride' });
+    // 5×5×1×8 + 8, 5×5×8×16 + 16, then a softmax over the 7×7×16 image.
+    const dim = 208 + 3216 + (7 * 7 * 16 + 1) * 10;
+    expect(builtinParamCount(spec)).toBe(dim);
+    const plan = planSimulation(o, dim, ':memory:', 1000);
+    expect(plan.config.model).toEqual({ name: 'cnn', options: { inputShape: [28, 28, 1], numClasses: 10, filters: [8, 16], hidden: [], downsample: 'stride' } });
+    const resolved = resolveFederationModel(plan.config.model, undefined, undefined);
+    expect('dim' in resolved && resolved.dim).toBe(dim);
+  });
+
+  it('keeps McMahan et al.\'s CNN without them, and refuses them for other models', () => {
+    const o = simulateOptionsFromFlags({ model: 'cnn', clients: '4', dp: 'none' });
+    expect(modelSpecOf(o.model, o.hidden, o)).toEqual({ kind: 'cnn' });
+    expect(builtinParamCount(modelSpecOf(o.model, o.hidden, o))).toBe(1_663_370);
+    expect(() => simulateOptionsFromFlags({ model: 'mlp', filters: '8' })).toThrow(/--filters and --downsample apply to --model cnn, not mlp/);
+    expect(() => simulateOptionsFromFlags({ model: 'logreg', downsample: 'stride' })).toThrow(/--filters and --downsample apply to --model cnn, not logreg/);
+    for (const bad of ['', '0', '8,', 'x']) expect(() => simulateOptionsFromFlags({ model: 'cnn', filters: bad })).toThrow(/--filters takes comma-separated channel counts/);
   });
 });
 

@@ -139,6 +139,21 @@ describe('the data schema and the model it determines', () => {
     expect(errorOf({ ...base, model: { name: 'json', options: { topology: {} } } }).message).toContain("dim: required: a 'json' model's size is known only once it is built");
     expect(errorOf({ ...base, model: { name: 'custom' } }).message).toContain("dim: required: 'custom' is not a built-in model");
     expect(parseFederationConfig({ ...base, model: { name: 'custom' }, dim: 7 }).dim).toBe(7);
+    expect(errorOf({ ...base, model: { name: 'cnn', options: { downsample: 'avg-pool' } } }).message).toContain('model.options.downsample:');
+    expect(errorOf({ ...base, model: { name: 'cnn', options: { filters: [] } } }).message).toContain('model.options.filters:');
+    expect(errorOf({ ...base, model: { name: 'cnn', options: { filters: [4, 4, 4, 4, 4] } } }).message).toContain(
+      "model.options.filters: 5 convolutions, each followed by 2×2 max pooling, leave nothing of a 28×28 image: use fewer, or downsample 'stride'",
+    );
+  });
+
+  it('resolves McMahan et al.\'s CNN as before, and a small CNN with its architecture and derived dim', () => {
+    const mcmahan = parseFederationConfig({ ...base, model: { name: 'cnn' } });
+    expect(mcmahan.model.options).toEqual({ inputShape: [28, 28, 1], numClasses: 10 });
+    expect(mcmahan.dim).toBe(1_663_370);
+    const small = parseFederationConfig({ ...base, model: { name: 'cnn', options: { filters: [8, 16], hidden: [], downsample: 'stride' } } });
+    expect(small.model.options).toEqual({ inputShape: [28, 28, 1], numClasses: 10, filters: [8, 16], hidden: [], downsample: 'stride' });
+    expect(small.dim).toBe(11_274);
+    expect(parseFederationConfig({ ...base, model: { name: 'cnn', options: { filters: [4, 4, 4, 4, 4], downsample: 'stride' } } }).dim).toBeGreaterThan(0);
   });
 
   it('refuses a schema whose classes, columns or standardisation do not add up', () => {

@@ -19,6 +19,11 @@ describe('builtinParamCount', () => {
       { kind: 'cnn' },
       { kind: 'cnn', inputShape: [9, 7, 2], numClasses: 3 },
       { kind: 'cnn', inputShape: [4, 5, 1], numClasses: 2 },
+      { kind: 'cnn', filters: [8, 16], hidden: [], downsample: 'stride' },
+      { kind: 'cnn', filters: [8, 16], hidden: [32], downsample: 'max-pool' },
+      // Odd sizes: striding keeps ⌈h/2⌉, pooling ⌊h/2⌋.
+      { kind: 'cnn', inputShape: [9, 7, 2], numClasses: 3, filters: [4, 3, 2], hidden: [5], downsample: 'stride' },
+      { kind: 'cnn', inputShape: [9, 7, 2], numClasses: 3, filters: [6], hidden: [] },
     ];
     for (const spec of specs) {
       const model = await createModel(spec, 1);

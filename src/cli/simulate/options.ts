@@ -15,11 +15,19 @@ export function parsePartition(text: string): PartitionFlag {
   return { kind: m[1] as 'dirichlet' | 'quantity', alpha };
 }
 
-/** Parses `--hidden`: comma-separated positive layer widths (`64`, `128,64`). */
+/** Parses `--hidden`: comma-separated positive layer widths (`64`, `128,64`), or `none` (a CNN without hidden layers). */
 export function parseHidden(text: string): number[] {
+  if (text.trim() === 'none') return [];
   const widths = text.split(',').map((w) => w.trim());
   if (widths.some((w) => !/^[1-9][0-9]*$/.test(w))) throw new Error(`--hidden takes comma-separated layer widths, e.g. 64 or 128,64; got '${text}'`);
   return widths.map(Number);
+}
+
+/** Parses `--filters`: comma-separated positive channel counts of a CNN's convolutions (`8,16`). */
+export function parseFilters(text: string): number[] {
+  const counts = text.split(',').map((w) => w.trim());
+  if (counts.some((w) => !/^[1-9][0-9]*$/.test(w))) throw new Error(`--filters takes comma-separated channel counts, e.g. 8,16; got '${text}'`);
+  return counts.map(Number);
 }
 
 /**
@@ -80,7 +88,11 @@ export const SimulateOptionsSchema = z
      * With `model: 'mlp'`: the hidden layers' widths (default McMahan et al.'s 200, 200). Under
      * client-level DP the noise on the mean grows as √(parameters), so small layers learn more.
      */
-    hidden: z.array(z.number().int().min(1).max(4096)).min(1).max(16).optional(),
+    hidden: z.array(z.number().int().min(1).max(4096)).max(16).optional(),
+    /** With `model: 'cnn'`: the 5×5 convolutions' channels (default McMahan et al.'s 32, 64); `hidden` then gives its dense layers (default 512; `none`). */
+    filters: z.array(z.number().int().min(1).max(1024)).min(1).max(8).optional(),
+    /** With `model: 'cnn'`: how each convolution halves the image, 2×2 max pooling (default) or a stride of 2. */
+    downsample: z.enum(['max-pool', 'stride']).optional(),
     /**
      * Decay β of an exponential moving average of the released models, evaluated and saved beside
      * the last released model (post-processing: no ε). Unset: no average.
@@ -156,8 +168,14 @@ export const SimulateOptionsSchema = z
     if (o.cohort !== undefined && o.cohort > population) {
       ctx.addIssue({ code: 'custom', path: ['cohort'], message: `--cohort ${o.cohort} exceeds --clients ${o.clients}${o.auditCanaries > 0 ? ` plus ${o.auditCanaries} --audit-canaries` : ''}` });
     }
-    if (o.hidden !== undefined && o.model !== 'mlp') {
-      ctx.addIssue({ code: 'custom', path: ['hidden'], message: `hidden layer widths apply to --model mlp, not ${o.model}` });
+    if (o.hidden !== undefined && o.model !== 'mlp' && o.model !== 'cnn') {
+      ctx.addIssue({ code: 'custom', path: ['hidden'], message: `hidden layer widths apply to --model mlp or cnn, not ${o.model}` });
+    }
+    if (o.hidden !== undefined && o.hidden.length === 0 && o.model !== 'cnn') {
+      ctx.addIssue({ code: 'custom', path: ['hidden'], message: '--hidden none applies to --model cnn; an MLP needs at least one hidden layer' });
+    }
+    if ((o.filters !== undefined || o.downsample !== undefined) && o.model !== 'cnn') {
+      ctx.addIssue({ code: 'custom', path: [o.filters !== undefined ? 'filters' : 'downsample'], message: `--filters and --downsample apply to --model cnn, not ${o.model}` });
     }
     if (o.auditCanaries === 1) {
       ctx.addIssue({ code: 'custom', path: ['auditCanaries'], message: 'one canary gives no distribution to fit: give 0 or at least 2 (100 is a good start)' });
@@ -294,9 +312,17 @@ export function clippingOf(o: SimulateOptions): { adaptive: Record<string, numbe
 }
 
 /** The trainer's spec of a model named on the command line, for MNIST's 784 features and 10 classes. */
-export function modelSpecOf(model: SimulateOptions['model'], hidden?: readonly number[]): ModelSpec {
+export function modelSpecOf(model: SimulateOptions['model'], hidden?: readonly number[], cnn: Pick<SimulateOptions, 'filters' | 'downsample'> = {}): ModelSpec {
   if (model === 'logreg') return { kind: 'logreg', inputSize: 784, numClasses: 10 };
   if (model === 'mlp' && hidden !== undefined) return { kind: 'mlp', hidden };
+  if (model === 'cnn') {
+    return {
+      kind: 'cnn',
+      ...(cnn.filters === undefined ? {} : { filters: cnn.filters }),
+      ...(hidden === undefined ? {} : { hidden }),
+      ...(cnn.downsample === undefined ? {} : { downsample: cnn.downsample }),
+    };
+  }
   return { kind: model };
 }
 

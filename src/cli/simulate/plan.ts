@@ -54,8 +54,8 @@ function scaleFor(bits: number, clip: number, contributors: number, z: number): 
 }
 
 /** The model's shape options as the federation config takes them (its spec less the kind). */
-function modelOptions(model: SimulateOptions['model'], hidden?: readonly number[]): Record<string, unknown> {
-  const { kind: _kind, ...options } = modelSpecOf(model, hidden);
+function modelOptions(o: SimulateOptions): Record<string, unknown> {
+  const { kind: _kind, ...options } = modelSpecOf(o.model, o.hidden, o);
   return options;
 }
 
@@ -141,7 +141,7 @@ export function planSimulation(o: SimulateOptions, dim: number, storagePath: str
       // met by the noise calibrated here, given as such.
       ...(o.dp === 'none' ? {} : targetEpsilon !== null && o.epsilonAgainst === 'ledger-reader' ? { targetEpsilon, ...(o.accountant === 'pld' ? { accountant: 'pld' } : {}) } : { noiseMultiplier: z }),
     },
-    model: { name: o.model, options: modelOptions(o.model, o.hidden) },
+    model: { name: o.model, options: modelOptions(o) },
     ...(o.adaptiveClip ? { clipping: clippingOf(o) } : {}),
     dim,
     deadlines: {

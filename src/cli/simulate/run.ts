@@ -243,7 +243,7 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
   const layout = o.model === 'cnn' ? 'image' : 'flat';
   const parts = partitionDataset(loadMnistLabels({ split: 'train' }), 10, { clients: o.clients, spec: o.partition, seed: o.seed, minSize: 1 });
   const test = loadMnist({ split: 'test', layout, limit: o.testExamples });
-  const model = await createModel(modelSpecOf(o.model, o.hidden), o.seed);
+  const model = await createModel(modelSpecOf(o.model, o.hidden, o), o.seed);
   const initial = getFlatWeights(model);
   const out = resolve(o.out);
   mkdirSync(out, { recursive: true });
@@ -268,7 +268,7 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
         mode: secure ? 'participants' : 'baseline',
         train,
         shards,
-        recipe: { model: o.model, ...(o.hidden === undefined ? {} : { hidden: o.hidden }), epochs: o.localEpochs, batchSize: o.batchSize, learningRate: o.learningRate, proxMu: o.proxMu },
+        recipe: { model: o.model, ...(o.hidden === undefined ? {} : { hidden: o.hidden }), ...(o.filters === undefined ? {} : { filters: o.filters }), ...(o.downsample === undefined ? {} : { downsample: o.downsample }), epochs: o.localEpochs, batchSize: o.batchSize, learningRate: o.learningRate, proxMu: o.proxMu },
         seed: o.seed,
         dropout: secure ? o.dropout : 0,
         phases,
@@ -300,7 +300,7 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
     observer.info(
       `${o.clients} participants${o.auditCanaries > 0 ? ` and ${o.auditCanaries} audit canaries (population ${populationOf(o)})` : ''}, ${workers.length} worker threads, ${o.draw === 'poisson' ? 'Poisson cohort of expected size' : 'cohort'} ${cohortSize(o)}, threshold ${thresholdOf(o)}, ` +
         `noise shared by ≥ ${plan.dp.minContributors}, ${o.rounds} rounds, ` +
-        `model ${o.model}${o.hidden === undefined ? '' : ` ${o.hidden.join('-')}`} (${initial.length} parameters), ` +
+        `model ${o.model}${o.filters === undefined ? '' : ` conv ${o.filters.join('-')}${o.downsample === 'stride' ? ' strided' : ''}`}${o.hidden === undefined ? '' : ` ${o.hidden.length === 0 ? 'no hidden layer' : o.hidden.join('-')}`} (${initial.length} parameters), ` +
         (secure
           ? `dp ${plan.dp.mechanism}${plan.dp.mechanism === 'none' ? '' : ` z=${plan.dp.noiseMultiplier.toFixed(4)} C=${plan.dp.clipNorm}`}` +
             `${o.adaptiveClip ? ` (clip norm adaptive from ${plan.dp.clipNorm}, following quantile ${plan.config.clipping?.adaptive.targetQuantile} of the update norms)` : ''}` +

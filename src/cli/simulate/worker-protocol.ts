@@ -5,8 +5,11 @@ import type { BackendKind, Dataset } from '../../trainer/index.js';
 /** What each simulated participant trains: the same recipe for all, on its own partition. */
 export interface TrainRecipe {
   model: 'logreg' | 'mlp' | 'cnn';
-  /** Hidden layer widths of an MLP (default the trainer's). */
+  /** Hidden layer widths of an MLP or CNN (default the trainer's). */
   hidden?: number[];
+  /** A CNN's convolution channels and downsampling (default McMahan et al.'s). */
+  filters?: number[];
+  downsample?: 'max-pool' | 'stride';
   epochs: number;
   batchSize: number;
   learningRate: number;
