@@ -18,7 +18,8 @@
  * table; a recipe chosen here is measured by `utility` with the same flags.
  *
  * `npm run bench -- recipe --population 10000 --cohort 1000 --rounds 80 --hidden 128 --clip 0.25
- * --server-lr 8` (every option below; `--noise-multiplier 0` runs it without noise).
+ * --server-lr 8` (every option below; `--noise-multiplier 0` runs it without noise); `--model cnn
+ * --filters 8,16 --downsample stride --hidden none` explores the small CNN, as simulate builds it.
  */
 import { calibrateNoiseMultiplier, checkAdaptiveClipRule, l2Norm, nextClipNorm, type AdaptiveClipRule } from '../../src/dp/index.js';
 import { adaptiveClipRule } from '../../src/server/adaptive-clip.js';
@@ -38,7 +39,8 @@ import {
   trainLocal,
   type ServerLrSchedule,
 } from '../../src/trainer/index.js';
-import { parseHidden } from '../../src/cli/simulate/options.js';
+import { simulateOptionsFromFlags } from '../../src/cli/simulate.js';
+import { modelSpecOf, parseFilters, parseHidden } from '../../src/cli/simulate/options.js';
 import { numberArg, type BenchArgs } from '../args.js';
 import type { BenchResult } from '../results.js';
 
@@ -49,7 +51,10 @@ const OPTIONS = [
   'epsilon',
   'delta',
   'noise-multiplier',
+  'model',
   'hidden',
+  'filters',
+  'downsample',
   'local-epochs',
   'learning-rate',
   'batch-size',
@@ -77,7 +82,12 @@ export interface RecipeRun {
   delta: number;
   /** z; calibrated from ε when not given. */
   noiseMultiplier: number;
-  hidden: number[];
+  model: 'mlp' | 'cnn';
+  /** Hidden widths (an MLP's, or a CNN's dense layers: possibly none). */
+  hidden: number[] | undefined;
+  /** A CNN's convolution channels and downsampling. */
+  filters: number[] | undefined;
+  downsample: 'max-pool' | 'stride' | undefined;
   localEpochs: number;
   learningRate: number;
   batchSize: number;
@@ -103,6 +113,10 @@ export function recipeRunOf(args: BenchArgs): RecipeRun {
   const delta = numberArg(args, 'delta', 1e-5);
   if (!(Number.isInteger(population) && population >= 1 && cohort > 0 && cohort <= population)) throw new Error(`recipe: need 0 < cohort ≤ population, got ${cohort} of ${population}`);
   if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`recipe: --rounds must be a positive integer, got ${rounds}`);
+  const model = args.model ?? 'mlp';
+  if (model !== 'mlp' && model !== 'cnn') throw new Error(`recipe: --model must be mlp or cnn, got ${model}`);
+  // simulate's own checks of the model flags (--hidden none for a CNN only, --filters and --downsample for a CNN).
+  simulateOptionsFromFlags({ model, hidden: args.hidden, filters: args.filters, downsample: args.downsample });
   const given = args['noise-multiplier'];
   const noiseMultiplier =
     given === undefined ? calibrateNoiseMultiplier({ epsilon, delta, samplingRate: cohort / population, steps: rounds, accountant: 'pld' }) : numberArg(args, 'noise-multiplier', NaN);
@@ -132,7 +146,10 @@ export function recipeRunOf(args: BenchArgs): RecipeRun {
     epsilon,
     delta,
     noiseMultiplier,
-    hidden: parseHidden(args.hidden ?? '128'),
+    model,
+    hidden: args.hidden === undefined ? (model === 'mlp' ? [128] : undefined) : parseHidden(args.hidden),
+    filters: args.filters === undefined ? undefined : parseFilters(args.filters),
+    downsample: args.downsample as RecipeRun['downsample'],
     localEpochs: numberArg(args, 'local-epochs', 5),
     learningRate: numberArg(args, 'learning-rate', 0.2),
     batchSize: numberArg(args, 'batch-size', 16),
@@ -159,7 +176,8 @@ export async function run(args: BenchArgs): Promise<BenchResult[]> {
   const train = loadMnist({ split: 'train' });
   const test = loadMnist({ split: 'test' });
   const shards = partitionDataset(loadMnistLabels({ split: 'train' }), 10, { clients: r.population, spec: { kind: 'iid' }, seed: r.seed, minSize: 1 });
-  const model = await createModel({ kind: 'mlp', hidden: r.hidden }, r.seed);
+  const model = await createModel(modelSpecOf(r.model, r.hidden, r), r.seed);
+  const weights0 = getFlatWeights(model);
   const optimizer = createServerOptimizer({ kind: 'fedavgm', lr: r.serverLr, momentum: r.momentum, schedule: r.serverLrSchedule });
   const average = new ReleasedModelAverage(r.modelAverage);
   const rng = createRng(r.seed);
@@ -171,7 +189,11 @@ export async function run(args: BenchArgs): Promise<BenchResult[]> {
     cohort: r.cohort,
     epsilon: r.epsilon,
     noise_multiplier: r.noiseMultiplier,
-    hidden: r.hidden.join(','),
+    model: r.model,
+    ...(r.hidden === undefined ? {} : { hidden: r.hidden.length === 0 ? 'none' : r.hidden.join(',') }),
+    ...(r.filters === undefined ? {} : { filters: r.filters.join(',') }),
+    ...(r.downsample === undefined ? {} : { downsample: r.downsample }),
+    parameters: weights0.length,
     local_epochs: r.localEpochs,
     learning_rate: r.learningRate,
     server_lr: r.serverLr,
@@ -185,8 +207,9 @@ export async function run(args: BenchArgs): Promise<BenchResult[]> {
     backend: backend.name,
     command: `npm run bench -- recipe ${Object.entries(args).map(([k, v]) => `--${k}${v === 'true' ? '' : ` ${v}`}`).join(' ')}`.trim(),
   };
+  console.log(`[recipe] model ${r.model}${r.filters === undefined ? '' : ` conv ${r.filters.join(',')}`}${r.downsample === undefined ? '' : ` ${r.downsample}`}${r.hidden === undefined ? '' : ` hidden ${params.hidden}`}, ${weights0.length} parameters`);
   console.log(`[recipe] z = ${r.noiseMultiplier.toFixed(4)} (${args['noise-multiplier'] === undefined ? `PLD, ε ${r.epsilon} at δ ${r.delta}, q ${q}, ${r.rounds} rounds` : 'given'}), backend ${backend.name}`);
-  let weights = getFlatWeights(model);
+  let weights = weights0;
   let clipNorm = r.clip;
   const results: BenchResult[] = [];
   const t0 = performance.now();

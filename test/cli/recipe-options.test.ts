@@ -17,6 +17,8 @@ describe('the recipe exploration bench', () => {
     expect(r.adaptive).toEqual({ quantile: 0.5, lr: 1, share: 0.2, max: 0.25 });
     expect(recipeRunOf({ rounds: '80', 'server-lr-decay-from': '40', 'noise-multiplier': '1' }).serverLrSchedule).toEqual({ kind: 'cosine', from: 40, to: 80, final: 0.1 });
     expect(recipeRunOf({ 'noise-multiplier': '1' }).serverLrSchedule).toEqual({ kind: 'constant' });
+    expect(recipeRunOf({ 'noise-multiplier': '1' })).toMatchObject({ model: 'mlp', hidden: [128], filters: undefined });
+    expect(recipeRunOf({ model: 'cnn', filters: '8,16', hidden: 'none', downsample: 'stride', 'noise-multiplier': '1' })).toMatchObject({ model: 'cnn', filters: [8, 16], hidden: [], downsample: 'stride' });
   });
 
   it('refuses what it cannot run, naming it', () => {
@@ -28,6 +30,10 @@ describe('the recipe exploration bench', () => {
     expect(() => recipeRunOf({ clip: '0', 'noise-multiplier': '1' })).toThrow(/--clip must be > 0/);
     expect(() => recipeRunOf({ 'adaptive-clip': 'true', 'clip-max': '0.1', 'noise-multiplier': '1' })).toThrow(/min ≤ initial ≤ max/);
     expect(() => recipeRunOf({ 'adaptive-clip': 'true', 'clip-share': '1', 'noise-multiplier': '1' })).toThrow(/--clip-share must be in \(0, 1\)/);
+    expect(() => recipeRunOf({ model: 'logreg', 'noise-multiplier': '1' })).toThrow(/--model must be mlp or cnn/);
+    expect(() => recipeRunOf({ filters: '8,16', 'noise-multiplier': '1' })).toThrow(/--filters and --downsample apply to --model cnn, not mlp/);
+    expect(() => recipeRunOf({ model: 'cnn', filters: '8,,16', 'noise-multiplier': '1' })).toThrow(/--filters takes comma-separated channel counts/);
+    expect(() => recipeRunOf({ model: 'cnn', downsample: 'avg', 'noise-multiplier': '1' })).toThrow(/downsample/);
     expect(() => recipeRunOf({ 'server-lr-final': '0.5', 'noise-multiplier': '1' })).toThrow(/--server-lr-final needs --server-lr-decay-from/);
     expect(() => recipeRunOf({ rounds: '40', 'server-lr-decay-from': '40', 'noise-multiplier': '1' })).toThrow(/must end at a round after its start/);
     expect(() => recipeRunOf({ 'server-lr-decay-from': '10', 'server-lr-final': '2', 'noise-multiplier': '1' })).toThrow(/final lr factor must be in \[0, 1\]/);
