@@ -73,7 +73,7 @@ const OPTIONS = [
   'every',
 ] as const;
 
-/** The options of one exploration run; defaults are the 10 000-participant recipe. */
+/** The options of one exploration run; defaults are the 10 000-participant MLP recipe. */
 export interface RecipeRun {
   population: number;
   cohort: number;
