@@ -85,7 +85,8 @@ export const SimulateOptionsSchema = z
     bits: z.number().int().min(8).max(32).default(32),
     model: z.enum(['logreg', 'mlp', 'cnn']).default('logreg'),
     /**
-     * With `model: 'mlp'`: the hidden layers' widths (default McMahan et al.'s 200, 200). Under
+     * With `model: 'mlp'`: the hidden layers' widths (default McMahan et al.'s 200, 200); with
+     * `model: 'cnn'`: its dense layers after the convolutions (default 512; empty: none). Under
      * client-level DP the noise on the mean grows as √(parameters), so small layers learn more.
      */
     hidden: z.array(z.number().int().min(1).max(4096)).max(16).optional(),
