@@ -37,10 +37,11 @@ import {
   setFlatWeights,
   subset,
   trainLocal,
+  type CnnDownsample,
   type ServerLrSchedule,
 } from '../../src/trainer/index.js';
 import { simulateOptionsFromFlags } from '../../src/cli/simulate.js';
-import { modelSpecOf, parseFilters, parseHidden } from '../../src/cli/simulate/options.js';
+import { modelSpecOf, serverLrScheduleOf } from '../../src/cli/simulate/options.js';
 import { numberArg, type BenchArgs } from '../args.js';
 import type { BenchResult } from '../results.js';
 
@@ -87,7 +88,7 @@ export interface RecipeRun {
   hidden: number[] | undefined;
   /** A CNN's convolution channels and downsampling. */
   filters: number[] | undefined;
-  downsample: 'max-pool' | 'stride' | undefined;
+  downsample: CnnDownsample | undefined;
   localEpochs: number;
   learningRate: number;
   batchSize: number;
@@ -115,19 +116,25 @@ export function recipeRunOf(args: BenchArgs): RecipeRun {
   if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`recipe: --rounds must be a positive integer, got ${rounds}`);
   const model = args.model ?? 'mlp';
   if (model !== 'mlp' && model !== 'cnn') throw new Error(`recipe: --model must be mlp or cnn, got ${model}`);
-  // simulate's own checks of the model flags (--hidden none for a CNN only, --filters and --downsample for a CNN).
-  simulateOptionsFromFlags({ model, hidden: args.hidden, filters: args.filters, downsample: args.downsample });
+  // The model and schedule flags as simulate reads and checks them (--hidden none for a CNN only,
+  // --filters and --downsample for a CNN, a decay that starts before the last round).
+  const flags = simulateOptionsFromFlags({
+    model,
+    rounds: String(rounds),
+    hidden: args.hidden,
+    filters: args.filters,
+    downsample: args.downsample,
+    serverLrDecayFrom: args['server-lr-decay-from'],
+    serverLrFinal: args['server-lr-final'],
+  });
   const given = args['noise-multiplier'];
   const noiseMultiplier =
     given === undefined ? calibrateNoiseMultiplier({ epsilon, delta, samplingRate: cohort / population, steps: rounds, accountant: 'pld' }) : numberArg(args, 'noise-multiplier', NaN);
   if (!(noiseMultiplier >= 0)) throw new Error(`recipe: --noise-multiplier must be ≥ 0, got ${noiseMultiplier}`);
-  const decayFrom = args['server-lr-decay-from'];
-  if (decayFrom === undefined && args['server-lr-final'] !== undefined) throw new Error('recipe: --server-lr-final needs --server-lr-decay-from');
-  const serverLrSchedule: ServerLrSchedule =
-    decayFrom === undefined ? { kind: 'constant' } : { kind: 'cosine', from: numberArg(args, 'server-lr-decay-from', NaN), to: rounds, final: numberArg(args, 'server-lr-final', 0.1) };
+  const serverLrSchedule = serverLrScheduleOf(flags);
   const serverLr = numberArg(args, 'server-lr', 8);
   const momentum = numberArg(args, 'momentum', 0.9);
-  // The optimiser checks its settings (the schedule's bounds among them) before any data is loaded.
+  // The optimiser checks its lr and momentum before any data is loaded.
   createServerOptimizer({ kind: 'fedavgm', lr: serverLr, momentum, schedule: serverLrSchedule });
   const clip = numberArg(args, 'clip', 0.25);
   if (!(clip > 0)) throw new Error(`recipe: --clip must be > 0, got ${clip}`);
@@ -147,9 +154,9 @@ export function recipeRunOf(args: BenchArgs): RecipeRun {
     delta,
     noiseMultiplier,
     model,
-    hidden: args.hidden === undefined ? (model === 'mlp' ? [128] : undefined) : parseHidden(args.hidden),
-    filters: args.filters === undefined ? undefined : parseFilters(args.filters),
-    downsample: args.downsample as RecipeRun['downsample'],
+    hidden: flags.hidden ?? (model === 'mlp' ? [128] : undefined),
+    filters: flags.filters,
+    downsample: flags.downsample,
     localEpochs: numberArg(args, 'local-epochs', 5),
     learningRate: numberArg(args, 'learning-rate', 0.2),
     batchSize: numberArg(args, 'batch-size', 16),
@@ -176,7 +183,7 @@ export async function run(args: BenchArgs): Promise<BenchResult[]> {
   const train = loadMnist({ split: 'train' });
   const test = loadMnist({ split: 'test' });
   const shards = partitionDataset(loadMnistLabels({ split: 'train' }), 10, { clients: r.population, spec: { kind: 'iid' }, seed: r.seed, minSize: 1 });
-  const model = await createModel(modelSpecOf(r.model, r.hidden, r), r.seed);
+  const model = await createModel(modelSpecOf(r), r.seed);
   const weights0 = getFlatWeights(model);
   const optimizer = createServerOptimizer({ kind: 'fedavgm', lr: r.serverLr, momentum: r.momentum, schedule: r.serverLrSchedule });
   const average = new ReleasedModelAverage(r.modelAverage);

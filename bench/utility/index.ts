@@ -25,6 +25,7 @@ import { runSimulation, type SimulationObserver, type SimulationSummary } from '
 import { accuracyEpsilonSeriesSvg, type Series } from '../accuracy/svg.js';
 import { numberArg, type BenchArgs } from '../args.js';
 import type { BenchResult, BenchSuiteFile } from '../results.js';
+import type { CnnDownsample } from '../../src/trainer/index.js';
 
 /**
  * The noise and who must be trusted with it. `skellam`: distributed discrete noise, each
@@ -99,7 +100,7 @@ export interface Recipe {
   /** A CNN's convolution channels (simulate's --filters). */
   filters?: number[];
   /** How a CNN's convolutions halve the image (simulate's --downsample). */
-  downsample?: 'max-pool' | 'stride';
+  downsample?: CnnDownsample;
   localEpochs: number;
   learningRate: number;
   serverOptimizer: SimulateOptions['serverOptimizer'];

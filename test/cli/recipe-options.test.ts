@@ -35,7 +35,7 @@ describe('the recipe exploration bench', () => {
     expect(() => recipeRunOf({ model: 'cnn', filters: '8,,16', 'noise-multiplier': '1' })).toThrow(/--filters takes comma-separated channel counts/);
     expect(() => recipeRunOf({ model: 'cnn', downsample: 'avg', 'noise-multiplier': '1' })).toThrow(/downsample/);
     expect(() => recipeRunOf({ 'server-lr-final': '0.5', 'noise-multiplier': '1' })).toThrow(/--server-lr-final needs --server-lr-decay-from/);
-    expect(() => recipeRunOf({ rounds: '40', 'server-lr-decay-from': '40', 'noise-multiplier': '1' })).toThrow(/must end at a round after its start/);
-    expect(() => recipeRunOf({ 'server-lr-decay-from': '10', 'server-lr-final': '2', 'noise-multiplier': '1' })).toThrow(/final lr factor must be in \[0, 1\]/);
+    expect(() => recipeRunOf({ rounds: '40', 'server-lr-decay-from': '40', 'noise-multiplier': '1' })).toThrow(/--server-lr-decay-from 40 must be below --rounds 40/);
+    expect(() => recipeRunOf({ 'server-lr-decay-from': '10', 'server-lr-final': '2', 'noise-multiplier': '1' })).toThrow(/--server-lr-final: Too big/);
   });
 });

@@ -15,7 +15,7 @@ describe('simulate --hidden', () => {
     const o = simulateOptionsFromFlags({ model: 'mlp', hidden: '64, 32', clients: '4', dp: 'none' });
     expect(o.hidden).toEqual([64, 32]);
     const dim = 784 * 64 + 64 + 64 * 32 + 32 + 32 * 10 + 10;
-    expect(builtinParamCount(modelSpecOf(o.model, o.hidden))).toBe(dim);
+    expect(builtinParamCount(modelSpecOf(o))).toBe(dim);
     const plan = planSimulation(o, dim, ':memory:', 1000);
     expect(plan.config.model).toEqual({ name: 'mlp', options: { inputSize: 784, hidden: [64, 32], numClasses: 10 } });
     const resolved = resolveFederationModel(plan.config.model, undefined, undefined);
@@ -25,7 +25,7 @@ describe('simulate --hidden', () => {
   it('keeps the default MLP without it', () => {
     const o = simulateOptionsFromFlags({ model: 'mlp', clients: '4', dp: 'none' });
     expect(o.hidden).toBeUndefined();
-    expect(builtinParamCount(modelSpecOf(o.model, o.hidden))).toBe(784 * 200 + 200 + 200 * 200 + 200 + 200 * 10 + 10);
+    expect(builtinParamCount(modelSpecOf(o))).toBe(784 * 200 + 200 + 200 * 200 + 200 + 200 * 10 + 10);
   });
 
   it('refuses widths that are not positive integers, and models without hidden layers', () => {
@@ -42,7 +42,7 @@ describe('simulate --model cnn --filters --downsample --hidden', () => {
   it('gives the CNN its convolutions, dense layers and downsampling, in the trainer and in the federation config', () => {
     const o = simulateOptionsFromFlags({ model: 'cnn', filters: '8,16', hidden: 'none', downsample: 'stride', clients: '4', dp: 'none' });
     expect(o).toMatchObject({ filters: [8, 16], hidden: [], downsample: 'stride' });
-    const spec = modelSpecOf(o.model, o.hidden, o);
+    const spec = modelSpecOf(o);
     expect(spec).toEqual({ kind: 'cnn', filters: [8, 16], hidden: [], downsample: 'stride' });
     // 5×5×1×8 + 8, 5×5×8×16 + 16, then a softmax over the 7×7×16 image.
     const dim = 208 + 3216 + (7 * 7 * 16 + 1) * 10;
@@ -55,8 +55,8 @@ describe('simulate --model cnn --filters --downsample --hidden', () => {
 
   it('keeps McMahan et al.\'s CNN without them, and refuses them for other models', () => {
     const o = simulateOptionsFromFlags({ model: 'cnn', clients: '4', dp: 'none' });
-    expect(modelSpecOf(o.model, o.hidden, o)).toEqual({ kind: 'cnn' });
-    expect(builtinParamCount(modelSpecOf(o.model, o.hidden, o))).toBe(1_663_370);
+    expect(modelSpecOf(o)).toEqual({ kind: 'cnn' });
+    expect(builtinParamCount(modelSpecOf(o))).toBe(1_663_370);
     expect(() => simulateOptionsFromFlags({ model: 'mlp', filters: '8' })).toThrow(/--filters and --downsample apply to --model cnn, not mlp/);
     expect(() => simulateOptionsFromFlags({ model: 'logreg', downsample: 'stride' })).toThrow(/--filters and --downsample apply to --model cnn, not logreg/);
     for (const bad of ['', '0', '8,', 'x']) expect(() => simulateOptionsFromFlags({ model: 'cnn', filters: bad })).toThrow(/--filters takes comma-separated channel counts/);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { secaggPlusParameters } from '../../secagg/index.js';
-import type { ModelSpec } from '../../trainer/index.js';
+import type { ModelSpec, ServerLrSchedule } from '../../trainer/index.js';
 
 /** How the data is split across simulated participants. */
 export type PartitionFlag = { kind: 'iid' } | { kind: 'dirichlet'; alpha: number } | { kind: 'quantity'; alpha: number };
@@ -312,19 +312,24 @@ export function clippingOf(o: SimulateOptions): { adaptive: Record<string, numbe
   return { adaptive: Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Record<string, number> };
 }
 
+/** The model flags of a simulation: which model, and its shape. */
+export type ModelFlags = Pick<SimulateOptions, 'model' | 'hidden' | 'filters' | 'downsample'>;
+
 /** The trainer's spec of a model named on the command line, for MNIST's 784 features and 10 classes. */
-export function modelSpecOf(model: SimulateOptions['model'], hidden?: readonly number[], cnn: Pick<SimulateOptions, 'filters' | 'downsample'> = {}): ModelSpec {
+export function modelSpecOf({ model, hidden, filters, downsample }: ModelFlags): ModelSpec {
   if (model === 'logreg') return { kind: 'logreg', inputSize: 784, numClasses: 10 };
-  if (model === 'mlp' && hidden !== undefined) return { kind: 'mlp', hidden };
-  if (model === 'cnn') {
-    return {
-      kind: 'cnn',
-      ...(cnn.filters === undefined ? {} : { filters: cnn.filters }),
-      ...(hidden === undefined ? {} : { hidden }),
-      ...(cnn.downsample === undefined ? {} : { downsample: cnn.downsample }),
-    };
-  }
-  return { kind: model };
+  if (model === 'mlp') return hidden === undefined ? { kind: 'mlp' } : { kind: 'mlp', hidden };
+  return {
+    kind: 'cnn',
+    ...(filters === undefined ? {} : { filters }),
+    ...(hidden === undefined ? {} : { hidden }),
+    ...(downsample === undefined ? {} : { downsample }),
+  };
+}
+
+/** The server lr's schedule of a simulation: constant, or a cosine decay from --server-lr-decay-from to --server-lr-final (0.1) at the last round. */
+export function serverLrScheduleOf(o: Pick<SimulateOptions, 'rounds' | 'serverLrDecayFrom' | 'serverLrFinal'>): ServerLrSchedule {
+  return o.serverLrDecayFrom === undefined ? { kind: 'constant' } : { kind: 'cosine', from: o.serverLrDecayFrom, to: o.rounds, final: o.serverLrFinal ?? 0.1 };
 }
 
 /**

@@ -55,7 +55,7 @@ function scaleFor(bits: number, clip: number, contributors: number, z: number): 
 
 /** The model's shape options as the federation config takes them (its spec less the kind). */
 function modelOptions(o: SimulateOptions): Record<string, unknown> {
-  const { kind: _kind, ...options } = modelSpecOf(o.model, o.hidden, o);
+  const { kind: _kind, ...options } = modelSpecOf(o);
   return options;
 }
 

@@ -22,12 +22,11 @@ import {
   type Dataset,
   type EvaluationResult,
   type ServerOptimizer,
-  type ServerLrSchedule,
   type ServerOptimizerConfig,
 } from '../../trainer/index.js';
 import { silentIn, simulatedDropout } from './dropout.js';
 import { saveModelFiles } from '../model-files.js';
-import { clipOf, cohortSize, maxCohortOf, modelSpecOf, populationOf, thresholdOf, type SimulateOptions } from './options.js';
+import { clipOf, cohortSize, maxCohortOf, modelSpecOf, populationOf, serverLrScheduleOf, thresholdOf, type SimulateOptions } from './options.js';
 import { planSimulation, type SimulationPlan } from './plan.js';
 import { AUDIT_SUBDIR, auditRunDir, saveModelVersion, writeCanaryReveal } from '../canary-audit-files.js';
 import type { EmpiricalAudit, NoiseAudit, PrivacyReport } from '../../dp/index.js';
@@ -243,7 +242,7 @@ export async function runSimulation(o: SimulateOptions, observer: SimulationObse
   const layout = o.model === 'cnn' ? 'image' : 'flat';
   const parts = partitionDataset(loadMnistLabels({ split: 'train' }), 10, { clients: o.clients, spec: o.partition, seed: o.seed, minSize: 1 });
   const test = loadMnist({ split: 'test', layout, limit: o.testExamples });
-  const model = await createModel(modelSpecOf(o.model, o.hidden, o), o.seed);
+  const model = await createModel(modelSpecOf(o), o.seed);
   const initial = getFlatWeights(model);
   const out = resolve(o.out);
   mkdirSync(out, { recursive: true });
@@ -398,9 +397,7 @@ async function evaluateWeights(s: Setup, weights: Float32Array): Promise<Evaluat
 
 /** The server optimiser of a simulation: its kind and lr, with a cosine decay ending at the last round under --server-lr-decay-from. */
 export function serverOptimizerOf(o: SimulateOptions): ServerOptimizer {
-  const schedule: ServerLrSchedule =
-    o.serverLrDecayFrom === undefined ? { kind: 'constant' } : { kind: 'cosine', from: o.serverLrDecayFrom, to: o.rounds, final: o.serverLrFinal ?? 0.1 };
-  return createServerOptimizer({ kind: o.serverOptimizer, schedule, ...(o.serverLr === undefined ? {} : { lr: o.serverLr }) } as ServerOptimizerConfig);
+  return createServerOptimizer({ kind: o.serverOptimizer, schedule: serverLrScheduleOf(o), ...(o.serverLr === undefined ? {} : { lr: o.serverLr }) } as ServerOptimizerConfig);
 }
 
 /** The real thing: coordinator on loopback, participants in the workers, the ledger exported at the end. */

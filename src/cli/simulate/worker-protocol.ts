@@ -1,6 +1,6 @@
 import type { Phase } from '../../protocol/phases.js';
 import type { ParticipationResult } from '../../server/participant.js';
-import type { BackendKind, Dataset } from '../../trainer/index.js';
+import type { BackendKind, CnnDownsample, Dataset } from '../../trainer/index.js';
 
 /** What each simulated participant trains: the same recipe for all, on its own partition. */
 export interface TrainRecipe {
@@ -9,7 +9,7 @@ export interface TrainRecipe {
   hidden?: number[];
   /** A CNN's convolution channels and downsampling (default McMahan et al.'s). */
   filters?: number[];
-  downsample?: 'max-pool' | 'stride';
+  downsample?: CnnDownsample;
   epochs: number;
   batchSize: number;
   learningRate: number;

@@ -36,7 +36,7 @@ function shardOf(client: number): Uint32Array {
 async function main(): Promise<void> {
   const backend = await initBackend(init.backend ? { prefer: init.backend } : {});
   const all = init.train;
-  const model = await createModel(modelSpecOf(init.recipe.model, init.recipe.hidden, init.recipe), init.seed);
+  const model = await createModel(modelSpecOf(init.recipe), init.seed);
 
   // One model per worker: trainings of its participants take turns.
   let queue: Promise<unknown> = Promise.resolve();
