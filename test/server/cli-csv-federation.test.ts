@@ -170,11 +170,12 @@ describe('a CSV federation from keygen to predict (README walk-through, separate
     expect(scored.code, scored.stderr).toBe(0);
     const summary = JSON.parse(scored.stdout) as { accuracy: number; perClass: Record<string, { rows: number; accuracy: number }> };
     console.log(`CSV federation: test accuracy ${summary.accuracy.toFixed(3)}, per class ${JSON.stringify(summary.perClass)}`);
-    // The exported model is the one the coordinator scored after the last round: predict, reading
+    // The exported model is the one the coordinator scored after the last round (the round numbers
+    // depend on when the restart struck; the model version does not): predict, reading
     // only the model folder (weights and data schema), gets the same accuracy on the same rows.
-    // No floor is asserted: with four participants the fresh DP noise of each run is about as large
-    // as the learned weights, so accuracy varies widely from run to run (the README says so).
-    const lastScored = /round 4: accuracy ([\d.]+) loss [\d.]+ over 400 examples of the operator's test set \(model v5\)/.exec(served.stderr);
+    // No floor is asserted: with four participants each round's fresh DP noise is larger than its
+    // averaged update, so accuracy varies widely from run to run (44% once; the README says so).
+    const lastScored = /round \d+: accuracy ([\d.]+) loss [\d.]+ over 400 examples of the operator's test set \(model v5\)/.exec(served.stderr);
     expect(lastScored, served.stderr).not.toBeNull();
     expect(summary.accuracy).toBeCloseTo(Number(lastScored![1]), 4);
     // Per-class figures are reported for the agreed classes (their values vary with the fresh DP
