@@ -72,6 +72,7 @@ export {
   type NoiseAudit,
   type ParticipantAccount,
   type PrivacyReport,
+  type ReportClipping,
   type ReportEvaluation,
   type ReportRound,
   type RoundAccounting,

@@ -69,6 +69,24 @@ export interface ReportRound extends RoundPrivacyEntry {
   evaluation?: ReportEvaluation;
   /** A released round's noise-probe values (the mean's last P coordinates, pure noise), when its federation probes (spec/dp.md §6). */
   noiseProbe?: number[];
+  /** The round's clip norm and clipped fraction, when its federation clips adaptively (see {@link ReportClipping}). */
+  clipping?: ReportClipping;
+}
+
+/**
+ * A charged round of a federation with adaptive clipping (Andrew et al. 2021), as its ledger entry
+ * records it. `config.clipNorm` of such a round is the reference norm C the noise is scaled to;
+ * the contributors clipped their updates to `clipNorm` C_t and were rescaled to C for encoding
+ * (spec/protocol.md §5.3.4), so the round's ε is that of a fixed-clipping round at C whatever C_t is.
+ */
+export interface ReportClipping {
+  /** C_t: the L2 norm every contributor clipped its update to in this round. */
+  clipNorm: number;
+  /**
+   * The released fraction of contributors whose update norm was at most C_t (noised like the
+   * update, so it may lie outside [0, 1]); null when the round aborted after unmask and released nothing.
+   */
+  fraction: number | null;
 }
 
 /**
@@ -317,6 +335,7 @@ export const PrivacyReportSchema: z.ZodType<PrivacyReport> = z
         modelObserver: RoundAccountingSchema,
         evaluation: ReportEvaluationSchema.optional(),
         noiseProbe: z.array(z.number().finite()).min(1).optional(),
+        clipping: z.object({ clipNorm: z.number().gt(0).finite(), fraction: z.number().finite().nullable() }).strict().optional(),
       }).strict(),
     ),
     epsilon: claimedEpsilon,

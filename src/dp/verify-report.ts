@@ -18,6 +18,7 @@ import {
   reportOrders,
   type NoiseAudit,
   type PrivacyReport,
+  type ReportClipping,
   type ReportEvaluation,
   type ReportRound,
   type RoundPrivacyEntry,
@@ -120,6 +121,7 @@ function checkRound(r: PrivacyReport, round: ReportRound, adjacency: Adjacency |
     out.push({ code: 'report/charged-mismatch', round: n, message: `round ${n}: outcome '${round.outcome}' is ${charged ? '' : 'not '}charged, the report says otherwise` });
   }
   if (round.evaluation !== undefined) out.push(...evaluationDiscrepancies(round, round.evaluation));
+  if (round.clipping !== undefined) out.push(...clippingDiscrepancies(round, round.clipping));
   if (!charged) {
     for (const [view, rec] of [['ledger-reader', round.ledgerReader.event], ['model-observer', round.modelObserver.event]] as const) {
       if (rec.kind !== 'no_op') out.push({ code: 'report/event-mismatch', round: n, message: `round ${n} is not charged, but its ${view} event is ${JSON.stringify(rec)}` });
@@ -230,6 +232,15 @@ export function verifyReport(report: unknown, options: VerifyReportOptions = {})
     }
   }
   const expected = r.rounds.map((round) => checkRound(r, round, adjacency, out));
+  // Adaptive clipping is a property of the federation: every charged round states its clip, or none does.
+  const clipped = r.rounds.filter((x) => isCharged(x.outcome) && x.clipping !== undefined).length;
+  if (clipped > 0) {
+    for (const x of r.rounds) {
+      if (isCharged(x.outcome) && x.clipping === undefined) {
+        out.push({ code: 'report/clipping-mismatch', round: x.round, message: `round ${x.round} states no clip norm, yet other rounds of the report clip adaptively` });
+      }
+    }
+  }
 
   const wantReader = ledgerReaderAdversary(entries);
   if (r.ledgerReader.adversary !== wantReader) {
@@ -362,12 +373,6 @@ function checkPld(r: PrivacyReport, ledgerEvents: DpEvent[], modelEvents: DpEven
 }
 
 /**
- * The empirical audit's verdict: a failed audit (the lower end of its interval above the claim it
- * tested) is a discrepancy, and so is an audit that tested a claim other than the report's — at
- * another δ, above the worst participant's ε (which would hide a failure), or with a verdict that
- * does not follow from its own numbers.
- */
-/**
  * A round's federated evaluation holds together: only a released round has one, its rates are
  * the ones its totals give, and it says it was noised exactly when the round's mechanism adds
  * noise, with the matching plain statement (so that un-noised totals cannot pass as private).
@@ -396,6 +401,30 @@ function evaluationDiscrepancies(round: ReportRound, e: ReportEvaluation): Discr
   return out;
 }
 
+/**
+ * A round's adaptive clip holds together: only a charged round clipped anything, and it released
+ * its clipped fraction exactly when it released its update (an aborted round released neither).
+ */
+function clippingDiscrepancies(round: ReportRound, c: ReportClipping): Discrepancy[] {
+  const n = round.round;
+  if (!isCharged(round.outcome)) {
+    return [{ code: 'report/clipping-mismatch', round: n, message: `round ${n} aborted before unmask ('${round.outcome}'); the ledger charges it nothing and records no clip, yet the report gives one` }];
+  }
+  if (round.outcome === 'released' && c.fraction === null) {
+    return [{ code: 'report/clipping-mismatch', round: n, message: `round ${n} released its update but the report gives no clipped fraction for it` }];
+  }
+  if (round.outcome !== 'released' && c.fraction !== null) {
+    return [{ code: 'report/clipping-mismatch', round: n, message: `round ${n} released nothing ('${round.outcome}'), yet the report gives it a clipped fraction ${c.fraction}` }];
+  }
+  return [];
+}
+
+/**
+ * The empirical audit's verdict: a failed audit (the lower end of its interval above the claim it
+ * tested) is a discrepancy, and so is an audit that tested a claim other than the report's — at
+ * another δ, above the worst participant's ε (which would hide a failure), or with a verdict that
+ * does not follow from its own numbers.
+ */
 function empiricalAuditDiscrepancies(r: PrivacyReport): Discrepancy[] {
   const a = r.empiricalAudit;
   if (a === undefined) return [];

@@ -94,7 +94,8 @@ export function readLedgerBundle(o: { ledger: string; coordinatorKey?: string; r
  * the genesis's federation at its δ and c, with exactly one round per charged entry carrying the
  * entry's round id, outcome, cohort method (draw and the genesis's seed secrecy), contributors U3
  * (count and keys, in order), dimension and DP configuration, and the federated evaluation totals
- * the entry records (`ledger/report-evaluation`), and its noise-probe values (`ledger/report-noise-probe`).
+ * the entry records (`ledger/report-evaluation`), its noise-probe values (`ledger/report-noise-probe`),
+ * and its adaptive clip norm and clipped fraction (`ledger/report-clipping`).
  */
 export function ledgerReportCheck(
   bundle: LedgerBundle,
@@ -157,6 +158,19 @@ export function ledgerReportCheck(
               : r.evaluation === undefined
                 ? `round ${r.round}: the ledger entry records evaluation totals the report leaves out`
                 : `round ${r.round}: evaluation ${canonicalJson(r.evaluation)} is not what the ledger entry records, ${canonicalJson(recorded)}`,
+        });
+      }
+      const clipping = e.clipping === undefined ? null : { clipNorm: e.clipping.clipNorm, fraction: e.clipping.fraction };
+      if (canonicalJson(r.clipping ?? null) !== canonicalJson(clipping)) {
+        out.push({
+          code: 'ledger/report-clipping',
+          round: r.round,
+          message:
+            clipping === null
+              ? `round ${r.round}: the report gives a clip norm the ledger entry does not record (the federation clips at its fixed dp.clipNorm)`
+              : r.clipping === undefined
+                ? `round ${r.round}: the ledger entry records clip norm ${clipping.clipNorm} and clipped fraction ${String(clipping.fraction)}, which the report leaves out`
+                : `round ${r.round}: clipping ${canonicalJson(r.clipping)} is not what the ledger entry records, ${canonicalJson(clipping)}`,
         });
       }
       const probe = e.kind === 'round' ? (e.noiseProbe ?? null) : null;

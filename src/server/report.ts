@@ -44,6 +44,7 @@ export function privacyEntryOf(genesis: GenesisEntry, entry: ChargedEntry): Roun
  * The federation's privacy report (src/dp format), built from the ledger alone: one report round
  * per charged entry (released rounds and rounds aborted after unmask; see {@link privacyEntryOf}),
  * released rounds with the federated evaluation totals and noise-probe values their entries carry (and the noise audit of those),
+ * charged rounds of an adaptively clipping federation with their clip norm and released clipped fraction,
  * at the genesis's δ and with its c colluders. An auditor rebuilding it from an exported ledger
  * gets the same report. Throws FedveilError('ledger/no-genesis') for a ledger without a genesis.
  */
@@ -62,6 +63,12 @@ export function buildPrivacyReport(entries: readonly LedgerEntry[]): PrivacyRepo
   for (const r of report.rounds) {
     const e = byRound.get(r.round);
     if (e?.kind === 'round' && e.evaluation !== undefined) r.evaluation = reportEvaluation(e.evaluation, e.mechanism);
+  }
+  // Charged rounds of a federation that clips adaptively carry the clip norm they ran with (and the
+  // clipped fraction they released): the round's config.clipNorm is then only the reference norm.
+  for (const r of report.rounds) {
+    const clipping = byRound.get(r.round)?.clipping;
+    if (clipping !== undefined) r.clipping = { clipNorm: clipping.clipNorm, fraction: clipping.fraction };
   }
   // ... and the noise-probe values they released, which the report's noise audit tests.
   const probes = new Map(charged.flatMap((e) => (e.kind === 'round' && e.noiseProbe !== undefined ? [[e.round, e.noiseProbe] as const] : [])));

@@ -203,6 +203,25 @@ describe('privacy report v2: aborted rounds', () => {
     expect(before.modelObserver.epsilon).toBeCloseTo(report.modelObserver.epsilon as number, 12);
     expect(verifyReport(clone(before))).toEqual([]);
   });
+
+  it('holds an adaptive clip to the round: a fraction only where the update was released, a clip only where the round was charged, on every charged round or none', () => {
+    const rounds = [...entries, entry(10, skellam, keys(5, 10), fixedSecret, 'aborted-after-unmask'), entry(11, skellam, [], fixedSecret, 'aborted-before-unmask')];
+    const clipped = clone(buildReport({ federationId: 'f', delta: 1e-5, rounds }));
+    clipped.rounds.forEach((r, i) => {
+      if (r.charged) r.clipping = { clipNorm: 0.5 + i / 10, fraction: r.outcome === 'released' ? 0.4 - i / 10 : null };
+    });
+    expect(verifyReport(clone(clipped))).toEqual([]);
+    const at = (mutate: (r: PrivacyReport) => void) => {
+      const c = clone(clipped);
+      mutate(c);
+      return verifyReport(c).map((d) => `${d.code}@${d.round}`);
+    };
+    expect(at((c) => (c.rounds[1]!.clipping!.fraction = null))).toEqual(['report/clipping-mismatch@2']);
+    expect(at((c) => (c.rounds[4]!.clipping!.fraction = 0.5))).toEqual(['report/clipping-mismatch@10']);
+    expect(at((c) => (c.rounds[5]!.clipping = { clipNorm: 1, fraction: null }))).toEqual(['report/clipping-mismatch@11']);
+    expect(at((c) => delete c.rounds[3]!.clipping)).toEqual(['report/clipping-mismatch@9']);
+    expect(at((c) => (c.rounds[0]!.clipping!.clipNorm = 0))[0]).toBe('report/malformed@undefined');
+  });
 });
 
 describe('verifyReport (v2)', () => {

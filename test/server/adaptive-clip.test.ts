@@ -23,6 +23,7 @@ import { EvaluationSectionSchema, evaluationInput, roundDim } from '../../src/se
 import { ledgerReportCheck, readLedgerBundle } from '../../src/server/ledger-audit.js';
 import type { LedgerEntry } from '../../src/server/ledger-entry.js';
 import { publicDrawSeed } from '../../src/server/ledger-genesis.js';
+import { buildPrivacyReport } from '../../src/server/report.js';
 import { entryRoundConfig, verifyLedger } from '../../src/server/ledger-verify.js';
 import { checkLedgerBeforeRound } from '../../src/server/participant-ledger-check.js';
 import { roundBinding, unboundWireConfig } from '../../src/server/round-binding.js';
@@ -218,6 +219,25 @@ describe('adaptive clipping in a federation over HTTP', () => {
     const doc = JSON.parse(readFileSync(paths.report, 'utf8')) as PrivacyReport;
     const bundle = readLedgerBundle({ ledger: paths.ledger, coordinatorKey: key });
     expect(verifyReport(doc, { checks: [ledgerReportCheck(bundle)] })).toEqual([]);
+    // The report states each round's C_t and released fraction as the ledger records them (its
+    // config.clipNorm is the reference norm the noise is scaled to, the same in every round).
+    expect(doc.rounds.map((r) => r.clipping)).toEqual(rounds.map((e) => e.clipping));
+    expect(new Set(doc.rounds.map((r) => r.config.clipNorm))).toEqual(new Set([rounds[0]!.mechanism.clipNorm]));
+    // A report that rewrites a round's C_t, or hides it, is refused against the ledger; one that
+    // hides it, or drops a released round's fraction, is refused on its own too.
+    const reportCodes = (r: PrivacyReport, withLedger: boolean) => verifyReport(r, withLedger ? { checks: [ledgerReportCheck(bundle)] } : {}).map((d) => `${d.code}@${d.round}`);
+    const second = doc.rounds[1]!.round;
+    const rewritten = structuredClone(doc);
+    rewritten.rounds[1]!.clipping!.clipNorm *= 2;
+    expect(reportCodes(rewritten, false)).toEqual([]);
+    expect(reportCodes(rewritten, true)).toEqual([`ledger/report-clipping@${second}`]);
+    const hidden = structuredClone(doc);
+    delete hidden.rounds[1]!.clipping;
+    expect(reportCodes(hidden, false)).toEqual([`report/clipping-mismatch@${second}`]);
+    expect(reportCodes(hidden, true)).toEqual([`report/clipping-mismatch@${second}`, `ledger/report-clipping@${second}`]);
+    const noFraction = structuredClone(doc);
+    noFraction.rounds[1]!.clipping!.fraction = null;
+    expect(reportCodes(noFraction, false)).toEqual([`report/clipping-mismatch@${second}`]);
 
     // A coordinator that rewrites a released fraction and re-signs: the next C_t no longer follows.
     const codes = (entries: LedgerEntry[]) => verifyLedger(entries, key, null).map((d) => `${d.code}@${d.index}`);
@@ -311,5 +331,13 @@ describe('adaptive clipping in a federation over HTTP', () => {
     const slipped = structuredClone(entries);
     (slipped[1] as { clipping?: unknown }).clipping = { clipNorm: 1, fraction: 0.5 };
     expect(verifyLedger(rechain(slipped), toHex(coordinator.publicKey), null).map((d) => d.code)).toContain('ledger/clip-mismatch');
+    // its report states no clip per round, and one that claims a clip is refused against the ledger
+    const report = buildPrivacyReport(entries);
+    expect(report.rounds.some((r) => r.clipping !== undefined)).toBe(false);
+    const bundle = { path: 'ledger.jsonl', entries, pinnedKey: toHex(coordinator.publicKey), receipts: null, problems: [] };
+    expect(verifyReport(report, { checks: [ledgerReportCheck(bundle)] })).toEqual([]);
+    const claimed = structuredClone(report);
+    claimed.rounds.forEach((r) => (r.clipping = { clipNorm: 0.1, fraction: 0.5 }));
+    expect(verifyReport(claimed, { checks: [ledgerReportCheck(bundle)] }).map((d) => d.code)).toEqual(claimed.rounds.map(() => 'ledger/report-clipping'));
   });
 });
