@@ -65,6 +65,7 @@ export {
   ledgerReaderEpsilon,
   participantAccounts,
   participantEpsilon,
+  ReportClippingSchema,
   reportEvaluation,
   reportOrders,
   roundEvents,

@@ -306,6 +306,9 @@ const RoundAccountingSchema = z
   .object({ event: DpEventSchema, epsilon: claimedEpsilon, cumulativeEpsilon: claimedEpsilon, pldEpsilon: claimedEpsilon.optional(), pldCumulativeEpsilon: claimedEpsilon.optional() })
   .strict();
 
+/** zod schema of {@link ReportClipping}; the ledger entry's `clipping` record has the same shape. */
+export const ReportClippingSchema = z.object({ clipNorm: z.number().gt(0).finite(), fraction: z.number().finite().nullable() }).strict();
+
 const ReportEvaluationSchema = z
   .object({
     modelVersion: z.number().int().min(0),
@@ -335,7 +338,7 @@ export const PrivacyReportSchema: z.ZodType<PrivacyReport> = z
         modelObserver: RoundAccountingSchema,
         evaluation: ReportEvaluationSchema.optional(),
         noiseProbe: z.array(z.number().finite()).min(1).optional(),
-        clipping: z.object({ clipNorm: z.number().gt(0).finite(), fraction: z.number().finite().nullable() }).strict().optional(),
+        clipping: ReportClippingSchema.optional(),
       }).strict(),
     ),
     epsilon: claimedEpsilon,

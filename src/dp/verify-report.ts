@@ -233,8 +233,7 @@ export function verifyReport(report: unknown, options: VerifyReportOptions = {})
   }
   const expected = r.rounds.map((round) => checkRound(r, round, adjacency, out));
   // Adaptive clipping is a property of the federation: every charged round states its clip, or none does.
-  const clipped = r.rounds.filter((x) => isCharged(x.outcome) && x.clipping !== undefined).length;
-  if (clipped > 0) {
+  if (r.rounds.some((x) => isCharged(x.outcome) && x.clipping !== undefined)) {
     for (const x of r.rounds) {
       if (isCharged(x.outcome) && x.clipping === undefined) {
         out.push({ code: 'report/clipping-mismatch', round: x.round, message: `round ${x.round} states no clip norm, yet other rounds of the report clip adaptively` });

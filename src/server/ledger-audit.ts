@@ -160,7 +160,7 @@ export function ledgerReportCheck(
                 : `round ${r.round}: evaluation ${canonicalJson(r.evaluation)} is not what the ledger entry records, ${canonicalJson(recorded)}`,
         });
       }
-      const clipping = e.clipping === undefined ? null : { clipNorm: e.clipping.clipNorm, fraction: e.clipping.fraction };
+      const clipping = e.clipping ?? null;
       if (canonicalJson(r.clipping ?? null) !== canonicalJson(clipping)) {
         out.push({
           code: 'ledger/report-clipping',

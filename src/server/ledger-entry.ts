@@ -1,6 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { z } from 'zod';
-import { DpConfigSchema, DpEventSchema, ledgerReaderEvent, type DpConfig, type DpEvent } from '../dp/index.js';
+import { DpConfigSchema, DpEventSchema, ReportClippingSchema, ledgerReaderEvent, type DpConfig, type DpEvent } from '../dp/index.js';
 import { concatBytes, fromHex, toHex, utf8, type CryptoProvider } from '../secagg/index.js';
 import { AsyncGroupSchema } from './async-staleness.js';
 import { canonicalJson } from './canonical-json.js';
@@ -134,7 +134,7 @@ const roundFields = {
    * round binding covers) and the fraction b̄ of contributors whose update fit it, as released
    * (noised under a DP mechanism; null when the round aborted after unmask and released nothing).
    */
-  clipping: z.object({ clipNorm: z.number().gt(0).finite(), fraction: z.number().finite().nullable() }).strict().optional(),
+  clipping: ReportClippingSchema.optional(),
 };
 
 /** A released round: its aggregate was decoded and its model published. */

@@ -58,17 +58,14 @@ export function buildPrivacyReport(entries: readonly LedgerEntry[]): PrivacyRepo
     colluders: genesis.colluders,
     rounds: charged.map((e) => privacyEntryOf(genesis, e)),
   });
-  // Released rounds of a federation that evaluates carry their totals, as their entries record them.
+  // Released rounds of a federation that evaluates carry their totals, as their entries record them;
+  // charged rounds of one that clips adaptively carry the clip norm they ran with (and the clipped
+  // fraction they released): the round's config.clipNorm is then only the reference norm.
   const byRound = new Map(charged.map((e) => [e.round, e]));
   for (const r of report.rounds) {
     const e = byRound.get(r.round);
     if (e?.kind === 'round' && e.evaluation !== undefined) r.evaluation = reportEvaluation(e.evaluation, e.mechanism);
-  }
-  // Charged rounds of a federation that clips adaptively carry the clip norm they ran with (and the
-  // clipped fraction they released): the round's config.clipNorm is then only the reference norm.
-  for (const r of report.rounds) {
-    const clipping = byRound.get(r.round)?.clipping;
-    if (clipping !== undefined) r.clipping = { clipNorm: clipping.clipNorm, fraction: clipping.fraction };
+    if (e?.clipping !== undefined) r.clipping = { ...e.clipping };
   }
   // ... and the noise-probe values they released, which the report's noise audit tests.
   const probes = new Map(charged.flatMap((e) => (e.kind === 'round' && e.noiseProbe !== undefined ? [[e.round, e.noiseProbe] as const] : [])));
