@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildReport, reportEvaluation, withNoiseProbes, type CohortMethod, type PrivacyReport, type RoundPrivacyEntry } from '../dp/index.js';
+import { buildReport, reportEvaluation, withNoiseProbes, type CohortMethod, type PrivacyReport, type ReportRound, type RoundPrivacyEntry } from '../dp/index.js';
 import { toHex } from '../secagg/index.js';
 import type { FederationConfig } from './config.js';
 import { FedveilError } from '../secagg/util/errors.js';
@@ -58,17 +58,18 @@ export function buildPrivacyReport(entries: readonly LedgerEntry[]): PrivacyRepo
     colluders: genesis.colluders,
     rounds: charged.map((e) => privacyEntryOf(genesis, e)),
   });
-  // Released rounds of a federation that evaluates carry their totals, as their entries record them;
-  // charged rounds of one that clips adaptively carry the clip norm they ran with (and the clipped
-  // fraction they released): the round's config.clipNorm is then only the reference norm.
-  const byRound = new Map(charged.map((e) => [e.round, e]));
-  for (const r of report.rounds) {
-    const e = byRound.get(r.round);
-    if (e?.kind === 'round' && e.evaluation !== undefined) r.evaluation = reportEvaluation(e.evaluation, e.mechanism);
-    if (e?.clipping !== undefined) r.clipping = { ...e.clipping };
-  }
-  // ... and the noise-probe values they released, which the report's noise audit tests.
-  const probes = new Map(charged.flatMap((e) => (e.kind === 'round' && e.noiseProbe !== undefined ? [[e.round, e.noiseProbe] as const] : [])));
+  // buildReport keeps one round per charged entry, in order. Released rounds of a federation that
+  // evaluates carry their totals, as their entries record them; charged rounds of one that clips
+  // adaptively carry the clip norm they ran with (and the clipped fraction they released): the
+  // round's config.clipNorm is then only the reference norm. The noise-probe values released
+  // rounds carry are gathered for the report's noise audit.
+  const probes = new Map<number, readonly number[]>();
+  charged.forEach((e, i) => {
+    const r = report.rounds[i] as ReportRound;
+    if (e.kind === 'round' && e.evaluation !== undefined) r.evaluation = reportEvaluation(e.evaluation, e.mechanism);
+    if (e.clipping !== undefined) r.clipping = { ...e.clipping };
+    if (e.kind === 'round' && e.noiseProbe !== undefined) probes.set(e.round, e.noiseProbe);
+  });
   return probes.size === 0 ? report : withNoiseProbes(report, probes);
 }
 
